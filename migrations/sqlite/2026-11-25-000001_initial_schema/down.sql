@@ -1,0 +1,12 @@
+DROP TABLE api_tokens;
+DROP TABLE counter_batches;
+DROP TABLE post_counters;
+DROP TABLE comments;
+DROP TABLE post_tags;
+DROP TRIGGER posts_fts_after_update;
+DROP TRIGGER posts_fts_after_delete;
+DROP TRIGGER posts_fts_after_insert;
+DROP TABLE posts_fts;
+DROP TABLE posts;
+DROP TABLE tags;
+DROP TABLE categories;

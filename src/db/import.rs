@@ -1,0 +1,356 @@
+//! Applies a validated [`ImportPlan`] in one write transaction. Records are matched on slug (categories, tags,
+//! posts) or id (comments); a matched record is updated only where it differs, so importing the same file
+//! twice changes nothing. Live click counts are never overwritten: a file's `clicks` seeds new posts only.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::schema::{categories, comments, post_counters, post_tags, posts, tags};
+use super::{write_transaction, DbConnection};
+use crate::import::{ImportError, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
+use crate::on_backend;
+
+/// Rows per multi-row `INSERT`: well under SQLite's bound-variable limit for the widest table.
+const CHUNK: usize = 200;
+
+/// File id -> database id, per section.
+type IdMap = HashMap<i64, i64>;
+
+pub fn apply(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    now: NaiveDateTime,
+) -> Result<ImportReport, ImportError> {
+    write_transaction(conn, |conn| {
+        let mut report = ImportReport::default();
+        let category_ids = import_categories(conn, &plan.categories, &mut report.categories)?;
+        let tag_ids = import_tags(conn, &plan.tags, &mut report.tags)?;
+        let post_ids = import_posts(conn, plan, &category_ids, &tag_ids, now, &mut report.posts)?;
+        import_comments(conn, plan, &post_ids, &mut report.comments)?;
+        if let DbConnection::Pg(pg) = conn {
+            // Rows went in with explicit ids: move each sequence past them, or the next insert collides.
+            pg.batch_execute(
+                "SELECT setval(pg_get_serial_sequence('categories', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM categories;
+                 SELECT setval(pg_get_serial_sequence('tags', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM tags;
+                 SELECT setval(pg_get_serial_sequence('posts', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM posts;
+                 SELECT setval(pg_get_serial_sequence('comments', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM comments;",
+            )?;
+        }
+        Ok(report)
+    })
+}
+
+/// Categories and tags have the same shape; this imports either table.
+macro_rules! import_terms {
+    ($table:ident, $conn:expr, $terms:expr, $report:expr) => {{
+        let conn: &mut DbConnection = $conn;
+        let existing: Vec<(i64, String, String)> = $table::table
+            .select(($table::id, $table::slug, $table::name))
+            .load(conn)?;
+        let mut taken: HashSet<i64> = existing.iter().map(|(id, _, _)| *id).collect();
+        let by_slug: HashMap<String, (i64, String)> = existing
+            .into_iter()
+            .map(|(id, slug, name)| (slug, (id, name)))
+            .collect();
+        let mut ids = IdMap::new();
+        let terms: &[ImportTerm] = $terms;
+        let report: &mut SectionReport = $report;
+        for term in terms {
+            let id = if let Some((id, name)) = by_slug.get(term.slug.as_str()) {
+                if *name == term.name {
+                    report.unchanged += 1;
+                } else {
+                    diesel::update($table::table.find(*id))
+                        .set($table::name.eq(&term.name))
+                        .execute(conn)?;
+                    report.updated += 1;
+                }
+                *id
+            } else {
+                report.created += 1;
+                let values = (
+                    $table::slug.eq(term.slug.as_str()),
+                    $table::name.eq(&term.name),
+                );
+                if taken.insert(term.id) {
+                    diesel::insert_into($table::table)
+                        .values(($table::id.eq(term.id), values))
+                        .execute(conn)?;
+                    term.id
+                } else {
+                    diesel::insert_into($table::table)
+                        .values(values)
+                        .returning($table::id)
+                        .get_result(conn)?
+                }
+            };
+            ids.insert(term.id, id);
+        }
+        Ok::<IdMap, ImportError>(ids)
+    }};
+}
+
+fn import_categories(
+    conn: &mut DbConnection,
+    terms: &[ImportTerm],
+    report: &mut SectionReport,
+) -> Result<IdMap, ImportError> {
+    import_terms!(categories, conn, terms, report)
+}
+
+fn import_tags(
+    conn: &mut DbConnection,
+    terms: &[ImportTerm],
+    report: &mut SectionReport,
+) -> Result<IdMap, ImportError> {
+    import_terms!(tags, conn, terms, report)
+}
+
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = posts)]
+struct PostContent<'a> {
+    slug: &'a str,
+    title: &'a str,
+    excerpt: &'a str,
+    body_markdown: &'a str,
+    body_html: &'a str,
+    author: &'a str,
+    category_id: Option<i64>,
+    published_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = posts)]
+struct NewPost<'a> {
+    id: i64,
+    #[diesel(embed)]
+    content: PostContent<'a>,
+    created_at: NaiveDateTime,
+}
+
+#[derive(Queryable)]
+struct ExistingPost {
+    id: i64,
+    slug: String,
+    title: String,
+    excerpt: String,
+    body_markdown: String,
+    author: String,
+    category_id: Option<i64>,
+    published_at: Option<NaiveDateTime>,
+}
+
+impl ExistingPost {
+    fn matches(&self, post: &ImportPost, category_id: Option<i64>) -> bool {
+        self.title == post.title
+            && self.excerpt == post.excerpt
+            && self.body_markdown == post.body_markdown
+            && self.author == post.author
+            && self.category_id == category_id
+            && self.published_at == post.published_at
+    }
+}
+
+fn content<'a>(
+    post: &'a ImportPost,
+    category_id: Option<i64>,
+    now: NaiveDateTime,
+) -> PostContent<'a> {
+    PostContent {
+        slug: post.slug.as_str(),
+        title: &post.title,
+        excerpt: &post.excerpt,
+        body_markdown: &post.body_markdown,
+        body_html: &post.body_html,
+        author: &post.author,
+        category_id,
+        published_at: post.published_at,
+        updated_at: now,
+    }
+}
+
+fn import_posts(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    category_ids: &IdMap,
+    tag_ids: &IdMap,
+    now: NaiveDateTime,
+    report: &mut SectionReport,
+) -> Result<IdMap, ImportError> {
+    let existing: Vec<ExistingPost> = posts::table
+        .select((
+            posts::id,
+            posts::slug,
+            posts::title,
+            posts::excerpt,
+            posts::body_markdown,
+            posts::author,
+            posts::category_id,
+            posts::published_at,
+        ))
+        .load(conn)?;
+    let mut taken: HashSet<i64> = existing.iter().map(|post| post.id).collect();
+    let by_slug: HashMap<&str, &ExistingPost> = existing
+        .iter()
+        .map(|post| (post.slug.as_str(), post))
+        .collect();
+    let mut links: HashMap<i64, HashSet<i64>> = HashMap::new();
+    for (post_id, tag_id) in post_tags::table
+        .select((post_tags::post_id, post_tags::tag_id))
+        .load::<(i64, i64)>(conn)?
+    {
+        links.entry(post_id).or_default().insert(tag_id);
+    }
+
+    let mut ids = IdMap::new();
+    let mut new_posts = Vec::new();
+    let mut new_links = Vec::new();
+    let mut new_counters = Vec::new();
+    for post in &plan.posts {
+        let category_id = post
+            .category_id
+            .and_then(|id| category_ids.get(&id).copied());
+        let wanted_tags: HashSet<i64> = post
+            .tag_ids
+            .iter()
+            .filter_map(|id| tag_ids.get(id).copied())
+            .collect();
+        let id = if let Some(current) = by_slug.get(post.slug.as_str()) {
+            let same_content = current.matches(post, category_id);
+            let same_tags = links.get(&current.id).cloned().unwrap_or_default() == wanted_tags;
+            if !same_content {
+                diesel::update(posts::table.find(current.id))
+                    .set(content(post, category_id, now))
+                    .execute(conn)?;
+            }
+            if !same_tags {
+                diesel::delete(post_tags::table.filter(post_tags::post_id.eq(current.id)))
+                    .execute(conn)?;
+                new_links.extend(wanted_tags.iter().map(|tag| (current.id, *tag)));
+            }
+            if same_content && same_tags {
+                report.unchanged += 1;
+            } else {
+                report.updated += 1;
+            }
+            current.id
+        } else {
+            report.created += 1;
+            let created_at = post.published_at.unwrap_or(now);
+            let id = if taken.insert(post.id) {
+                new_posts.push(NewPost {
+                    id: post.id,
+                    content: content(post, category_id, created_at),
+                    created_at,
+                });
+                post.id
+            } else {
+                diesel::insert_into(posts::table)
+                    .values((
+                        content(post, category_id, created_at),
+                        posts::created_at.eq(created_at),
+                    ))
+                    .returning(posts::id)
+                    .get_result(conn)?
+            };
+            new_links.extend(wanted_tags.iter().map(|tag| (id, *tag)));
+            new_counters.push((id, post.clicks));
+            id
+        };
+        ids.insert(post.id, id);
+    }
+
+    for chunk in new_posts.chunks(CHUNK) {
+        on_backend!(conn, c => diesel::insert_into(posts::table).values(chunk).execute(c))?;
+    }
+    for chunk in new_links.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(post, tag)| (post_tags::post_id.eq(*post), post_tags::tag_id.eq(*tag)))
+            .collect();
+        on_backend!(conn, c => diesel::insert_into(post_tags::table).values(&rows).execute(c))?;
+    }
+    for chunk in new_counters.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(post, clicks)| {
+                (
+                    post_counters::post_id.eq(*post),
+                    post_counters::clicks.eq(*clicks),
+                )
+            })
+            .collect();
+        on_backend!(conn, c => diesel::insert_into(post_counters::table)
+            .values(&rows)
+            .on_conflict_do_nothing()
+            .execute(c))?;
+    }
+    Ok(ids)
+}
+
+#[derive(Insertable, AsChangeset, Queryable, PartialEq)]
+#[diesel(table_name = comments)]
+struct CommentRow {
+    id: i64,
+    post_id: i64,
+    author_name: String,
+    body: String,
+    status: String,
+    created_at: NaiveDateTime,
+}
+
+fn import_comments(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    post_ids: &IdMap,
+    report: &mut SectionReport,
+) -> Result<(), ImportError> {
+    let existing: HashMap<i64, CommentRow> = comments::table
+        .select((
+            comments::id,
+            comments::post_id,
+            comments::author_name,
+            comments::body,
+            comments::status,
+            comments::created_at,
+        ))
+        .load::<CommentRow>(conn)?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let mut new_rows = Vec::new();
+    for comment in &plan.comments {
+        let Some(post_id) = post_ids.get(&comment.post_id).copied() else {
+            continue; // unreachable: the plan checked every reference
+        };
+        let row = CommentRow {
+            id: comment.id,
+            post_id,
+            author_name: comment.author_name.clone(),
+            body: comment.body.clone(),
+            status: comment.status.clone(),
+            created_at: comment.created_at,
+        };
+        match existing.get(&comment.id) {
+            Some(current) if *current == row => report.unchanged += 1,
+            Some(_) => {
+                diesel::update(comments::table.find(comment.id))
+                    .set(&row)
+                    .execute(conn)?;
+                report.updated += 1;
+            }
+            None => {
+                new_rows.push(row);
+                report.created += 1;
+            }
+        }
+    }
+    for chunk in new_rows.chunks(CHUNK) {
+        on_backend!(conn, c => diesel::insert_into(comments::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}

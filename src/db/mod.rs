@@ -1,0 +1,102 @@
+//! Everything that speaks SQL: the connection and pool, migrations, the schema and the queries per table.
+
+pub mod comments;
+mod connection;
+pub mod import;
+pub mod migrations;
+pub mod posts;
+pub mod schema;
+pub mod taxonomy;
+
+pub use connection::{
+    build_pool, redact, Backend, ConnectionManager, DatabaseUrl, DbBackend, DbConnection, DbPool,
+    InvalidDatabaseUrl, QueryCounter,
+};
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::Connection;
+
+use crate::error::ApiError;
+
+/// Runs blocking database work on actix's blocking thread pool, inside the caller's tracing span.
+/// Every diesel call made on behalf of a request goes through here.
+pub async fn run_blocking<T, E, F>(pool: &DbPool, job: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    let span = tracing::Span::current();
+    actix_web::web::block(move || {
+        let _entered = span.enter();
+        let mut conn = pool.get().map_err(ApiError::from)?;
+        job(&mut conn).map_err(Into::into)
+    })
+    .await
+    .map_err(|error| ApiError::Internal(error.into()))?
+}
+
+/// Runs `work` in one transaction that takes the write lock up front: `BEGIN IMMEDIATE` on SQLite (a
+/// read-then-write transaction otherwise fails with "database is locked" under load), `BEGIN` on PostgreSQL.
+/// Commits on `Ok`, rolls back on `Err`.
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    if let DbConnection::Pg(_) = conn {
+        return conn.transaction(work);
+    }
+    if let DbConnection::Sqlite(sqlite) = conn {
+        AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    }
+    let result = work(conn);
+    if let DbConnection::Sqlite(sqlite) = conn {
+        match &result {
+            Ok(_) => AnsiTransactionManager::commit_transaction(sqlite)?,
+            Err(_) => {
+                if let Err(error) = AnsiTransactionManager::rollback_transaction(sqlite) {
+                    tracing::error!(%error, "rollback failed");
+                }
+            }
+        }
+    }
+    result
+}
+
+/// Why the database could not be made ready at start-up.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot connect to {url}: {source}")]
+    Connect {
+        url: String,
+        source: diesel::ConnectionError,
+    },
+    #[error("migrating {url} failed: {source}")]
+    Migrate {
+        url: String,
+        source: migrations::MigrationError,
+    },
+}
+
+/// Opens one connection (so a bad URL or a down server is reported with its real cause), applies pending
+/// migrations on it, and builds the pool. Blocking: call from a blocking context.
+pub fn connect_and_migrate(
+    url: &DatabaseUrl,
+    pool_size: u32,
+) -> Result<(DbPool, QueryCounter), ConnectError> {
+    let mut conn = url.establish().map_err(|source| ConnectError::Connect {
+        url: url.to_string(),
+        source,
+    })?;
+    let applied = migrations::run_pending(&mut conn).map_err(|source| ConnectError::Migrate {
+        url: url.to_string(),
+        source,
+    })?;
+    if !applied.is_empty() {
+        tracing::info!(migrations = ?applied, "applied database migrations");
+    }
+    let queries = QueryCounter::default();
+    Ok((build_pool(url, pool_size, queries.clone()), queries))
+}

@@ -1,0 +1,258 @@
+//! Reading posts: lists in a fixed number of statements whatever the page size, and single posts.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::sql;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use super::schema::{categories, post_counters, post_tags, posts, tags};
+use super::{Backend, DbBackend, DbConnection};
+use crate::domain::{
+    CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostSummary, TagRef,
+};
+
+/// The columns of a post in a list, with its category, its synced click count and its approved comments.
+type SummaryColumns = (
+    posts::id,
+    posts::slug,
+    posts::title,
+    posts::excerpt,
+    posts::author,
+    posts::published_at,
+    posts::updated_at,
+    diesel::dsl::Nullable<categories::id>,
+    diesel::dsl::Nullable<categories::slug>,
+    diesel::dsl::Nullable<categories::name>,
+    diesel::dsl::Nullable<post_counters::clicks>,
+    diesel::expression::SqlLiteral<BigInt>,
+);
+
+fn summary_columns() -> SummaryColumns {
+    (
+        posts::id,
+        posts::slug,
+        posts::title,
+        posts::excerpt,
+        posts::author,
+        posts::published_at,
+        posts::updated_at,
+        categories::id.nullable(),
+        categories::slug.nullable(),
+        categories::name.nullable(),
+        post_counters::clicks.nullable(),
+        sql::<BigInt>(
+            "(SELECT COUNT(*) FROM comments \
+              WHERE comments.post_id = posts.id AND comments.status = 'approved')",
+        ),
+    )
+}
+
+#[derive(Queryable)]
+struct SummaryRow {
+    id: i64,
+    slug: String,
+    title: String,
+    excerpt: String,
+    author: String,
+    published_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+    category_id: Option<i64>,
+    category_slug: Option<String>,
+    category_name: Option<String>,
+    clicks: Option<i64>,
+    comment_count: i64,
+}
+
+impl SummaryRow {
+    fn into_summary(self, tags: Vec<TagRef>) -> PostSummary {
+        let category = match (self.category_id, self.category_slug, self.category_name) {
+            (Some(id), Some(slug), Some(name)) => Some(CategoryRef { id, slug, name }),
+            _ => None,
+        };
+        PostSummary {
+            id: self.id,
+            slug: self.slug,
+            title: self.title,
+            excerpt: self.excerpt,
+            author: self.author,
+            category,
+            tags,
+            published_at: self.published_at.map(|at| at.and_utc()),
+            updated_at: self.updated_at.and_utc(),
+            clicks: self.clicks.unwrap_or(0),
+            comment_count: self.comment_count,
+        }
+    }
+}
+
+/// Narrows a boxed query over `posts` (alone or joined) to the published posts matching `filter`.
+/// A macro because the query types differ per join; the conditions only name `posts` columns.
+macro_rules! published_matching {
+    ($query:expr, $filter:expr, $now:expr, $backend:expr) => {{
+        let filter: &PostFilter = $filter;
+        let mut query = $query.filter(posts::published_at.le($now));
+        if let Some(category) = &filter.category {
+            // An alias: the page query joins `categories` already.
+            let wanted = diesel::alias!(categories as wanted_category);
+            query = query.filter(
+                posts::category_id.eq_any(
+                    wanted
+                        .filter(
+                            wanted
+                                .field(categories::slug)
+                                .eq(category.as_str().to_owned()),
+                        )
+                        .select(wanted.field(categories::id).nullable()),
+                ),
+            );
+        }
+        if let Some(tag) = &filter.tag {
+            query = query.filter(
+                posts::id.eq_any(
+                    post_tags::table
+                        .inner_join(tags::table)
+                        .filter(tags::slug.eq(tag.as_str().to_owned()))
+                        .select(post_tags::post_id),
+                ),
+            );
+        }
+        if let Some(search) = &filter.search {
+            query = query.filter(search_condition($backend, search));
+        }
+        query
+    }};
+}
+
+/// Full-text match on title and body: a GIN-indexed `tsvector` on PostgreSQL, the FTS5 table on SQLite.
+fn search_condition(
+    backend: Backend,
+    search: &crate::domain::SearchQuery,
+) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<DbBackend>> {
+    match backend {
+        Backend::Postgres => sql::<Bool>(
+            "to_tsvector('english', posts.title || ' ' || posts.body_markdown) \
+             @@ websearch_to_tsquery('english', ",
+        )
+        .bind::<Text, _>(search.as_str().to_owned())
+        .sql(")"),
+        Backend::Sqlite => {
+            sql::<Bool>("posts.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ")
+                .bind::<Text, _>(search.fts5_query())
+                .sql(")")
+        }
+    }
+}
+
+/// One page of published posts and the number of all that match: three statements (count, page, tags),
+/// whatever the page size.
+pub fn list_published(
+    conn: &mut DbConnection,
+    request: &PostListQuery,
+    now: NaiveDateTime,
+) -> QueryResult<(Vec<PostSummary>, u64)> {
+    let backend = conn.backend();
+    let total: i64 = published_matching!(posts::table.into_boxed(), &request.filter, now, backend)
+        .count()
+        .get_result(conn)?;
+
+    let query = posts::table
+        .left_join(categories::table)
+        .left_join(post_counters::table)
+        .select(summary_columns())
+        .into_boxed();
+    let query = published_matching!(query, &request.filter, now, backend);
+    let query = match request.sort {
+        PostSort::NewestFirst => query.order((posts::published_at.desc(), posts::id.desc())),
+        PostSort::OldestFirst => query.order((posts::published_at.asc(), posts::id.asc())),
+        PostSort::MostClicked => query.order((
+            sql::<BigInt>("COALESCE(post_counters.clicks, 0)").desc(),
+            posts::published_at.desc(),
+            posts::id.desc(),
+        )),
+        PostSort::Title => query.order((sql::<Text>("LOWER(posts.title)").asc(), posts::id.asc())),
+    };
+    let rows: Vec<SummaryRow> = query
+        .limit(request.page.limit())
+        .offset(request.page.offset())
+        .load(conn)?;
+
+    let mut tags = tags_of(conn, rows.iter().map(|row| row.id).collect())?;
+    let posts = rows
+        .into_iter()
+        .map(|row| {
+            let post_tags = tags.remove(&row.id).unwrap_or_default();
+            row.into_summary(post_tags)
+        })
+        .collect();
+    Ok((posts, u64::try_from(total).unwrap_or(0)))
+}
+
+/// A published post by id or slug, with its body: two statements (post, tags). `None` when it does not
+/// exist or is not published.
+pub fn find_published(
+    conn: &mut DbConnection,
+    key: &PostKey,
+    now: NaiveDateTime,
+) -> QueryResult<Option<PostDetail>> {
+    let query = posts::table
+        .left_join(categories::table)
+        .left_join(post_counters::table)
+        .select((summary_columns(), posts::body_markdown, posts::body_html))
+        .filter(posts::published_at.le(now))
+        .into_boxed();
+    let query = match key {
+        PostKey::Id(id) => query.filter(posts::id.eq(id.get())),
+        PostKey::Slug(slug) => query.filter(posts::slug.eq(slug.as_str().to_owned())),
+    };
+    let Some((row, body_markdown, body_html)) = query
+        .first::<(SummaryRow, String, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let tags = tags_of(conn, vec![row.id])?
+        .remove(&row.id)
+        .unwrap_or_default();
+    Ok(Some(PostDetail {
+        summary: row.into_summary(tags),
+        body_markdown,
+        body_html,
+    }))
+}
+
+/// Whether the post exists and is published.
+pub fn is_published(
+    conn: &mut DbConnection,
+    post_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        posts::table
+            .filter(posts::id.eq(post_id))
+            .filter(posts::published_at.le(now)),
+    ))
+    .get_result(conn)
+}
+
+/// The tags of many posts in one statement, each post's tags ordered by name.
+fn tags_of(conn: &mut DbConnection, post_ids: Vec<i64>) -> QueryResult<HashMap<i64, Vec<TagRef>>> {
+    if post_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<(i64, i64, String, String)> = post_tags::table
+        .inner_join(tags::table)
+        .filter(post_tags::post_id.eq_any(post_ids))
+        .select((post_tags::post_id, tags::id, tags::slug, tags::name))
+        .order((tags::name.asc(), tags::id.asc()))
+        .load(conn)?;
+    let mut by_post: HashMap<i64, Vec<TagRef>> = HashMap::new();
+    for (post_id, id, slug, name) in rows {
+        by_post
+            .entry(post_id)
+            .or_default()
+            .push(TagRef { id, slug, name });
+    }
+    Ok(by_post)
+}

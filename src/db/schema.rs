@@ -1,0 +1,97 @@
+//! The tables of DESIGN §4 in portable column types, shared by both backends.
+// Written by hand: `diesel print-schema` on SQLite would print `Nullable<Integer>` ids. The integration tests
+// run every query against both migration folders, so a drift between them and this file fails there.
+
+diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        name -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+    }
+}
+
+diesel::table! {
+    comments (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        author_name -> Text,
+        body -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    counter_batches (batch_id) {
+        batch_id -> Text,
+        applied_at -> Timestamp,
+        fields -> BigInt,
+        total -> BigInt,
+    }
+}
+
+diesel::table! {
+    post_counters (post_id) {
+        post_id -> BigInt,
+        clicks -> BigInt,
+    }
+}
+
+diesel::table! {
+    post_tags (post_id, tag_id) {
+        post_id -> BigInt,
+        tag_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    posts (id) {
+        id -> BigInt,
+        slug -> Text,
+        title -> Text,
+        excerpt -> Text,
+        body_markdown -> Text,
+        body_html -> Text,
+        author -> Text,
+        category_id -> Nullable<BigInt>,
+        published_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    tags (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+    }
+}
+
+diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(post_counters -> posts (post_id));
+diesel::joinable!(post_tags -> posts (post_id));
+diesel::joinable!(post_tags -> tags (tag_id));
+diesel::joinable!(posts -> categories (category_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    categories,
+    comments,
+    counter_batches,
+    post_counters,
+    post_tags,
+    posts,
+    tags,
+);

@@ -1,0 +1,116 @@
+//! Markdown bodies: rendered and sanitized once, when a post is written, never per request.
+
+use pulldown_cmark::{Event, Options, Parser, Tag, TagEnd};
+
+/// The longest derived excerpt, in characters.
+pub const EXCERPT_MAX_CHARS: usize = 300;
+
+/// Renders Markdown to HTML and removes everything unsafe: scripts, event handlers, `javascript:` URLs and
+/// any tag or attribute outside ammonia's allow-list. Links get `rel="noopener noreferrer"`.
+pub fn render_html(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    ammonia::clean(&html)
+}
+
+/// The first paragraph as plain text, whitespace collapsed, cut at a word boundary to at most
+/// [`EXCERPT_MAX_CHARS`] characters (an ellipsis marks a cut). Falls back to the first text of any kind.
+pub fn derive_excerpt(markdown: &str) -> String {
+    let mut paragraph = String::new();
+    let mut fallback = String::new();
+    let mut in_paragraph = false;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Paragraph) => in_paragraph = true,
+            Event::End(TagEnd::Paragraph) if !paragraph.trim().is_empty() => break,
+            Event::End(TagEnd::Paragraph) => in_paragraph = false,
+            Event::Text(text) | Event::Code(text) => {
+                let target = if in_paragraph {
+                    &mut paragraph
+                } else {
+                    &mut fallback
+                };
+                target.push_str(&text);
+            }
+            Event::SoftBreak | Event::HardBreak => paragraph.push(' '),
+            _ => {}
+        }
+    }
+    let source = if paragraph.trim().is_empty() {
+        &fallback
+    } else {
+        &paragraph
+    };
+    truncate_words(
+        &source.split_whitespace().collect::<Vec<_>>().join(" "),
+        EXCERPT_MAX_CHARS,
+    )
+}
+
+fn truncate_words(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        return text.to_owned();
+    }
+    // Leave room for the ellipsis, then back off to the last space.
+    let cut: String = text.chars().take(max_chars - 1).collect();
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > 0 => &cut[..space],
+        _ => cut.as_str(),
+    };
+    format!(
+        "{}…",
+        cut.trim_end_matches(|c: char| c.is_ascii_punctuation())
+    )
+}
+
+fn options() -> Options {
+    Options::ENABLE_TABLES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_TASKLISTS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_markdown_to_html() {
+        let html = render_html("## Title\n\nSome *text* and `code`.");
+        assert!(html.contains("<h2>Title</h2>"), "{html}");
+        assert!(html.contains("<em>text</em>"), "{html}");
+    }
+
+    #[test]
+    fn removes_scripts_event_handlers_and_javascript_links() {
+        let html = render_html(
+            "<script>alert(1)</script>\n\n<img src=x onerror=\"alert(2)\">\n\n[click](javascript:alert(3))",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("onerror"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn excerpt_is_the_first_paragraph_in_plain_text() {
+        let excerpt = derive_excerpt("## Heading\n\nFirst *para*\ngraph.\n\nSecond.");
+        assert_eq!(excerpt, "First para graph.");
+    }
+
+    #[test]
+    fn long_excerpts_are_cut_at_a_word_with_an_ellipsis() {
+        let excerpt = derive_excerpt(&"word ".repeat(200));
+        assert!(
+            excerpt.chars().count() <= EXCERPT_MAX_CHARS,
+            "{}",
+            excerpt.len()
+        );
+        assert!(excerpt.ends_with("word…"), "{excerpt}");
+    }
+
+    #[test]
+    fn excerpt_falls_back_to_any_text_when_there_is_no_paragraph() {
+        assert_eq!(derive_excerpt("# Only a heading"), "Only a heading");
+        assert_eq!(derive_excerpt(""), "");
+    }
+}

@@ -1,0 +1,68 @@
+//! The orders a post list can be asked for.
+
+use super::InvalidValue;
+
+/// `sort` of `GET /posts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PostSort {
+    /// `-published_at`: newest first (the default).
+    #[default]
+    NewestFirst,
+    /// `published_at`: oldest first.
+    OldestFirst,
+    /// `-clicks`: most clicked first, by the count last synced to the database.
+    MostClicked,
+    /// `title`: by title, A to Z, ignoring ASCII case.
+    Title,
+}
+
+impl PostSort {
+    pub const ALL: [(&'static str, PostSort); 4] = [
+        ("-published_at", PostSort::NewestFirst),
+        ("published_at", PostSort::OldestFirst),
+        ("-clicks", PostSort::MostClicked),
+        ("title", PostSort::Title),
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == raw)
+            .map(|(_, sort)| *sort)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Self::ALL.iter().map(|(name, _)| *name).collect();
+                InvalidValue::new(
+                    "sort",
+                    format!(
+                        "must be one of {}, got `{}`",
+                        names.join(", "),
+                        super::id::truncate(raw)
+                    ),
+                )
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_order() {
+        for (name, sort) in PostSort::ALL {
+            assert_eq!(PostSort::parse(name), Ok(sort));
+        }
+    }
+
+    #[test]
+    fn rejects_unknown_orders_listing_the_valid_ones() {
+        let error = PostSort::parse("bogus")
+            .err()
+            .map(|e| e.message)
+            .unwrap_or_default();
+        assert!(
+            error.contains("-published_at") && error.contains("bogus"),
+            "{error}"
+        );
+    }
+}

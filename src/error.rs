@@ -1,0 +1,196 @@
+//! The one error type of the service and its one mapping to HTTP: status + RFC 9457 `application/problem+json`.
+
+use std::collections::BTreeMap;
+use std::error::Error as StdError;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::ServiceResponse;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::middleware::ErrorHandlerResponse;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::domain::InvalidValue;
+
+/// Every way a request can fail. Variants say what went wrong in the service's terms; the HTTP status and
+/// body are decided in one place below. A 5xx body never carries the cause; the log does.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A query or path parameter is malformed, out of range, repeated or unknown.
+    #[error("invalid parameter `{}`: {}", .0.name, .0.message)]
+    InvalidParameter(InvalidValue),
+    /// The named resource does not exist, or the caller may not see it (an unpublished post).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// No database connection could be had, or the connection broke.
+    #[error("the database is unavailable")]
+    DatabaseUnavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// A statement failed for a reason that is the server's fault.
+    #[error("a database statement failed")]
+    Database(#[source] diesel::result::Error),
+    /// Anything else that is not the client's fault.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl From<InvalidValue> for ApiError {
+    fn from(invalid: InvalidValue) -> Self {
+        ApiError::InvalidParameter(invalid)
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => ApiError::NotFound("resource"),
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | Error::BrokenTransactionManager => ApiError::DatabaseUnavailable(Box::new(error)),
+            other => ApiError::Database(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for ApiError {
+    fn from(error: r2d2::Error) -> Self {
+        ApiError::DatabaseUnavailable(Box::new(error))
+    }
+}
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    /// A URI naming the kind of problem (`urn:blog-api:problem:<kind>`), stable for clients to match on.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// For invalid input: each offending field or parameter with its messages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<BTreeMap<String, Vec<String>>>,
+}
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+impl Problem {
+    pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
+        Problem {
+            kind: format!("urn:blog-api:problem:{kind}"),
+            title: status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: status.as_u16(),
+            detail: detail.into(),
+            errors: None,
+        }
+    }
+
+    pub fn into_response(self) -> HttpResponse {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_string(&self).unwrap_or_else(|_| String::from("{}"));
+        HttpResponse::build(status)
+            .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+            .body(body)
+    }
+}
+
+impl ApiError {
+    fn problem(&self) -> Problem {
+        let status = self.status_code();
+        match self {
+            ApiError::InvalidParameter(invalid) => {
+                let mut problem = Problem::new(
+                    status,
+                    "invalid-parameter",
+                    format!("`{}`: {}", invalid.name, invalid.message),
+                );
+                problem.errors = Some(BTreeMap::from([(
+                    invalid.name.clone(),
+                    vec![invalid.message.clone()],
+                )]));
+                problem
+            }
+            ApiError::NotFound(what) => {
+                Problem::new(status, "not-found", format!("{what} not found"))
+            }
+            ApiError::DatabaseUnavailable(_) => Problem::new(
+                status,
+                "unavailable",
+                "the service is temporarily unavailable; retry shortly",
+            ),
+            ApiError::Database(_) | ApiError::Internal(_) => {
+                Problem::new(status, "internal", "an internal error occurred")
+            }
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        if self.status_code().is_server_error() {
+            tracing::error!(error = %error_chain(self), "request failed");
+        }
+        self.problem().into_response()
+    }
+}
+
+/// The error and all its sources on one line, for logs.
+pub fn error_chain(error: &dyn StdError) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Turns any error response that is not already problem+json (actix's own 404 for unknown routes, 405 for
+/// a wrong method, extractor errors) into one, so clients meet a single error format.
+pub fn problem_for_bare_errors<B>(
+    response: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = response
+        .response()
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value == HeaderValue::from_static(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(
+            response.map_into_left_body(),
+        ));
+    }
+    let status = response.status();
+    let (kind, detail) = match status {
+        StatusCode::NOT_FOUND => ("not-found", "no such resource"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            "this method is not allowed on this resource",
+        ),
+        _ if status.is_server_error() => ("internal", "an internal error occurred"),
+        _ => ("bad-request", "the request could not be processed"),
+    };
+    let (request, original) = response.into_parts();
+    let mut replaced = Problem::new(status, kind, detail).into_response();
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replaced.headers_mut().append(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(request, replaced).map_into_right_body(),
+    ))
+}

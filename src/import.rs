@@ -1,0 +1,456 @@
+//! `blog-api import FILE.json`: reads a whole blog in the format of `shared/data/README.md`, validates every
+//! record before anything is written, then applies it in one transaction (see [`crate::db::import`]).
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::domain::markdown::{derive_excerpt, render_html};
+use crate::domain::{InvalidValue, Slug};
+
+/// Why an import stopped. Nothing was written in any case.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid JSON: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+    /// A record is malformed or refers to something the file does not contain.
+    #[error("{record}: {message}")]
+    InvalidRecord { record: String, message: String },
+    #[error("the database refused the import: {0}")]
+    Database(#[from] diesel::result::Error),
+}
+
+/// The four sections of an import file, records kept raw so that each is decoded and named on its own.
+#[derive(Deserialize)]
+struct RawFile {
+    #[serde(default)]
+    categories: Vec<serde_json::Value>,
+    #[serde(default)]
+    tags: Vec<serde_json::Value>,
+    #[serde(default)]
+    posts: Vec<serde_json::Value>,
+    #[serde(default)]
+    comments: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct RawTerm {
+    id: i64,
+    slug: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct RawPost {
+    id: i64,
+    slug: String,
+    title: String,
+    author: String,
+    body_markdown: String,
+    #[serde(default)]
+    excerpt: Option<String>,
+    #[serde(default)]
+    category_id: Option<i64>,
+    #[serde(default)]
+    tag_ids: Vec<i64>,
+    /// Present in every record: `null` is a draft, so a forgotten field must not silently mean one.
+    #[serde(deserialize_with = "present_but_nullable")]
+    published_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    clicks: i64,
+}
+
+#[derive(Deserialize)]
+struct RawComment {
+    id: i64,
+    post_id: i64,
+    author_name: String,
+    body: String,
+    #[serde(default)]
+    status: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+fn present_but_nullable<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer)
+}
+
+/// A category or tag to import.
+#[derive(Debug, Clone)]
+pub struct ImportTerm {
+    pub id: i64,
+    pub slug: Slug,
+    pub name: String,
+}
+
+/// A post to import, its body already rendered and its excerpt derived.
+#[derive(Debug, Clone)]
+pub struct ImportPost {
+    pub id: i64,
+    pub slug: Slug,
+    pub title: String,
+    pub author: String,
+    pub body_markdown: String,
+    pub body_html: String,
+    pub excerpt: String,
+    /// The file's category id (mapped to the database's when applied).
+    pub category_id: Option<i64>,
+    /// The file's tag ids, without repeats.
+    pub tag_ids: Vec<i64>,
+    pub published_at: Option<NaiveDateTime>,
+    /// The starting click count, used only when the post is new.
+    pub clicks: i64,
+}
+
+/// A comment to import.
+#[derive(Debug, Clone)]
+pub struct ImportComment {
+    pub id: i64,
+    /// The file's post id.
+    pub post_id: i64,
+    pub author_name: String,
+    pub body: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+}
+
+/// A whole file, every record valid and every reference resolved within the file.
+#[derive(Debug, Clone, Default)]
+pub struct ImportPlan {
+    pub categories: Vec<ImportTerm>,
+    pub tags: Vec<ImportTerm>,
+    pub posts: Vec<ImportPost>,
+    pub comments: Vec<ImportComment>,
+}
+
+/// What an import did, section by section.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    pub categories: SectionReport,
+    pub tags: SectionReport,
+    pub posts: SectionReport,
+    pub comments: SectionReport,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SectionReport {
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+}
+
+impl std::fmt::Display for ImportReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sections = [
+            ("categories", self.categories),
+            ("tags", self.tags),
+            ("posts", self.posts),
+            ("comments", self.comments),
+        ];
+        for (index, (name, section)) in sections.iter().enumerate() {
+            let separator = if index == 0 { "" } else { "; " };
+            write!(
+                f,
+                "{separator}{name}: {} created, {} updated, {} unchanged",
+                section.created, section.updated, section.unchanged
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads and validates a file.
+pub fn read_plan(path: &Path) -> Result<ImportPlan, ImportError> {
+    let shown = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ImportError::Read {
+        path: shown.clone(),
+        source,
+    })?;
+    let raw: RawFile = serde_json::from_slice(&bytes).map_err(|source| ImportError::Json {
+        path: shown,
+        source,
+    })?;
+    plan(raw)
+}
+
+/// Validates a file already in memory (the import tests use this).
+pub fn plan_from_json(json: &str) -> Result<ImportPlan, ImportError> {
+    let raw: RawFile = serde_json::from_str(json).map_err(|source| ImportError::Json {
+        path: String::from("input"),
+        source,
+    })?;
+    plan(raw)
+}
+
+fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
+    let categories = terms("categories", raw.categories)?;
+    let tags = terms("tags", raw.tags)?;
+    let category_ids: HashSet<i64> = categories.iter().map(|c| c.id).collect();
+    let tag_ids: HashSet<i64> = tags.iter().map(|t| t.id).collect();
+
+    let mut posts = Vec::with_capacity(raw.posts.len());
+    let mut post_ids = HashSet::new();
+    let mut post_slugs = HashMap::new();
+    for (index, value) in raw.posts.into_iter().enumerate() {
+        let post: RawPost = decode("posts", index, value)?;
+        let record = format!("posts[{index}] (id {}, slug {:?})", post.id, post.slug);
+        let invalid = |message: String| ImportError::InvalidRecord {
+            record: record.clone(),
+            message,
+        };
+        let bad_field = |error: InvalidValue| invalid(error.to_string());
+        positive(post.id).map_err(|m| invalid(format!("`id` {m}")))?;
+        let slug = Slug::parse("slug", &post.slug).map_err(bad_field)?;
+        let title = text("title", &post.title, 300).map_err(bad_field)?;
+        let author = text("author", &post.author, 100).map_err(bad_field)?;
+        if !post_ids.insert(post.id) {
+            return Err(invalid(String::from("another post has the same id")));
+        }
+        if let Some(first) = post_slugs.insert(slug.clone(), index) {
+            return Err(invalid(format!("posts[{first}] has the same slug")));
+        }
+        if let Some(category) = post.category_id {
+            if !category_ids.contains(&category) {
+                return Err(invalid(format!(
+                    "`category_id` {category} is not in `categories`"
+                )));
+            }
+        }
+        let mut post_tags = Vec::with_capacity(post.tag_ids.len());
+        for tag in post.tag_ids {
+            if !tag_ids.contains(&tag) {
+                return Err(invalid(format!(
+                    "`tag_ids` has {tag}, which is not in `tags`"
+                )));
+            }
+            if !post_tags.contains(&tag) {
+                post_tags.push(tag);
+            }
+        }
+        if post.clicks < 0 {
+            return Err(invalid(String::from("`clicks` must not be negative")));
+        }
+        let excerpt = match post.excerpt {
+            Some(excerpt) if !excerpt.trim().is_empty() => excerpt.trim().to_owned(),
+            _ => derive_excerpt(&post.body_markdown),
+        };
+        posts.push(ImportPost {
+            id: post.id,
+            slug,
+            title,
+            author,
+            body_html: render_html(&post.body_markdown),
+            body_markdown: post.body_markdown,
+            excerpt,
+            category_id: post.category_id,
+            tag_ids: post_tags,
+            published_at: post.published_at.map(|at| at.naive_utc()),
+            clicks: post.clicks,
+        });
+    }
+
+    let mut comments = Vec::with_capacity(raw.comments.len());
+    let mut comment_ids = HashSet::new();
+    for (index, value) in raw.comments.into_iter().enumerate() {
+        let comment: RawComment = decode("comments", index, value)?;
+        let record = format!("comments[{index}] (id {})", comment.id);
+        let invalid = |message: String| ImportError::InvalidRecord {
+            record: record.clone(),
+            message,
+        };
+        let bad_field = |error: InvalidValue| invalid(error.to_string());
+        positive(comment.id).map_err(|m| invalid(format!("`id` {m}")))?;
+        if !comment_ids.insert(comment.id) {
+            return Err(invalid(String::from("another comment has the same id")));
+        }
+        if !post_ids.contains(&comment.post_id) {
+            return Err(invalid(format!(
+                "`post_id` {} is not in `posts`",
+                comment.post_id
+            )));
+        }
+        let status = comment.status.unwrap_or_else(|| String::from("approved"));
+        if !["pending", "approved", "rejected"].contains(&status.as_str()) {
+            return Err(invalid(format!(
+                "`status` must be pending, approved or rejected, got {status:?}"
+            )));
+        }
+        comments.push(ImportComment {
+            id: comment.id,
+            post_id: comment.post_id,
+            author_name: text("author_name", &comment.author_name, 100).map_err(bad_field)?,
+            body: text("body", &comment.body, 10_000).map_err(bad_field)?,
+            status,
+            created_at: comment.created_at.naive_utc(),
+        });
+    }
+
+    Ok(ImportPlan {
+        categories,
+        tags,
+        posts,
+        comments,
+    })
+}
+
+fn terms(section: &str, values: Vec<serde_json::Value>) -> Result<Vec<ImportTerm>, ImportError> {
+    let mut terms: Vec<ImportTerm> = Vec::with_capacity(values.len());
+    for (index, value) in values.into_iter().enumerate() {
+        let term: RawTerm = decode(section, index, value)?;
+        let record = format!("{section}[{index}] (id {}, slug {:?})", term.id, term.slug);
+        let invalid = |message: String| ImportError::InvalidRecord {
+            record: record.clone(),
+            message,
+        };
+        positive(term.id).map_err(|m| invalid(format!("`id` {m}")))?;
+        let slug = Slug::parse("slug", &term.slug).map_err(|e| invalid(e.to_string()))?;
+        let name = text("name", &term.name, 100).map_err(|e| invalid(e.to_string()))?;
+        if let Some(other) = terms.iter().position(|t| t.id == term.id || t.slug == slug) {
+            return Err(invalid(format!(
+                "{section}[{other}] has the same id or slug"
+            )));
+        }
+        terms.push(ImportTerm {
+            id: term.id,
+            slug,
+            name,
+        });
+    }
+    Ok(terms)
+}
+
+fn decode<T: DeserializeOwned>(
+    section: &str,
+    index: usize,
+    value: serde_json::Value,
+) -> Result<T, ImportError> {
+    let id = value.get("id").map(ToString::to_string);
+    serde_json::from_value(value).map_err(|error| ImportError::InvalidRecord {
+        record: match id {
+            Some(id) => format!("{section}[{index}] (id {id})"),
+            None => format!("{section}[{index}]"),
+        },
+        message: error.to_string(),
+    })
+}
+
+fn positive(id: i64) -> Result<(), String> {
+    if id >= 1 {
+        Ok(())
+    } else {
+        Err(format!("must be a positive integer, got {id}"))
+    }
+}
+
+/// Trimmed text of 1 to `max` characters.
+fn text(name: &str, raw: &str, max: usize) -> Result<String, InvalidValue> {
+    let trimmed = raw.trim();
+    let length = trimmed.chars().count();
+    if length == 0 || length > max {
+        return Err(InvalidValue::new(
+            name,
+            format!("must be 1 to {max} characters long"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_of(json: &str) -> String {
+        plan_from_json(json)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default()
+    }
+
+    const POST: &str = r#"{"id": 1, "slug": "a", "title": "A", "author": "Ann", "body_markdown": "Hi",
+        "category_id": 1, "tag_ids": [2, 2], "published_at": "2024-01-01T00:00:00Z", "clicks": 3}"#;
+
+    #[test]
+    fn a_valid_file_becomes_a_plan_with_derived_fields() {
+        let json = format!(
+            r#"{{"categories": [{{"id": 1, "slug": "c", "name": "C"}}],
+                "tags": [{{"id": 2, "slug": "t", "name": "T"}}], "posts": [{POST}],
+                "comments": [{{"id": 5, "post_id": 1, "author_name": "x", "body": "y",
+                               "created_at": "2024-01-02T00:00:00+02:00"}}]}}"#
+        );
+        let plan = plan_from_json(&json).expect("valid");
+        assert_eq!(plan.posts[0].tag_ids, vec![2]);
+        assert_eq!(plan.posts[0].excerpt, "Hi");
+        assert_eq!(plan.posts[0].body_html, "<p>Hi</p>\n");
+        assert_eq!(plan.comments[0].status, "approved");
+        assert_eq!(
+            plan.comments[0].created_at.to_string(),
+            "2024-01-01 22:00:00"
+        );
+    }
+
+    #[test]
+    fn a_dangling_category_names_the_post() {
+        let json =
+            format!(r#"{{"tags": [{{"id": 2, "slug": "t", "name": "T"}}], "posts": [{POST}]}}"#);
+        let error = error_of(&json);
+        assert!(
+            error.starts_with(r#"posts[0] (id 1, slug "a"): `category_id` 1"#),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_missing_field_names_the_record_and_the_field() {
+        let error = error_of(r#"{"posts": [{"id": 7, "slug": "a"}]}"#);
+        assert!(
+            error.starts_with("posts[0] (id 7): missing field"),
+            "{error}"
+        );
+        let error = error_of(
+            r#"{"posts": [{"id": 7, "slug": "a", "title": "A", "author": "B", "body_markdown": ""}]}"#,
+        );
+        assert!(error.contains("missing field `published_at`"), "{error}");
+    }
+
+    #[test]
+    fn duplicate_slugs_bad_statuses_and_bad_json_are_refused() {
+        let json = format!(
+            r#"{{"categories": [{{"id": 1, "slug": "c", "name": "C"}}],
+                "tags": [{{"id": 2, "slug": "t", "name": "T"}}],
+                "posts": [{POST}, {}]}}"#,
+            POST.replace(r#""id": 1"#, r#""id": 9"#)
+        );
+        assert!(
+            error_of(&json).contains("posts[0] has the same slug"),
+            "{}",
+            error_of(&json)
+        );
+        let json = format!(
+            r#"{{"categories": [{{"id": 1, "slug": "c", "name": "C"}}],
+                "tags": [{{"id": 2, "slug": "t", "name": "T"}}], "posts": [{POST}],
+                "comments": [{{"id": 5, "post_id": 1, "author_name": "x", "body": "y", "status": "spam",
+                               "created_at": "2024-01-02T00:00:00Z"}}]}}"#
+        );
+        assert!(
+            error_of(&json).starts_with("comments[0] (id 5): `status`"),
+            "{}",
+            error_of(&json)
+        );
+        assert!(error_of("{").contains("not valid JSON"));
+    }
+}

@@ -1,0 +1,85 @@
+//! The `blog-api` command: parses the command line and calls the library.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use blog_api::config::Settings;
+use blog_api::startup::Application;
+use blog_api::{db, error::error_chain, import, telemetry};
+use clap::{Parser, Subcommand};
+
+/// JSON REST API backend for a headless blog. Configured by environment variables (and `.env`); see README.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Import a blog from a JSON file, in one transaction; importing the same file twice changes nothing.
+    Import {
+        /// The file, in the format of shared/data/README.md.
+        file: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    telemetry::init();
+    let cli = Cli::parse();
+    let settings = match Settings::from_env() {
+        Ok(settings) => settings,
+        Err(error) => return fail(&error),
+    };
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => migrate(&settings),
+        Command::Import { file } => import_file(&settings, &file),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => fail(error.as_ref()),
+    }
+}
+
+type CliResult = Result<(), Box<dyn std::error::Error>>;
+
+fn fail(error: &dyn std::error::Error) -> ExitCode {
+    eprintln!("error: {}", error_chain(error));
+    ExitCode::FAILURE
+}
+
+fn serve(settings: Settings) -> CliResult {
+    actix_web::rt::System::new().block_on(async move {
+        let app = Application::build(settings.clone()).await?;
+        tracing::info!(database = %settings.database_url, "serving at {}", app.url());
+        println!("blog-api serving at {}", app.url());
+        app.run_until_stopped().await?;
+        Ok(())
+    })
+}
+
+fn migrate(settings: &Settings) -> CliResult {
+    let pool_size = 1;
+    db::connect_and_migrate(&settings.database_url, pool_size)?;
+    println!("{}: migrations are up to date", settings.database_url);
+    Ok(())
+}
+
+fn import_file(settings: &Settings, file: &std::path::Path) -> CliResult {
+    let plan = import::read_plan(file)?;
+    let (pool, _) = db::connect_and_migrate(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    let report = db::import::apply(&mut conn, &plan, chrono::Utc::now().naive_utc())?;
+    println!(
+        "imported {} into {}: {report}",
+        file.display(),
+        settings.database_url
+    );
+    Ok(())
+}

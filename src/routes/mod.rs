@@ -1,0 +1,44 @@
+//! HTTP: the route table, one file per resource. Handlers parse, call one service function, shape the reply.
+
+mod comments;
+mod health;
+mod list;
+mod posts;
+pub mod query;
+mod taxonomy;
+
+use actix_web::web;
+
+use crate::db::{DbPool, QueryCounter};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: DbPool,
+    pub queries: QueryCounter,
+}
+
+/// The whole route table. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .service(read("/posts", posts::list_posts))
+        .service(read("/posts/slug/{slug}", posts::get_post_by_slug))
+        .service(read("/posts/{id}", posts::get_post))
+        .service(read("/posts/{id}/comments", comments::list_comments))
+        .service(read("/categories", taxonomy::list_categories))
+        .service(read("/tags", taxonomy::list_tags))
+        .service(read("/healthz", health::healthz))
+        .service(read("/readyz", health::readyz));
+}
+
+/// A resource answering GET and HEAD with `handler` (HEAD gets the headers without the body).
+fn read<F, Args>(path: &str, handler: F) -> actix_web::Resource
+where
+    F: actix_web::Handler<Args> + Clone,
+    Args: actix_web::FromRequest + 'static,
+    F::Output: actix_web::Responder + 'static,
+{
+    web::resource(path)
+        .route(web::get().to(handler.clone()))
+        .route(web::head().to(handler))
+}

@@ -1,0 +1,106 @@
+//! Builds the running service from [`Settings`]: database ready, listener bound (port 0 in tests), server made.
+
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, ErrorHandlers};
+use actix_web::{web, App, HttpServer};
+use tracing_actix_web::TracingLogger;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool, QueryCounter};
+use crate::error::problem_for_bare_errors;
+use crate::routes::{self, AppState};
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Database(#[from] db::ConnectError),
+    #[error("cannot listen on {bind}: {source}")]
+    Bind {
+        bind: String,
+        source: std::io::Error,
+    },
+    #[error("start-up was interrupted: {0}")]
+    Interrupted(String),
+}
+
+/// A built, not yet running, service.
+pub struct Application {
+    port: u16,
+    host: String,
+    server: Server,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects and migrates the database, binds the listener and builds the server.
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let url = settings.database_url.clone();
+        let pool_size = settings.database_pool_size.get();
+        let (pool, queries) =
+            actix_web::rt::task::spawn_blocking(move || db::connect_and_migrate(&url, pool_size))
+                .await
+                .map_err(|error| StartupError::Interrupted(error.to_string()))??;
+        let state = AppState { pool, queries };
+
+        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let address = listener.local_addr().map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?;
+        let data = web::Data::new(state.clone());
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+                .wrap(Compress::default())
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(routes::configure)
+        })
+        .listen(listener)
+        .map_err(|source| StartupError::Bind {
+            bind: settings.bind.clone(),
+            source,
+        })?
+        .run();
+        Ok(Application {
+            port: address.port(),
+            host: address.ip().to_string(),
+            server,
+            state,
+        })
+    }
+
+    /// The port actually bound (useful when `BIND` asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The base URL the service answers at.
+    pub fn url(&self) -> String {
+        if self.host.contains(':') {
+            format!("http://[{}]:{}", self.host, self.port)
+        } else {
+            format!("http://{}:{}", self.host, self.port)
+        }
+    }
+
+    pub fn pool(&self) -> &DbPool {
+        &self.state.pool
+    }
+
+    /// Statements sent to the database so far, by every pooled connection.
+    pub fn query_counter(&self) -> &QueryCounter {
+        &self.state.queries
+    }
+
+    /// Serves until the server is stopped (SIGTERM or Ctrl-C: it then finishes in-flight requests).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
