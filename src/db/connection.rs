@@ -152,12 +152,30 @@ impl QueryCounter {
     }
 }
 
-struct CountQueries(QueryCounter);
+/// Watches one connection: counts its statements and notices when it has lost its server, which diesel
+/// does not report to the pool by itself.
+struct ConnectionWatch {
+    queries: QueryCounter,
+    lost: bool,
+}
 
-impl Instrumentation for CountQueries {
+impl Instrumentation for ConnectionWatch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0 .0.fetch_add(1, Ordering::Relaxed);
+        use diesel::result::{DatabaseErrorKind, Error};
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.queries.0.fetch_add(1, Ordering::Relaxed);
+            }
+            InstrumentationEvent::FinishQuery {
+                error:
+                    Some(Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                        | DatabaseErrorKind::UnableToSendCommand,
+                        _,
+                    )),
+                ..
+            } => self.lost = true,
+            _ => {}
         }
     }
 }
@@ -175,7 +193,10 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn connect(&self) -> Result<DbConnection, diesel::ConnectionError> {
         let mut conn = self.url.establish()?;
-        conn.set_instrumentation(CountQueries(self.queries.clone()));
+        conn.set_instrumentation(ConnectionWatch {
+            queries: self.queries.clone(),
+            lost: false,
+        });
         Ok(conn)
     }
 
@@ -187,7 +208,11 @@ impl r2d2::ManageConnection for ConnectionManager {
 
     fn has_broken(&self, conn: &mut DbConnection) -> bool {
         use diesel::r2d2::R2D2Connection;
-        conn.is_broken()
+        let lost = conn
+            .instrumentation()
+            .downcast_ref::<ConnectionWatch>()
+            .is_some_and(|watch| watch.lost);
+        lost || conn.is_broken()
     }
 }
 
@@ -208,6 +233,10 @@ pub fn build_pool(url: &DatabaseUrl, max_size: u32, queries: QueryCounter) -> Db
         .max_size(max_size)
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(5))
+        // No ping on every checkout: it would cost each request a round trip. A connection that breaks
+        // fails its statement (503), is seen as broken and replaced; idle ones are recycled.
+        .test_on_check_out(false)
+        .idle_timeout(Some(Duration::from_secs(300)))
         .error_handler(Box::new(LogPoolErrors))
         .build_unchecked(ConnectionManager {
             url: url.clone(),

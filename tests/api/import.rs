@@ -1,0 +1,201 @@
+//! `blog-api import`: idempotent, all-or-nothing, and loud about the record it refuses.
+
+use blog_api::db::schema::{categories, comments, post_counters, post_tags, posts, tags};
+use blog_api::import::plan_from_json;
+use diesel::prelude::*;
+use std::io::Write;
+
+use crate::fixture::small_blog;
+use crate::helpers::{TestApp, TestBackend};
+
+type Timestamp = chrono::NaiveDateTime;
+/// Every column of `posts`, in table order.
+type PostRow = (
+    (i64, String, String, String),
+    (String, String, String),
+    (Option<i64>, Option<Timestamp>, Timestamp, Timestamp),
+);
+
+/// Every imported row of every table, in a stable order, as text.
+fn snapshot(app: &TestApp) -> String {
+    let mut conn = app.pool.get().expect("a connection");
+    let categories: Vec<(i64, String, String)> = categories::table
+        .order(categories::id)
+        .load(&mut conn)
+        .expect("categories");
+    let tags: Vec<(i64, String, String)> =
+        tags::table.order(tags::id).load(&mut conn).expect("tags");
+    let posts: Vec<PostRow> = posts::table
+        .select((
+            (posts::id, posts::slug, posts::title, posts::excerpt),
+            (posts::body_markdown, posts::body_html, posts::author),
+            (
+                posts::category_id,
+                posts::published_at,
+                posts::created_at,
+                posts::updated_at,
+            ),
+        ))
+        .order(posts::id)
+        .load(&mut conn)
+        .expect("posts");
+    let links: Vec<(i64, i64)> = post_tags::table
+        .order((post_tags::post_id, post_tags::tag_id))
+        .load(&mut conn)
+        .expect("links");
+    let comments: Vec<(i64, i64, String, String, String, chrono::NaiveDateTime)> = comments::table
+        .order(comments::id)
+        .load(&mut conn)
+        .expect("comments");
+    let counters: Vec<(i64, i64)> = post_counters::table
+        .order(post_counters::post_id)
+        .load(&mut conn)
+        .expect("counters");
+    format!("{categories:?}\n{tags:?}\n{posts:?}\n{links:?}\n{comments:?}\n{counters:?}")
+}
+
+async fn importing_the_same_file_twice_changes_nothing(app: TestApp) {
+    let first = app.import(&small_blog());
+    assert_eq!(
+        (
+            first.posts.created,
+            first.comments.created,
+            first.tags.created
+        ),
+        (6, 7, 3)
+    );
+    let before = snapshot(&app);
+    let second = app.import(&small_blog());
+    assert_eq!(snapshot(&app), before);
+    assert_eq!(
+        (
+            second.posts.unchanged,
+            second.comments.unchanged,
+            second.categories.unchanged
+        ),
+        (6, 7, 3)
+    );
+    assert_eq!(second.posts.created + second.posts.updated, 0);
+}
+
+async fn a_changed_file_updates_only_what_changed_and_keeps_live_click_counts(app: TestApp) {
+    app.import(&small_blog());
+    let changed = small_blog()
+        .replace("\"Hello Rust\"", "\"Hello again, Rust\"")
+        .replace("\"clicks\":10", "\"clicks\":99999");
+    let report = app.import(&changed);
+    assert_eq!((report.posts.updated, report.posts.unchanged), (1, 5));
+    let post = app.get_json("/posts/1").await;
+    assert_eq!(post["title"], "Hello again, Rust");
+    assert_eq!(
+        post["clicks"], 10,
+        "a re-import must not overwrite a live click count"
+    );
+}
+
+async fn imported_ids_are_kept_and_new_rows_get_fresh_ones(app: TestApp) {
+    app.import(&small_blog());
+    assert_eq!(app.get_json("/posts/slug/zebra-notes").await["id"], 3);
+    // A second blog whose ids collide with the first: its rows are added under new ids, references intact.
+    let other = small_blog().replace("\"slug\":\"", "\"slug\":\"other-");
+    let report = app.import(&other);
+    assert_eq!(report.posts.created, 6);
+    let post = app.get_json("/posts/slug/other-redis-counters").await;
+    let id = post["id"].as_i64().expect("id");
+    assert!(id > 6, "id {id} should be fresh");
+    assert_eq!(post["category"]["slug"], "other-databases");
+    assert_eq!(post["tags"].as_array().map(Vec::len), Some(2));
+    // Comments are matched on id, so the second file's comments update the first's rather than duplicate.
+    assert_eq!(report.comments.created, 0);
+}
+
+async fn a_broken_file_changes_nothing_and_names_the_record(app: TestApp) {
+    app.import(&small_blog());
+    let before = snapshot(&app);
+    let broken = small_blog().replace("\"tag_ids\":[1,2]", "\"tag_ids\":[1,77]");
+    let error = plan_from_json(&broken)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert_eq!(
+        error,
+        "posts[1] (id 2, slug \"redis-counters\"): `tag_ids` has 77, which is not in `tags`"
+    );
+    assert_eq!(snapshot(&app), before);
+}
+
+async fn the_cli_import_reports_and_refuses_like_the_library(app: TestApp) {
+    if let TestBackend::Postgres = app.backend {
+        return; // the command is the same for both; once is enough
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let good = dir.path().join("good.json");
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&good, small_blog()).expect("write");
+    std::fs::write(
+        &bad,
+        small_blog().replace("\"category_id\":2,", "\"category_id\":9,"),
+    )
+    .expect("write");
+    let run = |file: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
+            .arg("import")
+            .arg(file)
+            .env("DATABASE_URL", app.database.url.to_string())
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs")
+    };
+    let output = run(&good);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("posts: 6 created"));
+    let output = run(&bad);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("posts[1] (id 2, slug \"redis-counters\"): `category_id` 9"),
+        "{stderr}"
+    );
+}
+
+async fn the_sample_blog_imports_with_1816_published_posts(app: TestApp) {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/blog-2000.json");
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: {} is not there",
+            path.display()
+        );
+        return;
+    };
+    let first = app.import(&json);
+    assert_eq!((first.posts.created, first.comments.created), (2000, 10000));
+    let body = app.get_json("/posts?per_page=100").await;
+    assert_eq!(body["meta"]["total"], 1816);
+    let dates: Vec<&str> = body["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .map(|p| p["published_at"].as_str().expect("date"))
+        .collect();
+    assert!(
+        dates.windows(2).all(|pair| pair[0] >= pair[1]),
+        "newest first"
+    );
+    let again = app.import(&json);
+    assert_eq!(again.posts.unchanged + again.comments.unchanged, 12000);
+}
+
+crate::on_both_backends!(
+    importing_the_same_file_twice_changes_nothing,
+    a_changed_file_updates_only_what_changed_and_keeps_live_click_counts,
+    imported_ids_are_kept_and_new_rows_get_fresh_ones,
+    a_broken_file_changes_nothing_and_names_the_record,
+    the_cli_import_reports_and_refuses_like_the_library,
+    the_sample_blog_imports_with_1816_published_posts,
+);

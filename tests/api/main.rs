@@ -1,0 +1,15 @@
+//! Integration tests: each runs against SQLite and against PostgreSQL, on a database of its own.
+#![expect(
+    clippy::expect_used,
+    reason = "a test stops loudly at its first broken assumption"
+)]
+
+mod comments;
+mod errors;
+mod fixture;
+mod helpers;
+mod import;
+mod posts;
+mod query_counts;
+mod resilience;
+mod taxonomy;
