@@ -1,7 +1,9 @@
 //! Settings: read once from the environment (and `.env`), then passed around as a value.
 
 use std::num::NonZeroU32;
+use std::time::Duration;
 
+use crate::cache::RedisSettings;
 use crate::db::{DatabaseUrl, InvalidDatabaseUrl};
 
 /// Everything the service is configured by. Tests build one directly.
@@ -13,6 +15,14 @@ pub struct Settings {
     pub database_pool_size: NonZeroU32,
     /// `BIND`: the address to listen on, `HOST:PORT` (port 0 picks a free one). Default `127.0.0.1:8080`.
     pub bind: String,
+    /// `REDIS_URL` (with `REDIS_KEY_PREFIX`, `REDIS_TIMEOUT_MS`): the click cache. Unset: the in-process cache.
+    pub redis: Option<RedisSettings>,
+    /// `CLICK_SYNC_INTERVAL_MS`: how often buffered clicks move to the database. Default 5000.
+    pub click_sync_interval: Duration,
+    /// `CLICK_LEDGER_RETENTION`: how long applied batch ids are remembered. Default 7 days.
+    pub click_ledger_retention: Duration,
+    /// `CLICKS_ON_GET`: whether reading a post counts a click (else only `POST /posts/{id}/clicks`). Default true.
+    pub clicks_on_get: bool,
 }
 
 /// A setting that is present but unusable; the message names the variable.
@@ -64,12 +74,106 @@ impl Settings {
                 value: bind,
             });
         }
+        let redis = match lookup("REDIS_URL").filter(|url| !url.is_empty()) {
+            None => None,
+            Some(url) => {
+                if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                    return Err(invalid(
+                        "REDIS_URL",
+                        "redis://HOST:PORT[/DB] or rediss://...",
+                        url,
+                    ));
+                }
+                let key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_else(|| String::from("blog"));
+                if key_prefix.is_empty() || key_prefix.contains(['{', '}', ' ']) {
+                    return Err(invalid(
+                        "REDIS_KEY_PREFIX",
+                        "non-empty, without braces or spaces",
+                        key_prefix,
+                    ));
+                }
+                let timeout = millis(&lookup, "REDIS_TIMEOUT_MS", 500, 1..=60_000)?;
+                Some(RedisSettings {
+                    url,
+                    key_prefix,
+                    timeout,
+                })
+            }
+        };
+        let click_sync_interval = millis(&lookup, "CLICK_SYNC_INTERVAL_MS", 5000, 10..=3_600_000)?;
+        let click_ledger_retention = match lookup("CLICK_LEDGER_RETENTION") {
+            None => Duration::from_secs(7 * 24 * 3600),
+            Some(value) => parse_duration(&value)
+                .filter(|retention| *retention >= Duration::from_secs(60))
+                .ok_or_else(|| {
+                    invalid(
+                        "CLICK_LEDGER_RETENTION",
+                        "a duration of at least 1m, like 7d, 12h or 90m",
+                        value,
+                    )
+                })?,
+        };
+        let clicks_on_get = match lookup("CLICKS_ON_GET").as_deref() {
+            None | Some("true" | "1" | "yes") => true,
+            Some("false" | "0" | "no") => false,
+            Some(other) => return Err(invalid("CLICKS_ON_GET", "true or false", other.to_owned())),
+        };
         Ok(Settings {
             database_url: DatabaseUrl::parse(&database_url)?,
             database_pool_size,
             bind,
+            redis,
+            click_sync_interval,
+            click_ledger_retention,
+            clicks_on_get,
         })
     }
+}
+
+fn invalid(name: &'static str, expected: &'static str, value: String) -> ConfigError {
+    ConfigError::Invalid {
+        name,
+        expected,
+        value,
+    }
+}
+
+fn millis(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<Duration, ConfigError> {
+    match lookup(name) {
+        None => Ok(Duration::from_millis(default)),
+        Some(value) => value
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| range.contains(ms))
+            .map(Duration::from_millis)
+            .ok_or_else(|| invalid(name, "a whole number of milliseconds in range", value)),
+    }
+}
+
+/// `90s`, `15m`, `12h`, `7d`, or plain seconds.
+fn parse_duration(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    let (number, unit) = match value.find(|c: char| !c.is_ascii_digit()) {
+        Some(split) => value.split_at(split),
+        None => (value, "s"),
+    };
+    let seconds_per_unit = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    number
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(seconds_per_unit)
+        .map(Duration::from_secs)
 }
 
 #[cfg(test)]
@@ -92,6 +196,57 @@ mod tests {
         assert_eq!(settings.database_url, DatabaseUrl::Sqlite("blog.db".into()));
         assert_eq!(settings.bind, "127.0.0.1:8080");
         assert_eq!(settings.database_pool_size.get(), 10);
+        assert!(settings.redis.is_none());
+        assert_eq!(settings.click_sync_interval, Duration::from_secs(5));
+        assert_eq!(
+            settings.click_ledger_retention,
+            Duration::from_secs(7 * 86_400)
+        );
+        assert!(settings.clicks_on_get);
+    }
+
+    #[test]
+    fn redis_and_click_settings_are_read() {
+        let settings = settings(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("REDIS_KEY_PREFIX", "site-a"),
+            ("CLICK_SYNC_INTERVAL_MS", "50"),
+            ("CLICK_LEDGER_RETENTION", "12h"),
+            ("CLICKS_ON_GET", "false"),
+        ])
+        .expect("valid");
+        let redis = settings.redis.expect("redis configured");
+        assert_eq!(
+            (redis.key_prefix.as_str(), redis.timeout),
+            ("site-a", Duration::from_millis(500))
+        );
+        assert_eq!(settings.click_sync_interval, Duration::from_millis(50));
+        assert_eq!(
+            settings.click_ledger_retention,
+            Duration::from_secs(12 * 3600)
+        );
+        assert!(!settings.clicks_on_get);
+    }
+
+    #[test]
+    fn bad_click_settings_name_their_variable() {
+        for (name, value) in [
+            ("REDIS_URL", "localhost:6379"),
+            ("REDIS_KEY_PREFIX", "a{b}"),
+            ("CLICK_SYNC_INTERVAL_MS", "0"),
+            ("CLICK_LEDGER_RETENTION", "7 days"),
+            ("CLICKS_ON_GET", "maybe"),
+        ] {
+            let mut vars = vec![(name, value)];
+            if name == "REDIS_KEY_PREFIX" {
+                vars.push(("REDIS_URL", "redis://localhost"));
+            }
+            let error = settings(&vars)
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            assert!(error.starts_with(name), "{name}: {error}");
+        }
     }
 
     #[test]

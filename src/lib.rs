@@ -1,10 +1,12 @@
 //! blog-api: a JSON REST API backend for a headless blog, with an exact post click counter.
 
+pub mod cache;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod error;
 pub mod import;
+pub mod jobs;
 pub mod routes;
 pub mod service;
 pub mod startup;

@@ -1,16 +1,21 @@
 //! Builds the running service from [`Settings`]: database ready, listener bound (port 0 in tests), server made.
 
 use std::net::TcpListener;
+use std::sync::Arc;
 
-use actix_web::dev::Server;
+use actix::{Actor, Addr};
+use actix_web::dev::{Server, ServerHandle};
 use actix_web::middleware::{Compress, ErrorHandlers};
 use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
+use crate::cache::{CacheBackend, CacheError, MemoryClickCache, RedisClickCache};
 use crate::config::Settings;
 use crate::db::{self, DbPool, QueryCounter};
-use crate::error::problem_for_bare_errors;
-use crate::routes::{self, AppState};
+use crate::error::{error_chain, problem_for_bare_errors};
+use crate::jobs::{ClickSyncActor, FinalSync};
+use crate::routes::{self, AppState, ViewPolicy};
+use crate::service::clicks::ClickCounter;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +27,8 @@ pub enum StartupError {
         bind: String,
         source: std::io::Error,
     },
+    #[error("the click cache cannot be set up: {0}")]
+    Cache(#[from] CacheError),
     #[error("start-up was interrupted: {0}")]
     Interrupted(String),
 }
@@ -32,6 +39,7 @@ pub struct Application {
     host: String,
     server: Server,
     state: AppState,
+    sync: Addr<ClickSyncActor>,
 }
 
 impl Application {
@@ -43,7 +51,29 @@ impl Application {
             actix_web::rt::task::spawn_blocking(move || db::connect_and_migrate(&url, pool_size))
                 .await
                 .map_err(|error| StartupError::Interrupted(error.to_string()))??;
-        let state = AppState { pool, queries };
+        let cache: Arc<dyn CacheBackend> = match &settings.redis {
+            Some(redis) => {
+                tracing::info!(prefix = %redis.key_prefix, "click cache: redis");
+                Arc::new(RedisClickCache::new(redis)?)
+            }
+            None => {
+                tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
+                Arc::new(MemoryClickCache::default())
+            }
+        };
+        let sync = ClickSyncActor::new(
+            pool.clone(),
+            cache.clone(),
+            settings.click_sync_interval,
+            settings.click_ledger_retention,
+        )
+        .start();
+        let state = AppState {
+            clicks: ClickCounter::new(pool.clone(), cache),
+            views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
+            pool,
+            queries,
+        };
 
         let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
             bind: settings.bind.clone(),
@@ -73,6 +103,7 @@ impl Application {
             host: address.ip().to_string(),
             server,
             state,
+            sync,
         })
     }
 
@@ -99,8 +130,27 @@ impl Application {
         &self.state.queries
     }
 
-    /// Serves until the server is stopped (SIGTERM or Ctrl-C: it then finishes in-flight requests).
+    pub fn clicks(&self) -> &ClickCounter {
+        &self.state.clicks
+    }
+
+    /// Stops the server (gracefully: in-flight requests finish), as SIGTERM does.
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server is stopped (SIGTERM or Ctrl-C, or [`Self::handle`]): in-flight requests
+    /// finish, then one last click sync moves everything buffered to the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        match self.sync.send(FinalSync).await {
+            Ok(Ok(report)) => tracing::info!(clicks = report.clicks, "final click sync done"),
+            Ok(Err(error)) => tracing::error!(
+                error = %error_chain(&error),
+                "final click sync failed: unsynced clicks stay in the cache for the next start"
+            ),
+            Err(error) => tracing::error!(%error, "the click sync actor was gone at shutdown"),
+        }
+        served
     }
 }

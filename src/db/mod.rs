@@ -2,6 +2,7 @@
 
 pub mod comments;
 mod connection;
+pub mod counters;
 pub mod import;
 pub mod migrations;
 pub mod posts;

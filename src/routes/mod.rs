@@ -1,5 +1,6 @@
 //! HTTP: the route table, one file per resource. Handlers parse, call one service function, shape the reply.
 
+mod clicks;
 mod comments;
 mod health;
 mod list;
@@ -9,13 +10,20 @@ mod taxonomy;
 
 use actix_web::web;
 
+use std::sync::Arc;
+
+pub use clicks::ViewPolicy;
+
 use crate::db::{DbPool, QueryCounter};
+use crate::service::clicks::ClickCounter;
 
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
     pub queries: QueryCounter,
+    pub clicks: ClickCounter,
+    pub views: Arc<ViewPolicy>,
 }
 
 /// The whole route table. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404.
@@ -25,6 +33,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .service(read("/posts/slug/{slug}", posts::get_post_by_slug))
         .service(read("/posts/{id}", posts::get_post))
         .service(read("/posts/{id}/comments", comments::list_comments))
+        .service(web::resource("/posts/{id}/clicks").route(web::post().to(clicks::record_click)))
         .service(read("/categories", taxonomy::list_categories))
         .service(read("/tags", taxonomy::list_tags))
         .service(read("/healthz", health::healthz))

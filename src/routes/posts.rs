@@ -2,6 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::clicks::ViewSource;
 use super::list::list_response;
 use super::query::QueryParams;
 use super::AppState;
@@ -38,11 +39,11 @@ pub async fn list_posts(
             .unwrap_or_default(),
         page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
     };
-    let page = service::posts::list_posts(&state.pool, query).await?;
+    let page = service::posts::list_posts(&state.pool, &state.clicks, query).await?;
     Ok(list_response(&request, &params, &page))
 }
 
-/// `GET /posts/{id}`: one published post with its body.
+/// `GET /posts/{id}`: one published post with its body; counts a click (see [`super::ViewPolicy`]).
 pub async fn get_post(
     request: HttpRequest,
     id: web::Path<String>,
@@ -50,7 +51,8 @@ pub async fn get_post(
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let key = PostKey::Id(ResourceId::parse("id", &id)?);
-    let post = service::posts::get_post(&state.pool, key).await?;
+    let count = state.views.counts(&request, ViewSource::Read);
+    let post = service::posts::get_post(&state.pool, &state.clicks, key, count).await?;
     Ok(HttpResponse::Ok().json(post))
 }
 
@@ -62,6 +64,7 @@ pub async fn get_post_by_slug(
 ) -> Result<HttpResponse, ApiError> {
     QueryParams::parse(request.query_string(), &[])?;
     let key = PostKey::Slug(Slug::parse("slug", &slug)?);
-    let post = service::posts::get_post(&state.pool, key).await?;
+    let count = state.views.counts(&request, ViewSource::Read);
+    let post = service::posts::get_post(&state.pool, &state.clicks, key, count).await?;
     Ok(HttpResponse::Ok().json(post))
 }

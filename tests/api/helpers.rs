@@ -2,11 +2,16 @@
 //! is dropped afterwards) and its own server on a free port.
 
 use std::io::Write;
-use std::sync::Once;
+use std::sync::{Arc, Once};
+use std::time::Duration;
 
+use actix_web::dev::ServerHandle;
+use blog_api::cache::RedisSettings;
 use blog_api::config::Settings;
 use blog_api::db::{self, DatabaseUrl, DbPool, QueryCounter};
 use blog_api::import::{plan_from_json, ImportReport};
+use blog_api::jobs::{sync_once, SyncReport};
+use blog_api::service::clicks::ClickCounter;
 use blog_api::startup::Application;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
@@ -16,6 +21,15 @@ use diesel::{Connection, PgConnection};
 pub enum TestBackend {
     Sqlite,
     Postgres,
+}
+
+/// A browser's User-Agent: requests with it count as views (the default client sends none, so reads made
+/// to check content do not count).
+pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0";
+
+/// The Redis the PostgreSQL half of the suite uses, each test under a key prefix of its own.
+pub fn redis_url() -> String {
+    std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| String::from("redis://127.0.0.1:6379"))
 }
 
 /// The PostgreSQL server tests create their databases on.
@@ -29,9 +43,11 @@ fn postgres_required() -> bool {
     std::env::var_os("BLOG_API_REQUIRE_POSTGRES").is_some() || std::env::var_os("CI").is_some()
 }
 
-/// A database of one test's own; a PostgreSQL one is dropped when this is.
+/// A database of one test's own (and, with PostgreSQL, a Redis key prefix of its own); a PostgreSQL
+/// database is dropped and the Redis keys deleted when this is.
 pub struct TestDatabase {
     pub url: DatabaseUrl,
+    pub redis: Option<RedisSettings>,
     _dir: Option<tempfile::TempDir>,
     postgres_name: Option<String>,
 }
@@ -45,6 +61,7 @@ impl TestDatabase {
                 let path = dir.path().join("blog.db");
                 Some(TestDatabase {
                     url: DatabaseUrl::Sqlite(path.display().to_string()),
+                    redis: None,
                     _dir: Some(dir),
                     postgres_name: None,
                 })
@@ -62,6 +79,16 @@ impl TestDatabase {
                          {admin_url} refused: {error}"
                     ),
                 };
+                if let Err(error) = redis_connection() {
+                    if !postgres_required() {
+                        skip_notice(&redis_url(), &error);
+                        return None;
+                    }
+                    panic!(
+                        "Redis is required here but {} refused: {error}",
+                        redis_url()
+                    );
+                }
                 let name = format!("blog_test_{}", uuid::Uuid::new_v4().simple());
                 admin
                     .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -70,6 +97,11 @@ impl TestDatabase {
                 url.set_path(&name);
                 Some(TestDatabase {
                     url: DatabaseUrl::parse(url.as_str()).expect("a postgres URL"),
+                    redis: Some(RedisSettings {
+                        url: redis_url(),
+                        key_prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
+                        timeout: Duration::from_millis(500),
+                    }),
                     _dir: None,
                     postgres_name: Some(name),
                 })
@@ -78,8 +110,21 @@ impl TestDatabase {
     }
 }
 
+fn redis_connection() -> Result<redis::Connection, redis::RedisError> {
+    redis::Client::open(redis_url())?.get_connection_with_timeout(Duration::from_secs(2))
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if let (Some(redis), Ok(mut connection)) = (&self.redis, redis_connection()) {
+            let keys: Vec<String> = redis::cmd("KEYS")
+                .arg(format!("{}:*", redis.key_prefix))
+                .query(&mut connection)
+                .unwrap_or_default();
+            if !keys.is_empty() {
+                let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query(&mut connection);
+            }
+        }
         if let Some(name) = &self.postgres_name {
             if let Ok(mut admin) = PgConnection::establish(&postgres_admin_url()) {
                 let _ =
@@ -97,9 +142,33 @@ fn skip_notice(url: &str, error: &dyn std::fmt::Display) {
         let _ = writeln!(
             std::io::stderr(),
             "\nSKIPPED: PostgreSQL tests, because {url} is not reachable ({error}).\n\
-             Start PostgreSQL or set TEST_DATABASE_URL; CI sets BLOG_API_REQUIRE_POSTGRES=1 so they never skip.\n"
+             Start PostgreSQL and Redis, or set TEST_DATABASE_URL and TEST_REDIS_URL; CI sets\n\
+             BLOG_API_REQUIRE_POSTGRES=1 so they never skip.\n"
         );
     });
+}
+
+/// How a test's server is configured beyond its database.
+#[derive(Debug, Clone)]
+pub struct TestOptions {
+    /// Default one hour: the sync actor stays out of the way unless a test asks for it.
+    pub sync_interval: Duration,
+    pub clicks_on_get: bool,
+    /// Another way to the test's database (through a proxy, say).
+    pub database_url: Option<DatabaseUrl>,
+    /// Another Redis than the test's own prefix on the shared one.
+    pub redis: Option<RedisSettings>,
+}
+
+impl Default for TestOptions {
+    fn default() -> Self {
+        TestOptions {
+            sync_interval: Duration::from_secs(3600),
+            clicks_on_get: true,
+            database_url: None,
+            redis: None,
+        }
+    }
 }
 
 /// A running server on its own database.
@@ -108,17 +177,44 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: DbPool,
     pub queries: QueryCounter,
+    pub clicks: ClickCounter,
     pub backend: TestBackend,
-    pub database: TestDatabase,
+    pub database: Arc<TestDatabase>,
+    server: Option<(
+        ServerHandle,
+        actix_web::rt::task::JoinHandle<std::io::Result<()>>,
+    )>,
 }
 
 impl TestApp {
     pub async fn spawn(backend: TestBackend) -> Option<TestApp> {
-        let database = TestDatabase::create(backend)?;
+        Self::spawn_with(backend, TestOptions::default()).await
+    }
+
+    pub async fn spawn_with(backend: TestBackend, options: TestOptions) -> Option<TestApp> {
+        let database = Arc::new(TestDatabase::create(backend)?);
+        Some(Self::start(backend, database, options).await)
+    }
+
+    /// Another instance on the same database and Redis (PostgreSQL only: the in-process cache is per
+    /// process), as a second API server behind a load balancer.
+    pub async fn another_instance(&self, options: TestOptions) -> TestApp {
+        Self::start(self.backend, self.database.clone(), options).await
+    }
+
+    async fn start(
+        backend: TestBackend,
+        database: Arc<TestDatabase>,
+        options: TestOptions,
+    ) -> TestApp {
         let settings = Settings {
-            database_url: database.url.clone(),
-            database_pool_size: std::num::NonZeroU32::new(4).expect("non-zero"),
+            database_url: options.database_url.unwrap_or_else(|| database.url.clone()),
+            database_pool_size: std::num::NonZeroU32::new(8).expect("non-zero"),
             bind: String::from("127.0.0.1:0"),
+            redis: options.redis.or_else(|| database.redis.clone()),
+            click_sync_interval: options.sync_interval,
+            click_ledger_retention: Duration::from_secs(7 * 86_400),
+            clicks_on_get: options.clicks_on_get,
         };
         let app = Application::build(settings)
             .await
@@ -126,15 +222,19 @@ impl TestApp {
         let address = app.url();
         let pool = app.pool().clone();
         let queries = app.query_counter().clone();
-        actix_web::rt::spawn(app.run_until_stopped());
-        Some(TestApp {
+        let clicks = app.clicks().clone();
+        let handle = app.handle();
+        let server = actix_web::rt::spawn(app.run_until_stopped());
+        TestApp {
             address,
             client: reqwest::Client::new(),
             pool,
             queries,
+            clicks,
             backend,
             database,
-        })
+            server: Some((handle, server)),
+        }
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
@@ -152,12 +252,55 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 
+    /// GET as a browser would (it counts as a view).
+    pub async fn view(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(format!("{}{path}", self.address))
+            .header("User-Agent", BROWSER)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// One pass of the click sync, as the actor runs it.
+    pub async fn sync(&self) -> SyncReport {
+        sync_once(
+            &self.pool,
+            self.clicks.cache().as_ref(),
+            Duration::from_secs(7 * 86_400),
+        )
+        .await
+        .expect("the sync succeeds")
+    }
+
+    /// Stops the server as SIGTERM would, waiting for in-flight requests and the final sync.
+    pub async fn stop(&mut self) {
+        if let Some((handle, server)) = self.server.take() {
+            handle.stop(true).await;
+            let _ = server.await;
+        }
+    }
+
     /// Imports a blog in the import file format, as `blog-api import` does.
     pub fn import(&self, json: &str) -> ImportReport {
         let plan = plan_from_json(json).expect("a valid import file");
         let mut conn = self.pool.get().expect("a connection");
         db::import::apply(&mut conn, &plan, chrono::Utc::now().naive_utc())
             .expect("the import applies")
+    }
+
+    /// The click count the database holds for a post (what was synced).
+    pub fn synced_clicks(&self, post_id: i64) -> i64 {
+        use blog_api::db::schema::post_counters;
+        use diesel::prelude::*;
+        let mut conn = self.pool.get().expect("a connection");
+        post_counters::table
+            .find(post_id)
+            .select(post_counters::clicks)
+            .first(&mut conn)
+            .optional()
+            .expect("a counter query")
+            .unwrap_or(0)
     }
 }
 

@@ -4,6 +4,8 @@
     reason = "a test stops loudly at its first broken assumption"
 )]
 
+mod click_load;
+mod clicks;
 mod comments;
 mod errors;
 mod fixture;

@@ -1,0 +1,142 @@
+//! The in-process click cache: the embedded default when `REDIS_URL` is unset. The same contract as
+//! Redis; its pending clicks (at most one sync interval's worth) die with the process on `kill -9`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use super::{shard_of, CacheBackend, CacheError, DrainedBatch, PendingClicks, SHARDS};
+
+#[derive(Debug, Clone)]
+struct Batch {
+    id: String,
+    deltas: HashMap<i64, i64>,
+}
+
+#[derive(Debug, Default)]
+struct Shard {
+    pending: Option<Batch>,
+    in_flight: Option<Batch>,
+}
+
+impl Shard {
+    fn pending_of(&self, post_id: i64) -> PendingClicks {
+        let deltas = [&self.pending, &self.in_flight]
+            .into_iter()
+            .flatten()
+            .filter_map(|batch| {
+                batch
+                    .deltas
+                    .get(&post_id)
+                    .map(|delta| (batch.id.clone(), *delta))
+            })
+            .collect();
+        PendingClicks { deltas }
+    }
+}
+
+/// Click deltas held in this process.
+#[derive(Debug)]
+pub struct MemoryClickCache {
+    shards: Vec<Mutex<Shard>>,
+    round_trips: AtomicU64,
+}
+
+impl Default for MemoryClickCache {
+    fn default() -> Self {
+        MemoryClickCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            round_trips: AtomicU64::new(0),
+        }
+    }
+}
+
+impl MemoryClickCache {
+    fn shard(&self, index: u16) -> Result<std::sync::MutexGuard<'_, Shard>, CacheError> {
+        self.shards
+            .get(usize::from(index))
+            .ok_or_else(|| CacheError::Protocol(format!("no shard {index}")))?
+            .lock()
+            .map_err(|_| CacheError::Failed(String::from("a shard lock was poisoned")))
+    }
+
+    fn count_round_trip(&self) {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[async_trait::async_trait]
+impl CacheBackend for MemoryClickCache {
+    fn name(&self) -> &'static str {
+        "memory"
+    }
+
+    async fn record_click(&self, post_id: i64) -> Result<PendingClicks, CacheError> {
+        self.count_round_trip();
+        let mut shard = self.shard(shard_of(post_id))?;
+        let pending = shard.pending.get_or_insert_with(|| Batch {
+            id: uuid::Uuid::new_v4().to_string(),
+            deltas: HashMap::new(),
+        });
+        *pending.deltas.entry(post_id).or_insert(0) += 1;
+        Ok(shard.pending_of(post_id))
+    }
+
+    async fn pending_clicks(
+        &self,
+        post_ids: &[i64],
+    ) -> Result<HashMap<i64, PendingClicks>, CacheError> {
+        self.count_round_trip();
+        let mut found = HashMap::new();
+        for &post_id in post_ids {
+            let pending = self.shard(shard_of(post_id))?.pending_of(post_id);
+            if !pending.deltas.is_empty() {
+                found.insert(post_id, pending);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError> {
+        self.count_round_trip();
+        let mut drained = Vec::new();
+        for index in 0..SHARDS {
+            let mut shard = self.shard(index)?;
+            if shard.in_flight.is_none() {
+                shard.in_flight = shard.pending.take();
+            }
+            if let Some(batch) = &shard.in_flight {
+                let mut deltas: Vec<(i64, i64)> =
+                    batch.deltas.iter().map(|(p, d)| (*p, *d)).collect();
+                deltas.sort_unstable();
+                drained.push(DrainedBatch {
+                    shard: index,
+                    batch_id: batch.id.clone(),
+                    deltas,
+                });
+            }
+        }
+        Ok(drained)
+    }
+
+    async fn acknowledge(&self, batches: &[DrainedBatch]) -> Result<usize, CacheError> {
+        self.count_round_trip();
+        let mut deleted = 0;
+        for batch in batches {
+            let mut shard = self.shard(batch.shard)?;
+            if shard
+                .in_flight
+                .as_ref()
+                .is_some_and(|b| b.id == batch.batch_id)
+            {
+                shard.in_flight = None;
+                deleted += 1;
+            }
+        }
+        Ok(deleted)
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
+    }
+}

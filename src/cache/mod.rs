@@ -1,0 +1,112 @@
+//! The click cache: the seam between counting a view (cheap, in memory or Redis) and the database (the
+//! truth). Holds only deltas, each labelled with the batch it belongs to (DESIGN §6).
+
+mod memory;
+mod redis;
+
+use std::collections::HashMap;
+
+pub use memory::MemoryClickCache;
+pub use redis::{RedisClickCache, RedisSettings};
+
+/// Posts are spread over this many shards; each shard has its own pending and in-flight batch, and in
+/// Redis its keys share one hash tag, so every script touches a single slot.
+pub const SHARDS: u16 = 16;
+
+/// The shard a post's clicks live in.
+pub fn shard_of(post_id: i64) -> u16 {
+    // rem_euclid keeps it in 0..SHARDS for any id; the cast cannot truncate.
+    post_id.rem_euclid(i64::from(SHARDS)) as u16
+}
+
+/// Clicks of one post not yet known to be in the database: at most one delta per batch (the shard's
+/// pending batch and its in-flight one).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PendingClicks {
+    pub deltas: Vec<(String, i64)>,
+}
+
+impl PendingClicks {
+    pub fn batch_ids(&self) -> impl Iterator<Item = &str> {
+        self.deltas.iter().map(|(batch, _)| batch.as_str())
+    }
+
+    /// The clicks of the batches the ledger does not hold yet.
+    pub fn unapplied(&self, applied: &std::collections::HashSet<String>) -> i64 {
+        self.deltas
+            .iter()
+            .filter(|(batch, _)| !applied.contains(batch))
+            .map(|(_, delta)| delta)
+            .sum()
+    }
+}
+
+/// One shard's in-flight batch, as handed to the sync.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DrainedBatch {
+    pub shard: u16,
+    pub batch_id: String,
+    /// (post id, clicks), every delta positive.
+    pub deltas: Vec<(i64, i64)>,
+}
+
+/// Why a cache call failed. The distinction matters for exactness: a click whose call never reached the
+/// cache can safely be counted in the database instead.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    /// Nothing was sent: no connection could be had, or the circuit breaker is open.
+    #[error("click cache unavailable: {0}")]
+    Unavailable(String),
+    /// The call was sent, and failed or timed out before its reply came back.
+    #[error("click cache call failed: {0}")]
+    Failed(String),
+    /// The cache replied with something the scripts never return (a foreign writer, or a bug).
+    #[error("click cache replied unexpectedly: {0}")]
+    Protocol(String),
+}
+
+/// The contract every click cache keeps (DESIGN §6). Each method is one round trip to the cache.
+#[async_trait::async_trait]
+pub trait CacheBackend: Send + Sync + 'static {
+    /// `memory` or `redis`, for logs and `/readyz`.
+    fn name(&self) -> &'static str;
+
+    /// Adds one click to the post's shard's pending batch (creating the batch, with a fresh id, if there is
+    /// none) and returns the post's pending clicks including this one.
+    async fn record_click(&self, post_id: i64) -> Result<PendingClicks, CacheError>;
+
+    /// The pending clicks of many posts, in one round trip. Posts with none are absent.
+    async fn pending_clicks(
+        &self,
+        post_ids: &[i64],
+    ) -> Result<HashMap<i64, PendingClicks>, CacheError>;
+
+    /// For every shard: its in-flight batch if one was left (by a crash or a failed sync), else its pending
+    /// batch moved to in-flight. New clicks go to a new pending batch from then on.
+    async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError>;
+
+    /// Deletes each batch's in-flight copy, but only where it still carries that batch id. Returns how many
+    /// were deleted.
+    async fn acknowledge(&self, batches: &[DrainedBatch]) -> Result<usize, CacheError>;
+
+    /// Round trips made so far (a test proves a list page costs one).
+    fn round_trips(&self) -> u64;
+
+    /// False while the cache is known to be down (the circuit breaker is open).
+    fn is_available(&self) -> bool {
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_cover_every_id() {
+        assert_eq!(shard_of(0), 0);
+        assert_eq!(shard_of(17), 1);
+        assert!(shard_of(i64::MAX) < SHARDS);
+        assert!(shard_of(-3) < SHARDS);
+    }
+}

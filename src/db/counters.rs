@@ -1,0 +1,178 @@
+//! Click counts in the database: applying a drained batch exactly once, reading counts together with the
+//! ledger in one snapshot, and the direct increment used while the cache is down.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use chrono::NaiveDateTime;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text};
+
+use super::schema::{counter_batches, post_counters};
+use super::{write_transaction, DbConnection};
+use crate::on_backend;
+
+/// Deltas per multi-row upsert: keeps every statement small on both backends.
+const CHUNK: usize = 500;
+
+/// A drained batch, as the database sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Batch<'a> {
+    pub id: &'a str,
+    /// (post id, clicks to add)
+    pub deltas: &'a [(i64, i64)],
+}
+
+/// Applies batches in one transaction. For each: records its id in the ledger, then adds each delta
+/// (`clicks = clicks + d`, never an absolute value); a batch whose id the ledger already holds (applied
+/// before, by this or another instance) changes nothing. Returns, per batch, whether it was applied now.
+/// Deltas for posts that no longer exist are dropped with them. `before_commit` runs last inside the
+/// transaction: an error from it rolls everything back (the crash tests use it).
+pub fn apply_batches(
+    conn: &mut DbConnection,
+    batches: &[Batch<'_>],
+    now: NaiveDateTime,
+    before_commit: impl FnOnce() -> Result<(), diesel::result::Error>,
+) -> QueryResult<Vec<bool>> {
+    write_transaction(conn, |conn| {
+        let mut applied = Vec::with_capacity(batches.len());
+        for batch in batches {
+            let total: i64 = batch.deltas.iter().map(|(_, delta)| delta).sum();
+            let fields = i64::try_from(batch.deltas.len()).unwrap_or(i64::MAX);
+            let inserted = on_backend!(conn, c => diesel::insert_into(counter_batches::table)
+                .values((
+                    counter_batches::batch_id.eq(batch.id),
+                    counter_batches::applied_at.eq(now),
+                    counter_batches::fields.eq(fields),
+                    counter_batches::total.eq(total),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c))?;
+            if inserted > 0 {
+                for chunk in batch.deltas.chunks(CHUNK) {
+                    conn.batch_execute(&add_deltas_sql(chunk))?;
+                }
+            }
+            applied.push(inserted > 0);
+        }
+        before_commit()?;
+        Ok(applied)
+    })
+}
+
+/// One upsert for many posts. Only integers are written into the text, never client input.
+fn add_deltas_sql(deltas: &[(i64, i64)]) -> String {
+    let mut sql = String::from("WITH deltas (post_id, delta) AS (VALUES ");
+    for (index, (post_id, delta)) in deltas.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{separator}(CAST({post_id} AS BIGINT), CAST({delta} AS BIGINT))"
+        );
+    }
+    sql.push_str(
+        ") INSERT INTO post_counters (post_id, clicks) \
+         SELECT deltas.post_id, deltas.delta FROM deltas \
+         WHERE EXISTS (SELECT 1 FROM posts WHERE posts.id = deltas.post_id) \
+         ON CONFLICT (post_id) DO UPDATE SET clicks = post_counters.clicks + excluded.clicks",
+    );
+    sql
+}
+
+#[derive(QueryableByName)]
+struct CountOrBatch {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    post_id: Option<i64>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    clicks: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    batch_id: Option<String>,
+}
+
+/// In **one** statement (one snapshot): the synced clicks of `post_ids` and which of `batch_ids` the ledger
+/// holds. Posts without a counter row are absent (zero). Batch ids that are not UUIDs are ignored.
+pub fn counts_and_applied_batches(
+    conn: &mut DbConnection,
+    post_ids: &[i64],
+    batch_ids: &[&str],
+) -> QueryResult<(HashMap<i64, i64>, HashSet<String>)> {
+    let ids: Vec<String> = post_ids.iter().map(ToString::to_string).collect();
+    let batches: Vec<String> = batch_ids
+        .iter()
+        .filter_map(|id| uuid::Uuid::parse_str(id).ok())
+        .map(|id| format!("'{}'", id.hyphenated()))
+        .collect();
+    let mut parts = Vec::new();
+    if !ids.is_empty() {
+        parts.push(format!(
+            "SELECT post_id, clicks, CAST(NULL AS TEXT) AS batch_id FROM post_counters WHERE post_id IN ({})",
+            ids.join(", ")
+        ));
+    }
+    if !batches.is_empty() {
+        parts.push(format!(
+            "SELECT CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), batch_id FROM counter_batches \
+             WHERE batch_id IN ({})",
+            batches.join(", ")
+        ));
+    }
+    let mut counts = HashMap::new();
+    let mut applied = HashSet::new();
+    if parts.is_empty() {
+        return Ok((counts, applied));
+    }
+    let rows: Vec<CountOrBatch> = diesel::sql_query(parts.join(" UNION ALL ")).load(conn)?;
+    for row in rows {
+        match (row.post_id, row.clicks, row.batch_id) {
+            (Some(post_id), Some(clicks), _) => {
+                counts.insert(post_id, clicks);
+            }
+            (_, _, Some(batch_id)) => {
+                applied.insert(batch_id);
+            }
+            _ => {}
+        }
+    }
+    Ok((counts, applied))
+}
+
+/// Adds one click straight to the database (the fallback while the cache is down) and returns the new
+/// synced count. `None` if the post does not exist.
+pub fn increment(conn: &mut DbConnection, post_id: i64) -> QueryResult<Option<i64>> {
+    use super::schema::posts;
+    let exists: bool =
+        diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result(conn)?;
+    if !exists {
+        return Ok(None);
+    }
+    let clicks = on_backend!(conn, c => diesel::insert_into(post_counters::table)
+        .values((post_counters::post_id.eq(post_id), post_counters::clicks.eq(1_i64)))
+        .on_conflict(post_counters::post_id)
+        .do_update()
+        .set(post_counters::clicks.eq(post_counters::clicks + 1_i64))
+        .returning(post_counters::clicks)
+        .get_result::<i64>(c))?;
+    Ok(Some(clicks))
+}
+
+/// Deletes ledger rows applied before `cutoff`; returns how many.
+pub fn prune_ledger(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
+    diesel::delete(counter_batches::table.filter(counter_batches::applied_at.lt(cutoff)))
+        .execute(conn)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_upsert_adds_deltas_and_skips_missing_posts() {
+        let sql = add_deltas_sql(&[(1, 5), (9, 2)]);
+        assert!(sql.contains(
+            "(CAST(1 AS BIGINT), CAST(5 AS BIGINT)), (CAST(9 AS BIGINT), CAST(2 AS BIGINT))"
+        ));
+        assert!(sql.contains("clicks = post_counters.clicks + excluded.clicks"));
+        assert!(sql.contains("WHERE EXISTS (SELECT 1 FROM posts"));
+    }
+}

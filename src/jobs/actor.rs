@@ -1,0 +1,122 @@
+//! `ClickSyncActor`: runs [`sync_once`] on an interval (with a random phase, so instances started together
+//! do not sync in step), one pass at a time, backing off after failures; a final pass on shutdown.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::prelude::*;
+
+use super::{sync_once, SyncError, SyncReport};
+use crate::cache::CacheBackend;
+use crate::db::DbPool;
+use crate::error::error_chain;
+
+/// Schedules the click sync. Holds no state of its own beyond the schedule.
+pub struct ClickSyncActor {
+    db: DbPool,
+    cache: Arc<dyn CacheBackend>,
+    interval: Duration,
+    retention: Duration,
+    running: bool,
+    failures: u32,
+    paused_until: Option<Instant>,
+}
+
+impl ClickSyncActor {
+    pub fn new(
+        db: DbPool,
+        cache: Arc<dyn CacheBackend>,
+        interval: Duration,
+        retention: Duration,
+    ) -> Self {
+        ClickSyncActor {
+            db,
+            cache,
+            interval,
+            retention,
+            running: false,
+            failures: 0,
+            paused_until: None,
+        }
+    }
+
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        if self.running
+            || self
+                .paused_until
+                .is_some_and(|until| Instant::now() < until)
+        {
+            return;
+        }
+        self.running = true;
+        let (db, cache, retention) = (self.db.clone(), self.cache.clone(), self.retention);
+        let pass = async move { sync_once(&db, cache.as_ref(), retention).await };
+        ctx.spawn(pass.into_actor(self).map(|result, actor, _| {
+            actor.running = false;
+            actor.record(&result);
+        }));
+    }
+
+    fn record(&mut self, result: &Result<SyncReport, SyncError>) {
+        match result {
+            Ok(report) => {
+                if self.failures > 0 {
+                    tracing::info!(after_failures = self.failures, "click sync recovered");
+                }
+                self.failures = 0;
+                self.paused_until = None;
+                if report.drained > 0 {
+                    tracing::debug!(?report, "click sync");
+                }
+            }
+            Err(error) => {
+                self.failures += 1;
+                let backoff = self
+                    .interval
+                    .saturating_mul(1 << self.failures.min(6))
+                    .min(Duration::from_secs(60));
+                self.paused_until = Some(Instant::now() + backoff);
+                tracing::error!(
+                    error = %error_chain(error),
+                    failures = self.failures,
+                    retry_in_ms = backoff.as_millis() as u64,
+                    "click sync failed; the clicks stay in the cache and the next pass retries them"
+                );
+            }
+        }
+    }
+}
+
+impl Actor for ClickSyncActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let interval_ms = u64::try_from(self.interval.as_millis())
+            .unwrap_or(u64::MAX)
+            .max(1);
+        let phase = Duration::from_millis(rand::random_range(0..interval_ms));
+        ctx.run_later(phase, |actor, ctx| {
+            actor.tick(ctx);
+            ctx.run_interval(actor.interval, |actor, ctx| actor.tick(ctx));
+        });
+    }
+}
+
+/// Runs one last pass and stops the actor. Send after the server has stopped accepting requests.
+#[derive(Message)]
+#[rtype(result = "Result<SyncReport, SyncError>")]
+pub struct FinalSync;
+
+impl Handler<FinalSync> for ClickSyncActor {
+    type Result = ResponseActFuture<Self, Result<SyncReport, SyncError>>;
+
+    fn handle(&mut self, _: FinalSync, _: &mut Context<Self>) -> Self::Result {
+        let (db, cache, retention) = (self.db.clone(), self.cache.clone(), self.retention);
+        let pass = async move { sync_once(&db, cache.as_ref(), retention).await };
+        Box::pin(pass.into_actor(self).map(|result, actor, ctx| {
+            actor.record(&result);
+            ctx.stop();
+            result
+        }))
+    }
+}

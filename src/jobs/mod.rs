@@ -1,0 +1,7 @@
+//! Background work: the click sync (a public step that tests call, and the actor that schedules it).
+
+mod actor;
+mod sync;
+
+pub use actor::{ClickSyncActor, FinalSync};
+pub use sync::{sync_once, sync_once_with, SyncError, SyncReport, SyncStage};

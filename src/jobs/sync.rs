@@ -1,0 +1,123 @@
+//! One pass of the click sync (DESIGN §6 steps 2-4 and 6): drain every shard's batch from the cache, apply
+//! them in one database transaction guarded by the ledger, acknowledge them, prune old ledger rows.
+//! Safe to run from any number of instances at once, and to be killed at any point.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::{CacheBackend, CacheError};
+use crate::db::{self, run_blocking, DbPool};
+use crate::error::ApiError;
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// Batches taken from the cache (new ones, and in-flight ones resumed).
+    pub drained: usize,
+    /// Batches applied to the database by this pass.
+    pub applied: usize,
+    /// Batches the ledger showed as applied already (by an earlier pass that died before acknowledging,
+    /// or by another instance); skipped.
+    pub already_applied: usize,
+    /// Clicks added to the database by this pass.
+    pub clicks: i64,
+    /// In-flight batches deleted from the cache.
+    pub acknowledged: usize,
+    /// Ledger rows older than the retention, deleted.
+    pub pruned: usize,
+}
+
+/// Where a pass can be made to stop, as if its process died there (failpoints for the crash tests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyncStage {
+    /// The batches are in flight in the cache; nothing is in the database.
+    AfterDrain,
+    /// Inside the transaction, before its commit: it rolls back.
+    BeforeCommit,
+    /// Committed, not yet acknowledged in the cache.
+    AfterCommit,
+}
+
+/// Why a pass did not complete. Nothing is lost in any case: unacknowledged batches stay in flight and the
+/// next pass resumes them.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error("applying clicks to the database failed")]
+    Database(#[source] ApiError),
+    #[error("stopped at {0:?} by a failpoint")]
+    Stopped(SyncStage),
+}
+
+/// One pass.
+pub async fn sync_once(
+    db: &DbPool,
+    cache: &dyn CacheBackend,
+    retention: Duration,
+) -> Result<SyncReport, SyncError> {
+    sync_once_with(db, cache, retention, Arc::new(|_| false)).await
+}
+
+/// One pass, stopping where `stop_at` says (tests only need this form).
+pub async fn sync_once_with(
+    db: &DbPool,
+    cache: &dyn CacheBackend,
+    retention: Duration,
+    stop_at: Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
+) -> Result<SyncReport, SyncError> {
+    let mut report = SyncReport::default();
+    let batches = cache.drain().await?;
+    report.drained = batches.len();
+    if stop_at(SyncStage::AfterDrain) {
+        return Err(SyncError::Stopped(SyncStage::AfterDrain));
+    }
+
+    if !batches.is_empty() {
+        let now = crate::service::now();
+        let to_apply = batches.clone();
+        let stop_before_commit = stop_at(SyncStage::BeforeCommit);
+        let applied = run_blocking(db, move |conn| {
+            let batches: Vec<db::counters::Batch<'_>> = to_apply
+                .iter()
+                .map(|batch| db::counters::Batch {
+                    id: &batch.batch_id,
+                    deltas: &batch.deltas,
+                })
+                .collect();
+            db::counters::apply_batches(conn, &batches, now, || {
+                if stop_before_commit {
+                    Err(diesel::result::Error::RollbackTransaction)
+                } else {
+                    Ok(())
+                }
+            })
+        })
+        .await;
+        let applied = match applied {
+            Err(_) if stop_before_commit => {
+                return Err(SyncError::Stopped(SyncStage::BeforeCommit))
+            }
+            other => other.map_err(SyncError::Database)?,
+        };
+        for (batch, applied) in batches.iter().zip(applied) {
+            if applied {
+                report.applied += 1;
+                report.clicks += batch.deltas.iter().map(|(_, delta)| delta).sum::<i64>();
+            } else {
+                report.already_applied += 1;
+            }
+        }
+        if stop_at(SyncStage::AfterCommit) {
+            return Err(SyncError::Stopped(SyncStage::AfterCommit));
+        }
+        report.acknowledged = cache.acknowledge(&batches).await?;
+    }
+
+    let cutoff = crate::service::now()
+        - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
+    report.pruned = run_blocking(db, move |conn| db::counters::prune_ledger(conn, cutoff))
+        .await
+        .map_err(SyncError::Database)?;
+    Ok(report)
+}

@@ -1,0 +1,91 @@
+//! What counts as a view (DESIGN §6), and `POST /posts/{id}/clicks`, the beacon for clients that cache
+//! post bodies.
+
+use actix_web::http::{header, Method};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::query::QueryParams;
+use super::AppState;
+use crate::domain::ResourceId;
+use crate::error::ApiError;
+use crate::service;
+
+/// How a view reached us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewSource {
+    /// `GET /posts/{id}` or `GET /posts/slug/{slug}`.
+    Read,
+    /// `POST /posts/{id}/clicks`.
+    Beacon,
+}
+
+/// Decides whether a request counts as a click.
+pub struct ViewPolicy {
+    bots: isbot::Bots,
+    clicks_on_get: bool,
+}
+
+impl ViewPolicy {
+    /// Compiles the bot list once (it is a large regular expression).
+    pub fn new(clicks_on_get: bool) -> Self {
+        ViewPolicy {
+            bots: isbot::Bots::default(),
+            clicks_on_get,
+        }
+    }
+
+    /// A view counts unless it is a HEAD, a read while `CLICKS_ON_GET=false`, a known bot or crawler (the
+    /// isbot crate's list), a request with no User-Agent, or a prefetch.
+    pub fn counts(&self, request: &HttpRequest, source: ViewSource) -> bool {
+        if request.method() == Method::HEAD || (source == ViewSource::Read && !self.clicks_on_get) {
+            return false;
+        }
+        let user_agent = request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .unwrap_or_default();
+        if user_agent.is_empty() || self.bots.is_bot(user_agent) {
+            return false;
+        }
+        !is_prefetch(request)
+    }
+}
+
+fn is_prefetch(request: &HttpRequest) -> bool {
+    let says_prefetch = |name: &str| {
+        request
+            .headers()
+            .get_all(name)
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.to_ascii_lowercase().contains("prefetch"))
+    };
+    says_prefetch("purpose") || says_prefetch("sec-purpose") || says_prefetch("x-moz")
+}
+
+/// `POST /posts/{id}/clicks`: records one click on a published post and returns `{"id", "clicks"}` with the
+/// fresh count. A request that does not count (a bot, a prefetch) gets the count without adding to it.
+pub async fn record_click(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let post_id = ResourceId::parse("id", &id)?;
+    let clicks = if state.views.counts(&request, ViewSource::Beacon) {
+        service::posts::record_click(&state.pool, &state.clicks, post_id).await?
+    } else {
+        service::posts::get_post(
+            &state.pool,
+            &state.clicks,
+            crate::domain::PostKey::Id(post_id),
+            false,
+        )
+        .await?
+        .summary
+        .clicks
+    };
+    Ok(HttpResponse::Ok().json(json!({"id": post_id.get(), "clicks": clicks})))
+}
