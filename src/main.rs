@@ -27,6 +27,8 @@ enum Command {
         /// The file, in the format of shared/data/README.md.
         file: PathBuf,
     },
+    /// Move buffered clicks from the click cache (REDIS_URL) into the database once, and exit.
+    Sync,
 }
 
 fn main() -> ExitCode {
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::Import { file } => import_file(&settings, &file),
+        Command::Sync => sync(&settings),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -80,6 +83,25 @@ fn import_file(settings: &Settings, file: &std::path::Path) -> CliResult {
         "imported {} into {}: {report}",
         file.display(),
         settings.database_url
+    );
+    Ok(())
+}
+
+fn sync(settings: &Settings) -> CliResult {
+    let Some(redis) = &settings.redis else {
+        println!("REDIS_URL is not set: the in-process click cache lives in the server, which syncs it itself");
+        return Ok(());
+    };
+    let (pool, _) = db::connect_and_migrate(&settings.database_url, 2)?;
+    let cache = blog_api::cache::RedisClickCache::new(redis)?;
+    let report = actix_web::rt::System::new().block_on(blog_api::jobs::sync_once(
+        &pool,
+        &cache,
+        settings.click_ledger_retention,
+    ))?;
+    println!(
+        "synced {} clicks from {} batches ({} applied before); {} old ledger rows pruned",
+        report.clicks, report.drained, report.already_applied, report.pruned
     );
     Ok(())
 }

@@ -102,7 +102,8 @@ impl CacheBackend for MemoryClickCache {
         let mut drained = Vec::new();
         for index in 0..SHARDS {
             let mut shard = self.shard(index)?;
-            if shard.in_flight.is_none() {
+            let resumed = shard.in_flight.is_some();
+            if !resumed {
                 shard.in_flight = shard.pending.take();
             }
             if let Some(batch) = &shard.in_flight {
@@ -113,6 +114,7 @@ impl CacheBackend for MemoryClickCache {
                     shard: index,
                     batch_id: batch.id.clone(),
                     deltas,
+                    resumed,
                 });
             }
         }

@@ -48,6 +48,9 @@ pub struct DrainedBatch {
     pub batch_id: String,
     /// (post id, clicks), every delta positive.
     pub deltas: Vec<(i64, i64)>,
+    /// Left in flight by an earlier pass (which died or failed before acknowledging it). The shard's
+    /// pending batch is still waiting behind it.
+    pub resumed: bool,
 }
 
 /// Why a cache call failed. The distinction matters for exactness: a click whose call never reached the

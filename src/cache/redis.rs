@@ -133,38 +133,45 @@ impl RedisClickCache {
     }
 
     /// Sends `pipeline` in one round trip. A NOSCRIPT reply (Redis restarted and lost its script cache)
-    /// means nothing ran: the scripts are loaded and the pipeline is sent once more.
-    async fn run(&self, pipeline: &redis::Pipeline) -> Result<Vec<Value>, CacheError> {
+    /// means nothing ran: the scripts are loaded and the pipeline is sent once more. A pipeline that is safe
+    /// to repeat (`idempotent`) is also sent once more on a fresh connection after a connection failure:
+    /// a multiplexed connection dies with the runtime that created it (a server worker, at shutdown).
+    async fn run(
+        &self,
+        pipeline: &redis::Pipeline,
+        idempotent: bool,
+    ) -> Result<Vec<Value>, CacheError> {
         if !self.breaker.allows() {
             return Err(CacheError::Unavailable(String::from(
                 "circuit open after recent failures",
             )));
         }
-        let result = self.try_run(pipeline).await;
-        let result = match result {
-            Err(Attempt::NoScript) => match self.load_scripts().await {
-                Ok(()) => self.try_run(pipeline).await,
-                Err(error) => Err(Attempt::Error(error)),
-            },
-            other => other,
-        };
-        match result {
-            Ok(values) => {
-                self.breaker.success();
-                Ok(values)
-            }
+        let mut result = self.attempt(pipeline).await;
+        if idempotent && matches!(result, Err(CacheError::Failed(_))) {
+            result = self.attempt(pipeline).await;
+        }
+        match &result {
+            Ok(_) => self.breaker.success(),
+            Err(CacheError::Protocol(_)) => {}
+            Err(_) => self.breaker.failure(),
+        }
+        result
+    }
+
+    async fn attempt(&self, pipeline: &redis::Pipeline) -> Result<Vec<Value>, CacheError> {
+        match self.try_run(pipeline).await {
+            Ok(values) => Ok(values),
             Err(Attempt::NoScript) => {
-                self.breaker.failure();
-                Err(CacheError::Unavailable(String::from(
-                    "scripts missing after loading them",
-                )))
-            }
-            Err(Attempt::Error(error)) => {
-                if !matches!(error, CacheError::Protocol(_)) {
-                    self.breaker.failure();
+                self.load_scripts().await?;
+                match self.try_run(pipeline).await {
+                    Ok(values) => Ok(values),
+                    Err(Attempt::NoScript) => Err(CacheError::Unavailable(String::from(
+                        "scripts missing right after loading them",
+                    ))),
+                    Err(Attempt::Error(error)) => Err(error),
                 }
-                Err(error)
             }
+            Err(Attempt::Error(error)) => Err(error),
         }
     }
 
@@ -240,7 +247,7 @@ impl CacheBackend for RedisClickCache {
         let args = [post_id.to_string(), uuid::Uuid::new_v4().to_string()];
         let mut pipeline = redis::pipe();
         pipeline.add_command(self.evalsha(&self.scripts.record, &keys, &args));
-        let reply = self.run(&pipeline).await?;
+        let reply = self.run(&pipeline, false).await?;
         let parts = array(first(&reply)?)?;
         let [batch, delta, in_flight_batch, in_flight_delta] = parts else {
             return Err(protocol("record", first(&reply)?));
@@ -276,7 +283,7 @@ impl CacheBackend for RedisClickCache {
             let args: Vec<String> = ids.iter().map(ToString::to_string).collect();
             pipeline.add_command(self.evalsha(&self.scripts.read, &keys, &args));
         }
-        let replies = self.run(&pipeline).await?;
+        let replies = self.run(&pipeline, true).await?;
         let mut found = HashMap::new();
         for ((_, ids), reply) in shards.iter().zip(&replies) {
             let [pending_batch, in_flight_batch, pending, in_flight] = array(reply)? else {
@@ -311,13 +318,17 @@ impl CacheBackend for RedisClickCache {
             let keys = [self.pending_key(shard), self.in_flight_key(shard)];
             pipeline.add_command(self.evalsha(&self.scripts.drain, &keys, &[]));
         }
-        let replies = self.run(&pipeline).await?;
+        let replies = self.run(&pipeline, true).await?;
         let mut batches = Vec::new();
         for (shard, reply) in (0..SHARDS).zip(&replies) {
             if let Value::Nil = reply {
                 continue;
             }
-            let fields = array(reply)?;
+            let [resumed, fields] = array(reply)? else {
+                return Err(protocol("drain", reply));
+            };
+            let resumed = int(resumed) == Some(1);
+            let fields = array(fields)?;
             let mut batch_id = None;
             let mut deltas = Vec::new();
             for pair in fields.chunks(2) {
@@ -342,6 +353,7 @@ impl CacheBackend for RedisClickCache {
                 shard,
                 batch_id,
                 deltas,
+                resumed,
             });
         }
         Ok(batches)
@@ -360,7 +372,7 @@ impl CacheBackend for RedisClickCache {
                 std::slice::from_ref(&batch.batch_id),
             ));
         }
-        let replies = self.run(&pipeline).await?;
+        let replies = self.run(&pipeline, true).await?;
         Ok(replies.iter().filter(|reply| int(reply) == Some(1)).count())
     }
 

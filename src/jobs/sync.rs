@@ -67,8 +67,31 @@ pub async fn sync_once_with(
     stop_at: Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    // A resumed in-flight batch holds its shard's pending batch back: a second round takes that one, so a
+    // pass (the final one at shutdown above all) leaves nothing behind that was there when it started.
+    for _round in 0..2 {
+        let resumed = move_one_round(db, cache, &stop_at, &mut report).await?;
+        if !resumed {
+            break;
+        }
+    }
+    let cutoff = crate::service::now()
+        - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
+    report.pruned = run_blocking(db, move |conn| db::counters::prune_ledger(conn, cutoff))
+        .await
+        .map_err(SyncError::Database)?;
+    Ok(report)
+}
+
+/// Drain, apply, acknowledge; returns whether any batch was a resumed one.
+async fn move_one_round(
+    db: &DbPool,
+    cache: &dyn CacheBackend,
+    stop_at: &Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
+    report: &mut SyncReport,
+) -> Result<bool, SyncError> {
     let batches = cache.drain().await?;
-    report.drained = batches.len();
+    report.drained += batches.len();
     if stop_at(SyncStage::AfterDrain) {
         return Err(SyncError::Stopped(SyncStage::AfterDrain));
     }
@@ -111,13 +134,7 @@ pub async fn sync_once_with(
         if stop_at(SyncStage::AfterCommit) {
             return Err(SyncError::Stopped(SyncStage::AfterCommit));
         }
-        report.acknowledged = cache.acknowledge(&batches).await?;
+        report.acknowledged += cache.acknowledge(&batches).await?;
     }
-
-    let cutoff = crate::service::now()
-        - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
-    report.pruned = run_blocking(db, move |conn| db::counters::prune_ledger(conn, cutoff))
-        .await
-        .map_err(SyncError::Database)?;
-    Ok(report)
+    Ok(batches.iter().any(|batch| batch.resumed))
 }

@@ -13,8 +13,19 @@ pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
-/// `GET /readyz`: 200 when the database answers, 503 problem+json when it does not.
+/// `GET /readyz`: 200 when the database answers (with the click cache's state: `degraded` while Redis is
+/// down and clicks go straight to the database), 503 problem+json when the database does not answer.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     run_blocking(&state.pool, |conn| conn.batch_execute("SELECT 1")).await?;
-    Ok(HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"})))
+    let cache = state.clicks.cache();
+    let cache_state = if cache.is_available() {
+        "ok"
+    } else {
+        "degraded"
+    };
+    Ok(HttpResponse::Ok().json(json!({
+        "status": "ready",
+        "database": "ok",
+        "cache": {"backend": cache.name(), "state": cache_state},
+    })))
 }

@@ -94,7 +94,14 @@ async fn a_wrong_method_gets_405_with_allow(app: TestApp) {
 
 async fn health_and_readiness_answer(app: TestApp) {
     assert_eq!(app.get_json("/healthz").await["status"], "ok");
-    assert_eq!(app.get_json("/readyz").await["database"], "ok");
+    let ready = app.get_json("/readyz").await;
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["cache"]["state"], "ok");
+    let backend = match app.backend {
+        crate::helpers::TestBackend::Sqlite => "memory",
+        crate::helpers::TestBackend::Postgres => "redis",
+    };
+    assert_eq!(ready["cache"]["backend"], backend);
 }
 
 crate::on_both_backends!(

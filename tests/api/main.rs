@@ -11,6 +11,7 @@ mod errors;
 mod fixture;
 mod helpers;
 mod import;
+mod outages;
 mod posts;
 mod query_counts;
 mod resilience;

@@ -1,0 +1,306 @@
+//! Degraded modes: Redis stopped in the middle of a click load (a Redis of the test's own, on its own
+//! port), and PostgreSQL unreachable during a sync (a TCP proxy the test cuts; the shared server is never
+//! stopped). No request fails, no click is lost.
+
+use std::io::Write;
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use blog_api::cache::RedisSettings;
+use blog_api::db::DatabaseUrl;
+use blog_api::jobs::sync_once;
+use futures::stream::{self, StreamExt};
+
+use crate::fixture::many_posts;
+use crate::helpers::{TestApp, TestBackend, TestOptions, BROWSER};
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A redis-server of this test's own, persisting every write (so stopping it loses nothing).
+struct OwnRedis {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    fn start() -> Option<OwnRedis> {
+        let mut redis = OwnRedis {
+            port: free_port(),
+            dir: tempfile::tempdir().expect("dir"),
+            child: None,
+        };
+        redis.spawn().then_some(redis)
+    }
+
+    fn spawn(&mut self) -> bool {
+        let child = Command::new("redis-server")
+            .args([
+                "--port",
+                &self.port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
+            .args(["--appendonly", "yes", "--appendfsync", "always"])
+            .arg("--dir")
+            .arg(self.dir.path())
+            .stdout(Stdio::null())
+            .spawn();
+        let Ok(child) = child else {
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED: no redis-server on PATH for the outage test"
+            );
+            return false;
+        };
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("redis-server did not start on port {}", self.port);
+    }
+
+    /// SIGTERM: Redis finishes writing its append-only file and exits.
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = Command::new("kill").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+async fn views(app: &TestApp, count: usize) -> usize {
+    let client = reqwest::Client::new();
+    let answered: Vec<bool> = stream::iter(0..count)
+        .map(|n| {
+            let url = format!("{}/posts/{}", app.address, n % 5 + 1);
+            let client = client.clone();
+            async move {
+                let response = client.get(url).header("User-Agent", BROWSER).send().await;
+                response.is_ok_and(|r| r.status() == 200)
+            }
+        })
+        .buffer_unordered(16)
+        .collect()
+        .await;
+    answered.iter().filter(|ok| **ok).count()
+}
+
+fn synced_total(app: &TestApp) -> i64 {
+    (1..=5).map(|post| app.synced_clicks(post)).sum()
+}
+
+fn zero_clicks() -> String {
+    many_posts(5).replace("\"clicks\":", "\"ignored_clicks\":")
+}
+
+async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // the in-process cache cannot be stopped apart from its process
+    };
+    let Some(mut redis) = OwnRedis::start() else {
+        return;
+    };
+    app.import(&zero_clicks());
+    let settings = RedisSettings {
+        url: redis.url(),
+        key_prefix: String::from("outage"),
+        timeout: Duration::from_millis(300),
+    };
+    let options = TestOptions {
+        sync_interval: Duration::from_millis(100),
+        redis: Some(settings),
+        ..TestOptions::default()
+    };
+    let mut server = app.another_instance(options).await;
+    let cache = server.clicks.cache().clone();
+
+    let load = views(&server, 1500);
+    let outage = async {
+        actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+        redis.stop();
+    };
+    let (before, ()) = futures::join!(load, outage);
+    assert_eq!(before, 1500, "no request fails while Redis goes away");
+    assert!(!cache.is_available(), "the breaker noticed");
+    let ready = server.get_json("/readyz").await;
+    assert_eq!(ready["cache"]["state"], "degraded", "{ready}");
+    assert_eq!(
+        views(&server, 500).await,
+        500,
+        "no request fails while Redis is down"
+    );
+
+    assert!(redis.spawn(), "redis-server restarts");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut resumed = 0;
+    while !cache.is_available() && Instant::now() < deadline {
+        resumed += views(&server, 1).await;
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(cache.is_available(), "the cache path resumes on its own");
+    let round_trips = cache.round_trips();
+    assert_eq!(views(&server, 200).await, 200);
+    assert!(
+        cache.round_trips() >= round_trips + 200,
+        "clicks go through Redis again"
+    );
+
+    server.stop().await;
+    let expected = (before + 500 + resumed + 200) as i64;
+    assert_eq!(
+        synced_total(&app),
+        expected,
+        "every click is in the database, once"
+    );
+}
+
+/// Forwards TCP connections to `target` until cut: then it drops every connection and refuses new ones.
+struct TcpProxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<std::net::TcpStream>>>,
+}
+
+impl TcpProxy {
+    fn start(target: SocketAddr) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let connections: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
+        let (accept_cut, accept_connections) = (cut.clone(), connections.clone());
+        std::thread::spawn(move || {
+            for inbound in listener.incoming().flatten() {
+                if accept_cut.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection close
+                }
+                let Ok(outbound) = std::net::TcpStream::connect(target) else {
+                    continue;
+                };
+                let pairs = [
+                    (inbound.try_clone(), outbound.try_clone()),
+                    (outbound.try_clone(), inbound.try_clone()),
+                ];
+                if let Ok(mut held) = accept_connections.lock() {
+                    held.extend([inbound, outbound]);
+                }
+                for pair in pairs {
+                    if let (Ok(mut from), Ok(mut to)) = pair {
+                        std::thread::spawn(move || {
+                            let _ = std::io::copy(&mut from, &mut to);
+                            let _ = to.shutdown(std::net::Shutdown::Both);
+                        });
+                    }
+                }
+            }
+        });
+        TcpProxy {
+            port,
+            cut,
+            connections,
+        }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        if let Ok(mut held) = self.connections.lock() {
+            for stream in held.drain(..) {
+                let _ = stream.shutdown(std::net::Shutdown::Both);
+            }
+        }
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+}
+
+async fn postgres_unreachable_during_a_sync_loses_no_click(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // SQLite is a file: it cannot become unreachable
+    };
+    app.import(&zero_clicks());
+    let direct = url::Url::parse(&crate::helpers::postgres_admin_url()).expect("URL");
+    let target: SocketAddr = (
+        direct.host_str().unwrap_or("127.0.0.1"),
+        direct.port().unwrap_or(5432),
+    )
+        .to_socket_addr()
+        .expect("PostgreSQL's address");
+    let proxy = TcpProxy::start(target);
+    let mut proxied = url::Url::parse(&app.database.url.to_string()).expect("URL");
+    proxied.set_host(Some("127.0.0.1")).expect("host");
+    proxied.set_port(Some(proxy.port)).expect("port");
+    let options = TestOptions {
+        database_url: Some(DatabaseUrl::parse(proxied.as_str()).expect("a postgres URL")),
+        ..TestOptions::default()
+    };
+    let server = app.another_instance(options).await;
+    assert_eq!(views(&server, 300).await, 300);
+
+    proxy.cut();
+    let cache = server.clicks.cache().clone();
+    let failed = sync_once(&server.pool, cache.as_ref(), Duration::from_secs(86_400)).await;
+    assert!(
+        failed.is_err(),
+        "the sync cannot reach the database: {failed:?}"
+    );
+    assert_eq!(synced_total(&app), 0);
+
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        match sync_once(&server.pool, cache.as_ref(), Duration::from_secs(86_400)).await {
+            Ok(report) if report.drained == 0 => break,
+            Ok(_) => {}
+            Err(error) => assert!(
+                Instant::now() < deadline,
+                "the sync never recovered: {error}"
+            ),
+        }
+    }
+    assert_eq!(synced_total(&app), 300, "every click arrived, once");
+    assert_eq!(views(&server, 10).await, 10, "requests work again");
+}
+
+trait ToSocketAddr {
+    fn to_socket_addr(self) -> Option<SocketAddr>;
+}
+
+impl ToSocketAddr for (&str, u16) {
+    fn to_socket_addr(self) -> Option<SocketAddr> {
+        std::net::ToSocketAddrs::to_socket_addrs(&self).ok()?.next()
+    }
+}
+
+crate::on_both_backends!(
+    redis_stopped_mid_load_loses_no_click_and_fails_no_request,
+    postgres_unreachable_during_a_sync_loses_no_click,
+);
