@@ -77,10 +77,10 @@ impl Settings {
         let redis = match lookup("REDIS_URL").filter(|url| !url.is_empty()) {
             None => None,
             Some(url) => {
-                if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                if !url.starts_with("redis://") {
                     return Err(invalid(
                         "REDIS_URL",
-                        "redis://HOST:PORT[/DB] or rediss://...",
+                        "redis://[:PASSWORD@]HOST:PORT[/DB]",
                         url,
                     ));
                 }

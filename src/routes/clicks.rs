@@ -89,3 +89,88 @@ pub async fn record_click(
     };
     Ok(HttpResponse::Ok().json(json!({"id": post_id.get(), "clicks": clicks})))
 }
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0";
+    const SAFARI: &str =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                          (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+    fn counts(request: TestRequest, source: ViewSource, clicks_on_get: bool) -> bool {
+        ViewPolicy::new(clicks_on_get).counts(&request.to_http_request(), source)
+    }
+
+    #[test]
+    fn browsers_count_on_read_and_beacon() {
+        for agent in [FIREFOX, SAFARI, "Mozilla/5.0"] {
+            let request = || TestRequest::get().insert_header(("User-Agent", agent));
+            assert!(counts(request(), ViewSource::Read, true), "{agent}");
+            assert!(counts(request(), ViewSource::Beacon, true), "{agent}");
+        }
+    }
+
+    #[test]
+    fn bots_heads_prefetches_and_missing_agents_do_not_count() {
+        let cases = [
+            ("no agent", TestRequest::get()),
+            (
+                "blank agent",
+                TestRequest::get().insert_header(("User-Agent", "  ")),
+            ),
+            (
+                "Googlebot",
+                TestRequest::get().insert_header((
+                    "User-Agent",
+                    "Googlebot/2.1 (+http://www.google.com/bot.html)",
+                )),
+            ),
+            (
+                "crawler",
+                TestRequest::get().insert_header(("User-Agent", "AhrefsBot/7.0")),
+            ),
+            (
+                "curl",
+                TestRequest::get().insert_header(("User-Agent", "curl/8.5.0")),
+            ),
+            (
+                "HEAD",
+                TestRequest::default()
+                    .method(Method::HEAD)
+                    .insert_header(("User-Agent", FIREFOX)),
+            ),
+            (
+                "Purpose",
+                TestRequest::get()
+                    .insert_header(("User-Agent", FIREFOX))
+                    .insert_header(("Purpose", "prefetch")),
+            ),
+            (
+                "Sec-Purpose",
+                TestRequest::get()
+                    .insert_header(("User-Agent", FIREFOX))
+                    .insert_header(("Sec-Purpose", "prefetch;prerender")),
+            ),
+            (
+                "X-Moz",
+                TestRequest::get()
+                    .insert_header(("User-Agent", FIREFOX))
+                    .insert_header(("X-Moz", "prefetch")),
+            ),
+        ];
+        for (case, request) in cases {
+            assert!(!counts(request, ViewSource::Read, true), "{case}");
+        }
+    }
+
+    #[test]
+    fn clicks_on_get_false_leaves_only_the_beacon() {
+        let request = || TestRequest::get().insert_header(("User-Agent", FIREFOX));
+        assert!(!counts(request(), ViewSource::Read, false));
+        assert!(counts(request(), ViewSource::Beacon, false));
+    }
+}

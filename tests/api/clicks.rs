@@ -290,7 +290,31 @@ async fn clicks_for_a_deleted_post_do_not_break_the_sync(app: TestApp) {
     assert_eq!(app.synced_clicks(1), 0);
 }
 
+async fn the_sync_prunes_ledger_rows_past_the_retention(app: TestApp) {
+    app.import(&small_blog());
+    app.view("/posts/1").await;
+    app.sync().await;
+    {
+        let mut conn = app.pool.get().expect("connection");
+        let old = chrono::Utc::now().naive_utc() - chrono::Duration::days(30);
+        diesel::insert_into(counter_batches::table)
+            .values((
+                counter_batches::batch_id.eq("00000000-0000-4000-8000-000000000000"),
+                counter_batches::applied_at.eq(old),
+                counter_batches::fields.eq(1_i64),
+                counter_batches::total.eq(1_i64),
+            ))
+            .execute(&mut conn)
+            .expect("an old ledger row");
+    }
+    assert_eq!(ledger_rows(&app), 2);
+    let report = app.sync().await;
+    assert_eq!(report.pruned, 1, "{report:?}");
+    assert_eq!(ledger_rows(&app), 1, "the recent batch stays");
+}
+
 crate::on_both_backends!(
+    the_sync_prunes_ledger_rows_past_the_retention,
     every_read_shows_a_count_that_includes_every_click,
     bots_head_prefetch_and_empty_user_agents_are_not_counted,
     clicks_on_get_false_counts_only_the_beacon,

@@ -15,4 +15,5 @@ mod outages;
 mod posts;
 mod query_counts;
 mod resilience;
+mod shutdown;
 mod taxonomy;
