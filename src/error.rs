@@ -20,6 +20,9 @@ pub enum ApiError {
     /// A query or path parameter is malformed, out of range, repeated or unknown.
     #[error("invalid parameter `{}`: {}", .0.name, .0.message)]
     InvalidParameter(InvalidValue),
+    /// No token, a malformed `Authorization` header, or a token that is unknown or revoked.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
     /// The named resource does not exist, or the caller may not see it (an unpublished post).
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -116,6 +119,7 @@ impl ApiError {
             ApiError::NotFound(what) => {
                 Problem::new(status, "not-found", format!("{what} not found"))
             }
+            ApiError::Unauthorized(why) => Problem::new(status, "unauthorized", *why),
             ApiError::DatabaseUnavailable(_) => Problem::new(
                 status,
                 "unavailable",
@@ -132,6 +136,7 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -142,7 +147,14 @@ impl ResponseError for ApiError {
         if self.status_code().is_server_error() {
             tracing::error!(error = %error_chain(self), "request failed");
         }
-        self.problem().into_response()
+        let mut response = self.problem().into_response();
+        if let ApiError::Unauthorized(_) = self {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Bearer realm=\"blog-api\", error=\"invalid_token\""),
+            );
+        }
+        response
     }
 }
 

@@ -29,6 +29,24 @@ enum Command {
     },
     /// Move buffered clicks from the click cache (REDIS_URL) into the database once, and exit.
     Sync,
+    /// Manage the API tokens editors write with.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; it is printed once, alone on the last line, and stored only as a hash.
+    Create {
+        /// A name to recognise it by (letters, digits, '-', '_', '.').
+        name: String,
+    },
+    /// List tokens (names and dates; the secrets are not stored).
+    List,
+    /// Revoke the live token with this name.
+    Revoke { name: String },
 }
 
 fn main() -> ExitCode {
@@ -43,6 +61,7 @@ fn main() -> ExitCode {
         Command::Migrate => migrate(&settings),
         Command::Import { file } => import_file(&settings, &file),
         Command::Sync => sync(&settings),
+        Command::Token { command } => token(&settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -103,5 +122,44 @@ fn sync(settings: &Settings) -> CliResult {
         "synced {} clicks from {} batches ({} applied before); {} old ledger rows pruned",
         report.clicks, report.drained, report.already_applied, report.pruned
     );
+    Ok(())
+}
+
+fn token(settings: &Settings, command: TokenCommand) -> CliResult {
+    use blog_api::domain::token::TokenName;
+    use blog_api::service::tokens;
+    let (pool, _) = db::connect_and_migrate(&settings.database_url, 1)?;
+    let mut conn = pool.get()?;
+    match command {
+        TokenCommand::Create { name } => {
+            let name = TokenName::parse(&name)?;
+            let secret = tokens::create(&mut conn, &name)?;
+            println!("Created token `{}`. It is shown this once; send it as `Authorization: Bearer <token>`:", name.as_str());
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            let records = db::tokens::list(&mut conn)?;
+            if records.is_empty() {
+                println!("no tokens; create one with `blog-api token create NAME`");
+            }
+            for record in records {
+                let used = record
+                    .last_used_at
+                    .map_or(String::from("never used"), |at| format!("last used {at}"));
+                let state = record
+                    .revoked_at
+                    .map_or(String::from("live"), |at| format!("revoked {at}"));
+                println!(
+                    "{}\tcreated {}\t{used}\t{state}",
+                    record.name, record.created_at
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            let name = TokenName::parse(&name)?;
+            tokens::revoke(&mut conn, &name)?;
+            println!("revoked `{}`", name.as_str());
+        }
+    }
     Ok(())
 }

@@ -68,6 +68,20 @@ impl Application {
             settings.click_ledger_retention,
         )
         .start();
+        let live_tokens = {
+            let pool = pool.clone();
+            actix_web::rt::task::spawn_blocking(move || {
+                let mut conn = pool.get()?;
+                db::tokens::count_live(&mut conn).map_err(crate::error::ApiError::from)
+            })
+            .await
+            .map_err(|error| StartupError::Interrupted(error.to_string()))?
+        };
+        if let Ok(0) = live_tokens {
+            tracing::info!(
+                "no API token exists yet: writes need one; create it with `blog-api token create NAME`"
+            );
+        }
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache),
             views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
@@ -86,6 +100,7 @@ impl Application {
         let data = web::Data::new(state.clone());
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(Compress::default())
                 .wrap(TracingLogger::default())

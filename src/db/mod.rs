@@ -8,6 +8,7 @@ pub mod migrations;
 pub mod posts;
 pub mod schema;
 pub mod taxonomy;
+pub mod tokens;
 
 pub use connection::{
     build_pool, redact, Backend, ConnectionManager, DatabaseUrl, DbBackend, DbConnection, DbPool,

@@ -8,6 +8,7 @@ mod post_filter;
 mod search;
 mod slug;
 mod sort;
+pub mod token;
 
 pub use id::ResourceId;
 pub use page::{Page, PageMeta, PageRequest};

@@ -5,6 +5,7 @@ use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
+use super::auth::Caller;
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::ResourceId;
@@ -35,10 +36,13 @@ impl ViewPolicy {
         }
     }
 
-    /// A view counts unless it is a HEAD, a read while `CLICKS_ON_GET=false`, a known bot or crawler (the
-    /// isbot crate's list), a request with no User-Agent, or a prefetch.
+    /// A view counts unless it is a HEAD, a read while `CLICKS_ON_GET=false`, an editor's (a valid token),
+    /// a known bot or crawler (the isbot crate's list), a request with no User-Agent, or a prefetch.
     pub fn counts(&self, request: &HttpRequest, source: ViewSource) -> bool {
-        if request.method() == Method::HEAD || (source == ViewSource::Read && !self.clicks_on_get) {
+        if request.method() == Method::HEAD
+            || (source == ViewSource::Read && !self.clicks_on_get)
+            || Caller::of(request) == Caller::Editor
+        {
             return false;
         }
         let user_agent = request

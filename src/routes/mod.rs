@@ -1,5 +1,6 @@
 //! HTTP: the route table, one file per resource. Handlers parse, call one service function, shape the reply.
 
+pub mod auth;
 mod clicks;
 mod comments;
 mod health;

@@ -3,6 +3,7 @@
 pub mod clicks;
 pub mod posts;
 pub mod taxonomy;
+pub mod tokens;
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 

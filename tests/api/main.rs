@@ -17,3 +17,4 @@ mod query_counts;
 mod resilience;
 mod shutdown;
 mod taxonomy;
+mod tokens;
