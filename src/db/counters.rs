@@ -13,8 +13,9 @@ use super::schema::{counter_batches, post_counters};
 use super::{write_transaction, DbConnection};
 use crate::on_backend;
 
-/// Deltas per multi-row upsert: keeps every statement small on both backends.
-const CHUNK: usize = 500;
+/// Deltas per multi-row upsert on SQLite, whose statements are better kept small. PostgreSQL takes a whole
+/// batch in one statement.
+const SQLITE_CHUNK: usize = 500;
 
 /// A drained batch, as the database sees it.
 #[derive(Debug, Clone, Copy)]
@@ -50,7 +51,11 @@ pub fn apply_batches(
                 .on_conflict_do_nothing()
                 .execute(c))?;
             if inserted > 0 {
-                for chunk in batch.deltas.chunks(CHUNK) {
+                let chunk_size = match conn.backend() {
+                    super::Backend::Postgres => batch.deltas.len().max(1),
+                    super::Backend::Sqlite => SQLITE_CHUNK,
+                };
+                for chunk in batch.deltas.chunks(chunk_size) {
                     conn.batch_execute(&add_deltas_sql(chunk))?;
                 }
             }
