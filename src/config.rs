@@ -23,6 +23,12 @@ pub struct Settings {
     pub click_ledger_retention: Duration,
     /// `CLICKS_ON_GET`: whether reading a post counts a click (else only `POST /posts/{id}/clicks`). Default true.
     pub clicks_on_get: bool,
+    /// `MAX_BODY_BYTES`: the largest request body accepted (413 beyond). Default 1 MiB.
+    pub max_body_bytes: usize,
+    /// `RATE_LIMIT_COMMENTS_PER_MINUTE`: comments one client IP may post per minute. Default 5.
+    pub comments_per_minute: u32,
+    /// `RATE_LIMIT_CLICKS_PER_MINUTE`: beacon calls one client IP may make per minute. Default 120.
+    pub beacon_clicks_per_minute: u32,
 }
 
 /// A setting that is present but unusable; the message names the variable.
@@ -118,7 +124,14 @@ impl Settings {
             Some("false" | "0" | "no") => false,
             Some(other) => return Err(invalid("CLICKS_ON_GET", "true or false", other.to_owned())),
         };
+        let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
+        let comments_per_minute = whole(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 1..=100_000)?;
+        let beacon_clicks_per_minute =
+            whole(&lookup, "RATE_LIMIT_CLICKS_PER_MINUTE", 120, 1..=1_000_000)?;
         Ok(Settings {
+            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
+            comments_per_minute: u32::try_from(comments_per_minute).unwrap_or(u32::MAX),
+            beacon_clicks_per_minute: u32::try_from(beacon_clicks_per_minute).unwrap_or(u32::MAX),
             database_url: DatabaseUrl::parse(&database_url)?,
             database_pool_size,
             bind,
@@ -135,6 +148,22 @@ fn invalid(name: &'static str, expected: &'static str, value: String) -> ConfigE
         name,
         expected,
         value,
+    }
+}
+
+fn whole(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u64,
+    range: std::ops::RangeInclusive<u64>,
+) -> Result<u64, ConfigError> {
+    match lookup(name) {
+        None => Ok(default),
+        Some(value) => value
+            .parse::<u64>()
+            .ok()
+            .filter(|number| range.contains(number))
+            .ok_or_else(|| invalid(name, "a whole number in range", value)),
     }
 }
 

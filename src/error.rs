@@ -20,6 +20,21 @@ pub enum ApiError {
     /// A query or path parameter is malformed, out of range, repeated or unknown.
     #[error("invalid parameter `{}`: {}", .0.name, .0.message)]
     InvalidParameter(InvalidValue),
+    /// The body is not what the route reads: malformed JSON, not an object, or not `application/json`.
+    #[error("bad request body: {0}")]
+    BadBody(String),
+    /// One or more fields of a well-formed body are invalid: every bad field, with its messages.
+    #[error("invalid fields: {0:?}")]
+    Validation(BTreeMap<String, Vec<String>>),
+    /// The write would break a uniqueness rule (a slug in use).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// `If-Match` named a version that is no longer current.
+    #[error("the resource changed since the version named in If-Match")]
+    PreconditionFailed,
+    /// Too many anonymous writes from one client; it may retry after this many seconds.
+    #[error("rate limited; retry in {0} s")]
+    RateLimited(u64),
     /// No token, a malformed `Authorization` header, or a token that is unknown or revoked.
     #[error("unauthorized: {0}")]
     Unauthorized(&'static str),
@@ -43,11 +58,38 @@ impl From<InvalidValue> for ApiError {
     }
 }
 
+impl From<crate::domain::post_input::InputError> for ApiError {
+    fn from(error: crate::domain::post_input::InputError) -> Self {
+        use crate::domain::post_input::InputError;
+        match error {
+            InputError::Malformed(malformed) => ApiError::BadBody(malformed.0),
+            InputError::Invalid(errors) => ApiError::Validation(errors),
+        }
+    }
+}
+
+impl From<crate::db::post_writes::WriteError> for ApiError {
+    fn from(error: crate::db::post_writes::WriteError) -> Self {
+        use crate::db::post_writes::WriteError;
+        match error {
+            WriteError::Invalid(errors) => ApiError::Validation(errors),
+            WriteError::Conflict(why) => ApiError::Conflict(why),
+            WriteError::NotFound => ApiError::NotFound("post"),
+            WriteError::Stale => ApiError::PreconditionFailed,
+            WriteError::Database(error) => error.into(),
+        }
+    }
+}
+
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         match error {
             Error::NotFound => ApiError::NotFound("resource"),
+            // A race lost to another writer on a unique column (two creates with one slug).
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                ApiError::Conflict(String::from("a value that must be unique is already taken"))
+            }
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
@@ -120,6 +162,28 @@ impl ApiError {
                 Problem::new(status, "not-found", format!("{what} not found"))
             }
             ApiError::Unauthorized(why) => Problem::new(status, "unauthorized", *why),
+            ApiError::BadBody(why) => Problem::new(status, "bad-body", why.clone()),
+            ApiError::Validation(errors) => {
+                let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+                let mut problem = Problem::new(
+                    status,
+                    "invalid-fields",
+                    format!("invalid fields: {}", fields.join(", ")),
+                );
+                problem.errors = Some(errors.clone());
+                problem
+            }
+            ApiError::Conflict(why) => Problem::new(status, "conflict", why.clone()),
+            ApiError::PreconditionFailed => Problem::new(
+                status,
+                "precondition-failed",
+                "the resource changed since the version in If-Match; read it again and retry",
+            ),
+            ApiError::RateLimited(seconds) => Problem::new(
+                status,
+                "rate-limited",
+                format!("too many requests from this client; retry in {seconds} s"),
+            ),
             ApiError::DatabaseUnavailable(_) => Problem::new(
                 status,
                 "unavailable",
@@ -137,6 +201,11 @@ impl ResponseError for ApiError {
         match self {
             ApiError::InvalidParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::BadBody(_) => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,11 +217,19 @@ impl ResponseError for ApiError {
             tracing::error!(error = %error_chain(self), "request failed");
         }
         let mut response = self.problem().into_response();
-        if let ApiError::Unauthorized(_) = self {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Bearer realm=\"blog-api\", error=\"invalid_token\""),
-            );
+        match self {
+            ApiError::Unauthorized(_) => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"blog-api\", error=\"invalid_token\""),
+                );
+            }
+            ApiError::RateLimited(seconds) => {
+                if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
+            _ => {}
         }
         response
     }

@@ -98,6 +98,7 @@ impl Application {
             source,
         })?;
         let data = web::Data::new(state.clone());
+        let max_body_bytes = settings.max_body_bytes;
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
@@ -105,6 +106,7 @@ impl Application {
                 .wrap(Compress::default())
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
+                .app_data(web::PayloadConfig::new(max_body_bytes))
                 .configure(routes::configure)
         })
         .listen(listener)

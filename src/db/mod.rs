@@ -5,6 +5,7 @@ mod connection;
 pub mod counters;
 pub mod import;
 pub mod migrations;
+pub mod post_writes;
 pub mod posts;
 pub mod schema;
 pub mod taxonomy;

@@ -10,7 +10,8 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{Backend, DbBackend, DbConnection};
 use crate::domain::{
-    CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostSummary, TagRef,
+    CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, PostSummary,
+    TagRef,
 };
 
 /// The columns of a post in a list, with its category, its synced click count and its approved comments.
@@ -87,12 +88,17 @@ impl SummaryRow {
     }
 }
 
-/// Narrows a boxed query over `posts` (alone or joined) to the published posts matching `filter`.
+/// Narrows a boxed query over `posts` (alone or joined) to the posts matching `filter`.
 /// A macro because the query types differ per join; the conditions only name `posts` columns.
-macro_rules! published_matching {
+macro_rules! matching {
     ($query:expr, $filter:expr, $now:expr, $backend:expr) => {{
         let filter: &PostFilter = $filter;
-        let mut query = $query.filter(posts::published_at.le($now));
+        let mut query = match filter.status {
+            PostStatus::Published => $query.filter(posts::published_at.le($now)),
+            PostStatus::Scheduled => $query.filter(posts::published_at.gt($now)),
+            PostStatus::Draft => $query.filter(posts::published_at.is_null()),
+            PostStatus::All => $query,
+        };
         if let Some(category) = &filter.category {
             // An alias: the page query joins `categories` already.
             let wanted = diesel::alias!(categories as wanted_category);
@@ -145,15 +151,15 @@ fn search_condition(
     }
 }
 
-/// One page of published posts and the number of all that match: three statements (count, page, tags),
-/// whatever the page size.
-pub fn list_published(
+/// One page of the posts matching the request and the number of all that match: three statements
+/// (count, page, tags), whatever the page size.
+pub fn list(
     conn: &mut DbConnection,
     request: &PostListQuery,
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<PostSummary>, u64)> {
     let backend = conn.backend();
-    let total: i64 = published_matching!(posts::table.into_boxed(), &request.filter, now, backend)
+    let total: i64 = matching!(posts::table.into_boxed(), &request.filter, now, backend)
         .count()
         .get_result(conn)?;
 
@@ -162,16 +168,27 @@ pub fn list_published(
         .left_join(post_counters::table)
         .select(summary_columns())
         .into_boxed();
-    let query = published_matching!(query, &request.filter, now, backend);
+    let query = matching!(query, &request.filter, now, backend);
+    // Drafts (no date) come first among the newest and last among the oldest, on both backends.
+    let query = match (request.sort, request.filter.status) {
+        (_, PostStatus::Published | PostStatus::Scheduled) => query,
+        (PostSort::NewestFirst, _) => query.order(sql::<Bool>("posts.published_at IS NULL").desc()),
+        (PostSort::OldestFirst, _) => query.order(sql::<Bool>("posts.published_at IS NULL").asc()),
+        _ => query,
+    };
     let query = match request.sort {
-        PostSort::NewestFirst => query.order((posts::published_at.desc(), posts::id.desc())),
-        PostSort::OldestFirst => query.order((posts::published_at.asc(), posts::id.asc())),
-        PostSort::MostClicked => query.order((
+        PostSort::NewestFirst => {
+            query.then_order_by((posts::published_at.desc(), posts::id.desc()))
+        }
+        PostSort::OldestFirst => query.then_order_by((posts::published_at.asc(), posts::id.asc())),
+        PostSort::MostClicked => query.then_order_by((
             sql::<BigInt>("COALESCE(post_counters.clicks, 0)").desc(),
             posts::published_at.desc(),
             posts::id.desc(),
         )),
-        PostSort::Title => query.order((sql::<Text>("LOWER(posts.title)").asc(), posts::id.asc())),
+        PostSort::Title => {
+            query.then_order_by((sql::<Text>("LOWER(posts.title)").asc(), posts::id.asc()))
+        }
     };
     let rows: Vec<SummaryRow> = query
         .limit(request.page.limit())
@@ -189,19 +206,22 @@ pub fn list_published(
     Ok((posts, u64::try_from(total).unwrap_or(0)))
 }
 
-/// A published post by id or slug, with its body: two statements (post, tags). `None` when it does not
-/// exist or is not published.
-pub fn find_published(
+/// A post by id or slug, with its body: two statements (post, tags). `None` when it does not exist, or
+/// with `published_only` when it is a draft or scheduled.
+pub fn find(
     conn: &mut DbConnection,
     key: &PostKey,
+    published_only: bool,
     now: NaiveDateTime,
 ) -> QueryResult<Option<PostDetail>> {
-    let query = posts::table
+    let mut query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
         .select((summary_columns(), posts::body_markdown, posts::body_html))
-        .filter(posts::published_at.le(now))
         .into_boxed();
+    if published_only {
+        query = query.filter(posts::published_at.le(now));
+    }
     let query = match key {
         PostKey::Id(id) => query.filter(posts::id.eq(id.get())),
         PostKey::Slug(slug) => query.filter(posts::slug.eq(slug.as_str().to_owned())),

@@ -1,10 +1,13 @@
 //! Validated types: input is parsed into these once, at the edge, and the rest of the code trusts them.
 
+pub mod etag;
 mod id;
+pub mod input;
 pub mod markdown;
 mod page;
 mod post;
 mod post_filter;
+pub mod post_input;
 mod search;
 mod slug;
 mod sort;
@@ -13,7 +16,7 @@ pub mod token;
 pub use id::ResourceId;
 pub use page::{Page, PageMeta, PageRequest};
 pub use post::{CategoryRef, CommentView, PostDetail, PostSummary, TagRef, TaxonomyItem};
-pub use post_filter::{PostFilter, PostKey, PostListQuery};
+pub use post_filter::{PostFilter, PostKey, PostListQuery, PostStatus};
 pub use search::SearchQuery;
 pub use slug::Slug;
 pub use sort::PostSort;

@@ -2,9 +2,38 @@
 
 use super::{PageRequest, PostSort, SearchQuery, Slug};
 
-/// Which posts a list shows. Anonymous readers only ever get published ones.
+/// Which posts by publication state. Anonymous readers only ever get [`PostStatus::Published`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum PostStatus {
+    /// `published_at <= now`.
+    #[default]
+    Published,
+    /// `published_at > now`.
+    Scheduled,
+    /// `published_at` is null.
+    Draft,
+    All,
+}
+
+impl PostStatus {
+    pub fn parse(raw: &str) -> Result<Self, super::InvalidValue> {
+        match raw {
+            "published" => Ok(PostStatus::Published),
+            "scheduled" => Ok(PostStatus::Scheduled),
+            "draft" => Ok(PostStatus::Draft),
+            "all" => Ok(PostStatus::All),
+            _ => Err(super::InvalidValue::new(
+                "status",
+                "must be one of published, scheduled, draft, all",
+            )),
+        }
+    }
+}
+
+/// Which posts a list shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PostFilter {
+    pub status: PostStatus,
     /// Only posts in the category with this slug.
     pub category: Option<Slug>,
     /// Only posts carrying the tag with this slug.

@@ -32,6 +32,26 @@ impl Slug {
         Ok(Slug(raw.to_owned()))
     }
 
+    /// A slug made from a title or name (transliterated to ASCII, words joined by `-`), `fallback` when
+    /// nothing of it is left.
+    pub fn from_text(text: &str, fallback: &str) -> Slug {
+        let mut slug = slug::slugify(text);
+        if slug.len() > Self::MAX_LEN - 8 {
+            // Room for a "-NNN" suffix that makes it unique.
+            slug.truncate(Self::MAX_LEN - 8);
+            slug = slug.trim_end_matches('-').to_owned();
+        }
+        if slug.is_empty() {
+            slug = fallback.to_owned();
+        }
+        Slug(slug)
+    }
+
+    /// This slug with `-n` appended.
+    pub fn numbered(&self, n: u32) -> Slug {
+        Slug(format!("{}-{n}", self.0))
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -63,6 +83,17 @@ mod tests {
             Slug::parse("slug", "hello-world-2").map(Slug::into_inner),
             Ok("hello-world-2".to_owned())
         );
+    }
+
+    #[test]
+    fn slugs_made_from_text_are_valid() {
+        assert_eq!(
+            Slug::from_text("Hello, Wörld! 2026", "post").as_str(),
+            "hello-world-2026"
+        );
+        assert_eq!(Slug::from_text("!!!", "post").as_str(), "post");
+        let long = Slug::from_text(&"word ".repeat(100), "post");
+        assert!(Slug::parse("slug", long.numbered(999).as_str()).is_ok());
     }
 
     #[test]

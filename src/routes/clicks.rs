@@ -86,6 +86,7 @@ pub async fn record_click(
             &state.clicks,
             crate::domain::PostKey::Id(post_id),
             false,
+            false,
         )
         .await?
         .summary

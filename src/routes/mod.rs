@@ -1,6 +1,7 @@
 //! HTTP: the route table, one file per resource. Handlers parse, call one service function, shape the reply.
 
 pub mod auth;
+mod body;
 mod clicks;
 mod comments;
 mod health;
@@ -30,9 +31,13 @@ pub struct AppState {
 /// The whole route table. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .service(read("/posts", posts::list_posts))
+        .service(read("/posts", posts::list_posts).route(web::post().to(posts::create_post)))
         .service(read("/posts/slug/{slug}", posts::get_post_by_slug))
-        .service(read("/posts/{id}", posts::get_post))
+        .service(
+            read("/posts/{id}", posts::get_post)
+                .route(web::patch().to(posts::update_post))
+                .route(web::delete().to(posts::delete_post)),
+        )
         .service(read("/posts/{id}/comments", comments::list_comments))
         .service(web::resource("/posts/{id}/clicks").route(web::post().to(clicks::record_click)))
         .service(read("/categories", taxonomy::list_categories))

@@ -18,10 +18,8 @@ pub async fn list_posts(
 ) -> Result<Page<PostSummary>, ApiError> {
     let now = super::now();
     let page = query.page;
-    let (mut posts, total) = run_blocking(pool, move |conn| {
-        db::posts::list_published(conn, &query, now)
-    })
-    .await?;
+    let (mut posts, total) =
+        run_blocking(pool, move |conn| db::posts::list(conn, &query, now)).await?;
     let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
     let fresh = clicks.counts(&synced).await?;
     for post in &mut posts {
@@ -30,16 +28,18 @@ pub async fn list_posts(
     Ok(Page::new(posts, page, total))
 }
 
-/// One published post; `NotFound` for drafts, scheduled posts and unknown keys alike. With `count`, this
-/// read is recorded as a click, and the count shown includes it.
+/// One post: published ones for anyone, every one for editors; `NotFound` for drafts, scheduled posts and
+/// unknown keys alike otherwise. With `count`, this read is recorded as a click, and the count shown
+/// includes it.
 pub async fn get_post(
     pool: &DbPool,
     clicks: &ClickCounter,
     key: PostKey,
     count: bool,
+    editor: bool,
 ) -> Result<PostDetail, ApiError> {
     let now = super::now();
-    let mut post = run_blocking(pool, move |conn| db::posts::find_published(conn, &key, now))
+    let mut post = run_blocking(pool, move |conn| db::posts::find(conn, &key, !editor, now))
         .await?
         .ok_or(ApiError::NotFound("post"))?;
     let id = post.summary.id;

@@ -25,8 +25,10 @@ fn syncing_every(ms: u64) -> TestOptions {
 /// Sends `REQUESTS` counted views of posts 1..=POSTS, round-robin over `instances`, `CONNECTIONS` at a
 /// time; returns how many were answered 200, per post.
 async fn burst(instances: &[TestApp]) -> HashMap<i64, i64> {
+    // As helpers::http_client, with a pool as large as the load.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONNECTIONS)
+        .pool_idle_timeout(Duration::from_secs(1))
         .build()
         .expect("client");
     let answered: Vec<(i64, bool)> = stream::iter(0..REQUESTS)
@@ -111,7 +113,7 @@ async fn reads_never_go_backwards_nor_past_the_clicks_issued(app: TestApp) {
         instances.push(app.another_instance(syncing_every(3)).await);
     }
     let issued = Arc::new(AtomicI64::new(0));
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let addresses: Vec<String> = instances.iter().map(|i| i.address.clone()).collect();
 
     let writer = {

@@ -27,6 +27,15 @@ pub enum TestBackend {
 /// to check content do not count).
 pub const BROWSER: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0";
 
+/// An HTTP client that drops idle connections before the server's 5 s keep-alive closes them (a request
+/// sent on a connection the server is closing at that instant fails in any HTTP/1.1 client).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(Duration::from_secs(1))
+        .build()
+        .expect("an HTTP client")
+}
+
 /// The Redis the PostgreSQL half of the suite uses, each test under a key prefix of its own.
 pub fn redis_url() -> String {
     std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| String::from("redis://127.0.0.1:6379"))
@@ -154,6 +163,7 @@ pub struct TestOptions {
     /// Default one hour: the sync actor stays out of the way unless a test asks for it.
     pub sync_interval: Duration,
     pub clicks_on_get: bool,
+    pub comments_per_minute: u32,
     /// Another way to the test's database (through a proxy, say).
     pub database_url: Option<DatabaseUrl>,
     /// Another Redis than the test's own prefix on the shared one.
@@ -165,6 +175,7 @@ impl Default for TestOptions {
         TestOptions {
             sync_interval: Duration::from_secs(3600),
             clicks_on_get: true,
+            comments_per_minute: 1000,
             database_url: None,
             redis: None,
         }
@@ -215,6 +226,9 @@ impl TestApp {
             click_sync_interval: options.sync_interval,
             click_ledger_retention: Duration::from_secs(7 * 86_400),
             clicks_on_get: options.clicks_on_get,
+            max_body_bytes: 64 * 1024,
+            comments_per_minute: options.comments_per_minute,
+            beacon_clicks_per_minute: 1000,
         };
         let app = Application::build(settings)
             .await
@@ -227,7 +241,7 @@ impl TestApp {
         let server = actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
             address,
-            client: reqwest::Client::new(),
+            client: http_client(),
             pool,
             queries,
             clicks,

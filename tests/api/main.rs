@@ -12,6 +12,7 @@ mod fixture;
 mod helpers;
 mod import;
 mod outages;
+mod post_writes;
 mod posts;
 mod query_counts;
 mod resilience;

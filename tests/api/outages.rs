@@ -97,7 +97,7 @@ impl Drop for OwnRedis {
 }
 
 async fn views(app: &TestApp, count: usize) -> usize {
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     let answered: Vec<bool> = stream::iter(0..count)
         .map(|n| {
             let url = format!("{}/posts/{}", app.address, n % 5 + 1);

@@ -31,7 +31,7 @@ async fn sigterm_syncs_every_buffered_click_before_exit(app: TestApp) {
         assert!(Instant::now() < deadline, "the server never answered");
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
-    let client = reqwest::Client::new();
+    let client = crate::helpers::http_client();
     for _ in 0..25 {
         let response = client
             .get(format!("{base}/posts/1"))

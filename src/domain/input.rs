@@ -1,0 +1,246 @@
+//! Reading JSON request bodies field by field, so that every bad field is reported at once (422) while a
+//! body that is not a JSON object at all is a 400.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{Map, Value};
+
+use super::Slug;
+
+/// A field as sent: left out, sent as `null`, or sent with a value. `PATCH` tells the three apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Field<T> {
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<T> Field<T> {
+    pub fn value(self) -> Option<T> {
+        match self {
+            Field::Value(value) => Some(value),
+            Field::Absent | Field::Null => None,
+        }
+    }
+}
+
+/// Every field error of one body.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// Why a body could not be read as an object at all.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct MalformedBody(pub String);
+
+/// A JSON object being read; errors accumulate instead of stopping at the first.
+#[derive(Debug)]
+pub struct JsonObject {
+    fields: Map<String, Value>,
+    errors: FieldErrors,
+}
+
+impl JsonObject {
+    /// Parses `body` as a JSON object. Fields outside `allowed` are errors (a typo must not be ignored).
+    pub fn parse(body: &[u8], allowed: &[&str]) -> Result<Self, MalformedBody> {
+        let value: Value = serde_json::from_slice(body)
+            .map_err(|error| MalformedBody(format!("the body is not valid JSON: {error}")))?;
+        let Value::Object(fields) = value else {
+            return Err(MalformedBody(String::from(
+                "the body must be a JSON object",
+            )));
+        };
+        let mut object = JsonObject {
+            fields,
+            errors: FieldErrors::new(),
+        };
+        let unknown: Vec<String> = object
+            .fields
+            .keys()
+            .filter(|key| !allowed.contains(&key.as_str()))
+            .cloned()
+            .collect();
+        for key in unknown {
+            object.error(
+                &key,
+                format!("unknown field; allowed: {}", allowed.join(", ")),
+            );
+        }
+        Ok(object)
+    }
+
+    pub fn error(&mut self, field: &str, message: impl Into<String>) {
+        self.errors
+            .entry(field.to_owned())
+            .or_default()
+            .push(message.into());
+    }
+
+    pub fn has_error(&self, field: &str) -> bool {
+        self.errors.contains_key(field)
+    }
+
+    /// `Ok(())` when no field was bad, else every error.
+    pub fn finish(self) -> Result<(), FieldErrors> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    fn raw(&self, name: &str) -> Field<&Value> {
+        match self.fields.get(name) {
+            None => Field::Absent,
+            Some(Value::Null) => Field::Null,
+            Some(value) => Field::Value(value),
+        }
+    }
+
+    /// A string field, trimmed, of `min..=max` characters.
+    pub fn text(&mut self, name: &str, min: usize, max: usize) -> Field<String> {
+        match self.raw(name) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(Value::String(text)) => {
+                let trimmed = text.trim().to_owned();
+                let length = trimmed.chars().count();
+                if length < min || length > max {
+                    self.error(name, format!("must be {min} to {max} characters long"));
+                    return Field::Absent;
+                }
+                Field::Value(trimmed)
+            }
+            Field::Value(_) => {
+                self.error(name, "must be a string");
+                Field::Absent
+            }
+        }
+    }
+
+    /// A slug field.
+    pub fn slug(&mut self, name: &str) -> Field<Slug> {
+        match self.raw(name) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(Value::String(text)) => match Slug::parse(name, text) {
+                Ok(slug) => Field::Value(slug),
+                Err(invalid) => {
+                    self.error(name, invalid.message);
+                    Field::Absent
+                }
+            },
+            Field::Value(_) => {
+                self.error(name, "must be a string");
+                Field::Absent
+            }
+        }
+    }
+
+    /// An array of slugs, repeats removed.
+    pub fn slugs(&mut self, name: &str) -> Field<Vec<Slug>> {
+        match self.raw(name) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(Value::Array(items)) => {
+                let mut slugs: Vec<Slug> = Vec::with_capacity(items.len());
+                let mut messages = Vec::new();
+                for (index, item) in items.iter().enumerate() {
+                    match item.as_str().map(|text| Slug::parse(name, text)) {
+                        Some(Ok(slug)) if !slugs.contains(&slug) => slugs.push(slug),
+                        Some(Ok(_)) => {}
+                        Some(Err(invalid)) => {
+                            messages.push(format!("[{index}] {}", invalid.message))
+                        }
+                        None => messages.push(format!("[{index}] must be a string")),
+                    }
+                }
+                if slugs.len() > 50 {
+                    messages.push(String::from("at most 50 items"));
+                }
+                for message in messages.iter() {
+                    self.error(name, message.clone());
+                }
+                if messages.is_empty() {
+                    Field::Value(slugs)
+                } else {
+                    Field::Absent
+                }
+            }
+            Field::Value(_) => {
+                self.error(name, "must be an array of slugs");
+                Field::Absent
+            }
+        }
+    }
+
+    /// An RFC 3339 timestamp, as UTC.
+    pub fn timestamp(&mut self, name: &str) -> Field<NaiveDateTime> {
+        match self.raw(name) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(Value::String(text)) => match DateTime::parse_from_rfc3339(text) {
+                Ok(at) => Field::Value(at.with_timezone(&Utc).naive_utc()),
+                Err(_) => {
+                    self.error(
+                        name,
+                        "must be an RFC 3339 date-time, like 2026-01-31T09:00:00Z",
+                    );
+                    Field::Absent
+                }
+            },
+            Field::Value(_) => {
+                self.error(name, "must be an RFC 3339 date-time string or null");
+                Field::Absent
+            }
+        }
+    }
+
+    /// Records an error for a field that must be present (and not null) when it is not.
+    pub fn require<T>(&mut self, name: &str, field: &Field<T>) {
+        if !self.has_error(name) && !matches!(field, Field::Value(_)) {
+            self.error(name, "is required");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_field_is_reported_at_once() {
+        let body = br#"{"title": "", "slug": "Bad Slug", "tags": ["ok", 5], "published_at": "yesterday", "x": 1}"#;
+        let mut object =
+            JsonObject::parse(body, &["title", "slug", "tags", "published_at"]).expect("an object");
+        let _ = object.text("title", 1, 300);
+        let _ = object.slug("slug");
+        let _ = object.slugs("tags");
+        let _ = object.timestamp("published_at");
+        let errors = object.finish().err().unwrap_or_default();
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["published_at", "slug", "tags", "title", "x"]);
+    }
+
+    #[test]
+    fn absent_null_and_values_are_told_apart() {
+        let mut object = JsonObject::parse(
+            br#"{"a": null, "b": "2026-01-01T10:00:00+02:00"}"#,
+            &["a", "b", "c"],
+        )
+        .expect("an object");
+        assert_eq!(object.timestamp("a"), Field::Null);
+        assert_eq!(
+            object.timestamp("b").value().map(|t| t.to_string()),
+            Some("2026-01-01 08:00:00".into())
+        );
+        assert_eq!(object.timestamp("c"), Field::Absent);
+    }
+
+    #[test]
+    fn non_objects_and_broken_json_are_malformed() {
+        assert!(JsonObject::parse(b"[1]", &[]).is_err());
+        assert!(JsonObject::parse(b"{", &[]).is_err());
+        assert!(JsonObject::parse(b"", &[]).is_err());
+    }
+}

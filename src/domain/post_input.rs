@@ -1,0 +1,134 @@
+//! The body of `POST /posts` and `PATCH /posts/{id}`, validated.
+
+use chrono::NaiveDateTime;
+
+use super::input::{Field, FieldErrors, JsonObject, MalformedBody};
+use super::Slug;
+
+/// What a write asks to set. For a create every required field is `Some`; for a patch, `None` or
+/// `Field::Absent` leaves a field as it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostChanges {
+    pub title: Option<String>,
+    pub slug: Option<Slug>,
+    pub body_markdown: Option<String>,
+    /// `null`: derive it from the body.
+    pub excerpt: Field<String>,
+    pub author: Option<String>,
+    /// By slug; `null`: no category.
+    pub category: Field<Slug>,
+    /// By slug; replaces the post's tags.
+    pub tags: Option<Vec<Slug>>,
+    /// `null`: a draft; in the future: scheduled.
+    pub published_at: Field<NaiveDateTime>,
+}
+
+/// A body that could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
+    /// Not a JSON object: 400.
+    Malformed(MalformedBody),
+    /// Fields with errors: 422.
+    Invalid(FieldErrors),
+}
+
+const FIELDS: [&str; 8] = [
+    "title",
+    "slug",
+    "body_markdown",
+    "excerpt",
+    "author",
+    "category",
+    "tags",
+    "published_at",
+];
+
+pub const TITLE_MAX: usize = 300;
+pub const BODY_MAX: usize = 500_000;
+pub const EXCERPT_MAX: usize = 1_000;
+pub const AUTHOR_MAX: usize = 100;
+
+impl PostChanges {
+    /// A new post: `title`, `author` and `body_markdown` are required.
+    pub fn for_create(body: &[u8]) -> Result<Self, InputError> {
+        Self::read(body, true)
+    }
+
+    /// A partial update: only the fields sent change.
+    pub fn for_update(body: &[u8]) -> Result<Self, InputError> {
+        Self::read(body, false)
+    }
+
+    fn read(body: &[u8], create: bool) -> Result<Self, InputError> {
+        let mut object = JsonObject::parse(body, &FIELDS).map_err(InputError::Malformed)?;
+        let title = object.text("title", 1, TITLE_MAX);
+        let slug = object.slug("slug");
+        let body_markdown = object.text("body_markdown", 1, BODY_MAX);
+        let excerpt = object.text("excerpt", 1, EXCERPT_MAX);
+        let author = object.text("author", 1, AUTHOR_MAX);
+        let category = object.slug("category");
+        let tags = object.slugs("tags");
+        let published_at = object.timestamp("published_at");
+        if create {
+            object.require("title", &title);
+            object.require("author", &author);
+            object.require("body_markdown", &body_markdown);
+        }
+        for (name, is_null) in [
+            ("title", title == Field::Null),
+            ("slug", slug == Field::Null),
+            ("body_markdown", body_markdown == Field::Null),
+            ("author", author == Field::Null),
+            ("tags", tags == Field::Null),
+        ] {
+            if is_null && !object.has_error(name) {
+                object.error(name, "must not be null");
+            }
+        }
+        object.finish().map_err(InputError::Invalid)?;
+        Ok(PostChanges {
+            title: title.value(),
+            slug: slug.value(),
+            body_markdown: body_markdown.value(),
+            excerpt,
+            author: author.value(),
+            category,
+            tags: tags.value(),
+            published_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_create_needs_title_author_and_body() {
+        let Err(InputError::Invalid(errors)) = PostChanges::for_create(b"{}") else {
+            panic!("expected field errors");
+        };
+        let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
+        assert_eq!(fields, ["author", "body_markdown", "title"]);
+    }
+
+    #[test]
+    fn a_patch_keeps_absent_fields_and_clears_nullable_ones() {
+        let changes =
+            PostChanges::for_update(br#"{"category": null, "published_at": null}"#).expect("valid");
+        assert_eq!(changes.title, None);
+        assert_eq!(changes.category, Field::Null);
+        assert_eq!(changes.published_at, Field::Null);
+        assert_eq!(changes.excerpt, Field::Absent);
+    }
+
+    #[test]
+    fn required_fields_cannot_be_nulled() {
+        let Err(InputError::Invalid(errors)) =
+            PostChanges::for_update(br#"{"title": null, "tags": null}"#)
+        else {
+            panic!("expected field errors");
+        };
+        assert!(errors.contains_key("title") && errors.contains_key("tags"));
+    }
+}

@@ -1,0 +1,58 @@
+//! Editors' writes to posts. Every write goes through here (the one place later webhooks hang off).
+
+use std::collections::HashMap;
+
+use super::clicks::ClickCounter;
+use crate::db::{self, run_blocking, DbPool};
+use crate::domain::post_input::PostChanges;
+use crate::domain::{PostDetail, PostKey, ResourceId};
+use crate::error::ApiError;
+
+/// Creates a post and returns it as an editor reads it.
+pub async fn create(pool: &DbPool, changes: PostChanges) -> Result<PostDetail, ApiError> {
+    let now = super::now();
+    run_blocking(pool, move |conn| {
+        let id = db::post_writes::create(conn, &changes, now)?;
+        db::posts::find(
+            conn,
+            &PostKey::Id(ResourceId::parse("id", &id.to_string())?),
+            false,
+            now,
+        )?
+        .ok_or(ApiError::NotFound("post"))
+    })
+    .await
+}
+
+/// Applies a partial update (honouring `If-Match`) and returns the post with its fresh click count.
+pub async fn update(
+    pool: &DbPool,
+    clicks: &ClickCounter,
+    id: ResourceId,
+    changes: PostChanges,
+    if_match: Option<String>,
+) -> Result<PostDetail, ApiError> {
+    let now = super::now();
+    let mut post = run_blocking(pool, move |conn| {
+        db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), now)?;
+        db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
+    })
+    .await?;
+    let fresh = clicks
+        .counts(&HashMap::from([(id.get(), post.summary.clicks)]))
+        .await?;
+    post.summary.clicks = fresh.get(&id.get()).copied().unwrap_or(post.summary.clicks);
+    Ok(post)
+}
+
+/// Deletes a post (honouring `If-Match`). Its clicks still buffered in the cache are dropped by the sync.
+pub async fn delete(
+    pool: &DbPool,
+    id: ResourceId,
+    if_match: Option<String>,
+) -> Result<(), ApiError> {
+    run_blocking(pool, move |conn| {
+        db::post_writes::delete(conn, id.get(), if_match.as_deref())
+    })
+    .await
+}
