@@ -8,7 +8,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::markdown::{derive_excerpt, render_html};
+use crate::domain::markdown::{derive_excerpt, render_comment_html, render_html};
 use crate::domain::{InvalidValue, Slug};
 
 /// Why an import stopped. Nothing was written in any case.
@@ -127,6 +127,7 @@ pub struct ImportComment {
     pub body: String,
     pub status: String,
     pub created_at: NaiveDateTime,
+    pub body_html: String,
 }
 
 /// A whole file, every record valid and every reference resolved within the file.
@@ -290,11 +291,13 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
                 "`status` must be pending, approved or rejected, got {status:?}"
             )));
         }
+        let body = text("body", &comment.body, 10_000).map_err(bad_field)?;
         comments.push(ImportComment {
             id: comment.id,
             post_id: comment.post_id,
             author_name: text("author_name", &comment.author_name, 100).map_err(bad_field)?,
-            body: text("body", &comment.body, 10_000).map_err(bad_field)?,
+            body_html: render_comment_html(&body),
+            body,
             status,
             created_at: comment.created_at.naive_utc(),
         });

@@ -85,6 +85,10 @@ impl Application {
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache),
             views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
+            limits: Arc::new(routes::rate_limit::RateLimits::new(
+                settings.comments_per_minute,
+                settings.beacon_clicks_per_minute,
+            )),
             pool,
             queries,
         };

@@ -1,47 +1,135 @@
-//! Reading comments.
+//! Comments: reading a post's comments, posting one (pending), moderating.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::comments;
 use super::DbConnection;
+use crate::domain::markdown::render_comment_html;
 use crate::domain::{CommentView, PageRequest};
 
 /// The value of `comments.status` for comments readers may see.
 pub const APPROVED: &str = "approved";
+/// Every status a comment can have.
+pub const STATUSES: [&str; 3] = ["pending", "approved", "rejected"];
 
-/// One page of a post's approved comments, oldest first, and how many there are: two statements.
-pub fn list_approved(
+type Row = (i64, i64, String, String, String, String, NaiveDateTime);
+
+fn columns() -> (
+    comments::id,
+    comments::post_id,
+    comments::author_name,
+    comments::body,
+    comments::body_html,
+    comments::status,
+    comments::created_at,
+) {
+    (
+        comments::id,
+        comments::post_id,
+        comments::author_name,
+        comments::body,
+        comments::body_html,
+        comments::status,
+        comments::created_at,
+    )
+}
+
+fn view(
+    (id, post_id, author_name, body, body_html, status, created_at): Row,
+    with_status: bool,
+) -> CommentView {
+    CommentView {
+        id,
+        post_id,
+        author_name,
+        // Rows written before comments were rendered at write time have no HTML yet.
+        body_html: if body_html.is_empty() {
+            render_comment_html(&body)
+        } else {
+            body_html
+        },
+        body,
+        status: with_status.then_some(status),
+        created_at: created_at.and_utc(),
+    }
+}
+
+/// One page of a post's comments in `statuses`, oldest first, and how many there are: two statements.
+/// `with_status` shows each comment's status (for editors).
+pub fn list(
     conn: &mut DbConnection,
     post_id: i64,
+    statuses: &[&str],
+    with_status: bool,
     page: PageRequest,
 ) -> QueryResult<(Vec<CommentView>, u64)> {
-    let approved = comments::post_id
-        .eq(post_id)
-        .and(comments::status.eq(APPROVED));
-    let total: i64 = comments::table.filter(approved).count().get_result(conn)?;
-    let rows: Vec<(i64, i64, String, String, NaiveDateTime)> = comments::table
-        .filter(approved)
-        .select((
-            comments::id,
-            comments::post_id,
-            comments::author_name,
-            comments::body,
-            comments::created_at,
-        ))
+    let statuses: Vec<String> = statuses.iter().map(|status| (*status).to_owned()).collect();
+    let total: i64 = comments::table
+        .filter(comments::post_id.eq(post_id))
+        .filter(comments::status.eq_any(&statuses))
+        .count()
+        .get_result(conn)?;
+    let rows: Vec<Row> = comments::table
+        .filter(comments::post_id.eq(post_id))
+        .filter(comments::status.eq_any(&statuses))
+        .select(columns())
         .order((comments::created_at.asc(), comments::id.asc()))
         .limit(page.limit())
         .offset(page.offset())
         .load(conn)?;
-    let comments = rows
-        .into_iter()
-        .map(|(id, post_id, author_name, body, created_at)| CommentView {
-            id,
-            post_id,
-            author_name,
-            body,
-            created_at: created_at.and_utc(),
-        })
-        .collect();
+    let comments = rows.into_iter().map(|row| view(row, with_status)).collect();
     Ok((comments, u64::try_from(total).unwrap_or(0)))
+}
+
+/// Stores a new comment as pending; returns it.
+pub fn create(
+    conn: &mut DbConnection,
+    post_id: i64,
+    author_name: &str,
+    body: &str,
+    now: NaiveDateTime,
+) -> QueryResult<CommentView> {
+    let id: i64 = diesel::insert_into(comments::table)
+        .values((
+            comments::post_id.eq(post_id),
+            comments::author_name.eq(author_name),
+            comments::body.eq(body),
+            comments::body_html.eq(render_comment_html(body)),
+            comments::status.eq("pending"),
+            comments::created_at.eq(now),
+        ))
+        .returning(comments::id)
+        .get_result(conn)?;
+    find(conn, id).and_then(|found| found.ok_or(diesel::result::Error::NotFound))
+}
+
+/// A comment with its status, or `None`.
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CommentView>> {
+    let row: Option<Row> = comments::table
+        .find(id)
+        .select(columns())
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|row| view(row, true)))
+}
+
+/// Sets a comment's status; `None` when there is no such comment.
+pub fn set_status(
+    conn: &mut DbConnection,
+    id: i64,
+    status: &str,
+) -> QueryResult<Option<CommentView>> {
+    let updated = diesel::update(comments::table.find(id))
+        .set(comments::status.eq(status))
+        .execute(conn)?;
+    if updated == 0 {
+        return Ok(None);
+    }
+    find(conn, id)
+}
+
+/// Deletes a comment; whether it existed.
+pub fn delete(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    Ok(diesel::delete(comments::table.find(id)).execute(conn)? > 0)
 }

@@ -301,6 +301,7 @@ struct CommentRow {
     body: String,
     status: String,
     created_at: NaiveDateTime,
+    body_html: String,
 }
 
 fn import_comments(
@@ -317,6 +318,7 @@ fn import_comments(
             comments::body,
             comments::status,
             comments::created_at,
+            comments::body_html,
         ))
         .load::<CommentRow>(conn)?
         .into_iter()
@@ -334,6 +336,7 @@ fn import_comments(
             body: comment.body.clone(),
             status: comment.status.clone(),
             created_at: comment.created_at,
+            body_html: comment.body_html.clone(),
         };
         match existing.get(&comment.id) {
             Some(current) if *current == row => report.unchanged += 1,

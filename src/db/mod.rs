@@ -9,6 +9,7 @@ pub mod post_writes;
 pub mod posts;
 pub mod schema;
 pub mod taxonomy;
+pub mod taxonomy_writes;
 pub mod tokens;
 
 pub use connection::{

@@ -29,6 +29,7 @@ diesel::table! {
         body -> Text,
         status -> Text,
         created_at -> Timestamp,
+        body_html -> Text,
     }
 }
 

@@ -9,6 +9,32 @@ use super::schema::{categories, tags};
 use super::DbConnection;
 use crate::domain::{PageRequest, TaxonomyItem};
 
+type Row = (i64, String, String, i64);
+
+/// Expands to the `post_count` column of a category (published posts in it).
+macro_rules! category_post_count {
+    ($now:expr) => {
+        sql::<BigInt>(
+            "(SELECT COUNT(*) FROM posts \
+              WHERE posts.category_id = categories.id AND posts.published_at <= ",
+        )
+        .bind::<Timestamp, _>($now)
+        .sql(")")
+    };
+}
+
+/// Expands to the `post_count` column of a tag (published posts carrying it).
+macro_rules! tag_post_count {
+    ($now:expr) => {
+        sql::<BigInt>(
+            "(SELECT COUNT(*) FROM post_tags JOIN posts ON posts.id = post_tags.post_id \
+              WHERE post_tags.tag_id = tags.id AND posts.published_at <= ",
+        )
+        .bind::<Timestamp, _>($now)
+        .sql(")")
+    };
+}
+
 /// One page of categories by name, and how many there are: two statements.
 pub fn list_categories(
     conn: &mut DbConnection,
@@ -16,18 +42,12 @@ pub fn list_categories(
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<TaxonomyItem>, u64)> {
     let total: i64 = categories::table.count().get_result(conn)?;
-    let post_count = sql::<BigInt>(
-        "(SELECT COUNT(*) FROM posts \
-          WHERE posts.category_id = categories.id AND posts.published_at <= ",
-    )
-    .bind::<Timestamp, _>(now)
-    .sql(")");
-    let rows: Vec<(i64, String, String, i64)> = categories::table
+    let rows: Vec<Row> = categories::table
         .select((
             categories::id,
             categories::slug,
             categories::name,
-            post_count,
+            category_post_count!(now),
         ))
         .order((categories::name.asc(), categories::id.asc()))
         .limit(page.limit())
@@ -43,14 +63,8 @@ pub fn list_tags(
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<TaxonomyItem>, u64)> {
     let total: i64 = tags::table.count().get_result(conn)?;
-    let post_count = sql::<BigInt>(
-        "(SELECT COUNT(*) FROM post_tags JOIN posts ON posts.id = post_tags.post_id \
-          WHERE post_tags.tag_id = tags.id AND posts.published_at <= ",
-    )
-    .bind::<Timestamp, _>(now)
-    .sql(")");
-    let rows: Vec<(i64, String, String, i64)> = tags::table
-        .select((tags::id, tags::slug, tags::name, post_count))
+    let rows: Vec<Row> = tags::table
+        .select((tags::id, tags::slug, tags::name, tag_post_count!(now)))
         .order((tags::name.asc(), tags::id.asc()))
         .limit(page.limit())
         .offset(page.offset())
@@ -58,7 +72,40 @@ pub fn list_tags(
     Ok((items(rows), u64::try_from(total).unwrap_or(0)))
 }
 
-fn items(rows: Vec<(i64, String, String, i64)>) -> Vec<TaxonomyItem> {
+/// One category with its published post count.
+pub fn category(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TaxonomyItem>> {
+    let row: Option<Row> = categories::table
+        .find(id)
+        .select((
+            categories::id,
+            categories::slug,
+            categories::name,
+            category_post_count!(now),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|row| items(vec![row]).pop()))
+}
+
+/// One tag with its published post count.
+pub fn tag(
+    conn: &mut DbConnection,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TaxonomyItem>> {
+    let row: Option<Row> = tags::table
+        .find(id)
+        .select((tags::id, tags::slug, tags::name, tag_post_count!(now)))
+        .first(conn)
+        .optional()?;
+    Ok(row.and_then(|row| items(vec![row]).pop()))
+}
+
+fn items(rows: Vec<Row>) -> Vec<TaxonomyItem> {
     rows.into_iter()
         .map(|(id, slug, name, post_count)| TaxonomyItem {
             id,

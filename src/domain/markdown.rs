@@ -13,6 +13,16 @@ pub fn render_html(markdown: &str) -> String {
     ammonia::clean(&html)
 }
 
+/// Renders a reader's comment like a post body, with links marked `nofollow ugc` (spam earns no rank).
+pub fn render_comment_html(markdown: &str) -> String {
+    let mut html = String::with_capacity(markdown.len() * 3 / 2);
+    pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
+    ammonia::Builder::default()
+        .link_rel(Some("nofollow ugc noopener noreferrer"))
+        .clean(&html)
+        .to_string()
+}
+
 /// The first paragraph as plain text, whitespace collapsed, cut at a word boundary to at most
 /// [`EXCERPT_MAX_CHARS`] characters (an ellipsis marks a cut). Falls back to the first text of any kind.
 pub fn derive_excerpt(markdown: &str) -> String {

@@ -1,5 +1,6 @@
 //! Validated types: input is parsed into these once, at the edge, and the rest of the code trusts them.
 
+pub mod comment_input;
 pub mod etag;
 mod id;
 pub mod input;
@@ -11,6 +12,7 @@ pub mod post_input;
 mod search;
 mod slug;
 mod sort;
+pub mod term_input;
 pub mod token;
 
 pub use id::ResourceId;

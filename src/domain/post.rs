@@ -51,12 +51,17 @@ pub struct TaxonomyItem {
     pub post_count: i64,
 }
 
-/// A comment as readers see it.
+/// A comment as readers see it (`status` only for editors: readers see approved comments only).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommentView {
     pub id: i64,
     pub post_id: i64,
     pub author_name: String,
+    /// As written (Markdown).
     pub body: String,
+    /// Rendered and sanitized when the comment was written; links are `nofollow ugc`.
+    pub body_html: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
     pub created_at: DateTime<Utc>,
 }

@@ -79,6 +79,9 @@ pub async fn record_click(
     QueryParams::parse(request.query_string(), &[])?;
     let post_id = ResourceId::parse("id", &id)?;
     let clicks = if state.views.counts(&request, ViewSource::Beacon) {
+        state
+            .limits
+            .check(&request, super::rate_limit::Action::Beacon)?;
         service::posts::record_click(&state.pool, &state.clicks, post_id).await?
     } else {
         service::posts::get_post(

@@ -8,6 +8,7 @@ mod health;
 mod list;
 mod posts;
 pub mod query;
+pub mod rate_limit;
 mod taxonomy;
 
 use actix_web::web;
@@ -26,6 +27,7 @@ pub struct AppState {
     pub queries: QueryCounter,
     pub clicks: ClickCounter,
     pub views: Arc<ViewPolicy>,
+    pub limits: Arc<rate_limit::RateLimits>,
 }
 
 /// The whole route table. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404.
@@ -38,10 +40,31 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::patch().to(posts::update_post))
                 .route(web::delete().to(posts::delete_post)),
         )
-        .service(read("/posts/{id}/comments", comments::list_comments))
+        .service(
+            read("/posts/{id}/comments", comments::list_comments)
+                .route(web::post().to(comments::create_comment)),
+        )
+        .service(
+            web::resource("/comments/{id}")
+                .route(web::patch().to(comments::moderate_comment))
+                .route(web::delete().to(comments::delete_comment)),
+        )
         .service(web::resource("/posts/{id}/clicks").route(web::post().to(clicks::record_click)))
-        .service(read("/categories", taxonomy::list_categories))
-        .service(read("/tags", taxonomy::list_tags))
+        .service(
+            read("/categories", taxonomy::list_categories)
+                .route(web::post().to(taxonomy::create_category)),
+        )
+        .service(
+            read("/categories/{id}", taxonomy::get_category)
+                .route(web::patch().to(taxonomy::update_category))
+                .route(web::delete().to(taxonomy::delete_category)),
+        )
+        .service(read("/tags", taxonomy::list_tags).route(web::post().to(taxonomy::create_tag)))
+        .service(
+            read("/tags/{id}", taxonomy::get_tag)
+                .route(web::patch().to(taxonomy::update_tag))
+                .route(web::delete().to(taxonomy::delete_tag)),
+        )
         .service(read("/healthz", health::healthz))
         .service(read("/readyz", health::readyz));
 }

@@ -30,3 +30,141 @@ pub async fn list_tags(
     let tags = service::taxonomy::list_tags(&state.pool, page).await?;
     Ok(list_response(&request, &params, &tags))
 }
+
+use actix_web::http::{header, StatusCode};
+
+use super::body::{json_body, require_editor};
+use crate::db::taxonomy_writes::Taxonomy;
+use crate::domain::term_input::TermChanges;
+use crate::domain::ResourceId;
+
+async fn get_one(
+    request: HttpRequest,
+    taxonomy: Taxonomy,
+    id: &str,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    QueryParams::parse(request.query_string(), &[])?;
+    let item = service::taxonomy::get(&state.pool, taxonomy, ResourceId::parse("id", id)?).await?;
+    Ok(HttpResponse::Ok().json(item))
+}
+
+async fn create(
+    request: HttpRequest,
+    taxonomy: Taxonomy,
+    body: &[u8],
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    require_editor(&request)?;
+    QueryParams::parse(request.query_string(), &[])?;
+    let changes = TermChanges::for_create(json_body(&request, body)?)?;
+    let item = service::taxonomy::create(&state.pool, taxonomy, changes).await?;
+    let path = match taxonomy {
+        Taxonomy::Categories => "categories",
+        Taxonomy::Tags => "tags",
+    };
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((header::LOCATION, format!("/{path}/{}", item.id)))
+        .json(item))
+}
+
+async fn update(
+    request: HttpRequest,
+    taxonomy: Taxonomy,
+    id: &str,
+    body: &[u8],
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    require_editor(&request)?;
+    QueryParams::parse(request.query_string(), &[])?;
+    let id = ResourceId::parse("id", id)?;
+    let changes = TermChanges::for_update(json_body(&request, body)?)?;
+    Ok(HttpResponse::Ok()
+        .json(service::taxonomy::update(&state.pool, taxonomy, id, changes).await?))
+}
+
+async fn delete(
+    request: HttpRequest,
+    taxonomy: Taxonomy,
+    id: &str,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    require_editor(&request)?;
+    QueryParams::parse(request.query_string(), &[])?;
+    service::taxonomy::delete(&state.pool, taxonomy, ResourceId::parse("id", id)?).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// `GET /categories/{id}`: one category with `post_count`.
+pub async fn get_category(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    get_one(request, Taxonomy::Categories, &id, &state).await
+}
+
+/// `POST /categories` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
+pub async fn create_category(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    create(request, Taxonomy::Categories, &body, &state).await
+}
+
+/// `PATCH /categories/{id}` (token): renames or re-slugs it.
+pub async fn update_category(
+    request: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    update(request, Taxonomy::Categories, &id, &body, &state).await
+}
+
+/// `DELETE /categories/{id}` (token): its posts stay, with no category; 204.
+pub async fn delete_category(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    delete(request, Taxonomy::Categories, &id, &state).await
+}
+
+/// `GET /tags/{id}`: one tag with `post_count`.
+pub async fn get_tag(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    get_one(request, Taxonomy::Tags, &id, &state).await
+}
+
+/// `POST /tags` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
+pub async fn create_tag(
+    request: HttpRequest,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    create(request, Taxonomy::Tags, &body, &state).await
+}
+
+/// `PATCH /tags/{id}` (token): renames or re-slugs it.
+pub async fn update_tag(
+    request: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    update(request, Taxonomy::Tags, &id, &body, &state).await
+}
+
+/// `DELETE /tags/{id}` (token): removes it from its posts; 204.
+pub async fn delete_tag(
+    request: HttpRequest,
+    id: web::Path<String>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    delete(request, Taxonomy::Tags, &id, &state).await
+}

@@ -1,6 +1,7 @@
 //! What the API does, free of HTTP: handlers call one function here, which calls `db` (and later `cache`).
 
 pub mod clicks;
+pub mod comments;
 pub mod post_writes;
 pub mod posts;
 pub mod taxonomy;

@@ -4,9 +4,7 @@ use std::collections::HashMap;
 
 use super::clicks::ClickCounter;
 use crate::db::{self, run_blocking, DbPool};
-use crate::domain::{
-    CommentView, Page, PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId,
-};
+use crate::domain::{Page, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId};
 use crate::error::ApiError;
 
 /// A page of published posts with fresh click counts: the page's statements, then one cache round trip
@@ -69,22 +67,4 @@ pub async fn record_click(
         return Err(ApiError::NotFound("post"));
     }
     clicks.record(post_id.get()).await
-}
-
-/// A page of a published post's approved comments, oldest first.
-pub async fn list_comments(
-    pool: &DbPool,
-    post_id: ResourceId,
-    page: PageRequest,
-) -> Result<Page<CommentView>, ApiError> {
-    let now = super::now();
-    let found = run_blocking(pool, move |conn| {
-        if !db::posts::is_published(conn, post_id.get(), now)? {
-            return Ok(None);
-        }
-        db::comments::list_approved(conn, post_id.get(), page).map(Some)
-    })
-    .await?;
-    let (comments, total) = found.ok_or(ApiError::NotFound("post"))?;
-    Ok(Page::new(comments, page, total))
 }

@@ -23,7 +23,7 @@ async fn comments_list_only_approved_ones_oldest_first(app: TestApp) {
     assert_eq!(ids(&body), [1, 2, 5]);
     assert_eq!(
         body["data"][0],
-        serde_json::json!({"id": 1, "post_id": 1, "author_name": "reader1", "body": "comment 1",
+        serde_json::json!({"id": 1, "post_id": 1, "author_name": "reader1", "body": "comment 1", "body_html": "<p>comment 1</p>\n",
                            "created_at": "2024-01-02T00:00:00Z"})
     );
     assert!(body["data"][0].get("status").is_none());

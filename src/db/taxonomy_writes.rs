@@ -1,0 +1,132 @@
+//! Writing categories and tags (the same shape, two tables). Deleting a category leaves its posts without
+//! one; deleting a tag removes it from its posts.
+
+use diesel::prelude::*;
+
+use super::post_writes::WriteError;
+use super::schema::{categories, tags};
+use super::{write_transaction, DbConnection};
+use crate::domain::term_input::TermChanges;
+use crate::domain::Slug;
+
+/// Which taxonomy a write is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taxonomy {
+    Categories,
+    Tags,
+}
+
+impl Taxonomy {
+    /// The singular, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Taxonomy::Categories => "category",
+            Taxonomy::Tags => "tag",
+        }
+    }
+}
+
+/// Expands `$body` with `$table` bound to the taxonomy's table module.
+macro_rules! on_table {
+    ($taxonomy:expr, $table:ident => $body:expr) => {
+        match $taxonomy {
+            Taxonomy::Categories => {
+                use categories as $table;
+                $body
+            }
+            Taxonomy::Tags => {
+                use tags as $table;
+                $body
+            }
+        }
+    };
+}
+
+fn slug_owner(conn: &mut DbConnection, taxonomy: Taxonomy, slug: &str) -> QueryResult<Option<i64>> {
+    on_table!(taxonomy, table => table::table
+        .filter(table::slug.eq(slug))
+        .select(table::id)
+        .first(conn)
+        .optional())
+}
+
+fn conflict(taxonomy: Taxonomy, slug: &Slug, owner: i64) -> WriteError {
+    WriteError::Conflict(format!(
+        "the slug `{slug}` is taken by {} {owner}",
+        taxonomy.noun()
+    ))
+}
+
+/// Creates a category or tag; returns its id.
+pub fn create(
+    conn: &mut DbConnection,
+    taxonomy: Taxonomy,
+    changes: &TermChanges,
+) -> Result<i64, WriteError> {
+    let name = changes.name.clone().unwrap_or_default();
+    write_transaction(conn, |conn| {
+        let slug = match &changes.slug {
+            Some(slug) => {
+                if let Some(owner) = slug_owner(conn, taxonomy, slug.as_str())? {
+                    return Err(conflict(taxonomy, slug, owner));
+                }
+                slug.clone()
+            }
+            None => {
+                let base = Slug::from_text(&name, taxonomy.noun());
+                let mut candidate = base.clone();
+                let mut n = 1;
+                while slug_owner(conn, taxonomy, candidate.as_str())?.is_some() {
+                    n += 1;
+                    candidate = base.numbered(n);
+                }
+                candidate
+            }
+        };
+        let id: i64 = on_table!(taxonomy, table => diesel::insert_into(table::table)
+            .values((table::slug.eq(slug.as_str()), table::name.eq(&name)))
+            .returning(table::id)
+            .get_result(conn))?;
+        Ok(id)
+    })
+}
+
+/// Renames or re-slugs one.
+pub fn update(
+    conn: &mut DbConnection,
+    taxonomy: Taxonomy,
+    id: i64,
+    changes: &TermChanges,
+) -> Result<(), WriteError> {
+    write_transaction(conn, |conn| {
+        let exists: bool = on_table!(taxonomy, table =>
+            diesel::select(diesel::dsl::exists(table::table.find(id))).get_result(conn))?;
+        if !exists {
+            return Err(WriteError::NotFound);
+        }
+        if let Some(slug) = &changes.slug {
+            match slug_owner(conn, taxonomy, slug.as_str())? {
+                Some(owner) if owner != id => return Err(conflict(taxonomy, slug, owner)),
+                _ => {}
+            }
+            on_table!(taxonomy, table => diesel::update(table::table.find(id))
+                .set(table::slug.eq(slug.as_str()))
+                .execute(conn))?;
+        }
+        if let Some(name) = &changes.name {
+            on_table!(taxonomy, table => diesel::update(table::table.find(id))
+                .set(table::name.eq(name))
+                .execute(conn))?;
+        }
+        Ok(())
+    })
+}
+
+pub fn delete(conn: &mut DbConnection, taxonomy: Taxonomy, id: i64) -> Result<(), WriteError> {
+    let deleted =
+        on_table!(taxonomy, table => diesel::delete(table::table.find(id)).execute(conn))?;
+    if deleted == 0 {
+        return Err(WriteError::NotFound);
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! Bodies of comment writes, validated.
+
+use super::input::JsonObject;
+use super::post_input::InputError;
+
+/// `POST /posts/{id}/comments`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewComment {
+    pub author_name: String,
+    pub body: String,
+}
+
+pub const AUTHOR_MAX: usize = 100;
+pub const BODY_MAX: usize = 10_000;
+
+impl NewComment {
+    pub fn parse(body: &[u8]) -> Result<Self, InputError> {
+        let mut object =
+            JsonObject::parse(body, &["author_name", "body"]).map_err(InputError::Malformed)?;
+        let author_name = object.text("author_name", 1, AUTHOR_MAX);
+        let text = object.text("body", 1, BODY_MAX);
+        object.require("author_name", &author_name);
+        object.require("body", &text);
+        object.finish().map_err(InputError::Invalid)?;
+        match (author_name.value(), text.value()) {
+            (Some(author_name), Some(body)) => Ok(NewComment { author_name, body }),
+            _ => Err(InputError::Invalid(Default::default())),
+        }
+    }
+}
+
+/// `PATCH /comments/{id}`: a new status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Moderation {
+    pub status: &'static str,
+}
+
+impl Moderation {
+    pub fn parse(body: &[u8]) -> Result<Self, InputError> {
+        let mut object = JsonObject::parse(body, &["status"]).map_err(InputError::Malformed)?;
+        let status = object.text("status", 1, 20);
+        object.require("status", &status);
+        let status = status.value().and_then(|status| {
+            ["pending", "approved", "rejected"]
+                .into_iter()
+                .find(|known| *known == status)
+        });
+        if status.is_none() && !object.has_error("status") {
+            object.error("status", "must be pending, approved or rejected");
+        }
+        object.finish().map_err(InputError::Invalid)?;
+        status
+            .map(|status| Moderation { status })
+            .ok_or(InputError::Invalid(Default::default()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_comment_needs_an_author_and_a_body() {
+        assert!(NewComment::parse(br#"{"author_name": "a", "body": "b"}"#).is_ok());
+        let Err(InputError::Invalid(errors)) = NewComment::parse(br#"{"body": ""}"#) else {
+            panic!("expected field errors");
+        };
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["author_name", "body"]);
+    }
+
+    #[test]
+    fn moderation_takes_a_known_status() {
+        assert_eq!(
+            Moderation::parse(br#"{"status": "approved"}"#).map(|m| m.status),
+            Ok("approved")
+        );
+        assert!(Moderation::parse(br#"{"status": "spam"}"#).is_err());
+        assert!(Moderation::parse(br#"{}"#).is_err());
+    }
+}
