@@ -243,6 +243,15 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
                 post_tags.push(tag);
             }
         }
+        if post
+            .body_markdown
+            .chars()
+            .any(|c| crate::domain::input::is_forbidden_control(c, true))
+        {
+            return Err(invalid(String::from(
+                "`body_markdown` must not contain control characters",
+            )));
+        }
         if post.clicks < 0 {
             return Err(invalid(String::from("`clicks` must not be negative")));
         }
@@ -291,7 +300,7 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
                 "`status` must be pending, approved or rejected, got {status:?}"
             )));
         }
-        let body = text("body", &comment.body, 10_000).map_err(bad_field)?;
+        let body = checked_text("body", &comment.body, 10_000, true).map_err(bad_field)?;
         comments.push(ImportComment {
             id: comment.id,
             post_id: comment.post_id,
@@ -362,12 +371,30 @@ fn positive(id: i64) -> Result<(), String> {
 
 /// Trimmed text of 1 to `max` characters.
 fn text(name: &str, raw: &str, max: usize) -> Result<String, InvalidValue> {
+    checked_text(name, raw, max, false)
+}
+
+fn checked_text(
+    name: &str,
+    raw: &str,
+    max: usize,
+    multiline: bool,
+) -> Result<String, InvalidValue> {
     let trimmed = raw.trim();
     let length = trimmed.chars().count();
     if length == 0 || length > max {
         return Err(InvalidValue::new(
             name,
             format!("must be 1 to {max} characters long"),
+        ));
+    }
+    if trimmed
+        .chars()
+        .any(|c| crate::domain::input::is_forbidden_control(c, multiline))
+    {
+        return Err(InvalidValue::new(
+            name,
+            "must not contain control characters",
         ));
     }
     Ok(trimmed.to_owned())

@@ -18,7 +18,7 @@ impl NewComment {
         let mut object =
             JsonObject::parse(body, &["author_name", "body"]).map_err(InputError::Malformed)?;
         let author_name = object.text("author_name", 1, AUTHOR_MAX);
-        let text = object.text("body", 1, BODY_MAX);
+        let text = object.multiline("body", 1, BODY_MAX);
         object.require("author_name", &author_name);
         object.require("body", &text);
         object.finish().map_err(InputError::Invalid)?;

@@ -97,8 +97,17 @@ impl JsonObject {
         }
     }
 
-    /// A string field, trimmed, of `min..=max` characters.
+    /// A one-line string field, trimmed, of `min..=max` characters, without control characters.
     pub fn text(&mut self, name: &str, min: usize, max: usize) -> Field<String> {
+        self.string(name, min, max, false)
+    }
+
+    /// A string field that may span lines (tabs and line breaks allowed, other control characters not).
+    pub fn multiline(&mut self, name: &str, min: usize, max: usize) -> Field<String> {
+        self.string(name, min, max, true)
+    }
+
+    fn string(&mut self, name: &str, min: usize, max: usize, multiline: bool) -> Field<String> {
         match self.raw(name) {
             Field::Absent => Field::Absent,
             Field::Null => Field::Null,
@@ -107,6 +116,19 @@ impl JsonObject {
                 let length = trimmed.chars().count();
                 if length < min || length > max {
                     self.error(name, format!("must be {min} to {max} characters long"));
+                    return Field::Absent;
+                }
+                if let Some(control) = trimmed
+                    .chars()
+                    .find(|c| is_forbidden_control(*c, multiline))
+                {
+                    self.error(
+                        name,
+                        format!(
+                            "must not contain the control character U+{:04X}",
+                            u32::from(control)
+                        ),
+                    );
                     return Field::Absent;
                 }
                 Field::Value(trimmed)
@@ -204,6 +226,12 @@ impl JsonObject {
     }
 }
 
+/// NUL and the other C0/C1 controls have no place in text (PostgreSQL cannot even store NUL); a
+/// multi-line field keeps tabs and line breaks.
+pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
+    c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +263,20 @@ mod tests {
             Some("2026-01-01 08:00:00".into())
         );
         assert_eq!(object.timestamp("c"), Field::Absent);
+    }
+
+    #[test]
+    fn control_characters_are_refused_except_line_breaks_in_multiline_fields() {
+        let body = br#"{"a": "x\u0000y", "b": "one\ntwo", "c": "one\ntwo"}"#;
+        let mut object = JsonObject::parse(body, &["a", "b", "c"]).expect("an object");
+        assert_eq!(object.multiline("a", 1, 10), Field::Absent);
+        assert_eq!(
+            object.multiline("b", 1, 10),
+            Field::Value(String::from("one\ntwo"))
+        );
+        assert_eq!(object.text("c", 1, 10), Field::Absent);
+        let errors = object.finish().err().unwrap_or_default();
+        assert_eq!(errors.keys().collect::<Vec<_>>(), ["a", "c"]);
     }
 
     #[test]

@@ -63,8 +63,8 @@ impl PostChanges {
         let mut object = JsonObject::parse(body, &FIELDS).map_err(InputError::Malformed)?;
         let title = object.text("title", 1, TITLE_MAX);
         let slug = object.slug("slug");
-        let body_markdown = object.text("body_markdown", 1, BODY_MAX);
-        let excerpt = object.text("excerpt", 1, EXCERPT_MAX);
+        let body_markdown = object.multiline("body_markdown", 1, BODY_MAX);
+        let excerpt = object.multiline("excerpt", 1, EXCERPT_MAX);
         let author = object.text("author", 1, AUTHOR_MAX);
         let category = object.slug("category");
         let tags = object.slugs("tags");

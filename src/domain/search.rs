@@ -17,6 +17,12 @@ impl SearchQuery {
                 format!("must be at most {} characters long", Self::MAX_LEN),
             ));
         }
+        if trimmed.chars().any(char::is_control) {
+            return Err(InvalidValue::new(
+                "q",
+                "must not contain control characters",
+            ));
+        }
         if !trimmed.chars().any(char::is_alphanumeric) {
             return Err(InvalidValue::new("q", "must contain at least one word"));
         }

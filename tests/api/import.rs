@@ -43,7 +43,15 @@ fn snapshot(app: &TestApp) -> String {
         .order((post_tags::post_id, post_tags::tag_id))
         .load(&mut conn)
         .expect("links");
-    let comments: Vec<(i64, i64, String, String, String, chrono::NaiveDateTime, String)> = comments::table
+    let comments: Vec<(
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        chrono::NaiveDateTime,
+        String,
+    )> = comments::table
         .order(comments::id)
         .load(&mut conn)
         .expect("comments");

@@ -1,0 +1,371 @@
+//! Writes to categories, tags and comments; rate limits; stored XSS.
+
+use serde_json::{json, Value};
+
+use crate::fixture::small_blog;
+use crate::helpers::{TestApp, TestOptions};
+use crate::post_writes::{send, token};
+
+use reqwest::Method;
+
+async fn categories_and_tags_are_created_renamed_and_deleted(app: TestApp) {
+    app.import(&small_blog());
+    let token = token(&app);
+    for (path, taken) in [("/categories", "programming"), ("/tags", "rust")] {
+        let created = send(
+            &app,
+            Method::POST,
+            path,
+            Some(&token),
+            Some(json!({"name": "Été Notes"})),
+        )
+        .await;
+        assert_eq!(created.status(), 201, "{path}");
+        let location = created.headers()["location"]
+            .to_str()
+            .expect("ASCII")
+            .to_owned();
+        let item: Value = created.json().await.expect("JSON");
+        assert_eq!(
+            (item["slug"].as_str(), item["post_count"].as_i64()),
+            (Some("ete-notes"), Some(0))
+        );
+        assert_eq!(app.get_json(&location).await, item);
+
+        let again = send(
+            &app,
+            Method::POST,
+            path,
+            Some(&token),
+            Some(json!({"name": "Ete notes"})),
+        )
+        .await;
+        assert_eq!(
+            again.json::<Value>().await.expect("JSON")["slug"],
+            "ete-notes-2",
+            "{path}"
+        );
+        let conflict = send(
+            &app,
+            Method::POST,
+            path,
+            Some(&token),
+            Some(json!({"name": "X", "slug": taken})),
+        )
+        .await;
+        assert_eq!(conflict.status(), 409, "{path}");
+        let conflict = send(
+            &app,
+            Method::PATCH,
+            &location,
+            Some(&token),
+            Some(json!({"slug": taken})),
+        )
+        .await;
+        assert_eq!(conflict.status(), 409, "{path}");
+        let invalid = send(
+            &app,
+            Method::POST,
+            path,
+            Some(&token),
+            Some(json!({"slug": "Bad Slug", "name": ""})),
+        )
+        .await;
+        assert_eq!(invalid.status(), 422, "{path}");
+        let body: Value = invalid.json().await.expect("JSON");
+        assert!(
+            body["errors"]["slug"].is_array() && body["errors"]["name"].is_array(),
+            "{body}"
+        );
+
+        let renamed = send(
+            &app,
+            Method::PATCH,
+            &location,
+            Some(&token),
+            Some(json!({"name": "Summer"})),
+        )
+        .await;
+        assert_eq!(
+            renamed.json::<Value>().await.expect("JSON")["name"],
+            "Summer"
+        );
+        assert_eq!(
+            send(&app, Method::DELETE, &location, None, None)
+                .await
+                .status(),
+            401
+        );
+        assert_eq!(
+            send(&app, Method::DELETE, &location, Some(&token), None)
+                .await
+                .status(),
+            204
+        );
+        assert_eq!(app.get(&location).await.status(), 404);
+        assert_eq!(
+            send(&app, Method::DELETE, &location, Some(&token), None)
+                .await
+                .status(),
+            404
+        );
+        assert_eq!(
+            send(
+                &app,
+                Method::PATCH,
+                &location,
+                Some(&token),
+                Some(json!({"name": "x"}))
+            )
+            .await
+            .status(),
+            404
+        );
+    }
+    // Deleting a category keeps its posts, without one; deleting a tag takes it off its posts.
+    assert_eq!(
+        send(&app, Method::DELETE, "/categories/2", Some(&token), None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(app.get_json("/posts/2").await["category"], Value::Null);
+    assert_eq!(
+        send(&app, Method::DELETE, "/tags/2", Some(&token), None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        app.get_json("/posts/2").await["tags"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+}
+
+async fn comments_are_posted_pending_and_moderated(app: TestApp) {
+    app.import(&small_blog());
+    let token = token(&app);
+    let comment = json!({"author_name": "Reader", "body": "Nice **post**."});
+    let created = send(
+        &app,
+        Method::POST,
+        "/posts/2/comments",
+        None,
+        Some(comment.clone()),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("JSON");
+    assert_eq!(
+        (created["status"].as_str(), created["body_html"].as_str()),
+        (
+            Some("pending"),
+            Some("<p>Nice <strong>post</strong>.</p>\n")
+        )
+    );
+    let id = created["id"].as_i64().expect("id");
+    assert_eq!(
+        app.get_json("/posts/2/comments").await["meta"]["total"],
+        1,
+        "pending comments are hidden"
+    );
+    assert_eq!(app.get_json("/posts/2").await["comment_count"], 1);
+
+    let queue = app
+        .client
+        .get(format!("{}/posts/2/comments?status=pending", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    let queue: Value = queue.json().await.expect("JSON");
+    assert_eq!(queue["data"][0]["id"], id);
+    assert_eq!(
+        app.get("/posts/2/comments?status=pending").await.status(),
+        401
+    );
+
+    let path = format!("/comments/{id}");
+    assert_eq!(
+        send(
+            &app,
+            Method::PATCH,
+            &path,
+            None,
+            Some(json!({"status": "approved"}))
+        )
+        .await
+        .status(),
+        401
+    );
+    assert_eq!(
+        send(
+            &app,
+            Method::PATCH,
+            &path,
+            Some(&token),
+            Some(json!({"status": "spam"}))
+        )
+        .await
+        .status(),
+        422
+    );
+    let approved = send(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&token),
+        Some(json!({"status": "approved"})),
+    )
+    .await;
+    assert_eq!(
+        approved.json::<Value>().await.expect("JSON")["status"],
+        "approved"
+    );
+    assert_eq!(app.get_json("/posts/2/comments").await["meta"]["total"], 2);
+    assert_eq!(app.get_json("/posts/2").await["comment_count"], 2);
+    assert_eq!(
+        send(&app, Method::DELETE, &path, Some(&token), None)
+            .await
+            .status(),
+        204
+    );
+    assert_eq!(
+        send(&app, Method::DELETE, &path, Some(&token), None)
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get_json("/posts/2").await["comment_count"], 1);
+
+    for (post, status) in [
+        ("/posts/4/comments", 404),
+        ("/posts/5/comments", 404),
+        ("/posts/999/comments", 404),
+        ("/posts/x/comments", 400),
+    ] {
+        assert_eq!(
+            send(&app, Method::POST, post, None, Some(comment.clone()))
+                .await
+                .status()
+                .as_u16(),
+            status,
+            "{post}"
+        );
+    }
+    let invalid = send(
+        &app,
+        Method::POST,
+        "/posts/2/comments",
+        None,
+        Some(json!({"author_name": "", "body": "x".repeat(10_001)})),
+    )
+    .await;
+    let body: Value = invalid.json().await.expect("JSON");
+    assert!(
+        body["errors"]["author_name"].is_array() && body["errors"]["body"].is_array(),
+        "{body}"
+    );
+}
+
+async fn anonymous_writes_are_rate_limited_per_client(app: TestApp) {
+    let options = TestOptions {
+        comments_per_minute: 3,
+        ..TestOptions::default()
+    };
+    let app = app.another_instance(options).await;
+    app.import(&small_blog());
+    let comment = json!({"author_name": "Reader", "body": "Hi"});
+    for _ in 0..3 {
+        assert_eq!(
+            send(
+                &app,
+                Method::POST,
+                "/posts/1/comments",
+                None,
+                Some(comment.clone())
+            )
+            .await
+            .status(),
+            201
+        );
+    }
+    let limited = send(
+        &app,
+        Method::POST,
+        "/posts/1/comments",
+        None,
+        Some(comment.clone()),
+    )
+    .await;
+    assert_eq!(limited.status(), 429);
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry), "{retry}");
+    let token = token(&app);
+    assert_eq!(
+        send(
+            &app,
+            Method::POST,
+            "/posts/1/comments",
+            Some(&token),
+            Some(comment)
+        )
+        .await
+        .status(),
+        201,
+        "editors are not limited"
+    );
+}
+
+async fn scripts_handlers_and_javascript_links_are_sanitized(app: TestApp) {
+    app.import(&small_blog());
+    let token = token(&app);
+    let evil = "Hi <script>alert(1)</script> <img src=x onerror=\"alert(2)\"> \
+                [click](javascript:alert(3)) <a href=\"javascript:alert(4)\">x</a> <b onclick=\"alert(5)\">b</b>";
+    let post = json!({"title": "XSS", "author": "A", "body_markdown": evil, "published_at": "2024-01-01T00:00:00Z"});
+    let created: Value = send(&app, Method::POST, "/posts", Some(&token), Some(post))
+        .await
+        .json()
+        .await
+        .expect("JSON");
+    let comment: Value = send(
+        &app,
+        Method::POST,
+        &format!("/posts/{}/comments", created["id"]),
+        None,
+        Some(json!({"author_name": "x", "body": evil})),
+    )
+    .await
+    .json()
+    .await
+    .expect("JSON");
+    let read = app.get_json(&format!("/posts/{}", created["id"])).await;
+    for html in [
+        created["body_html"].as_str(),
+        read["body_html"].as_str(),
+        comment["body_html"].as_str(),
+    ] {
+        let html = html.expect("body_html").to_ascii_lowercase();
+        for forbidden in ["<script", "onerror", "onclick", "javascript:"] {
+            assert!(!html.contains(forbidden), "{forbidden} in {html}");
+        }
+        assert!(
+            html.contains("<img src=\"x\""),
+            "harmless markup stays: {html}"
+        );
+    }
+    assert_eq!(read["body_markdown"], evil, "the source is kept as written");
+}
+
+crate::on_both_backends!(
+    categories_and_tags_are_created_renamed_and_deleted,
+    comments_are_posted_pending_and_moderated,
+    anonymous_writes_are_rate_limited_per_client,
+    scripts_handlers_and_javascript_links_are_sanitized,
+);
