@@ -140,7 +140,85 @@ async fn the_token_cli_creates_lists_and_revokes(app: TestApp) {
     assert!(!run(&["token", "create", "bad name"]).status.success());
 }
 
+async fn tokens_never_reach_the_logs(app: TestApp) {
+    let TestBackend::Sqlite = app.backend else {
+        return; // the binary's logging is the same on either database
+    };
+    app.import(&small_blog());
+    let token = create_token(&app, "logged");
+    let revoked = create_token(&app, "revoked");
+    {
+        let mut conn = app.pool.get().expect("connection");
+        let name = TokenName::parse("revoked").expect("name");
+        blog_api::service::tokens::revoke(&mut conn, &name).expect("revoked");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port");
+    let log = tempfile::NamedTempFile::new().expect("a log file");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
+        .env("DATABASE_URL", app.database.url.to_string())
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "trace")
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().expect("the log file"))
+        .spawn()
+        .expect("the binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::helpers::http_client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never answered"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    for presented in [
+        &token,
+        &revoked,
+        &String::from("blog_not-a-real-token-0123456789"),
+    ] {
+        for path in ["/posts/1", "/posts?status=draft", "/posts/1/clicks"] {
+            let _ = client
+                .request(
+                    if path.ends_with("clicks") {
+                        reqwest::Method::POST
+                    } else {
+                        reqwest::Method::GET
+                    },
+                    format!("{base}{path}"),
+                )
+                .bearer_auth(presented)
+                .header("User-Agent", crate::helpers::BROWSER)
+                .send()
+                .await
+                .expect("answers");
+        }
+    }
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &server.id().to_string()])
+        .status();
+    let _ = server.wait();
+    let logged = std::fs::read_to_string(log.path()).expect("the log");
+    assert!(
+        logged.lines().count() > 10,
+        "trace logging produced {} lines",
+        logged.lines().count()
+    );
+    for secret in [&token, &revoked] {
+        let secret_part = secret.trim_start_matches("blog_");
+        assert!(!logged.contains(secret_part), "a token reached the log");
+    }
+    assert!(
+        !logged.contains("not-a-real-token"),
+        "a presented token reached the log"
+    );
+}
+
 crate::on_both_backends!(
+    tokens_never_reach_the_logs,
     editors_views_are_not_counted_and_bad_tokens_get_401,
     tokens_are_stored_only_as_hashes,
     the_token_cli_creates_lists_and_revokes,
