@@ -4,6 +4,8 @@ use actix_web::http::header;
 use actix_web::HttpRequest;
 
 use super::auth::Caller;
+use super::query::QueryParams;
+use crate::domain::ResourceId;
 use crate::error::ApiError;
 
 /// Refuses anyone without a valid token.
@@ -14,6 +16,13 @@ pub fn require_editor(request: &HttpRequest) -> Result<(), ApiError> {
             "this needs a token: send `Authorization: Bearer <token>`",
         )),
     }
+}
+
+/// The common start of an editor's write on `/{resource}/{id}`: a token, no query parameters, a valid id.
+pub fn editor_write_on(request: &HttpRequest, id: &str) -> Result<ResourceId, ApiError> {
+    require_editor(request)?;
+    QueryParams::parse(request.query_string(), &[])?;
+    Ok(ResourceId::parse("id", id)?)
 }
 
 /// The body, if the request says it is JSON (`application/json` or `application/*+json`).

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::auth::Caller;
-use super::body::{json_body, require_editor};
+use super::body::{editor_write_on, json_body};
 use super::list::list_response;
 use super::query::QueryParams;
 use super::rate_limit::Action;
@@ -76,9 +76,7 @@ pub async fn moderate_comment(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    let id = ResourceId::parse("id", &id)?;
+    let id = editor_write_on(&request, &id)?;
     let moderation = Moderation::parse(json_body(&request, &body)?)?;
     Ok(HttpResponse::Ok().json(service::comments::moderate(&state.pool, id, moderation).await?))
 }
@@ -89,8 +87,7 @@ pub async fn delete_comment(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    service::comments::delete(&state.pool, ResourceId::parse("id", &id)?).await?;
+    let id = editor_write_on(&request, &id)?;
+    service::comments::delete(&state.pool, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -3,7 +3,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::body::{if_match, json_body, require_editor};
+use super::body::{editor_write_on, if_match, json_body, require_editor};
 use crate::domain::etag::post_etag;
 use crate::domain::post_input::PostChanges;
 
@@ -94,9 +94,7 @@ pub async fn update_post(
     body: web::Bytes,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    let id = ResourceId::parse("id", &id)?;
+    let id = editor_write_on(&request, &id)?;
     let changes = PostChanges::for_update(json_body(&request, &body)?)?;
     let post =
         service::post_writes::update(&state.pool, &state.clicks, id, changes, if_match(&request))
@@ -110,9 +108,7 @@ pub async fn delete_post(
     id: web::Path<String>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    let id = ResourceId::parse("id", &id)?;
+    let id = editor_write_on(&request, &id)?;
     service::post_writes::delete(&state.pool, id, if_match(&request)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

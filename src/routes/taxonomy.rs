@@ -33,7 +33,7 @@ pub async fn list_tags(
 
 use actix_web::http::{header, StatusCode};
 
-use super::body::{json_body, require_editor};
+use super::body::{editor_write_on, json_body, require_editor};
 use crate::db::taxonomy_writes::Taxonomy;
 use crate::domain::term_input::TermChanges;
 use crate::domain::ResourceId;
@@ -75,9 +75,7 @@ async fn update(
     body: &[u8],
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    let id = ResourceId::parse("id", id)?;
+    let id = editor_write_on(&request, id)?;
     let changes = TermChanges::for_update(json_body(&request, body)?)?;
     Ok(HttpResponse::Ok()
         .json(service::taxonomy::update(&state.pool, taxonomy, id, changes).await?))
@@ -89,9 +87,8 @@ async fn delete(
     id: &str,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    service::taxonomy::delete(&state.pool, taxonomy, ResourceId::parse("id", id)?).await?;
+    let id = editor_write_on(&request, id)?;
+    service::taxonomy::delete(&state.pool, taxonomy, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
