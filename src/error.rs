@@ -106,8 +106,11 @@ impl From<r2d2::Error> for ApiError {
     }
 }
 
-/// An RFC 9457 problem document.
-#[derive(Debug, Serialize)]
+/// An RFC 9457 problem document: every error this API answers.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"type": "urn:blog-api:problem:invalid-parameter", "title": "Bad Request", "status": 400,
+    "detail": "`per_page`: must be an integer from 1 to 100, got `0`",
+    "errors": {"per_page": ["must be an integer from 1 to 100, got `0`"]}}))]
 pub struct Problem {
     /// A URI naming the kind of problem (`urn:blog-api:problem:<kind>`), stable for clients to match on.
     #[serde(rename = "type")]

@@ -27,6 +27,8 @@ enum Command {
         /// The file, in the format of shared/data/README.md.
         file: PathBuf,
     },
+    /// Print the OpenAPI 3.1 document (what `GET /openapi.json` serves) and exit.
+    Openapi,
     /// Move buffered clicks from the click cache (REDIS_URL) into the database once, and exit.
     Sync,
     /// Manage the API tokens editors write with.
@@ -52,6 +54,10 @@ enum TokenCommand {
 fn main() -> ExitCode {
     telemetry::init();
     let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        print!("{}", blog_api::openapi::document_json());
+        return ExitCode::SUCCESS;
+    }
     let settings = match Settings::from_env() {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
@@ -60,6 +66,7 @@ fn main() -> ExitCode {
         Command::Serve => serve(settings),
         Command::Migrate => migrate(&settings),
         Command::Import { file } => import_file(&settings, &file),
+        Command::Openapi => Ok(()),
         Command::Sync => sync(&settings),
         Command::Token { command } => token(&settings, command),
     };

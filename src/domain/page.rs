@@ -1,6 +1,7 @@
 //! Pagination: the request (`page`, `per_page`) and the page of results it yields.
 
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::InvalidValue;
 
@@ -72,7 +73,8 @@ fn parse_in_range(name: &str, raw: &str, min: u32, max: u32) -> Result<u32, Inva
 }
 
 /// The `meta` object of a list response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"page": 1, "per_page": 20, "total": 1816, "total_pages": 91}))]
 pub struct PageMeta {
     pub page: u32,
     pub per_page: u32,
@@ -81,7 +83,7 @@ pub struct PageMeta {
 }
 
 /// One page of a list, with what a client needs to walk the rest.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Page<T> {
     pub data: Vec<T>,
     pub meta: PageMeta,

@@ -2,9 +2,11 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 
 /// A category or tag as embedded in a post.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"id": 2, "slug": "databases", "name": "Databases"}))]
 pub struct CategoryRef {
     pub id: i64,
     pub slug: String,
@@ -15,7 +17,7 @@ pub struct CategoryRef {
 pub type TagRef = CategoryRef;
 
 /// A post as it appears in lists.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PostSummary {
     pub id: i64,
     pub slug: String,
@@ -33,7 +35,7 @@ pub struct PostSummary {
 }
 
 /// A single post: the list fields plus its body.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PostDetail {
     #[serde(flatten)]
     pub summary: PostSummary,
@@ -43,7 +45,7 @@ pub struct PostDetail {
 }
 
 /// A category or tag in its own list, with the number of published posts it holds.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TaxonomyItem {
     pub id: i64,
     pub slug: String,
@@ -52,7 +54,7 @@ pub struct TaxonomyItem {
 }
 
 /// A comment as readers see it (`status` only for editors: readers see approved comments only).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct CommentView {
     pub id: i64,
     pub post_id: i64,

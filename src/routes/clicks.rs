@@ -3,14 +3,22 @@
 
 use actix_web::http::{header, Method};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
 
 use super::auth::Caller;
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::ResourceId;
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
 use crate::service;
+
+/// The answer of the beacon.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[schema(example = json!({"id": 1, "clicks": 1158}))]
+pub struct ClickCount {
+    pub id: i64,
+    /// Fresh: every click recorded so far, this one included when it counted.
+    pub clicks: i64,
+}
 
 /// How a view reached us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,6 +79,22 @@ fn is_prefetch(request: &HttpRequest) -> bool {
 
 /// `POST /posts/{id}/clicks`: records one click on a published post and returns `{"id", "clicks"}` with the
 /// fresh count. A request that does not count (a bot, a prefetch) gets the count without adding to it.
+#[utoipa::path(
+    post,
+    path = "/posts/{id}/clicks",
+    tag = "clicks",
+    params(("id" = i64, Path, description = "Post id", minimum = 1)),
+    responses(
+        (status = 200, description = "The post's fresh count, including this click when it counts", body = ClickCount),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many clicks from this client; see Retry-After", body = Problem, content_type = "application/problem+json",
+         headers(("Retry-After" = u64, description = "Seconds"))),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn record_click(
     request: HttpRequest,
     id: web::Path<String>,
@@ -95,7 +119,10 @@ pub async fn record_click(
         .summary
         .clicks
     };
-    Ok(HttpResponse::Ok().json(json!({"id": post_id.get(), "clicks": clicks})))
+    Ok(HttpResponse::Ok().json(ClickCount {
+        id: post_id.get(),
+        clicks,
+    }))
 }
 
 #[cfg(test)]

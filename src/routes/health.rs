@@ -2,17 +2,55 @@
 
 use actix_web::{web, HttpResponse};
 use diesel::connection::SimpleConnection;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::AppState;
 use crate::db::run_blocking;
 use crate::error::ApiError;
 
-/// `GET /healthz`: 200 while the process serves requests.
-pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(json!({"status": "ok"}))
+/// Liveness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
 }
 
+/// Readiness, with the state of what the service depends on.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready`.
+    pub status: &'static str,
+    /// `ok`.
+    pub database: &'static str,
+    pub cache: CacheState,
+}
+
+/// The click cache as `/readyz` reports it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CacheState {
+    /// `memory` or `redis`.
+    pub backend: &'static str,
+    /// `ok`, or `degraded` while Redis is unreachable and clicks go straight to the database.
+    pub state: &'static str,
+}
+
+/// `GET /healthz`: 200 while the process serves requests.
+#[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(Health { status: "ok" })
+}
+
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "operations",
+    responses(
+        (status = 200, description = "The database answers", body = Readiness),
+        (status = 503, description = "The database does not answer", body = crate::error::Problem,
+         content_type = "application/problem+json"),
+    )
+)]
 /// `GET /readyz`: 200 when the database answers (with the click cache's state: `degraded` while Redis is
 /// down and clicks go straight to the database), 503 problem+json when the database does not answer.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
@@ -23,9 +61,12 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     } else {
         "degraded"
     };
-    Ok(HttpResponse::Ok().json(json!({
-        "status": "ready",
-        "database": "ok",
-        "cache": {"backend": cache.name(), "state": cache_state},
-    })))
+    Ok(HttpResponse::Ok().json(Readiness {
+        status: "ready",
+        database: "ok",
+        cache: CacheState {
+            backend: cache.name(),
+            state: cache_state,
+        },
+    }))
 }

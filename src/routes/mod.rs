@@ -2,14 +2,14 @@
 
 pub mod auth;
 mod body;
-mod clicks;
-mod comments;
-mod health;
+pub(crate) mod clicks;
+pub(crate) mod comments;
+pub(crate) mod health;
 mod list;
-mod posts;
+pub(crate) mod posts;
 pub mod query;
 pub mod rate_limit;
-mod taxonomy;
+pub(crate) mod taxonomy;
 
 use actix_web::web;
 
@@ -66,7 +66,21 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route(web::delete().to(taxonomy::delete_tag)),
         )
         .service(read("/healthz", health::healthz))
-        .service(read("/readyz", health::readyz));
+        .service(read("/readyz", health::readyz))
+        .service(read("/openapi.json", openapi_json));
+}
+
+/// `GET /openapi.json`: this API's OpenAPI 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(crate::openapi::document_json())
 }
 
 /// A resource answering GET and HEAD with `handler` (HEAD gets the headers without the body).

@@ -12,16 +12,40 @@ use super::clicks::ViewSource;
 use super::list::list_response;
 use super::query::QueryParams;
 use super::AppState;
+use crate::domain::{Page, PostDetail, PostSummary};
 use crate::domain::{
     PageRequest, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, ResourceId, SearchQuery,
     Slug,
 };
-use crate::error::ApiError;
+use crate::error::{ApiError, Problem};
+use crate::openapi::{PostCreate, PostPatch};
 use crate::service;
 
 const LIST_PARAMS: [&str; 7] = ["page", "per_page", "category", "tag", "q", "sort", "status"];
 
 /// `GET /posts`: published posts, newest first unless `sort` says otherwise.
+#[utoipa::path(
+    get,
+    path = "/posts",
+    tag = "posts",
+    params(
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, example = 1),
+        ("per_page" = Option<u32>, Query, description = "Posts per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+        ("category" = Option<String>, Query, description = "Only posts in the category with this slug", example = "databases"),
+        ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", example = "redis"),
+        ("q" = Option<String>, Query, description = "Full-text search on title and body", example = "redis latency"),
+        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks` or `title`"),
+        ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`"),
+    ),
+    responses(
+        (status = 200, description = "One page of posts; `Link` and `X-Total-Count` headers", body = Page<PostSummary>,
+         headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64, description = "All matching posts"))),
+        (status = 400, description = "A bad, repeated or unknown parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token, or `status` without one", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn list_posts(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -71,6 +95,23 @@ fn post_response(
 }
 
 /// `POST /posts` (token): creates a post; 201 with `Location`.
+#[utoipa::path(
+    post,
+    path = "/posts",
+    tag = "posts",
+    request_body(content = PostCreate, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = PostDetail,
+         headers(("Location" = String), ("ETag" = String))),
+        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_post(
     request: HttpRequest,
     body: web::Bytes,
@@ -88,6 +129,26 @@ pub async fn create_post(
 }
 
 /// `PATCH /posts/{id}` (token): changes the fields sent; honours `If-Match` (412 when stale).
+#[utoipa::path(
+    patch,
+    path = "/posts/{id}",
+    tag = "posts",
+    params(("id" = i64, Path, description = "Post id", minimum = 1),
+           ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
+    request_body(content = PostPatch, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed", body = PostDetail, headers(("ETag" = String))),
+        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The post changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_post(
     request: HttpRequest,
     id: web::Path<String>,
@@ -103,6 +164,22 @@ pub async fn update_post(
 }
 
 /// `DELETE /posts/{id}` (token): deletes the post, its comments, tag links and counter; 204.
+#[utoipa::path(
+    delete,
+    path = "/posts/{id}",
+    tag = "posts",
+    params(("id" = i64, Path, description = "Post id", minimum = 1),
+           ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on")),
+    responses(
+        (status = 204, description = "Deleted, with its comments, tag links and counter"),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The post changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete_post(
     request: HttpRequest,
     id: web::Path<String>,
@@ -114,6 +191,21 @@ pub async fn delete_post(
 }
 
 /// `GET /posts/{id}`: one published post with its body; counts a click (see [`super::ViewPolicy`]).
+#[utoipa::path(
+    get,
+    path = "/posts/{id}",
+    tag = "posts",
+    params(("id" = i64, Path, description = "Post id", minimum = 1, example = 1)),
+    responses(
+        (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
+         headers(("ETag" = String, description = "Content version, for If-Match"))),
+        (status = 400, description = "A malformed id or slug, or a query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn get_post(
     request: HttpRequest,
     id: web::Path<String>,
@@ -128,6 +220,21 @@ pub async fn get_post(
 }
 
 /// `GET /posts/slug/{slug}`: the same, by slug.
+#[utoipa::path(
+    get,
+    path = "/posts/slug/{slug}",
+    tag = "posts",
+    params(("slug" = String, Path, description = "Post slug", example = "sessions-background-jobs-1")),
+    responses(
+        (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
+         headers(("ETag" = String, description = "Content version, for If-Match"))),
+        (status = 400, description = "A malformed id or slug, or a query parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn get_post_by_slug(
     request: HttpRequest,
     slug: web::Path<String>,

@@ -6,10 +6,28 @@ use super::list::list_response;
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::PageRequest;
-use crate::error::ApiError;
+use crate::domain::{Page, TaxonomyItem};
+use crate::error::{ApiError, Problem};
+use crate::openapi::TermBody;
 use crate::service;
 
 /// `GET /categories`: categories by name, each with `post_count`.
+#[utoipa::path(
+    get,
+    path = "/categories",
+    tag = "taxonomy",
+    params(
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+    ),
+    responses(
+        (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn list_categories(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -21,6 +39,22 @@ pub async fn list_categories(
 }
 
 /// `GET /tags`: tags by name, each with `post_count`.
+#[utoipa::path(
+    get,
+    path = "/tags",
+    tag = "taxonomy",
+    params(
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+    ),
+    responses(
+        (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
+        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn list_tags(
     request: HttpRequest,
     state: web::Data<AppState>,
@@ -93,6 +127,20 @@ async fn delete(
 }
 
 /// `GET /categories/{id}`: one category with `post_count`.
+#[utoipa::path(
+    get,
+    path = "/categories/{id}",
+    tag = "taxonomy",
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "With its published post count", body = TaxonomyItem),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn get_category(
     request: HttpRequest,
     id: web::Path<String>,
@@ -102,6 +150,22 @@ pub async fn get_category(
 }
 
 /// `POST /categories` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
+#[utoipa::path(
+    post,
+    path = "/categories",
+    tag = "taxonomy",
+    request_body(content = TermBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = TaxonomyItem, headers(("Location" = String))),
+        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_category(
     request: HttpRequest,
     body: web::Bytes,
@@ -111,6 +175,24 @@ pub async fn create_category(
 }
 
 /// `PATCH /categories/{id}` (token): renames or re-slugs it.
+#[utoipa::path(
+    patch,
+    path = "/categories/{id}",
+    tag = "taxonomy",
+    params(("id" = i64, Path, minimum = 1)),
+    request_body(content = TermBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed", body = TaxonomyItem),
+        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_category(
     request: HttpRequest,
     id: web::Path<String>,
@@ -121,6 +203,20 @@ pub async fn update_category(
 }
 
 /// `DELETE /categories/{id}` (token): its posts stay, with no category; 204.
+#[utoipa::path(
+    delete,
+    path = "/categories/{id}",
+    tag = "taxonomy",
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete_category(
     request: HttpRequest,
     id: web::Path<String>,
@@ -130,6 +226,20 @@ pub async fn delete_category(
 }
 
 /// `GET /tags/{id}`: one tag with `post_count`.
+#[utoipa::path(
+    get,
+    path = "/tags/{id}",
+    tag = "taxonomy",
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 200, description = "With its published post count", body = TaxonomyItem),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
 pub async fn get_tag(
     request: HttpRequest,
     id: web::Path<String>,
@@ -139,6 +249,22 @@ pub async fn get_tag(
 }
 
 /// `POST /tags` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
+#[utoipa::path(
+    post,
+    path = "/tags",
+    tag = "taxonomy",
+    request_body(content = TermBody, content_type = "application/json"),
+    responses(
+        (status = 201, description = "Created; `Location` names it", body = TaxonomyItem, headers(("Location" = String))),
+        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn create_tag(
     request: HttpRequest,
     body: web::Bytes,
@@ -148,6 +274,24 @@ pub async fn create_tag(
 }
 
 /// `PATCH /tags/{id}` (token): renames or re-slugs it.
+#[utoipa::path(
+    patch,
+    path = "/tags/{id}",
+    tag = "taxonomy",
+    params(("id" = i64, Path, minimum = 1)),
+    request_body(content = TermBody, content_type = "application/json"),
+    responses(
+        (status = 200, description = "Changed", body = TaxonomyItem),
+        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn update_tag(
     request: HttpRequest,
     id: web::Path<String>,
@@ -158,6 +302,20 @@ pub async fn update_tag(
 }
 
 /// `DELETE /tags/{id}` (token): removes it from its posts; 204.
+#[utoipa::path(
+    delete,
+    path = "/tags/{id}",
+    tag = "taxonomy",
+    params(("id" = i64, Path, minimum = 1)),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 pub async fn delete_tag(
     request: HttpRequest,
     id: web::Path<String>,

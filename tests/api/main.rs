@@ -12,6 +12,7 @@ mod fixture;
 mod fuzz;
 mod helpers;
 mod import;
+mod openapi;
 mod other_writes;
 mod outages;
 mod post_writes;
