@@ -67,7 +67,15 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .service(read("/healthz", health::healthz))
         .service(read("/readyz", health::readyz))
-        .service(read("/openapi.json", openapi_json));
+        .service(read("/openapi.json", openapi_json))
+        .service(web::resource("/docs").route(web::get().to(docs_redirect)))
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(
+                utoipa_swagger_ui::Config::from("/openapi.json")
+                    .try_it_out_enabled(true)
+                    .persist_authorization(true),
+            ),
+        );
 }
 
 /// `GET /openapi.json`: this API's OpenAPI 3.1 document.
@@ -81,6 +89,13 @@ pub async fn openapi_json() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
         .body(crate::openapi::document_json())
+}
+
+/// `GET /docs`: the interactive docs (Swagger UI, compiled into the binary) live at `/docs/`.
+async fn docs_redirect() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::PermanentRedirect()
+        .insert_header((actix_web::http::header::LOCATION, "/docs/"))
+        .finish()
 }
 
 /// A resource answering GET and HEAD with `handler` (HEAD gets the headers without the body).
