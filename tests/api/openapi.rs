@@ -59,7 +59,46 @@ async fn every_route_is_documented(app: TestApp) {
     }
 }
 
+async fn the_docs_page_and_its_assets_are_served_by_the_app(app: TestApp) {
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let redirect = client
+        .get(format!("{}/docs", app.address))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(
+        (
+            redirect.status().as_u16(),
+            redirect.headers()["location"].to_str().ok()
+        ),
+        (308, Some("/docs/"))
+    );
+    let page = app.get("/docs/").await.text().await.expect("HTML");
+    assert!(page.contains("swagger-ui-bundle.js"), "{page}");
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "the page loads nothing from elsewhere"
+    );
+    let initializer = app
+        .get("/docs/swagger-initializer.js")
+        .await
+        .text()
+        .await
+        .expect("JS");
+    assert!(
+        initializer.contains("\"url\": \"/openapi.json\""),
+        "{initializer}"
+    );
+    let bundle = app.get("/docs/swagger-ui-bundle.js").await;
+    assert_eq!(bundle.status(), 200);
+    assert!(bundle.bytes().await.expect("JS").len() > 100_000);
+}
+
 crate::on_both_backends!(
+    the_docs_page_and_its_assets_are_served_by_the_app,
     the_committed_document_is_what_the_code_generates_and_serves,
     every_route_is_documented,
 );
