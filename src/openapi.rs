@@ -16,20 +16,46 @@ use crate::routes;
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"title": "Hello", "author": "Ann", "body_markdown": "First *post*.",
     "category": "programming", "tags": ["rust"], "published_at": "2026-12-01T09:00:00Z"}))]
+#[serde(deny_unknown_fields)]
 pub struct PostCreate {
     /// 1 to 300 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub title: String,
     /// `[a-z0-9-]`, 1 to 200 characters; made from the title when absent (409 when taken).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^[a-z0-9-]{1,200}$")]
     pub slug: Option<String>,
     /// Markdown, 1 to 500,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 500000,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub body_markdown: String,
     /// Derived from the body when absent or null.
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub excerpt: Option<String>,
     /// 1 to 100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub author: String,
     /// A category slug, or null.
+    #[schema(pattern = "^[a-z0-9-]{1,200}$")]
     pub category: Option<String>,
-    /// Tag slugs.
+    /// Tag slugs (at most 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_items = 50, inline, value_type = Option<Vec<SlugString>>)]
     pub tags: Option<Vec<String>>,
     /// RFC 3339. Null: a draft; in the future: scheduled.
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -38,13 +64,45 @@ pub struct PostCreate {
 /// Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"title": "Hello again", "published_at": null}))]
+#[serde(deny_unknown_fields)]
 pub struct PostPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 300,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^[a-z0-9-]{1,200}$")]
     pub slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 500000,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub body_markdown: Option<String>,
+    #[schema(
+        min_length = 1,
+        max_length = 1000,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub excerpt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub author: Option<String>,
+    #[schema(pattern = "^[a-z0-9-]{1,200}$")]
     pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, max_items = 50, inline, value_type = Option<Vec<SlugString>>)]
     pub tags: Option<Vec<String>>,
     pub published_at: Option<chrono::DateTime<chrono::Utc>>,
 }
@@ -52,30 +110,58 @@ pub struct PostPatch {
 /// Body of category and tag writes (`name` required on create).
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"name": "Databases", "slug": "databases"}))]
+#[serde(deny_unknown_fields)]
 pub struct TermBody {
     /// 1 to 100 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(
+        nullable = false,
+        min_length = 1,
+        max_length = 100,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub name: Option<String>,
     /// Made from the name when absent on create (409 when taken).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, pattern = "^[a-z0-9-]{1,200}$")]
     pub slug: Option<String>,
 }
 
 /// Body of `POST /posts/{id}/comments`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"author_name": "Reader", "body": "Nice post!"}))]
+#[serde(deny_unknown_fields)]
 pub struct CommentCreate {
     /// 1 to 100 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub author_name: String,
     /// Markdown, 1 to 10,000 characters.
+    #[schema(
+        min_length = 1,
+        max_length = 10000,
+        pattern = "^\\s*[^\\s\\x00-\\x1f\\x7f-\\x9f][^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]*$"
+    )]
     pub body: String,
 }
 
 /// Body of `PATCH /comments/{id}`.
 #[derive(Serialize, ToSchema)]
 #[schema(example = json!({"status": "approved"}))]
+#[serde(deny_unknown_fields)]
 pub struct Moderation {
     /// `pending`, `approved` or `rejected`.
+    #[schema(pattern = "^(pending|approved|rejected)$")]
     pub status: String,
 }
+
+/// A slug: `[a-z0-9-]`, 1 to 200 characters.
+#[derive(Serialize, ToSchema)]
+#[schema(pattern = "^[a-z0-9-]{1,200}$")]
+pub struct SlugString(String);
 
 struct BearerAuth;
 

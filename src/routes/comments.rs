@@ -23,9 +23,9 @@ use crate::service;
     path = "/posts/{id}/comments",
     tag = "comments",
     params(("id" = i64, Path, description = "Post id", minimum = 1),
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
-        ("status" = Option<String>, Query, description = "Editors only: `pending`, `approved`, `rejected` or `all`"),
+        ("status" = Option<String>, Query, description = "Editors only: `pending`, `approved`, `rejected` or `all`", pattern = "^(pending|approved|rejected|all)$"),
     ),
     responses(
         (status = 200, description = "One page of comments, oldest first", body = Page<CommentView>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),

@@ -29,13 +29,13 @@ const LIST_PARAMS: [&str; 7] = ["page", "per_page", "category", "tag", "q", "sor
     path = "/posts",
     tag = "posts",
     params(
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, example = 1),
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000, example = 1),
         ("per_page" = Option<u32>, Query, description = "Posts per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
-        ("category" = Option<String>, Query, description = "Only posts in the category with this slug", example = "databases"),
-        ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", example = "redis"),
+        ("category" = Option<String>, Query, description = "Only posts in the category with this slug", pattern = "^[a-z0-9-]{1,200}$", example = "databases"),
+        ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", pattern = "^[a-z0-9-]{1,200}$", example = "redis"),
         ("q" = Option<String>, Query, description = "Full-text search on title and body", example = "redis latency"),
-        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks` or `title`"),
-        ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`"),
+        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks` or `title`", pattern = "^(-published_at|published_at|-clicks|title)$"),
+        ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),
     ),
     responses(
         (status = 200, description = "One page of posts; `Link` and `X-Total-Count` headers", body = Page<PostSummary>,
@@ -224,7 +224,7 @@ pub async fn get_post(
     get,
     path = "/posts/slug/{slug}",
     tag = "posts",
-    params(("slug" = String, Path, description = "Post slug", example = "sessions-background-jobs-1")),
+    params(("slug" = String, Path, description = "Post slug", pattern = "^[a-z0-9-]{1,200}$", example = "sessions-background-jobs-1")),
     responses(
         (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
          headers(("ETag" = String, description = "Content version, for If-Match"))),

@@ -17,7 +17,7 @@ use crate::service;
     path = "/categories",
     tag = "taxonomy",
     params(
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
     ),
     responses(
@@ -44,7 +44,7 @@ pub async fn list_categories(
     path = "/tags",
     tag = "taxonomy",
     params(
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
     ),
     responses(
