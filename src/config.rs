@@ -39,7 +39,7 @@ pub enum ConfigError {
     #[error("{name} must be {expected}, got `{value}`")]
     Invalid {
         name: &'static str,
-        expected: &'static str,
+        expected: String,
         value: String,
     },
 }
@@ -68,7 +68,7 @@ impl Settings {
                 .filter(|size| size.get() <= 1000)
                 .ok_or(ConfigError::Invalid {
                     name: "DATABASE_POOL_SIZE",
-                    expected: "an integer from 1 to 1000",
+                    expected: String::from("an integer from 1 to 1000"),
                     value,
                 })?,
         };
@@ -76,7 +76,7 @@ impl Settings {
         if !bind.contains(':') {
             return Err(ConfigError::Invalid {
                 name: "BIND",
-                expected: "HOST:PORT",
+                expected: String::from("HOST:PORT"),
                 value: bind,
             });
         }
@@ -143,10 +143,10 @@ impl Settings {
     }
 }
 
-fn invalid(name: &'static str, expected: &'static str, value: String) -> ConfigError {
+fn invalid(name: &'static str, expected: impl Into<String>, value: String) -> ConfigError {
     ConfigError::Invalid {
         name,
-        expected,
+        expected: expected.into(),
         value,
     }
 }
@@ -163,7 +163,10 @@ fn whole(
             .parse::<u64>()
             .ok()
             .filter(|number| range.contains(number))
-            .ok_or_else(|| invalid(name, "a whole number in range", value)),
+            .ok_or_else(|| {
+                let expected = format!("a whole number from {} to {}", range.start(), range.end());
+                invalid(name, expected, value)
+            }),
     }
 }
 
@@ -180,7 +183,10 @@ fn millis(
             .ok()
             .filter(|ms| range.contains(ms))
             .map(Duration::from_millis)
-            .ok_or_else(|| invalid(name, "a whole number of milliseconds in range", value)),
+            .ok_or_else(|| {
+                let expected = format!("milliseconds, from {} to {}", range.start(), range.end());
+                invalid(name, expected, value)
+            }),
     }
 }
 
