@@ -100,6 +100,7 @@ impl DatabaseUrl {
                 Ok(DbConnection::Sqlite(conn))
             }
             DatabaseUrl::Postgres(url) => {
+                init_tls();
                 let url = if url.contains("connect_timeout=") {
                     url.clone()
                 } else {
@@ -110,6 +111,14 @@ impl DatabaseUrl {
             }
         }
     }
+}
+
+/// Initialises OpenSSL (which libpq uses) without its exit-time clean-up. libpq's own initialisation
+/// registers that clean-up, and it then runs while other threads still hold TLS connections (the pool,
+/// a server worker), which crashed a test process at exit. The first initialisation decides; call this
+/// before any PostgreSQL connection is made.
+pub fn init_tls() {
+    openssl_sys::init();
 }
 
 /// The URL with any password replaced, for logs and error messages.

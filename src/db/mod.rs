@@ -13,8 +13,8 @@ pub mod taxonomy_writes;
 pub mod tokens;
 
 pub use connection::{
-    build_pool, redact, Backend, ConnectionManager, DatabaseUrl, DbBackend, DbConnection, DbPool,
-    InvalidDatabaseUrl, QueryCounter,
+    build_pool, init_tls, redact, Backend, ConnectionManager, DatabaseUrl, DbBackend, DbConnection,
+    DbPool, InvalidDatabaseUrl, QueryCounter,
 };
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};

@@ -76,6 +76,7 @@ impl TestDatabase {
                 })
             }
             TestBackend::Postgres => {
+                blog_api::db::init_tls();
                 let admin_url = postgres_admin_url();
                 let mut admin = match PgConnection::establish(&admin_url) {
                     Ok(admin) => admin,
