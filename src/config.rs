@@ -27,8 +27,19 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// `RATE_LIMIT_COMMENTS_PER_MINUTE`: comments one client IP may post per minute. Default 5.
     pub comments_per_minute: u32,
+    /// `CORS_ORIGINS`: origins allowed to call the API from a browser, comma-separated, or `*` (the
+    /// default: tokens travel in a header, never in cookies, so any origin is safe).
+    pub cors_origins: CorsOrigins,
     /// `RATE_LIMIT_CLICKS_PER_MINUTE`: beacon calls one client IP may make per minute. Default 120.
     pub beacon_clicks_per_minute: u32,
+}
+
+/// Which browser origins may call the API.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorsOrigins {
+    Any,
+    /// Exact origins, like `https://blog.example.com`.
+    List(Vec<String>),
 }
 
 /// A setting that is present but unusable; the message names the variable.
@@ -128,7 +139,29 @@ impl Settings {
         let comments_per_minute = whole(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 1..=100_000)?;
         let beacon_clicks_per_minute =
             whole(&lookup, "RATE_LIMIT_CLICKS_PER_MINUTE", 120, 1..=1_000_000)?;
+        let cors_origins = match lookup("CORS_ORIGINS").as_deref().map(str::trim) {
+            None | Some("*") => CorsOrigins::Any,
+            Some(list) => {
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(|origin| origin.trim().trim_end_matches('/').to_owned())
+                    .collect();
+                let valid = |origin: &String| {
+                    (origin.starts_with("http://") || origin.starts_with("https://"))
+                        && !origin.contains(['*', ' '])
+                };
+                if origins.is_empty() || !origins.iter().all(valid) {
+                    return Err(invalid(
+                        "CORS_ORIGINS",
+                        "`*` or origins like https://blog.example.com, comma-separated",
+                        list.to_owned(),
+                    ));
+                }
+                CorsOrigins::List(origins)
+            }
+        };
         Ok(Settings {
+            cors_origins,
             max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
             comments_per_minute: u32::try_from(comments_per_minute).unwrap_or(u32::MAX),
             beacon_clicks_per_minute: u32::try_from(beacon_clicks_per_minute).unwrap_or(u32::MAX),
@@ -264,6 +297,22 @@ mod tests {
     }
 
     #[test]
+    fn cors_origins_default_to_any_and_take_a_list() {
+        assert_eq!(
+            settings(&[]).map(|s| s.cors_origins).ok(),
+            Some(CorsOrigins::Any)
+        );
+        let listed = settings(&[("CORS_ORIGINS", "https://a.example, http://localhost:3000/")]);
+        assert_eq!(
+            listed.map(|s| s.cors_origins).ok(),
+            Some(CorsOrigins::List(vec![
+                "https://a.example".into(),
+                "http://localhost:3000".into()
+            ]))
+        );
+    }
+
+    #[test]
     fn bad_click_settings_name_their_variable() {
         for (name, value) in [
             ("REDIS_URL", "localhost:6379"),
@@ -271,6 +320,8 @@ mod tests {
             ("CLICK_SYNC_INTERVAL_MS", "0"),
             ("CLICK_LEDGER_RETENTION", "7 days"),
             ("CLICKS_ON_GET", "maybe"),
+            ("CORS_ORIGINS", "blog.example.com"),
+            ("CORS_ORIGINS", "https://*.example.com"),
         ] {
             let mut vars = vec![(name, value)];
             if name == "REDIS_KEY_PREFIX" {

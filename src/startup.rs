@@ -10,7 +10,7 @@ use actix_web::{web, App, HttpServer};
 use tracing_actix_web::TracingLogger;
 
 use crate::cache::{CacheBackend, CacheError, MemoryClickCache, RedisClickCache};
-use crate::config::Settings;
+use crate::config::{CorsOrigins, Settings};
 use crate::db::{self, DbPool, QueryCounter};
 use crate::error::{error_chain, problem_for_bare_errors};
 use crate::jobs::{ClickSyncActor, FinalSync};
@@ -31,6 +31,50 @@ pub enum StartupError {
     Cache(#[from] CacheError),
     #[error("start-up was interrupted: {0}")]
     Interrupted(String),
+}
+
+/// CORS for browser clients: preflights answered, the headers a client needs exposed.
+fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
+    let cors = match origins {
+        CorsOrigins::Any => actix_cors::Cors::default().allow_any_origin(),
+        CorsOrigins::List(list) => list
+            .iter()
+            .fold(actix_cors::Cors::default(), |cors, origin| {
+                cors.allowed_origin(origin)
+            }),
+    };
+    cors.allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
+        .allowed_headers(["authorization", "content-type", "if-match", "if-none-match"])
+        .expose_headers([
+            "etag",
+            "link",
+            "x-total-count",
+            "location",
+            "retry-after",
+            "x-request-id",
+        ])
+        .max_age(3600)
+}
+
+/// Puts the request id that tracing-actix-web gave the request (and every log line of it) on the response.
+async fn request_id_header(
+    request: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let id = request
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .map(ToString::to_string);
+    let mut response = next.call(request).await?;
+    if let Some(value) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
+    {
+        response.headers_mut().insert(
+            actix_web::http::header::HeaderName::from_static("x-request-id"),
+            value,
+        );
+    }
+    Ok(response)
 }
 
 /// A built, not yet running, service.
@@ -103,11 +147,14 @@ impl Application {
         })?;
         let data = web::Data::new(state.clone());
         let max_body_bytes = settings.max_body_bytes;
+        let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(Compress::default())
+                .wrap(cors(&cors_origins))
+                .wrap(actix_web::middleware::from_fn(request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(max_body_bytes))

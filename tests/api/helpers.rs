@@ -165,6 +165,7 @@ pub struct TestOptions {
     pub sync_interval: Duration,
     pub clicks_on_get: bool,
     pub comments_per_minute: u32,
+    pub cors_origins: blog_api::config::CorsOrigins,
     /// Another way to the test's database (through a proxy, say).
     pub database_url: Option<DatabaseUrl>,
     /// Another Redis than the test's own prefix on the shared one.
@@ -177,6 +178,7 @@ impl Default for TestOptions {
             sync_interval: Duration::from_secs(3600),
             clicks_on_get: true,
             comments_per_minute: 1000,
+            cors_origins: blog_api::config::CorsOrigins::Any,
             database_url: None,
             redis: None,
         }
@@ -228,6 +230,7 @@ impl TestApp {
             click_ledger_retention: Duration::from_secs(7 * 86_400),
             clicks_on_get: options.clicks_on_get,
             max_body_bytes: 64 * 1024,
+            cors_origins: options.cors_origins.clone(),
             comments_per_minute: options.comments_per_minute,
             beacon_clicks_per_minute: 1000,
         };

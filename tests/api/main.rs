@@ -11,6 +11,7 @@ mod errors;
 mod fixture;
 mod fuzz;
 mod helpers;
+mod http;
 mod import;
 mod openapi;
 mod other_writes;
