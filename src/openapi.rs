@@ -212,6 +212,7 @@ impl Modify for BearerAuth {
         routes::taxonomy::delete_tag,
         routes::health::healthz,
         routes::health::readyz,
+        routes::health::metrics,
         routes::openapi_json,
     ),
     components(schemas(

@@ -105,9 +105,11 @@ impl Application {
                 Arc::new(MemoryClickCache::default())
             }
         };
+        let metrics = Arc::new(crate::metrics::Metrics::default());
         let sync = ClickSyncActor::new(
             pool.clone(),
             cache.clone(),
+            metrics.clone(),
             settings.click_sync_interval,
             settings.click_ledger_retention,
         )
@@ -127,7 +129,8 @@ impl Application {
             );
         }
         let state = AppState {
-            clicks: ClickCounter::new(pool.clone(), cache),
+            clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
+            metrics,
             views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
             limits: Arc::new(routes::rate_limit::RateLimits::new(
                 settings.comments_per_minute,

@@ -10,11 +10,13 @@ use super::{sync_once, SyncError, SyncReport};
 use crate::cache::CacheBackend;
 use crate::db::DbPool;
 use crate::error::error_chain;
+use crate::metrics::{self, Metrics};
 
 /// Schedules the click sync. Holds no state of its own beyond the schedule.
 pub struct ClickSyncActor {
     db: DbPool,
     cache: Arc<dyn CacheBackend>,
+    metrics: Arc<Metrics>,
     interval: Duration,
     retention: Duration,
     running: bool,
@@ -26,12 +28,14 @@ impl ClickSyncActor {
     pub fn new(
         db: DbPool,
         cache: Arc<dyn CacheBackend>,
+        metrics: Arc<Metrics>,
         interval: Duration,
         retention: Duration,
     ) -> Self {
         ClickSyncActor {
             db,
             cache,
+            metrics,
             interval,
             retention,
             running: false,
@@ -60,6 +64,16 @@ impl ClickSyncActor {
     fn record(&mut self, result: &Result<SyncReport, SyncError>) {
         match result {
             Ok(report) => {
+                metrics::add(&self.metrics.sync_passes, 1);
+                metrics::add(&self.metrics.batches_applied, report.applied as u64);
+                metrics::add(
+                    &self.metrics.batches_already_applied,
+                    report.already_applied as u64,
+                );
+                metrics::add(
+                    &self.metrics.clicks_synced,
+                    u64::try_from(report.clicks).unwrap_or(0),
+                );
                 if self.failures > 0 {
                     tracing::info!(after_failures = self.failures, "click sync recovered");
                 }
@@ -70,6 +84,7 @@ impl ClickSyncActor {
                 }
             }
             Err(error) => {
+                metrics::add(&self.metrics.sync_failures, 1);
                 self.failures += 1;
                 let backoff = self
                     .interval

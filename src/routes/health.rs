@@ -70,3 +70,26 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         },
     }))
 }
+
+/// `GET /metrics`: Prometheus text format: clicks cached and fallen back to the database, sync passes,
+/// failures and batches, cache round trips and availability, SQL statements, pool connections.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "operations",
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4"))
+)]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let cache = state.clicks.cache();
+    let pool = state.pool.state();
+    let gauges = crate::metrics::Gauges {
+        cache_available: cache.is_available(),
+        cache_round_trips: cache.round_trips(),
+        db_statements: state.queries.get(),
+        db_connections: pool.connections,
+        db_idle_connections: pool.idle_connections,
+    };
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render(gauges, cache.name()))
+}

@@ -28,6 +28,7 @@ pub struct AppState {
     pub clicks: ClickCounter,
     pub views: Arc<ViewPolicy>,
     pub limits: Arc<rate_limit::RateLimits>,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 /// The whole route table. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404.
@@ -67,6 +68,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
         )
         .service(read("/healthz", health::healthz))
         .service(read("/readyz", health::readyz))
+        .service(read("/metrics", health::metrics))
         .service(read("/openapi.json", openapi_json))
         .service(web::resource("/docs").route(web::get().to(docs_redirect)))
         .service(

@@ -6,17 +6,19 @@ use std::sync::Arc;
 use crate::cache::{CacheBackend, CacheError, PendingClicks};
 use crate::db::{self, run_blocking, DbPool};
 use crate::error::ApiError;
+use crate::metrics::{self, Metrics};
 
 /// Records clicks through the cache and reads counts that include every click recorded so far.
 #[derive(Clone)]
 pub struct ClickCounter {
     db: DbPool,
     cache: Arc<dyn CacheBackend>,
+    metrics: Arc<Metrics>,
 }
 
 impl ClickCounter {
-    pub fn new(db: DbPool, cache: Arc<dyn CacheBackend>) -> Self {
-        ClickCounter { db, cache }
+    pub fn new(db: DbPool, cache: Arc<dyn CacheBackend>, metrics: Arc<Metrics>) -> Self {
+        ClickCounter { db, cache, metrics }
     }
 
     pub fn cache(&self) -> &Arc<dyn CacheBackend> {
@@ -29,6 +31,7 @@ impl ClickCounter {
     pub async fn record(&self, post_id: i64) -> Result<i64, ApiError> {
         match self.cache.record_click(post_id).await {
             Ok(pending) => {
+                metrics::add(&self.metrics.clicks_cached, 1);
                 let counts = self.fresh(vec![(post_id, pending)], &[post_id]).await?;
                 Ok(counts.get(&post_id).copied().unwrap_or(0))
             }
@@ -41,6 +44,7 @@ impl ClickCounter {
             Err(error) => {
                 // The breaker logs when the cache goes away and comes back; this is per click.
                 tracing::debug!(%error, post_id, "click counted in the database directly");
+                metrics::add(&self.metrics.clicks_fallback, 1);
                 run_blocking(&self.db, move |conn| db::counters::increment(conn, post_id))
                     .await?
                     .ok_or(ApiError::NotFound("post"))

@@ -84,7 +84,35 @@ async fn every_response_carries_a_request_id(app: TestApp) {
     }
 }
 
+async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
+    app.import(&crate::fixture::small_blog());
+    for _ in 0..3 {
+        app.view("/posts/1").await;
+    }
+    let response = app.get("/metrics").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"]
+        .to_str()
+        .is_ok_and(|t| t.starts_with("text/plain")));
+    let text = response.text().await.expect("text");
+    let value = |name: &str| {
+        text.lines()
+            .find(|line| line.starts_with(name))
+            .and_then(|line| line.rsplit(' ').next())
+            .and_then(|value| value.parse::<u64>().ok())
+    };
+    assert_eq!(value("blog_api_clicks_cached_total "), Some(3), "{text}");
+    assert_eq!(value("blog_api_clicks_fallback_total "), Some(0));
+    assert!(value("blog_api_db_statements_total ").is_some_and(|n| n > 0));
+    assert!(value("blog_api_cache_round_trips_total ").is_some_and(|n| n >= 3));
+    assert!(
+        text.contains("blog_api_cache_available{backend=") && text.contains("} 1"),
+        "{text}"
+    );
+}
+
 crate::on_both_backends!(
+    metrics_count_clicks_statements_and_cache_state,
     browsers_on_any_origin_may_call_the_api_by_default,
     cors_origins_restricts_browsers_to_the_listed_origins,
     every_response_carries_a_request_id,

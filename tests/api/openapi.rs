@@ -38,6 +38,7 @@ async fn every_route_is_documented(app: TestApp) {
         ("/tags/{id}", &["get", "patch", "delete"]),
         ("/healthz", &["get"]),
         ("/readyz", &["get"]),
+        ("/metrics", &["get"]),
         ("/openapi.json", &["get"]),
     ];
     assert_eq!(paths.len(), expected.len());

@@ -152,6 +152,15 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
     assert!(!cache.is_available(), "the breaker noticed");
     let ready = server.get_json("/readyz").await;
     assert_eq!(ready["cache"]["state"], "degraded", "{ready}");
+    let metrics = server.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("blog_api_cache_available{backend=\"redis\"} 0"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("blog_api_clicks_fallback_total 0\n"),
+        "fallbacks are counted: {metrics}"
+    );
     assert_eq!(
         views(&server, 500).await,
         500,

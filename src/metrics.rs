@@ -1,0 +1,119 @@
+//! Counters for `/metrics` (Prometheus text format). Each instance counts its own; Prometheus sums them.
+
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// What the click path and the sync have done since start.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Clicks recorded in the click cache.
+    pub clicks_cached: AtomicU64,
+    /// Clicks added straight to the database because the cache could not take them.
+    pub clicks_fallback: AtomicU64,
+    /// Sync passes that completed, and that failed (and will be retried).
+    pub sync_passes: AtomicU64,
+    pub sync_failures: AtomicU64,
+    /// Batches applied, and batches found already applied (by another instance or an earlier pass).
+    pub batches_applied: AtomicU64,
+    pub batches_already_applied: AtomicU64,
+    /// Clicks moved from the cache to the database.
+    pub clicks_synced: AtomicU64,
+}
+
+/// Point-in-time values read when `/metrics` is rendered.
+#[derive(Debug, Clone, Copy)]
+pub struct Gauges {
+    pub cache_available: bool,
+    pub cache_round_trips: u64,
+    pub db_statements: u64,
+    pub db_connections: u32,
+    pub db_idle_connections: u32,
+}
+
+pub fn add(counter: &AtomicU64, amount: u64) {
+    counter.fetch_add(amount, Ordering::Relaxed);
+}
+
+impl Metrics {
+    /// The Prometheus text exposition of every counter and gauge.
+    pub fn render(&self, gauges: Gauges, cache_backend: &str) -> String {
+        let mut out = String::new();
+        let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP blog_api_{name} {help}\n# TYPE blog_api_{name} {kind}\nblog_api_{name} {value}");
+        };
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        metric(
+            "clicks_cached_total",
+            "counter",
+            "Clicks recorded in the click cache.",
+            read(&self.clicks_cached),
+        );
+        metric(
+            "clicks_fallback_total",
+            "counter",
+            "Clicks added straight to the database because the click cache was unavailable.",
+            read(&self.clicks_fallback),
+        );
+        metric(
+            "click_sync_passes_total",
+            "counter",
+            "Click sync passes that completed.",
+            read(&self.sync_passes),
+        );
+        metric(
+            "click_sync_failures_total",
+            "counter",
+            "Click sync passes that failed (their clicks stay in the cache and are retried).",
+            read(&self.sync_failures),
+        );
+        metric(
+            "click_batches_applied_total",
+            "counter",
+            "Click batches applied to the database.",
+            read(&self.batches_applied),
+        );
+        metric(
+            "click_batches_already_applied_total",
+            "counter",
+            "Click batches the ledger showed as applied before; skipped.",
+            read(&self.batches_already_applied),
+        );
+        metric(
+            "clicks_synced_total",
+            "counter",
+            "Clicks moved from the cache to the database.",
+            read(&self.clicks_synced),
+        );
+        metric(
+            "cache_round_trips_total",
+            "counter",
+            "Round trips to the click cache.",
+            gauges.cache_round_trips,
+        );
+        metric(
+            "db_statements_total",
+            "counter",
+            "SQL statements sent.",
+            gauges.db_statements,
+        );
+        metric(
+            "db_connections",
+            "gauge",
+            "Open database connections in the pool.",
+            u64::from(gauges.db_connections),
+        );
+        metric(
+            "db_idle_connections",
+            "gauge",
+            "Idle database connections in the pool.",
+            u64::from(gauges.db_idle_connections),
+        );
+        let _ = writeln!(
+            out,
+            "# HELP blog_api_cache_available 1 while the click cache answers, 0 while clicks go to the database.\n\
+             # TYPE blog_api_cache_available gauge\nblog_api_cache_available{{backend=\"{cache_backend}\"}} {}",
+            u8::from(gauges.cache_available)
+        );
+        out
+    }
+}
