@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Load benchmark: the release binary on the sample blog, on SQLite + the in-process cache and on
+# PostgreSQL + Redis, driven by wrk over loopback (2 threads, 64 connections, 15 s per scenario).
+# Prints requests/s, latency percentiles and the server's peak memory (VmHWM). Bounded: each run stops
+# by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data.
+#   bash benches/load.sh            # both backends
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-api-target}"
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+cargo build --release --quiet
+bin="$CARGO_TARGET_DIR/release/blog-api"
+sample=../shared/data/blog-2000.json
+pg="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+work=$(mktemp -d)
+server=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+port=18900
+
+# A Lua script for wrk that reads posts 1..1816 in turn, as a browser (so every read counts a click).
+cat > "$work/views.lua" <<'LUA'
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", "/posts/" .. ((n % 1816) + 1), {["User-Agent"] = "Mozilla/5.0 (X11; Linux) Firefox/130.0"})
+end
+LUA
+
+run() {
+  local name=$1 path=$2 extra=${3:-}
+  # shellcheck disable=SC2086
+  local out
+  out=$(wrk -t2 -c64 -d15s --latency $extra "http://127.0.0.1:$port$path")
+  local rps p50 p99
+  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  printf '| %-28s | %-34s | %10s | %8s | %8s |\n' "$backend" "$name" "$rps" "$p50" "$p99"
+}
+
+bench() {
+  backend=$1
+  "$bin" import "$sample" >/dev/null
+  BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 "$bin" serve >/dev/null &
+  server=$!
+  for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  run "GET /posts (20 per page)" "/posts"
+  run "GET /posts?per_page=100" "/posts?per_page=100"
+  run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
+  run "GET /posts?q=redis+latency" "/posts?q=redis+latency"
+  printf '| %-28s | %-34s | peak RSS %s |\n' "$backend" "server memory" "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$server/status")"
+  kill "$server"; wait "$server" 2>/dev/null || true; server=""
+}
+
+echo "| backend                      | scenario                           |   requests/s |      p50 |      p99 |"
+echo "|---|---|---|---|---|"
+DATABASE_URL="sqlite://$work/bench.db" bench "SQLite + in-process cache"
+db="blog_bench_$$"
+psql -q "$pg" -c "CREATE DATABASE $db"
+DATABASE_URL="${pg%/*}/$db" REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="bench-$$" bench "PostgreSQL + Redis"
+psql -q "$pg" -c "DROP DATABASE $db WITH (FORCE)"
+redis-cli --scan --pattern "bench-$$:*" | xargs -r redis-cli del >/dev/null
