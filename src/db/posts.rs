@@ -131,18 +131,16 @@ macro_rules! matching {
     }};
 }
 
-/// Full-text match on title and body: a GIN-indexed `tsvector` on PostgreSQL, the FTS5 table on SQLite.
+/// Full-text match on title and body: the stored, GIN-indexed `posts.search` on PostgreSQL, the FTS5
+/// table on SQLite.
 fn search_condition(
     backend: Backend,
     search: &crate::domain::SearchQuery,
 ) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<DbBackend>> {
     match backend {
-        Backend::Postgres => sql::<Bool>(
-            "to_tsvector('english', posts.title || ' ' || posts.body_markdown) \
-             @@ websearch_to_tsquery('english', ",
-        )
-        .bind::<Text, _>(search.as_str().to_owned())
-        .sql(")"),
+        Backend::Postgres => sql::<Bool>("posts.search @@ websearch_to_tsquery('english', ")
+            .bind::<Text, _>(search.as_str().to_owned())
+            .sql(")"),
         Backend::Sqlite => {
             sql::<Bool>("posts.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ")
                 .bind::<Text, _>(search.fts5_query())
