@@ -295,7 +295,7 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
             )));
         }
         let status = comment.status.unwrap_or_else(|| String::from("approved"));
-        if !["pending", "approved", "rejected"].contains(&status.as_str()) {
+        if crate::domain::comment_input::status(&status).is_none() {
             return Err(invalid(format!(
                 "`status` must be pending, approved or rejected, got {status:?}"
             )));

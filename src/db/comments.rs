@@ -10,8 +10,6 @@ use crate::domain::{CommentView, PageRequest};
 
 /// The value of `comments.status` for comments readers may see.
 pub const APPROVED: &str = "approved";
-/// Every status a comment can have.
-pub const STATUSES: [&str; 3] = ["pending", "approved", "rejected"];
 
 type Row = (i64, i64, String, String, String, String, NaiveDateTime);
 

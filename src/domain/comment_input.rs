@@ -3,6 +3,14 @@
 use super::input::JsonObject;
 use super::post_input::InputError;
 
+/// Every status a comment can have: new comments are `pending`; readers see `approved` ones.
+pub const STATUSES: [&str; 3] = ["pending", "approved", "rejected"];
+
+/// The status as the `'static` name, if `raw` is one.
+pub fn status(raw: &str) -> Option<&'static str> {
+    STATUSES.into_iter().find(|known| *known == raw)
+}
+
 /// `POST /posts/{id}/comments`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewComment {
@@ -40,11 +48,7 @@ impl Moderation {
         let mut object = JsonObject::parse(body, &["status"]).map_err(InputError::Malformed)?;
         let status = object.text("status", 1, 20);
         object.require("status", &status);
-        let status = status.value().and_then(|status| {
-            ["pending", "approved", "rejected"]
-                .into_iter()
-                .find(|known| *known == status)
-        });
+        let status = status.value().and_then(|raw| self::status(&raw));
         if status.is_none() && !object.has_error("status") {
             object.error("status", "must be pending, approved or rejected");
         }

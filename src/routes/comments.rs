@@ -9,7 +9,7 @@ use super::list::list_response;
 use super::query::QueryParams;
 use super::rate_limit::Action;
 use super::AppState;
-use crate::domain::comment_input::{Moderation, NewComment};
+use crate::domain::comment_input::{status, Moderation, NewComment, STATUSES};
 use crate::domain::{CommentView, Page};
 use crate::domain::{InvalidValue, PageRequest, ResourceId};
 use crate::error::{ApiError, Problem};
@@ -52,13 +52,8 @@ pub async fn list_comments(
                 "`status` needs a token: readers see approved comments",
             ));
         }
-        Some("all") => vec!["pending", "approved", "rejected"],
-        Some(status @ ("pending" | "approved" | "rejected")) => {
-            vec![["pending", "approved", "rejected"]
-                .into_iter()
-                .find(|s| *s == status)
-                .unwrap_or("approved")]
-        }
+        Some("all") => STATUSES.to_vec(),
+        Some(raw) if status(raw).is_some() => status(raw).into_iter().collect(),
         Some(_) => {
             return Err(InvalidValue::new(
                 "status",
