@@ -11,7 +11,9 @@ use actix_web::middleware::ErrorHandlerResponse;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::db::{DbError, WriteError};
 use crate::domain::InvalidValue;
+pub use crate::telemetry::error_chain;
 
 /// Every way a request can fail. Variants say what went wrong in the service's terms; the HTTP status and
 /// body are decided in one place below. A 5xx body never carries the cause; the log does.
@@ -45,8 +47,8 @@ pub enum ApiError {
     #[error("the database is unavailable")]
     DatabaseUnavailable(#[source] Box<dyn StdError + Send + Sync>),
     /// A statement failed for a reason that is the server's fault.
-    #[error("a database statement failed")]
-    Database(#[source] diesel::result::Error),
+    #[error("a database call failed")]
+    Database(#[source] DbError),
     /// Anything else that is not the client's fault.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
@@ -68,41 +70,49 @@ impl From<crate::domain::post_input::InputError> for ApiError {
     }
 }
 
-impl From<crate::db::post_writes::WriteError> for ApiError {
-    fn from(error: crate::db::post_writes::WriteError) -> Self {
-        use crate::db::post_writes::WriteError;
+impl From<WriteError> for ApiError {
+    fn from(error: WriteError) -> Self {
         match error {
-            WriteError::Invalid(errors) => ApiError::Validation(errors),
-            WriteError::Conflict(why) => ApiError::Conflict(why),
-            WriteError::NotFound => ApiError::NotFound("post"),
+            WriteError::UnknownReferences(unknown) => {
+                let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
+                for reference in unknown {
+                    errors
+                        .entry(reference.field.to_owned())
+                        .or_default()
+                        .push(reference.to_string());
+                }
+                ApiError::Validation(errors)
+            }
+            WriteError::SlugTaken(taken) => ApiError::Conflict(taken.to_string()),
+            WriteError::NotFound(what) => ApiError::NotFound(what),
             WriteError::Stale => ApiError::PreconditionFailed,
             WriteError::Database(error) => error.into(),
         }
     }
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(error: diesel::result::Error) -> Self {
+/// The one place a storage failure becomes an HTTP answer: a missing row is a 404, a lost race on a unique
+/// column a 409, an unreachable database a 503, anything else a 500 whose cause goes to the log only.
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        if error.is_unavailable() {
+            return ApiError::DatabaseUnavailable(Box::new(error));
+        }
         match error {
-            Error::NotFound => ApiError::NotFound("resource"),
+            DbError::Query(Error::NotFound) => ApiError::NotFound("resource"),
             // A race lost to another writer on a unique column (two creates with one slug).
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
                 ApiError::Conflict(String::from("a value that must be unique is already taken"))
             }
-            Error::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            )
-            | Error::BrokenTransactionManager => ApiError::DatabaseUnavailable(Box::new(error)),
             other => ApiError::Database(other),
         }
     }
 }
 
-impl From<r2d2::Error> for ApiError {
-    fn from(error: r2d2::Error) -> Self {
-        ApiError::DatabaseUnavailable(Box::new(error))
+impl From<diesel::result::Error> for ApiError {
+    fn from(error: diesel::result::Error) -> Self {
+        DbError::from(error).into()
     }
 }
 
@@ -236,18 +246,6 @@ impl ResponseError for ApiError {
         }
         response
     }
-}
-
-/// The error and all its sources on one line, for logs.
-pub fn error_chain(error: &dyn StdError) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// Turns any error response that is not already problem+json (actix's own 404 for unknown routes, 405 for

@@ -4,10 +4,13 @@
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
+pub use crate::domain::import_plan::{
+    ImportComment, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport,
+};
 use crate::domain::markdown::{derive_excerpt, render_comment_html, render_html};
 use crate::domain::{InvalidValue, Slug};
 
@@ -27,8 +30,8 @@ pub enum ImportError {
     /// A record is malformed or refers to something the file does not contain.
     #[error("{record}: {message}")]
     InvalidRecord { record: String, message: String },
-    #[error("the database refused the import: {0}")]
-    Database(#[from] diesel::result::Error),
+    #[error("the database refused the import")]
+    Database(#[from] crate::db::DbError),
 }
 
 /// The four sections of an import file, records kept raw so that each is decoded and named on its own.
@@ -88,91 +91,6 @@ where
     T: Deserialize<'de>,
 {
     Option::<T>::deserialize(deserializer)
-}
-
-/// A category or tag to import.
-#[derive(Debug, Clone)]
-pub struct ImportTerm {
-    pub id: i64,
-    pub slug: Slug,
-    pub name: String,
-}
-
-/// A post to import, its body already rendered and its excerpt derived.
-#[derive(Debug, Clone)]
-pub struct ImportPost {
-    pub id: i64,
-    pub slug: Slug,
-    pub title: String,
-    pub author: String,
-    pub body_markdown: String,
-    pub body_html: String,
-    pub excerpt: String,
-    /// The file's category id (mapped to the database's when applied).
-    pub category_id: Option<i64>,
-    /// The file's tag ids, without repeats.
-    pub tag_ids: Vec<i64>,
-    pub published_at: Option<NaiveDateTime>,
-    /// The starting click count, used only when the post is new.
-    pub clicks: i64,
-}
-
-/// A comment to import.
-#[derive(Debug, Clone)]
-pub struct ImportComment {
-    pub id: i64,
-    /// The file's post id.
-    pub post_id: i64,
-    pub author_name: String,
-    pub body: String,
-    pub status: String,
-    pub created_at: NaiveDateTime,
-    pub body_html: String,
-}
-
-/// A whole file, every record valid and every reference resolved within the file.
-#[derive(Debug, Clone, Default)]
-pub struct ImportPlan {
-    pub categories: Vec<ImportTerm>,
-    pub tags: Vec<ImportTerm>,
-    pub posts: Vec<ImportPost>,
-    pub comments: Vec<ImportComment>,
-}
-
-/// What an import did, section by section.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportReport {
-    pub categories: SectionReport,
-    pub tags: SectionReport,
-    pub posts: SectionReport,
-    pub comments: SectionReport,
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct SectionReport {
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-}
-
-impl std::fmt::Display for ImportReport {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sections = [
-            ("categories", self.categories),
-            ("tags", self.tags),
-            ("posts", self.posts),
-            ("comments", self.comments),
-        ];
-        for (index, (name, section)) in sections.iter().enumerate() {
-            let separator = if index == 0 { "" } else { "; " };
-            write!(
-                f,
-                "{separator}{name}: {} created, {} updated, {} unchanged",
-                section.created, section.updated, section.unchanged
-            )?;
-        }
-        Ok(())
-    }
 }
 
 /// Reads and validates a file.

@@ -1,6 +1,7 @@
 //! blog-api: a JSON REST API backend for a headless blog, with an exact post click counter.
 
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
@@ -8,7 +9,6 @@ pub mod error;
 pub mod import;
 pub mod jobs;
 pub mod metrics;
-pub mod openapi;
 pub mod routes;
 pub mod service;
 pub mod startup;

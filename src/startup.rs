@@ -11,11 +11,13 @@ use tracing_actix_web::TracingLogger;
 
 use crate::cache::{CacheBackend, CacheError, MemoryClickCache, RedisClickCache};
 use crate::config::{CorsOrigins, Settings};
-use crate::db::{self, DbPool, QueryCounter};
-use crate::error::{error_chain, problem_for_bare_errors};
+use crate::db::{self, DbError, DbPool, QueryCounter};
+use crate::domain::clock::Clock;
+use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync};
-use crate::routes::{self, AppState, ViewPolicy};
-use crate::service::clicks::ClickCounter;
+use crate::routes::{self, AppState};
+use crate::service::clicks::{ClickCounter, ViewPolicy};
+use crate::telemetry::error_chain;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -117,8 +119,8 @@ impl Application {
         let live_tokens = {
             let pool = pool.clone();
             actix_web::rt::task::spawn_blocking(move || {
-                let mut conn = pool.get()?;
-                db::tokens::count_live(&mut conn).map_err(crate::error::ApiError::from)
+                let mut conn = pool.get().map_err(DbError::from)?;
+                db::tokens::count_live(&mut conn).map_err(DbError::from)
             })
             .await
             .map_err(|error| StartupError::Interrupted(error.to_string()))?
@@ -130,6 +132,7 @@ impl Application {
         }
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
+            clock: Clock::system(),
             metrics,
             views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
             limits: Arc::new(routes::rate_limit::RateLimits::new(

@@ -1,5 +1,5 @@
 //! The click cache: the seam between counting a view (cheap, in memory or Redis) and the database (the
-//! truth). Holds only deltas, each labelled with the batch it belongs to (DESIGN §6).
+//! truth). Holds only deltas, each labelled with the batch it belongs to (README "Click counting").
 
 mod memory;
 mod redis;
@@ -30,15 +30,6 @@ impl PendingClicks {
     pub fn batch_ids(&self) -> impl Iterator<Item = &str> {
         self.deltas.iter().map(|(batch, _)| batch.as_str())
     }
-
-    /// The clicks of the batches the ledger does not hold yet.
-    pub fn unapplied(&self, applied: &std::collections::HashSet<String>) -> i64 {
-        self.deltas
-            .iter()
-            .filter(|(batch, _)| !applied.contains(batch))
-            .map(|(_, delta)| delta)
-            .sum()
-    }
 }
 
 /// One shard's in-flight batch, as handed to the sync.
@@ -68,7 +59,7 @@ pub enum CacheError {
     Protocol(String),
 }
 
-/// The contract every click cache keeps (DESIGN §6). Each method is one round trip to the cache.
+/// The contract every click cache keeps (README "Click counting"). Each method is one round trip to the cache.
 #[async_trait::async_trait]
 pub trait CacheBackend: Send + Sync + 'static {
     /// `memory` or `redis`, for logs and `/readyz`.

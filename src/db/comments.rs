@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::schema::comments;
 use super::DbConnection;
-use crate::domain::markdown::render_comment_html;
+use crate::domain::markdown::comment_html;
 use crate::domain::{CommentView, PageRequest};
 
 /// The value of `comments.status` for comments readers may see.
@@ -41,12 +41,7 @@ fn view(
         id,
         post_id,
         author_name,
-        // Rows written before comments were rendered at write time have no HTML yet.
-        body_html: if body_html.is_empty() {
-            render_comment_html(&body)
-        } else {
-            body_html
-        },
+        body_html: comment_html(&body, body_html),
         body,
         status: with_status.then_some(status),
         created_at: created_at.and_utc(),
@@ -80,12 +75,13 @@ pub fn list(
     Ok((comments, u64::try_from(total).unwrap_or(0)))
 }
 
-/// Stores a new comment as pending; returns it.
+/// Stores a new comment (rendered by the caller) as pending; returns it.
 pub fn create(
     conn: &mut DbConnection,
     post_id: i64,
     author_name: &str,
     body: &str,
+    body_html: &str,
     now: NaiveDateTime,
 ) -> QueryResult<CommentView> {
     let id: i64 = diesel::insert_into(comments::table)
@@ -93,7 +89,7 @@ pub fn create(
             comments::post_id.eq(post_id),
             comments::author_name.eq(author_name),
             comments::body.eq(body),
-            comments::body_html.eq(render_comment_html(body)),
+            comments::body_html.eq(body_html),
             comments::status.eq("pending"),
             comments::created_at.eq(now),
         ))

@@ -161,6 +161,24 @@ pub fn increment(conn: &mut DbConnection, post_id: i64) -> QueryResult<Option<i6
     Ok(Some(clicks))
 }
 
+/// The synced clicks of a post that is published at `now` (0 without a counter row); `None` for drafts,
+/// scheduled posts and unknown ids.
+pub fn published_clicks(
+    conn: &mut DbConnection,
+    post_id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<i64>> {
+    use super::schema::posts;
+    let found: Option<Option<i64>> = posts::table
+        .left_join(post_counters::table)
+        .filter(posts::id.eq(post_id))
+        .filter(posts::published_at.le(now))
+        .select(post_counters::clicks.nullable())
+        .first(conn)
+        .optional()?;
+    Ok(found.map(|clicks| clicks.unwrap_or(0)))
+}
+
 /// Deletes ledger rows applied before `cutoff`; returns how many.
 pub fn prune_ledger(conn: &mut DbConnection, cutoff: NaiveDateTime) -> QueryResult<usize> {
     diesel::delete(counter_batches::table.filter(counter_batches::applied_at.lt(cutoff)))

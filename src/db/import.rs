@@ -8,9 +8,10 @@ use chrono::NaiveDateTime;
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
+use super::error::DbError;
 use super::schema::{categories, comments, post_counters, post_tags, posts, tags};
 use super::{write_transaction, DbConnection};
-use crate::import::{ImportError, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
+use crate::domain::import_plan::{ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
 use crate::on_backend;
 
 /// Rows per multi-row `INSERT`: well under SQLite's bound-variable limit for the widest table.
@@ -23,7 +24,7 @@ pub fn apply(
     conn: &mut DbConnection,
     plan: &ImportPlan,
     now: NaiveDateTime,
-) -> Result<ImportReport, ImportError> {
+) -> Result<ImportReport, DbError> {
     write_transaction(conn, |conn| {
         let mut report = ImportReport::default();
         let category_ids = import_categories(conn, &plan.categories, &mut report.categories)?;
@@ -89,7 +90,7 @@ macro_rules! import_terms {
             };
             ids.insert(term.id, id);
         }
-        Ok::<IdMap, ImportError>(ids)
+        Ok::<IdMap, DbError>(ids)
     }};
 }
 
@@ -97,7 +98,7 @@ fn import_categories(
     conn: &mut DbConnection,
     terms: &[ImportTerm],
     report: &mut SectionReport,
-) -> Result<IdMap, ImportError> {
+) -> Result<IdMap, DbError> {
     import_terms!(categories, conn, terms, report)
 }
 
@@ -105,7 +106,7 @@ fn import_tags(
     conn: &mut DbConnection,
     terms: &[ImportTerm],
     report: &mut SectionReport,
-) -> Result<IdMap, ImportError> {
+) -> Result<IdMap, DbError> {
     import_terms!(tags, conn, terms, report)
 }
 
@@ -180,7 +181,7 @@ fn import_posts(
     tag_ids: &IdMap,
     now: NaiveDateTime,
     report: &mut SectionReport,
-) -> Result<IdMap, ImportError> {
+) -> Result<IdMap, DbError> {
     let existing: Vec<ExistingPost> = posts::table
         .select((
             posts::id,
@@ -309,7 +310,7 @@ fn import_comments(
     plan: &ImportPlan,
     post_ids: &IdMap,
     report: &mut SectionReport,
-) -> Result<(), ImportError> {
+) -> Result<(), DbError> {
     let existing: HashMap<i64, CommentRow> = comments::table
         .select((
             comments::id,

@@ -3,6 +3,7 @@
 pub mod comments;
 mod connection;
 pub mod counters;
+pub mod error;
 pub mod import;
 pub mod migrations;
 pub mod post_writes;
@@ -17,28 +18,43 @@ pub use connection::{
     DbPool, InvalidDatabaseUrl, QueryCounter,
 };
 
-use diesel::connection::{AnsiTransactionManager, TransactionManager};
-use diesel::Connection;
+pub use error::{DbError, WriteError};
 
-use crate::error::ApiError;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::{Connection, QueryResult};
 
-/// Runs blocking database work on actix's blocking thread pool, inside the caller's tracing span.
-/// Every diesel call made on behalf of a request goes through here.
-pub async fn run_blocking<T, E, F>(pool: &DbPool, job: F) -> Result<T, ApiError>
+/// Runs blocking database work on the runtime's blocking thread pool, with a pooled connection, inside the
+/// caller's tracing span. Every diesel call made on behalf of a request or the sync goes through here (or
+/// through [`run_query`]); a missing connection or a lost task becomes `E` through [`DbError`].
+pub async fn run_blocking<T, E, F>(pool: &DbPool, job: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     T: Send + 'static,
-    E: Into<ApiError> + Send + 'static,
+    E: From<DbError> + Send + 'static,
 {
     let pool = pool.clone();
     let span = tracing::Span::current();
-    actix_web::web::block(move || {
+    tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
-        let mut conn = pool.get().map_err(ApiError::from)?;
-        job(&mut conn).map_err(Into::into)
+        let mut conn = pool.get().map_err(DbError::from)?;
+        job(&mut conn)
     })
     .await
-    .map_err(|error| ApiError::Internal(error.into()))?
+    .map_err(|error| E::from(DbError::Join(error.into())))?
+}
+
+/// [`run_blocking`] for work that only queries: its diesel error becomes a [`DbError`].
+pub async fn run_query<T, F>(pool: &DbPool, job: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConnection) -> QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    run_blocking(pool, move |conn| job(conn).map_err(DbError::from)).await
+}
+
+/// One trivial statement: whether the database answers.
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.batch_execute("SELECT 1")
 }
 
 /// Runs `work` in one transaction that takes the write lock up front: `BEGIN IMMEDIATE` on SQLite (a

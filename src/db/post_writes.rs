@@ -1,34 +1,18 @@
-//! Writing posts: create, partial update and delete, each in one write transaction. Category and tags are
-//! named by slug and resolved here; slugs stay unique.
+//! Writing posts: create, partial update and delete, each in one write transaction. This file reads the
+//! current row, resolves category and tag slugs to ids and writes; what the row becomes is decided by
+//! [`crate::domain::post_rules`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::WriteError;
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{write_transaction, DbConnection};
-use crate::domain::etag::{if_match_allows, post_etag};
-use crate::domain::input::{Field, FieldErrors};
-use crate::domain::markdown::{derive_excerpt, render_html};
-use crate::domain::post_input::PostChanges;
+use crate::domain::input::Field;
+use crate::domain::post_input::{NewPost, PostChanges};
+use crate::domain::post_rules::{self, PostRow, SlugTaken, UnknownReference};
 use crate::domain::Slug;
 use crate::on_backend;
-
-/// Why a write was refused.
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    /// Fields that name things that do not exist (an unknown category or tag).
-    #[error("invalid fields: {0:?}")]
-    Invalid(FieldErrors),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("not found")]
-    NotFound,
-    /// `If-Match` did not name the current version, or the row changed under the write.
-    #[error("stale")]
-    Stale,
-    #[error(transparent)]
-    Database(#[from] diesel::result::Error),
-}
 
 /// The id of the post using `slug`, if any.
 fn slug_owner(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
@@ -39,29 +23,30 @@ fn slug_owner(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<i64>> {
         .optional()
 }
 
-/// `base`, or `base-2`, `base-3`... whichever no other post uses.
-fn free_slug(conn: &mut DbConnection, base: &Slug) -> QueryResult<Slug> {
-    let taken: Vec<String> = posts::table
+/// The slugs that `base` could collide with: `base` itself and `base-*`.
+fn slugs_like(conn: &mut DbConnection, base: &Slug) -> QueryResult<Vec<String>> {
+    posts::table
         .filter(
             posts::slug
                 .eq(base.as_str())
                 .or(posts::slug.like(format!("{}-%", base.as_str()))),
         )
         .select(posts::slug)
-        .load(conn)?;
-    let mut candidate = base.clone();
-    let mut n = 1;
-    while taken.iter().any(|slug| slug == candidate.as_str()) {
-        n += 1;
-        candidate = base.numbered(n);
-    }
-    Ok(candidate)
+        .load(conn)
+}
+
+fn slug_taken(slug: &Slug, owner: i64) -> WriteError {
+    WriteError::SlugTaken(SlugTaken {
+        noun: "post",
+        slug: slug.as_str().to_owned(),
+        owner,
+    })
 }
 
 fn resolve_category(
     conn: &mut DbConnection,
     category: &Field<Slug>,
-    errors: &mut FieldErrors,
+    unknown: &mut Vec<UnknownReference>,
 ) -> QueryResult<Field<i64>> {
     Ok(match category {
         Field::Absent => Field::Absent,
@@ -75,10 +60,7 @@ fn resolve_category(
             match id {
                 Some(id) => Field::Value(id),
                 None => {
-                    errors
-                        .entry(String::from("category"))
-                        .or_default()
-                        .push(format!("no category has the slug `{slug}`"));
+                    unknown.push(UnknownReference::category(slug));
                     Field::Absent
                 }
             }
@@ -89,7 +71,7 @@ fn resolve_category(
 fn resolve_tags(
     conn: &mut DbConnection,
     wanted: &Option<Vec<Slug>>,
-    errors: &mut FieldErrors,
+    unknown: &mut Vec<UnknownReference>,
 ) -> QueryResult<Option<Vec<i64>>> {
     let Some(wanted) = wanted else {
         return Ok(None);
@@ -101,13 +83,25 @@ fn resolve_tags(
         .load(conn)?;
     for slug in &names {
         if !found.iter().any(|(_, found)| found == slug) {
-            errors
-                .entry(String::from("tags"))
-                .or_default()
-                .push(format!("no tag has the slug `{slug}`"));
+            unknown.push(UnknownReference::tag(slug));
         }
     }
     Ok(Some(found.into_iter().map(|(id, _)| id).collect()))
+}
+
+/// Category and tags of a write, by id; every slug that names nothing is refused at once.
+fn resolve(
+    conn: &mut DbConnection,
+    changes: &PostChanges,
+) -> Result<(Field<i64>, Option<Vec<i64>>), WriteError> {
+    let mut unknown = Vec::new();
+    let category = resolve_category(conn, &changes.category, &mut unknown)?;
+    let tag_ids = resolve_tags(conn, &changes.tags, &mut unknown)?;
+    if unknown.is_empty() {
+        Ok((category, tag_ids))
+    } else {
+        Err(WriteError::UnknownReferences(unknown))
+    }
 }
 
 fn replace_tags(conn: &mut DbConnection, post_id: i64, tag_ids: &[i64]) -> QueryResult<()> {
@@ -122,54 +116,39 @@ fn replace_tags(conn: &mut DbConnection, post_id: i64, tag_ids: &[i64]) -> Query
     Ok(())
 }
 
-/// Creates a post; returns its id.
+/// Creates a post with a zero counter; returns its id.
 pub fn create(
     conn: &mut DbConnection,
-    changes: &PostChanges,
+    post: &NewPost,
     now: NaiveDateTime,
 ) -> Result<i64, WriteError> {
     write_transaction(conn, |conn| {
-        let mut errors = FieldErrors::new();
-        let category = resolve_category(conn, &changes.category, &mut errors)?;
-        let tag_ids = resolve_tags(conn, &changes.tags, &mut errors)?;
-        if !errors.is_empty() {
-            return Err(WriteError::Invalid(errors));
-        }
-        let (Some(title), Some(author), Some(body)) =
-            (&changes.title, &changes.author, &changes.body_markdown)
-        else {
-            return Err(WriteError::Invalid(FieldErrors::from([(
-                String::from("title"),
-                vec![String::from("is required")],
-            )])));
-        };
-        let slug = match &changes.slug {
+        let (category, tag_ids) = resolve(conn, &post.changes)?;
+        let slug = match &post.changes.slug {
             Some(slug) => {
                 if let Some(owner) = slug_owner(conn, slug.as_str())? {
-                    return Err(WriteError::Conflict(format!(
-                        "the slug `{slug}` is taken by post {owner}"
-                    )));
+                    return Err(slug_taken(slug, owner));
                 }
                 slug.clone()
             }
-            None => free_slug(conn, &Slug::from_text(title, "post"))?,
+            None => {
+                let base = post_rules::base_slug(post);
+                post_rules::free_slug(&base, &slugs_like(conn, &base)?)
+            }
         };
-        let excerpt = match &changes.excerpt {
-            Field::Value(excerpt) => excerpt.clone(),
-            Field::Absent | Field::Null => derive_excerpt(body),
-        };
+        let row = post_rules::new_row(post, &slug, category.value(), now);
         let id: i64 = diesel::insert_into(posts::table)
             .values((
-                posts::slug.eq(slug.as_str()),
-                posts::title.eq(title),
-                posts::excerpt.eq(&excerpt),
-                posts::body_markdown.eq(body),
-                posts::body_html.eq(render_html(body)),
-                posts::author.eq(author),
-                posts::category_id.eq(category.value()),
-                posts::published_at.eq(changes.published_at.clone().value()),
+                posts::slug.eq(&row.slug),
+                posts::title.eq(&row.title),
+                posts::excerpt.eq(&row.excerpt),
+                posts::body_markdown.eq(&row.body_markdown),
+                posts::body_html.eq(&row.body_html),
+                posts::author.eq(&row.author),
+                posts::category_id.eq(row.category_id),
+                posts::published_at.eq(row.published_at),
                 posts::created_at.eq(now),
-                posts::updated_at.eq(now),
+                posts::updated_at.eq(row.updated_at),
             ))
             .returning(posts::id)
             .get_result(conn)?;
@@ -184,26 +163,30 @@ pub fn create(
     })
 }
 
+/// A post's content columns as selected; becomes the domain's [`PostRow`].
 #[derive(Queryable)]
-struct Current {
+struct StoredPost {
     slug: String,
     title: String,
     excerpt: String,
     body_markdown: String,
+    body_html: String,
     author: String,
     category_id: Option<i64>,
     published_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
 }
 
-fn current(conn: &mut DbConnection, id: i64) -> Result<Current, WriteError> {
-    posts::table
+/// The stored row of post `id`.
+fn current(conn: &mut DbConnection, id: i64) -> Result<PostRow, WriteError> {
+    let stored: StoredPost = posts::table
         .find(id)
         .select((
             posts::slug,
             posts::title,
             posts::excerpt,
             posts::body_markdown,
+            posts::body_html,
             posts::author,
             posts::category_id,
             posts::published_at,
@@ -211,16 +194,18 @@ fn current(conn: &mut DbConnection, id: i64) -> Result<Current, WriteError> {
         ))
         .first(conn)
         .optional()?
-        .ok_or(WriteError::NotFound)
-}
-
-fn check_if_match(id: i64, current: &Current, if_match: Option<&str>) -> Result<(), WriteError> {
-    match if_match {
-        Some(header) if !if_match_allows(header, &post_etag(id, current.updated_at.and_utc())) => {
-            Err(WriteError::Stale)
-        }
-        _ => Ok(()),
-    }
+        .ok_or(WriteError::NotFound("post"))?;
+    Ok(PostRow {
+        slug: stored.slug,
+        title: stored.title,
+        excerpt: stored.excerpt,
+        body_markdown: stored.body_markdown,
+        body_html: stored.body_html,
+        author: stored.author,
+        category_id: stored.category_id,
+        published_at: stored.published_at,
+        updated_at: stored.updated_at,
+    })
 }
 
 /// Applies the fields `changes` sends; the others stay. Honours `If-Match`.
@@ -233,64 +218,32 @@ pub fn update(
 ) -> Result<(), WriteError> {
     write_transaction(conn, |conn| {
         let current = current(conn, id)?;
-        check_if_match(id, &current, if_match)?;
-        let mut errors = FieldErrors::new();
-        let category = resolve_category(conn, &changes.category, &mut errors)?;
-        let tag_ids = resolve_tags(conn, &changes.tags, &mut errors)?;
-        if !errors.is_empty() {
-            return Err(WriteError::Invalid(errors));
+        if !post_rules::version_matches(id, current.updated_at, if_match) {
+            return Err(WriteError::Stale);
         }
+        let (category, tag_ids) = resolve(conn, changes)?;
         if let Some(slug) = &changes.slug {
             match slug_owner(conn, slug.as_str())? {
-                Some(owner) if owner != id => {
-                    return Err(WriteError::Conflict(format!(
-                        "the slug `{slug}` is taken by post {owner}"
-                    )));
-                }
+                Some(owner) if owner != id => return Err(slug_taken(slug, owner)),
                 _ => {}
             }
         }
-        let body = changes
-            .body_markdown
-            .clone()
-            .unwrap_or_else(|| current.body_markdown.clone());
-        let excerpt = match &changes.excerpt {
-            Field::Value(excerpt) => excerpt.clone(),
-            Field::Null => derive_excerpt(&body),
-            // A derived excerpt follows the body; one that was written by hand stays.
-            Field::Absent if current.excerpt == derive_excerpt(&current.body_markdown) => {
-                derive_excerpt(&body)
-            }
-            Field::Absent => current.excerpt.clone(),
-        };
-        // Strictly later than the version it replaces, so the ETag always changes.
-        let updated_at = now.max(current.updated_at + chrono::Duration::microseconds(1));
+        let row = post_rules::apply(changes, category, &current, now);
         let updated = diesel::update(
             posts::table
                 .find(id)
                 .filter(posts::updated_at.eq(current.updated_at)),
         )
         .set((
-            posts::slug.eq(changes
-                .slug
-                .as_ref()
-                .map_or(current.slug.as_str(), Slug::as_str)),
-            posts::title.eq(changes.title.as_ref().unwrap_or(&current.title)),
-            posts::excerpt.eq(&excerpt),
-            posts::body_markdown.eq(&body),
-            posts::body_html.eq(render_html(&body)),
-            posts::author.eq(changes.author.as_ref().unwrap_or(&current.author)),
-            posts::category_id.eq(match category {
-                Field::Absent => current.category_id,
-                Field::Null => None,
-                Field::Value(id) => Some(id),
-            }),
-            posts::published_at.eq(match &changes.published_at {
-                Field::Absent => current.published_at,
-                Field::Null => None,
-                Field::Value(at) => Some(*at),
-            }),
-            posts::updated_at.eq(updated_at),
+            posts::slug.eq(&row.slug),
+            posts::title.eq(&row.title),
+            posts::excerpt.eq(&row.excerpt),
+            posts::body_markdown.eq(&row.body_markdown),
+            posts::body_html.eq(&row.body_html),
+            posts::author.eq(&row.author),
+            posts::category_id.eq(row.category_id),
+            posts::published_at.eq(row.published_at),
+            posts::updated_at.eq(row.updated_at),
         ))
         .execute(conn)?;
         if updated == 0 {
@@ -307,7 +260,9 @@ pub fn update(
 pub fn delete(conn: &mut DbConnection, id: i64, if_match: Option<&str>) -> Result<(), WriteError> {
     write_transaction(conn, |conn| {
         let current = current(conn, id)?;
-        check_if_match(id, &current, if_match)?;
+        if !post_rules::version_matches(id, current.updated_at, if_match) {
+            return Err(WriteError::Stale);
+        }
         diesel::delete(posts::table.find(id)).execute(conn)?;
         Ok(())
     })

@@ -1,4 +1,4 @@
-//! The tables of DESIGN §4 in portable column types, shared by both backends.
+//! The tables of docs/ARCHITECTURE.md "Data model" in portable column types, shared by both backends.
 // Written by hand: `diesel print-schema` on SQLite would print `Nullable<Integer>` ids. The integration tests
 // run every query against both migration folders, so a drift between them and this file fails there.
 

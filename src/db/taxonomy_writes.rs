@@ -3,28 +3,12 @@
 
 use diesel::prelude::*;
 
-use super::post_writes::WriteError;
+use super::error::WriteError;
 use super::schema::{categories, tags};
 use super::{write_transaction, DbConnection};
+use crate::domain::post_rules::{free_slug, SlugTaken};
 use crate::domain::term_input::TermChanges;
-use crate::domain::Slug;
-
-/// Which taxonomy a write is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Taxonomy {
-    Categories,
-    Tags,
-}
-
-impl Taxonomy {
-    /// The singular, for messages.
-    pub fn noun(self) -> &'static str {
-        match self {
-            Taxonomy::Categories => "category",
-            Taxonomy::Tags => "tag",
-        }
-    }
-}
+use crate::domain::{Slug, Taxonomy};
 
 /// Expands `$body` with `$table` bound to the taxonomy's table module.
 macro_rules! on_table {
@@ -50,11 +34,25 @@ fn slug_owner(conn: &mut DbConnection, taxonomy: Taxonomy, slug: &str) -> QueryR
         .optional())
 }
 
+/// The slugs that `base` could collide with: `base` itself and `base-*`.
+fn slugs_like(
+    conn: &mut DbConnection,
+    taxonomy: Taxonomy,
+    base: &Slug,
+) -> QueryResult<Vec<String>> {
+    let pattern = format!("{}-%", base.as_str());
+    on_table!(taxonomy, table => table::table
+        .filter(table::slug.eq(base.as_str()).or(table::slug.like(pattern)))
+        .select(table::slug)
+        .load(conn))
+}
+
 fn conflict(taxonomy: Taxonomy, slug: &Slug, owner: i64) -> WriteError {
-    WriteError::Conflict(format!(
-        "the slug `{slug}` is taken by {} {owner}",
-        taxonomy.noun()
-    ))
+    WriteError::SlugTaken(SlugTaken {
+        noun: taxonomy.noun(),
+        slug: slug.as_str().to_owned(),
+        owner,
+    })
 }
 
 /// Creates a category or tag; returns its id.
@@ -74,13 +72,7 @@ pub fn create(
             }
             None => {
                 let base = Slug::from_text(&name, taxonomy.noun());
-                let mut candidate = base.clone();
-                let mut n = 1;
-                while slug_owner(conn, taxonomy, candidate.as_str())?.is_some() {
-                    n += 1;
-                    candidate = base.numbered(n);
-                }
-                candidate
+                free_slug(&base, &slugs_like(conn, taxonomy, &base)?)
             }
         };
         let id: i64 = on_table!(taxonomy, table => diesel::insert_into(table::table)
@@ -102,7 +94,7 @@ pub fn update(
         let exists: bool = on_table!(taxonomy, table =>
             diesel::select(diesel::dsl::exists(table::table.find(id))).get_result(conn))?;
         if !exists {
-            return Err(WriteError::NotFound);
+            return Err(WriteError::NotFound(taxonomy.noun()));
         }
         if let Some(slug) = &changes.slug {
             match slug_owner(conn, taxonomy, slug.as_str())? {
@@ -126,7 +118,7 @@ pub fn delete(conn: &mut DbConnection, taxonomy: Taxonomy, id: i64) -> Result<()
     let deleted =
         on_table!(taxonomy, table => diesel::delete(table::table.find(id)).execute(conn))?;
     if deleted == 0 {
-        return Err(WriteError::NotFound);
+        return Err(WriteError::NotFound(taxonomy.noun()));
     }
     Ok(())
 }

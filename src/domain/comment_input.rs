@@ -11,6 +11,16 @@ pub fn status(raw: &str) -> Option<&'static str> {
     STATUSES.into_iter().find(|known| *known == raw)
 }
 
+/// The statuses an editor's `status` filter names: one of [`STATUSES`], or `all` of them.
+pub fn status_filter(raw: &str) -> Result<Vec<&'static str>, super::InvalidValue> {
+    match raw {
+        "all" => Ok(STATUSES.to_vec()),
+        _ => status(raw).map(|one| vec![one]).ok_or_else(|| {
+            super::InvalidValue::new("status", "must be one of pending, approved, rejected, all")
+        }),
+    }
+}
+
 /// `POST /posts/{id}/comments`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewComment {

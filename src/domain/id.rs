@@ -21,6 +21,15 @@ impl ResourceId {
         }
     }
 
+    /// An id the database handed out (always positive; `id` names it in the error otherwise).
+    pub fn new(id: i64) -> Result<Self, InvalidValue> {
+        if id >= 1 {
+            Ok(ResourceId(id))
+        } else {
+            Err(InvalidValue::new("id", "must be a positive integer"))
+        }
+    }
+
     pub fn get(self) -> i64 {
         self.0
     }

@@ -25,6 +25,17 @@ impl<T> Field<T> {
     }
 }
 
+/// What a one-line text field may hold once trimmed, as a JSON Schema pattern: no control characters, and
+/// something other than white space first.
+pub const TEXT_PATTERN: &str = r"^\s*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$";
+
+/// The same for a multi-line field: tabs and line breaks are allowed after the first character.
+pub const MULTILINE_TEXT_PATTERN: &str =
+    r"^\s*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$";
+
+/// The most slugs an array field (a post's tags) may hold.
+pub const SLUGS_MAX: usize = 50;
+
 /// Every field error of one body.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -177,8 +188,8 @@ impl JsonObject {
                         None => messages.push(format!("[{index}] must be a string")),
                     }
                 }
-                if slugs.len() > 50 {
-                    messages.push(String::from("at most 50 items"));
+                if slugs.len() > SLUGS_MAX {
+                    messages.push(format!("at most {SLUGS_MAX} items"));
                 }
                 for message in messages.iter() {
                     self.error(name, message.clone());

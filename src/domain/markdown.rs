@@ -23,6 +23,16 @@ pub fn render_comment_html(markdown: &str) -> String {
         .to_string()
 }
 
+/// A stored comment's HTML: rows written before comments were rendered at write time have none yet, and
+/// get it rendered from their Markdown.
+pub fn comment_html(markdown: &str, stored_html: String) -> String {
+    if stored_html.is_empty() {
+        render_comment_html(markdown)
+    } else {
+        stored_html
+    }
+}
+
 /// The first paragraph as plain text, whitespace collapsed, cut at a word boundary to at most
 /// [`EXCERPT_MAX_CHARS`] characters (an ellipsis marks a cut). Falls back to the first text of any kind.
 pub fn derive_excerpt(markdown: &str) -> String {

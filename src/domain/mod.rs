@@ -1,14 +1,17 @@
 //! Validated types: input is parsed into these once, at the edge, and the rest of the code trusts them.
 
+pub mod clock;
 pub mod comment_input;
 pub mod etag;
 mod id;
+pub mod import_plan;
 pub mod input;
 pub mod markdown;
 mod page;
 mod post;
 mod post_filter;
 pub mod post_input;
+pub mod post_rules;
 mod search;
 mod slug;
 mod sort;
@@ -22,6 +25,40 @@ pub use post_filter::{PostFilter, PostKey, PostListQuery, PostStatus};
 pub use search::SearchQuery;
 pub use slug::Slug;
 pub use sort::PostSort;
+
+/// Who is reading: anonymous readers see published posts and approved comments; editors (a valid token)
+/// see drafts, scheduled posts and the moderation queue too, and their reads never count as views.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Viewer {
+    #[default]
+    Anonymous,
+    Editor,
+}
+
+/// Categories or tags: the two taxonomies have the same shape and the same routes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Taxonomy {
+    Categories,
+    Tags,
+}
+
+impl Taxonomy {
+    /// The singular, for messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Taxonomy::Categories => "category",
+            Taxonomy::Tags => "tag",
+        }
+    }
+
+    /// The collection's path segment, as in `/categories/{id}`.
+    pub fn path(self) -> &'static str {
+        match self {
+            Taxonomy::Categories => "categories",
+            Taxonomy::Tags => "tags",
+        }
+    }
+}
 
 /// A value that failed validation, with the name of the parameter or field it came from.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -23,6 +23,16 @@ pub struct PostChanges {
     pub published_at: Field<NaiveDateTime>,
 }
 
+/// The body of `POST /posts`: a [`PostChanges`] whose required fields are known to be there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPost {
+    pub title: String,
+    pub author: String,
+    pub body_markdown: String,
+    /// The optional fields (`title`, `author` and `body_markdown` in it repeat the ones above).
+    pub changes: PostChanges,
+}
+
 /// A body that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputError {
@@ -50,8 +60,18 @@ pub const AUTHOR_MAX: usize = 100;
 
 impl PostChanges {
     /// A new post: `title`, `author` and `body_markdown` are required.
-    pub fn for_create(body: &[u8]) -> Result<Self, InputError> {
-        Self::read(body, true)
+    pub fn for_create(body: &[u8]) -> Result<NewPost, InputError> {
+        let changes = Self::read(body, true)?;
+        match (&changes.title, &changes.author, &changes.body_markdown) {
+            (Some(title), Some(author), Some(body_markdown)) => Ok(NewPost {
+                title: title.clone(),
+                author: author.clone(),
+                body_markdown: body_markdown.clone(),
+                changes,
+            }),
+            // `read` reported every missing required field already.
+            _ => Err(InputError::Invalid(FieldErrors::new())),
+        }
     }
 
     /// A partial update: only the fields sent change.

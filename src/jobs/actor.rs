@@ -9,8 +9,8 @@ use actix::prelude::*;
 use super::{sync_once, SyncError, SyncReport};
 use crate::cache::CacheBackend;
 use crate::db::DbPool;
-use crate::error::error_chain;
 use crate::metrics::{self, Metrics};
+use crate::telemetry::error_chain;
 
 /// Schedules the click sync. Holds no state of its own beyond the schedule.
 pub struct ClickSyncActor {

@@ -1,4 +1,4 @@
-//! One pass of the click sync (DESIGN §6 steps 2-4 and 6): drain every shard's batch from the cache, apply
+//! One pass of the click sync (README "Click counting": the drain, apply, acknowledge and retention steps): drain every shard's batch from the cache, apply
 //! them in one database transaction guarded by the ledger, acknowledge them, prune old ledger rows.
 //! Safe to run from any number of instances at once, and to be killed at any point.
 
@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::{CacheBackend, CacheError};
-use crate::db::{self, run_blocking, DbPool};
-use crate::error::ApiError;
+use crate::db::{self, run_query, DbError, DbPool};
+use crate::domain::clock;
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -45,7 +45,7 @@ pub enum SyncError {
     #[error(transparent)]
     Cache(#[from] CacheError),
     #[error("applying clicks to the database failed")]
-    Database(#[source] ApiError),
+    Database(#[source] DbError),
     #[error("stopped at {0:?} by a failpoint")]
     Stopped(SyncStage),
 }
@@ -75,9 +75,9 @@ pub async fn sync_once_with(
             break;
         }
     }
-    let cutoff = crate::service::now()
-        - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
-    report.pruned = run_blocking(db, move |conn| db::counters::prune_ledger(conn, cutoff))
+    let cutoff =
+        clock::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
+    report.pruned = run_query(db, move |conn| db::counters::prune_ledger(conn, cutoff))
         .await
         .map_err(SyncError::Database)?;
     Ok(report)
@@ -97,10 +97,10 @@ async fn move_one_round(
     }
 
     if !batches.is_empty() {
-        let now = crate::service::now();
+        let now = clock::now();
         let to_apply = batches.clone();
         let stop_before_commit = stop_at(SyncStage::BeforeCommit);
-        let applied = run_blocking(db, move |conn| {
+        let applied = run_query(db, move |conn| {
             let batches: Vec<db::counters::Batch<'_>> = to_apply
                 .iter()
                 .map(|batch| db::counters::Batch {

@@ -6,37 +6,21 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header;
 use actix_web::middleware::Next;
-use actix_web::{web, HttpMessage, HttpRequest};
+use actix_web::{web, HttpMessage};
 
 use super::AppState;
+use crate::domain::Viewer;
 use crate::error::ApiError;
 use crate::service;
 
-/// The caller of a request, set by [`authenticate`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Caller {
-    Anonymous,
-    /// Presented a live API token.
-    Editor,
-}
-
-impl Caller {
-    pub fn of(request: &HttpRequest) -> Caller {
-        request
-            .extensions()
-            .get::<Caller>()
-            .copied()
-            .unwrap_or(Caller::Anonymous)
-    }
-}
-
-/// Middleware: checks the `Authorization` header when there is one and records the [`Caller`].
+/// Middleware: checks the `Authorization` header when there is one and records the [`Viewer`] that the
+/// extractors of [`super::extract`] hand to handlers.
 pub async fn authenticate(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let caller = match request.headers().get(header::AUTHORIZATION) {
-        None => Caller::Anonymous,
+    let viewer = match request.headers().get(header::AUTHORIZATION) {
+        None => Viewer::Anonymous,
         Some(value) => {
             let token = value
                 .to_str()
@@ -52,9 +36,9 @@ pub async fn authenticate(
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("no application state".into()))?;
             service::tokens::verify(&state.pool, token).await?;
-            Caller::Editor
+            Viewer::Editor
         }
     };
-    request.extensions_mut().insert(caller);
+    request.extensions_mut().insert(viewer);
     next.call(request).await
 }

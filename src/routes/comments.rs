@@ -2,19 +2,38 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::auth::Caller;
-use super::body::{editor_write_on, json_body};
+use super::extract::{Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
 use super::list::list_response;
+use super::problems::{
+    BadRequest, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+};
 use super::query::QueryParams;
 use super::rate_limit::Action;
 use super::AppState;
-use crate::domain::comment_input::{status, Moderation, NewComment, STATUSES};
-use crate::domain::{CommentView, Page};
-use crate::domain::{InvalidValue, PageRequest, ResourceId};
+use crate::domain::comment_input::{status_filter, Moderation, NewComment};
+use crate::domain::{CommentView, Page, PageRequest, Viewer};
 use crate::error::{ApiError, Problem};
-use crate::openapi::{CommentCreate, Moderation as ModerationBody};
 use crate::service;
+
+/// `GET /posts/{id}/comments` parameters; `status` is for editors (checked by the handler).
+pub struct CommentListParams {
+    page: PageRequest,
+    status: Option<String>,
+}
+
+impl FromQuery for CommentListParams {
+    const ALLOWED: &'static [&'static str] = &["page", "per_page", "status"];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
+        Ok(CommentListParams {
+            page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
+            status: params.get("status").map(str::to_owned),
+        })
+    }
+}
 
 /// `GET /posts/{id}/comments`: approved comments, oldest first, paged like posts. Editors may add
 /// `status=pending|approved|rejected|all` to see the moderation queue (each comment then shows its status).
@@ -29,41 +48,47 @@ use crate::service;
     ),
     responses(
         (status = 200, description = "One page of comments, oldest first", body = Page<CommentView>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
-        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token, or `status` without one", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, Unavailable,
     ),
     security((), ("bearer" = []))
 )]
 pub async fn list_comments(
     request: HttpRequest,
-    id: web::Path<String>,
+    viewer: Viewer,
+    query: Query<CommentListParams>,
+    PathId(post_id): PathId,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = QueryParams::parse(request.query_string(), &["page", "per_page", "status"])?;
-    let post_id = ResourceId::parse("id", &id)?;
-    let page = PageRequest::parse(params.get("page"), params.get("per_page"))?;
-    let editor = Caller::of(&request) == Caller::Editor;
-    let statuses = match params.get("status") {
-        None => vec!["approved"],
-        Some(_) if !editor => {
+    let statuses = match (query.value.status.as_deref(), viewer) {
+        (None, _) => vec!["approved"],
+        (Some(_), Viewer::Anonymous) => {
             return Err(ApiError::Unauthorized(
                 "`status` needs a token: readers see approved comments",
             ));
         }
-        Some("all") => STATUSES.to_vec(),
-        Some(raw) if status(raw).is_some() => status(raw).into_iter().collect(),
-        Some(_) => {
-            return Err(InvalidValue::new(
-                "status",
-                "must be one of pending, approved, rejected, all",
-            )
-            .into());
-        }
+        (Some(raw), Viewer::Editor) => status_filter(raw)?,
     };
-    let comments = service::comments::list(&state.pool, post_id, statuses, editor, page).await?;
-    Ok(list_response(&request, &params, &comments))
+    let comments = service::comments::list(
+        &state.pool,
+        &state.clock,
+        post_id,
+        statuses,
+        viewer,
+        query.value.page,
+    )
+    .await?;
+    Ok(list_response(&request, &query.params, &comments))
+}
+
+/// Body of `POST /posts/{id}/comments`.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"author_name": "Reader", "body": "Nice post!"}))]
+#[serde(deny_unknown_fields)]
+pub struct CommentCreate {
+    /// 1 to 100 characters.
+    pub author_name: String,
+    /// Markdown, 1 to 10,000 characters.
+    pub body: String,
 }
 
 /// `POST /posts/{id}/comments`: anyone may comment on a published post; the comment waits for moderation
@@ -76,31 +101,37 @@ pub async fn list_comments(
     request_body(content = CommentCreate, content_type = "application/json"),
     responses(
         (status = 201, description = "Stored, pending moderation", body = CommentView),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, PayloadTooLarge, InvalidFields,
         (status = 429, description = "Too many comments from this client; see Retry-After", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds"))),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        Unavailable,
     ),
     security((), ("bearer" = []))
 )]
 pub async fn create_comment(
     request: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
+    viewer: Viewer,
+    _: NoQuery,
+    PathId(post_id): PathId,
+    body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let post_id = ResourceId::parse("id", &id)?;
-    let comment = NewComment::parse(json_body(&request, &body)?)?;
-    if Caller::of(&request) != Caller::Editor {
+    let comment = NewComment::parse(&body.0)?;
+    if viewer != Viewer::Editor {
         state.limits.check(&request, Action::Comment)?;
     }
-    let created = service::comments::create(&state.pool, post_id, comment).await?;
+    let created = service::comments::create(&state.pool, &state.clock, post_id, comment).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
+}
+
+/// Body of `PATCH /comments/{id}`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Moderation, example = json!({"status": "approved"}))]
+#[serde(deny_unknown_fields)]
+pub struct ModerationBody {
+    /// `pending`, `approved` or `rejected`.
+    #[schema(pattern = "^(pending|approved|rejected)$")]
+    pub status: String,
 }
 
 /// `PATCH /comments/{id}` (token): `{"status": "approved"|"rejected"|"pending"}`.
@@ -112,23 +143,18 @@ pub async fn create_comment(
     request_body(content = ModerationBody, content_type = "application/json"),
     responses(
         (status = 200, description = "The comment with its new status", body = CommentView),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, PayloadTooLarge, InvalidFields, Unavailable,
     ),
     security(("bearer" = []))
 )]
 pub async fn moderate_comment(
-    request: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
+    _: Editor,
+    _: NoQuery,
+    PathId(id): PathId,
+    body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = editor_write_on(&request, &id)?;
-    let moderation = Moderation::parse(json_body(&request, &body)?)?;
+    let moderation = Moderation::parse(&body.0)?;
     Ok(HttpResponse::Ok().json(service::comments::moderate(&state.pool, id, moderation).await?))
 }
 
@@ -140,19 +166,16 @@ pub async fn moderate_comment(
     params(("id" = i64, Path, description = "Comment id", minimum = 1)),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such comment", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, Unavailable,
     ),
     security(("bearer" = []))
 )]
 pub async fn delete_comment(
-    request: HttpRequest,
-    id: web::Path<String>,
+    _: Editor,
+    _: NoQuery,
+    PathId(id): PathId,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = editor_write_on(&request, &id)?;
     service::comments::delete(&state.pool, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

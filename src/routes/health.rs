@@ -1,13 +1,12 @@
 //! `/healthz` (the process is up) and `/readyz` (it can serve: the database answers).
 
 use actix_web::{web, HttpResponse};
-use diesel::connection::SimpleConnection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::db::run_blocking;
 use crate::error::ApiError;
+use crate::service;
 
 /// Liveness.
 #[derive(Debug, Serialize, ToSchema)]
@@ -54,19 +53,17 @@ pub async fn healthz() -> HttpResponse {
 /// `GET /readyz`: 200 when the database answers (with the click cache's state: `degraded` while Redis is
 /// down and clicks go straight to the database), 503 problem+json when the database does not answer.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    run_blocking(&state.pool, |conn| conn.batch_execute("SELECT 1")).await?;
-    let cache = state.clicks.cache();
-    let cache_state = if cache.is_available() {
-        "ok"
-    } else {
-        "degraded"
-    };
+    let report = service::health::readiness(&state.pool, &state.clicks).await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: "ok",
         cache: CacheState {
-            backend: cache.name(),
-            state: cache_state,
+            backend: report.cache_backend,
+            state: if report.cache_available {
+                "ok"
+            } else {
+                "degraded"
+            },
         },
     }))
 }

@@ -1,24 +1,26 @@
-//! HTTP: the route table, one file per resource. Handlers parse, call one service function, shape the reply.
+//! HTTP: the route table, one file per resource. Handlers state their preconditions as extractors
+//! ([`extract`]), call one service function and shape the reply.
 
 pub mod auth;
-mod body;
 pub(crate) mod clicks;
 pub(crate) mod comments;
+pub mod extract;
 pub(crate) mod health;
 mod list;
+pub mod openapi;
 pub(crate) mod posts;
+mod problems;
 pub mod query;
 pub mod rate_limit;
 pub(crate) mod taxonomy;
 
-use actix_web::web;
-
 use std::sync::Arc;
 
-pub use clicks::ViewPolicy;
+use actix_web::web;
 
 use crate::db::{DbPool, QueryCounter};
-use crate::service::clicks::ClickCounter;
+use crate::domain::clock::Clock;
+use crate::service::clicks::{ClickCounter, ViewPolicy};
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -26,58 +28,78 @@ pub struct AppState {
     pub pool: DbPool,
     pub queries: QueryCounter,
     pub clicks: ClickCounter,
+    pub clock: Clock,
     pub views: Arc<ViewPolicy>,
     pub limits: Arc<rate_limit::RateLimits>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
-/// The whole route table. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404.
-pub fn configure(config: &mut web::ServiceConfig) {
-    config
-        .service(read("/posts", posts::list_posts).route(web::post().to(posts::create_post)))
-        .service(read("/posts/slug/{slug}", posts::get_post_by_slug))
-        .service(
-            read("/posts/{id}", posts::get_post)
-                .route(web::patch().to(posts::update_post))
-                .route(web::delete().to(posts::delete_post)),
-        )
-        .service(
-            read("/posts/{id}/comments", comments::list_comments)
-                .route(web::post().to(comments::create_comment)),
-        )
-        .service(
-            web::resource("/comments/{id}")
-                .route(web::patch().to(comments::moderate_comment))
-                .route(web::delete().to(comments::delete_comment)),
-        )
-        .service(web::resource("/posts/{id}/clicks").route(web::post().to(clicks::record_click)))
-        .service(
-            read("/categories", taxonomy::list_categories)
-                .route(web::post().to(taxonomy::create_category)),
-        )
-        .service(
-            read("/categories/{id}", taxonomy::get_category)
-                .route(web::patch().to(taxonomy::update_category))
-                .route(web::delete().to(taxonomy::delete_category)),
-        )
-        .service(read("/tags", taxonomy::list_tags).route(web::post().to(taxonomy::create_tag)))
-        .service(
-            read("/tags/{id}", taxonomy::get_tag)
-                .route(web::patch().to(taxonomy::update_tag))
-                .route(web::delete().to(taxonomy::delete_tag)),
-        )
-        .service(read("/healthz", health::healthz))
-        .service(read("/readyz", health::readyz))
-        .service(read("/metrics", health::metrics))
-        .service(read("/openapi.json", openapi_json))
-        .service(web::resource("/docs").route(web::get().to(docs_redirect)))
-        .service(
-            utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(
-                utoipa_swagger_ui::Config::from("/openapi.json")
-                    .try_it_out_enabled(true)
-                    .persist_authorization(true),
-            ),
-        );
+/// Adds `handler` to a resource for one method (`get` also answers `HEAD`); an unknown method name in the
+/// table is a compile error.
+macro_rules! method_route {
+    ($resource:expr, get, $handler:path) => {
+        $resource
+            .route(web::get().to($handler))
+            .route(web::head().to($handler))
+    };
+    ($resource:expr, post, $handler:path) => {
+        $resource.route(web::post().to($handler))
+    };
+    ($resource:expr, patch, $handler:path) => {
+        $resource.route(web::patch().to($handler))
+    };
+    ($resource:expr, delete, $handler:path) => {
+        $resource.route(web::delete().to($handler))
+    };
+}
+
+/// Writes the route table once: [`configure`] registers it, [`ROUTES`] lists it for the test that holds the
+/// OpenAPI document to it. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404;
+/// every `get` answers `HEAD` too (headers without the body).
+macro_rules! route_table {
+    ($($path:literal => { $($method:ident: $handler:path),+ $(,)? })*) => {
+        /// The whole route table (and the docs page, which is not an API operation).
+        pub fn configure(config: &mut web::ServiceConfig) {
+            $(
+                let resource = web::resource($path);
+                $(let resource = method_route!(resource, $method, $handler);)+
+                config.service(resource);
+            )*
+            config
+                .service(web::resource("/docs").route(web::get().to(docs_redirect)))
+                .service(
+                    utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(
+                        utoipa_swagger_ui::Config::from("/openapi.json")
+                            .try_it_out_enabled(true)
+                            .persist_authorization(true),
+                    ),
+                );
+        }
+
+        /// Every operation of the route table as (method, path), `HEAD` aside.
+        pub const ROUTES: &[(&str, &str)] = &[$($((stringify!($method), $path),)+)*];
+    };
+}
+
+route_table! {
+    "/posts" => { get: posts::list_posts, post: posts::create_post }
+    "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
+    "/posts/{id}" => { get: posts::get_post, patch: posts::update_post, delete: posts::delete_post }
+    "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
+    "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }
+    "/posts/{id}/clicks" => { post: clicks::record_click }
+    "/categories" => { get: taxonomy::list_categories, post: taxonomy::create_category }
+    "/categories/{id}" => {
+        get: taxonomy::get_category,
+        patch: taxonomy::update_category,
+        delete: taxonomy::delete_category,
+    }
+    "/tags" => { get: taxonomy::list_tags, post: taxonomy::create_tag }
+    "/tags/{id}" => { get: taxonomy::get_tag, patch: taxonomy::update_tag, delete: taxonomy::delete_tag }
+    "/healthz" => { get: health::healthz }
+    "/readyz" => { get: health::readyz }
+    "/metrics" => { get: health::metrics }
+    "/openapi.json" => { get: openapi_json }
 }
 
 /// `GET /openapi.json`: this API's OpenAPI 3.1 document.
@@ -90,7 +112,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 pub async fn openapi_json() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok()
         .content_type("application/json")
-        .body(crate::openapi::document_json())
+        .body(openapi::document_json())
 }
 
 /// `GET /docs`: the interactive docs (Swagger UI, compiled into the binary) live at `/docs/`.
@@ -98,16 +120,4 @@ async fn docs_redirect() -> actix_web::HttpResponse {
     actix_web::HttpResponse::PermanentRedirect()
         .insert_header((actix_web::http::header::LOCATION, "/docs/"))
         .finish()
-}
-
-/// A resource answering GET and HEAD with `handler` (HEAD gets the headers without the body).
-fn read<F, Args>(path: &str, handler: F) -> actix_web::Resource
-where
-    F: actix_web::Handler<Args> + Clone,
-    Args: actix_web::FromRequest + 'static,
-    F::Output: actix_web::Responder + 'static,
-{
-    web::resource(path)
-        .route(web::get().to(handler.clone()))
-        .route(web::head().to(handler))
 }

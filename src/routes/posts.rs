@@ -1,27 +1,65 @@
-//! `/posts`: the list, one post by id or slug.
+//! `/posts`: the list, one post by id or slug, and editors' writes.
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::body::{editor_write_on, if_match, json_body, require_editor};
-use crate::domain::etag::post_etag;
-use crate::domain::post_input::PostChanges;
-
-use super::auth::Caller;
-use super::clicks::ViewSource;
+use super::extract::{Editor, FromQuery, IfMatch, JsonBody, NoQuery, PathId, PathSlug, Query};
 use super::list::list_response;
+use super::problems::{
+    BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, PreconditionFailed,
+    Unauthorized, Unavailable,
+};
 use super::query::QueryParams;
 use super::AppState;
-use crate::domain::{Page, PostDetail, PostSummary};
+use crate::domain::etag::post_etag;
+use crate::domain::post_input::PostChanges;
 use crate::domain::{
-    PageRequest, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, ResourceId, SearchQuery,
-    Slug,
+    Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus,
+    PostSummary, SearchQuery, Slug, Viewer,
 };
-use crate::error::{ApiError, Problem};
-use crate::openapi::{PostCreate, PostPatch};
+use crate::error::ApiError;
 use crate::service;
+use crate::service::clicks::{Count, ViewSignals, ViewSource};
 
-const LIST_PARAMS: [&str; 7] = ["page", "per_page", "category", "tag", "q", "sort", "status"];
+/// `GET /posts` parameters. `status` is parsed here and allowed for editors only (by the handler).
+pub struct PostListParams {
+    query: PostListQuery,
+    asks_status: bool,
+}
+
+impl FromQuery for PostListParams {
+    const ALLOWED: &'static [&'static str] =
+        &["page", "per_page", "category", "tag", "q", "sort", "status"];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
+        let status = params.get("status").map(PostStatus::parse).transpose()?;
+        Ok(PostListParams {
+            asks_status: status.is_some(),
+            query: PostListQuery {
+                filter: PostFilter {
+                    status: status.unwrap_or_default(),
+                    category: params
+                        .get("category")
+                        .map(|raw| Slug::parse("category", raw))
+                        .transpose()?,
+                    tag: params
+                        .get("tag")
+                        .map(|raw| Slug::parse("tag", raw))
+                        .transpose()?,
+                    search: params.get("q").map(SearchQuery::parse).transpose()?,
+                },
+                sort: params
+                    .get("sort")
+                    .map(PostSort::parse)
+                    .transpose()?
+                    .unwrap_or_default(),
+                page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
+            },
+        })
+    }
+}
 
 /// `GET /posts`: published posts, newest first unless `sort` says otherwise.
 #[utoipa::path(
@@ -40,58 +78,88 @@ const LIST_PARAMS: [&str; 7] = ["page", "per_page", "category", "tag", "q", "sor
     responses(
         (status = 200, description = "One page of posts; `Link` and `X-Total-Count` headers", body = Page<PostSummary>,
          headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64, description = "All matching posts"))),
-        (status = 400, description = "A bad, repeated or unknown parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token, or `status` without one", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, Unavailable,
     ),
     security((), ("bearer" = []))
 )]
 pub async fn list_posts(
     request: HttpRequest,
+    viewer: Viewer,
+    query: Query<PostListParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = QueryParams::parse(request.query_string(), &LIST_PARAMS)?;
-    let status = params.get("status").map(PostStatus::parse).transpose()?;
-    if status.is_some() && Caller::of(&request) != Caller::Editor {
+    if query.value.asks_status && viewer != Viewer::Editor {
         return Err(ApiError::Unauthorized(
             "`status` needs a token: anonymous readers see published posts",
         ));
     }
-    let query = PostListQuery {
-        filter: PostFilter {
-            status: status.unwrap_or_default(),
-            category: params
-                .get("category")
-                .map(|raw| Slug::parse("category", raw))
-                .transpose()?,
-            tag: params
-                .get("tag")
-                .map(|raw| Slug::parse("tag", raw))
-                .transpose()?,
-            search: params.get("q").map(SearchQuery::parse).transpose()?,
-        },
-        sort: params
-            .get("sort")
-            .map(PostSort::parse)
-            .transpose()?
-            .unwrap_or_default(),
-        page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
-    };
-    let page = service::posts::list_posts(&state.pool, &state.clicks, query).await?;
-    Ok(list_response(&request, &params, &page))
+    let page =
+        service::posts::list_posts(&state.pool, &state.clicks, &state.clock, query.value.query)
+            .await?;
+    Ok(list_response(&request, &query.params, &page))
 }
 
 /// The 200 of a single post, with its content ETag.
-fn post_response(
-    status: actix_web::http::StatusCode,
-    post: &crate::domain::PostDetail,
-) -> HttpResponse {
+fn post_response(status: StatusCode, post: &PostDetail) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((
             header::ETAG,
             post_etag(post.summary.id, post.summary.updated_at),
         ))
         .json(post)
+}
+
+/// Body of `POST /posts` (only the documentation of it: the handler reads it field by field).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"title": "Hello", "author": "Ann", "body_markdown": "First *post*.",
+    "category": "programming", "tags": ["rust"], "published_at": "2026-12-01T09:00:00Z"}))]
+#[serde(deny_unknown_fields)]
+pub struct PostCreate {
+    /// 1 to 300 characters.
+    pub title: String,
+    /// `[a-z0-9-]`, 1 to 200 characters; made from the title when absent (409 when taken).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub slug: Option<String>,
+    /// Markdown, 1 to 500,000 characters.
+    pub body_markdown: String,
+    /// Derived from the body when absent or null.
+    pub excerpt: Option<String>,
+    /// 1 to 100 characters.
+    pub author: String,
+    /// A category slug, or null.
+    pub category: Option<String>,
+    /// Tag slugs (at most 50).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, inline, value_type = Option<Vec<super::openapi::SlugString>>)]
+    pub tags: Option<Vec<String>>,
+    /// RFC 3339. Null: a draft; in the future: scheduled.
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"title": "Hello again", "published_at": null}))]
+#[serde(deny_unknown_fields)]
+pub struct PostPatch {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub title: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub slug: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub body_markdown: Option<String>,
+    pub excerpt: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub author: Option<String>,
+    pub category: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, inline, value_type = Option<Vec<super::openapi::SlugString>>)]
+    pub tags: Option<Vec<String>>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// `POST /posts` (token): creates a post; 201 with `Location`.
@@ -103,24 +171,18 @@ fn post_response(
     responses(
         (status = 201, description = "Created; `Location` names it", body = PostDetail,
          headers(("Location" = String), ("ETag" = String))),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, Conflict, PayloadTooLarge, InvalidFields, Unavailable,
     ),
     security(("bearer" = []))
 )]
 pub async fn create_post(
-    request: HttpRequest,
-    body: web::Bytes,
+    _: Editor,
+    _: NoQuery,
+    body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    let changes = PostChanges::for_create(json_body(&request, &body)?)?;
-    let post = service::post_writes::create(&state.pool, changes).await?;
+    let post = PostChanges::for_create(&body.0)?;
+    let post = service::post_writes::create(&state.pool, &state.clock, post).await?;
     let mut response = post_response(StatusCode::CREATED, &post);
     if let Ok(location) = header::HeaderValue::from_str(&format!("/posts/{}", post.summary.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -138,28 +200,29 @@ pub async fn create_post(
     request_body(content = PostPatch, content_type = "application/json"),
     responses(
         (status = 200, description = "Changed", body = PostDetail, headers(("ETag" = String))),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The post changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,
+        InvalidFields, Unavailable,
     ),
     security(("bearer" = []))
 )]
 pub async fn update_post(
-    request: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
+    _: Editor,
+    _: NoQuery,
+    PathId(id): PathId,
+    if_match: IfMatch,
+    body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = editor_write_on(&request, &id)?;
-    let changes = PostChanges::for_update(json_body(&request, &body)?)?;
-    let post =
-        service::post_writes::update(&state.pool, &state.clicks, id, changes, if_match(&request))
-            .await?;
+    let changes = PostChanges::for_update(&body.0)?;
+    let post = service::post_writes::update(
+        &state.pool,
+        &state.clicks,
+        &state.clock,
+        id,
+        changes,
+        if_match.0,
+    )
+    .await?;
     Ok(post_response(StatusCode::OK, &post))
 }
 
@@ -172,25 +235,45 @@ pub async fn update_post(
            ("If-Match" = Option<String>, Header, description = "The ETag the deletion is based on")),
     responses(
         (status = 204, description = "Deleted, with its comments, tag links and counter"),
-        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The post changed since the If-Match version", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, PreconditionFailed, Unavailable,
     ),
     security(("bearer" = []))
 )]
 pub async fn delete_post(
-    request: HttpRequest,
-    id: web::Path<String>,
+    _: Editor,
+    _: NoQuery,
+    PathId(id): PathId,
+    if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = editor_write_on(&request, &id)?;
-    service::post_writes::delete(&state.pool, id, if_match(&request)).await?;
+    service::post_writes::delete(&state.pool, id, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /posts/{id}`: one published post with its body; counts a click (see [`super::ViewPolicy`]).
+/// Reads one post, as a view when the policy says it counts.
+async fn read_post(
+    key: PostKey,
+    signals: &ViewSignals,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let count = if state.views.counts(signals, ViewSource::Read) {
+        Count::Record
+    } else {
+        Count::Peek
+    };
+    let post = service::posts::get_post(
+        &state.pool,
+        &state.clicks,
+        &state.clock,
+        key,
+        signals.viewer,
+        count,
+    )
+    .await?;
+    Ok(post_response(StatusCode::OK, &post))
+}
+
+/// `GET /posts/{id}`: one published post with its body; counts a click (see README "Click counting").
 #[utoipa::path(
     get,
     path = "/posts/{id}",
@@ -199,24 +282,17 @@ pub async fn delete_post(
     responses(
         (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
          headers(("ETag" = String, description = "Content version, for If-Match"))),
-        (status = 400, description = "A malformed id or slug, or a query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, Unavailable,
     ),
     security((), ("bearer" = []))
 )]
 pub async fn get_post(
-    request: HttpRequest,
-    id: web::Path<String>,
+    _: NoQuery,
+    PathId(id): PathId,
+    signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let key = PostKey::Id(ResourceId::parse("id", &id)?);
-    let count = state.views.counts(&request, ViewSource::Read);
-    let editor = Caller::of(&request) == Caller::Editor;
-    let post = service::posts::get_post(&state.pool, &state.clicks, key, count, editor).await?;
-    Ok(post_response(StatusCode::OK, &post))
+    read_post(PostKey::Id(id), &signals, &state).await
 }
 
 /// `GET /posts/slug/{slug}`: the same, by slug.
@@ -228,22 +304,15 @@ pub async fn get_post(
     responses(
         (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
          headers(("ETag" = String, description = "Content version, for If-Match"))),
-        (status = 400, description = "A malformed id or slug, or a query parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such post, or not published", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
+        BadRequest, Unauthorized, NotFound, Unavailable,
     ),
     security((), ("bearer" = []))
 )]
 pub async fn get_post_by_slug(
-    request: HttpRequest,
-    slug: web::Path<String>,
+    _: NoQuery,
+    PathSlug(slug): PathSlug,
+    signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let key = PostKey::Slug(Slug::parse("slug", &slug)?);
-    let count = state.views.counts(&request, ViewSource::Read);
-    let editor = Caller::of(&request) == Caller::Editor;
-    let post = service::posts::get_post(&state.pool, &state.clicks, key, count, editor).await?;
-    Ok(post_response(StatusCode::OK, &post))
+    read_post(PostKey::Slug(slug), &signals, &state).await
 }

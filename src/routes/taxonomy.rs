@@ -1,325 +1,237 @@
-//! `/categories` and `/tags`: the blog's taxonomy with published post counts.
-
-use actix_web::{web, HttpRequest, HttpResponse};
-
-use super::list::list_response;
-use super::query::QueryParams;
-use super::AppState;
-use crate::domain::PageRequest;
-use crate::domain::{Page, TaxonomyItem};
-use crate::error::{ApiError, Problem};
-use crate::openapi::TermBody;
-use crate::service;
-
-/// `GET /categories`: categories by name, each with `post_count`.
-#[utoipa::path(
-    get,
-    path = "/categories",
-    tag = "taxonomy",
-    params(
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
-        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
-    ),
-    responses(
-        (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
-        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn list_categories(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let params = QueryParams::parse(request.query_string(), &["page", "per_page"])?;
-    let page = PageRequest::parse(params.get("page"), params.get("per_page"))?;
-    let categories = service::taxonomy::list_categories(&state.pool, page).await?;
-    Ok(list_response(&request, &params, &categories))
-}
-
-/// `GET /tags`: tags by name, each with `post_count`.
-#[utoipa::path(
-    get,
-    path = "/tags",
-    tag = "taxonomy",
-    params(
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
-        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
-    ),
-    responses(
-        (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
-        (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn list_tags(
-    request: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let params = QueryParams::parse(request.query_string(), &["page", "per_page"])?;
-    let page = PageRequest::parse(params.get("page"), params.get("per_page"))?;
-    let tags = service::taxonomy::list_tags(&state.pool, page).await?;
-    Ok(list_response(&request, &params, &tags))
-}
+//! `/categories` and `/tags`: the blog's taxonomy with published post counts. The two have the same shape,
+//! so one macro writes each one's five handlers (documented under each one's own path).
 
 use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::body::{editor_write_on, json_body, require_editor};
-use crate::db::taxonomy_writes::Taxonomy;
+use super::extract::{Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
+use super::list::list_response;
+use super::problems::{
+    BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+};
+use super::query::QueryParams;
+use super::AppState;
 use crate::domain::term_input::TermChanges;
-use crate::domain::ResourceId;
+use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
+use crate::error::ApiError;
+use crate::service;
 
-async fn get_one(
-    request: HttpRequest,
+/// Body of category and tag writes (`name` required on create).
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({"name": "Databases", "slug": "databases"}))]
+#[serde(deny_unknown_fields)]
+pub struct TermBody {
+    /// 1 to 100 characters.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub name: Option<String>,
+    /// Made from the name when absent on create (409 when taken).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub slug: Option<String>,
+}
+
+/// `page` and `per_page`, the only parameters of a taxonomy list.
+pub struct PageParams(PageRequest);
+
+impl FromQuery for PageParams {
+    const ALLOWED: &'static [&'static str] = &["page", "per_page"];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
+        Ok(PageParams(PageRequest::parse(
+            params.get("page"),
+            params.get("per_page"),
+        )?))
+    }
+}
+
+async fn list(
+    request: &HttpRequest,
     taxonomy: Taxonomy,
-    id: &str,
+    query: &Query<PageParams>,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    QueryParams::parse(request.query_string(), &[])?;
-    let item = service::taxonomy::get(&state.pool, taxonomy, ResourceId::parse("id", id)?).await?;
+    let items = service::taxonomy::list(&state.pool, &state.clock, taxonomy, query.value.0).await?;
+    Ok(list_response(request, &query.params, &items))
+}
+
+async fn get_one(
+    taxonomy: Taxonomy,
+    id: ResourceId,
+    state: &AppState,
+) -> Result<HttpResponse, ApiError> {
+    let item = service::taxonomy::get(&state.pool, &state.clock, taxonomy, id).await?;
     Ok(HttpResponse::Ok().json(item))
 }
 
 async fn create(
-    request: HttpRequest,
     taxonomy: Taxonomy,
-    body: &[u8],
+    body: &JsonBody,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    require_editor(&request)?;
-    QueryParams::parse(request.query_string(), &[])?;
-    let changes = TermChanges::for_create(json_body(&request, body)?)?;
-    let item = service::taxonomy::create(&state.pool, taxonomy, changes).await?;
-    let path = match taxonomy {
-        Taxonomy::Categories => "categories",
-        Taxonomy::Tags => "tags",
-    };
+    let changes = TermChanges::for_create(&body.0)?;
+    let item = service::taxonomy::create(&state.pool, &state.clock, taxonomy, changes).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
-        .insert_header((header::LOCATION, format!("/{path}/{}", item.id)))
+        .insert_header((
+            header::LOCATION,
+            format!("/{}/{}", taxonomy.path(), item.id),
+        ))
         .json(item))
 }
 
 async fn update(
-    request: HttpRequest,
     taxonomy: Taxonomy,
-    id: &str,
-    body: &[u8],
+    id: ResourceId,
+    body: &JsonBody,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let id = editor_write_on(&request, id)?;
-    let changes = TermChanges::for_update(json_body(&request, body)?)?;
-    Ok(HttpResponse::Ok()
-        .json(service::taxonomy::update(&state.pool, taxonomy, id, changes).await?))
+    let changes = TermChanges::for_update(&body.0)?;
+    let item = service::taxonomy::update(&state.pool, &state.clock, taxonomy, id, changes).await?;
+    Ok(HttpResponse::Ok().json(item))
 }
 
 async fn delete(
-    request: HttpRequest,
     taxonomy: Taxonomy,
-    id: &str,
+    id: ResourceId,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let id = editor_write_on(&request, id)?;
     service::taxonomy::delete(&state.pool, taxonomy, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `GET /categories/{id}`: one category with `post_count`.
-#[utoipa::path(
-    get,
-    path = "/categories/{id}",
-    tag = "taxonomy",
-    params(("id" = i64, Path, minimum = 1)),
-    responses(
-        (status = 200, description = "With its published post count", body = TaxonomyItem),
-        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn get_category(
-    request: HttpRequest,
-    id: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    get_one(request, Taxonomy::Categories, &id, &state).await
+/// The five handlers of one taxonomy, each with its OpenAPI operation.
+macro_rules! taxonomy_handlers {
+    (
+        $taxonomy:expr, $collection:tt, $item:tt,
+        $list:ident: $list_doc:tt, $get:ident: $get_doc:tt, $create:ident: $create_doc:tt,
+        $update:ident: $update_doc:tt, $delete:ident: $delete_doc:tt $(,)?
+    ) => {
+        #[doc = $list_doc]
+        #[utoipa::path(
+            get,
+            path = $collection,
+            tag = "taxonomy",
+            params(
+                ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
+                ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+            ),
+            responses(
+                (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
+                BadRequest, Unauthorized, Unavailable,
+            ),
+            security((), ("bearer" = []))
+        )]
+        pub async fn $list(
+            request: HttpRequest,
+            query: Query<PageParams>,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            list(&request, $taxonomy, &query, &state).await
+        }
+
+        #[doc = $get_doc]
+        #[utoipa::path(
+            get,
+            path = $item,
+            tag = "taxonomy",
+            params(("id" = i64, Path, minimum = 1)),
+            responses(
+                (status = 200, description = "With its published post count", body = TaxonomyItem),
+                BadRequest, Unauthorized, NotFound, Unavailable,
+            ),
+            security((), ("bearer" = []))
+        )]
+        pub async fn $get(
+            _: NoQuery,
+            PathId(id): PathId,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            get_one($taxonomy, id, &state).await
+        }
+
+        #[doc = $create_doc]
+        #[utoipa::path(
+            post,
+            path = $collection,
+            tag = "taxonomy",
+            request_body(content = TermBody, content_type = "application/json"),
+            responses(
+                (status = 201, description = "Created; `Location` names it", body = TaxonomyItem, headers(("Location" = String))),
+                BadRequest, Unauthorized, Conflict, PayloadTooLarge, InvalidFields, Unavailable,
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $create(
+            _: Editor,
+            _: NoQuery,
+            body: JsonBody,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            create($taxonomy, &body, &state).await
+        }
+
+        #[doc = $update_doc]
+        #[utoipa::path(
+            patch,
+            path = $item,
+            tag = "taxonomy",
+            params(("id" = i64, Path, minimum = 1)),
+            request_body(content = TermBody, content_type = "application/json"),
+            responses(
+                (status = 200, description = "Changed", body = TaxonomyItem),
+                BadRequest, Unauthorized, NotFound, Conflict, PayloadTooLarge, InvalidFields, Unavailable,
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $update(
+            _: Editor,
+            _: NoQuery,
+            PathId(id): PathId,
+            body: JsonBody,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            update($taxonomy, id, &body, &state).await
+        }
+
+        #[doc = $delete_doc]
+        #[utoipa::path(
+            delete,
+            path = $item,
+            tag = "taxonomy",
+            params(("id" = i64, Path, minimum = 1)),
+            responses(
+                (status = 204, description = "Deleted"),
+                BadRequest, Unauthorized, NotFound, Unavailable,
+            ),
+            security(("bearer" = []))
+        )]
+        pub async fn $delete(
+            _: Editor,
+            _: NoQuery,
+            PathId(id): PathId,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            delete($taxonomy, id, &state).await
+        }
+    };
 }
 
-/// `POST /categories` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
-#[utoipa::path(
-    post,
-    path = "/categories",
-    tag = "taxonomy",
-    request_body(content = TermBody, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created; `Location` names it", body = TaxonomyItem, headers(("Location" = String))),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_category(
-    request: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    create(request, Taxonomy::Categories, &body, &state).await
-}
+taxonomy_handlers!(
+    Taxonomy::Categories, "/categories", "/categories/{id}",
+    list_categories: "`GET /categories`: categories by name, each with `post_count`.",
+    get_category: "`GET /categories/{id}`: one category with `post_count`.",
+    create_category: "`POST /categories` (token): `{\"name\", \"slug\"?}`; 201 with `Location`; 409 when the slug is taken.",
+    update_category: "`PATCH /categories/{id}` (token): renames or re-slugs it.",
+    delete_category: "`DELETE /categories/{id}` (token): its posts stay, with no category; 204.",
+);
 
-/// `PATCH /categories/{id}` (token): renames or re-slugs it.
-#[utoipa::path(
-    patch,
-    path = "/categories/{id}",
-    tag = "taxonomy",
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = TermBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Changed", body = TaxonomyItem),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn update_category(
-    request: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    update(request, Taxonomy::Categories, &id, &body, &state).await
-}
-
-/// `DELETE /categories/{id}` (token): its posts stay, with no category; 204.
-#[utoipa::path(
-    delete,
-    path = "/categories/{id}",
-    tag = "taxonomy",
-    params(("id" = i64, Path, minimum = 1)),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such category", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn delete_category(
-    request: HttpRequest,
-    id: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    delete(request, Taxonomy::Categories, &id, &state).await
-}
-
-/// `GET /tags/{id}`: one tag with `post_count`.
-#[utoipa::path(
-    get,
-    path = "/tags/{id}",
-    tag = "taxonomy",
-    params(("id" = i64, Path, minimum = 1)),
-    responses(
-        (status = 200, description = "With its published post count", body = TaxonomyItem),
-        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "A bad token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn get_tag(
-    request: HttpRequest,
-    id: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    get_one(request, Taxonomy::Tags, &id, &state).await
-}
-
-/// `POST /tags` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
-#[utoipa::path(
-    post,
-    path = "/tags",
-    tag = "taxonomy",
-    request_body(content = TermBody, content_type = "application/json"),
-    responses(
-        (status = 201, description = "Created; `Location` names it", body = TaxonomyItem, headers(("Location" = String))),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn create_tag(
-    request: HttpRequest,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    create(request, Taxonomy::Tags, &body, &state).await
-}
-
-/// `PATCH /tags/{id}` (token): renames or re-slugs it.
-#[utoipa::path(
-    patch,
-    path = "/tags/{id}",
-    tag = "taxonomy",
-    params(("id" = i64, Path, minimum = 1)),
-    request_body(content = TermBody, content_type = "application/json"),
-    responses(
-        (status = 200, description = "Changed", body = TaxonomyItem),
-        (status = 400, description = "Not a JSON object, or not `application/json`", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body over MAX_BODY_BYTES", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields, each listed in `errors`", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The slug is taken", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn update_tag(
-    request: HttpRequest,
-    id: web::Path<String>,
-    body: web::Bytes,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    update(request, Taxonomy::Tags, &id, &body, &state).await
-}
-
-/// `DELETE /tags/{id}` (token): removes it from its posts; 204.
-#[utoipa::path(
-    delete,
-    path = "/tags/{id}",
-    tag = "taxonomy",
-    params(("id" = i64, Path, minimum = 1)),
-    responses(
-        (status = 204, description = "Deleted"),
-        (status = 400, description = "A malformed id", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid token", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such tag", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "The database is unavailable", body = Problem, content_type = "application/problem+json"),
-    ),
-    security(("bearer" = []))
-)]
-pub async fn delete_tag(
-    request: HttpRequest,
-    id: web::Path<String>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    delete(request, Taxonomy::Tags, &id, &state).await
-}
+taxonomy_handlers!(
+    Taxonomy::Tags, "/tags", "/tags/{id}",
+    list_tags: "`GET /tags`: tags by name, each with `post_count`.",
+    get_tag: "`GET /tags/{id}`: one tag with `post_count`.",
+    create_tag: "`POST /tags` (token): `{\"name\", \"slug\"?}`; 201 with `Location`; 409 when the slug is taken.",
+    update_tag: "`PATCH /tags/{id}` (token): renames or re-slugs it.",
+    delete_tag: "`DELETE /tags/{id}` (token): removes it from its posts; 204.",
+);

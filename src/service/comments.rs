@@ -1,21 +1,25 @@
 //! Comments: readers see and post them; editors moderate.
 
-use crate::db::{self, run_blocking, DbPool};
+use crate::db::{self, run_blocking, run_query, DbPool};
+use crate::domain::clock::Clock;
 use crate::domain::comment_input::{Moderation, NewComment};
-use crate::domain::{CommentView, Page, PageRequest, PostKey, ResourceId};
+use crate::domain::markdown::render_comment_html;
+use crate::domain::{CommentView, Page, PageRequest, PostKey, ResourceId, Viewer};
 use crate::error::ApiError;
 
 /// A page of a post's comments, oldest first. Readers: approved comments of a published post. Editors:
-/// the comments in `statuses` of any post.
+/// the comments in `statuses` of any post, each with its status.
 pub async fn list(
     pool: &DbPool,
+    clock: &Clock,
     post_id: ResourceId,
     statuses: Vec<&'static str>,
-    editor: bool,
+    viewer: Viewer,
     page: PageRequest,
 ) -> Result<Page<CommentView>, ApiError> {
-    let now = super::now();
-    let found = run_blocking(pool, move |conn| {
+    let now = clock.now();
+    let editor = viewer == Viewer::Editor;
+    let found = run_query(pool, move |conn| {
         let visible = if editor {
             db::posts::find(conn, &PostKey::Id(post_id), false, now)?.is_some()
         } else {
@@ -31,13 +35,15 @@ pub async fn list(
     Ok(Page::new(comments, page, total))
 }
 
-/// Stores a reader's comment on a published post, pending moderation.
+/// Stores a reader's comment on a published post, pending moderation, rendered once here.
 pub async fn create(
     pool: &DbPool,
+    clock: &Clock,
     post_id: ResourceId,
     comment: NewComment,
 ) -> Result<CommentView, ApiError> {
-    let now = super::now();
+    let now = clock.now();
+    let body_html = render_comment_html(&comment.body);
     run_blocking(pool, move |conn| {
         if !db::posts::is_published(conn, post_id.get(), now)? {
             return Err(ApiError::NotFound("post"));
@@ -47,6 +53,7 @@ pub async fn create(
             post_id.get(),
             &comment.author_name,
             &comment.body,
+            &body_html,
             now,
         )?)
     })
@@ -58,7 +65,7 @@ pub async fn moderate(
     id: ResourceId,
     moderation: Moderation,
 ) -> Result<CommentView, ApiError> {
-    run_blocking(pool, move |conn| {
+    run_query(pool, move |conn| {
         db::comments::set_status(conn, id.get(), moderation.status)
     })
     .await?
@@ -66,7 +73,7 @@ pub async fn moderate(
 }
 
 pub async fn delete(pool: &DbPool, id: ResourceId) -> Result<(), ApiError> {
-    if run_blocking(pool, move |conn| db::comments::delete(conn, id.get())).await? {
+    if run_query(pool, move |conn| db::comments::delete(conn, id.get())).await? {
         Ok(())
     } else {
         Err(ApiError::NotFound("comment"))

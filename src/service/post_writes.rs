@@ -4,22 +4,18 @@ use std::collections::HashMap;
 
 use super::clicks::ClickCounter;
 use crate::db::{self, run_blocking, DbPool};
-use crate::domain::post_input::PostChanges;
+use crate::domain::clock::Clock;
+use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::{PostDetail, PostKey, ResourceId};
 use crate::error::ApiError;
 
 /// Creates a post and returns it as an editor reads it.
-pub async fn create(pool: &DbPool, changes: PostChanges) -> Result<PostDetail, ApiError> {
-    let now = super::now();
+pub async fn create(pool: &DbPool, clock: &Clock, post: NewPost) -> Result<PostDetail, ApiError> {
+    let now = clock.now();
     run_blocking(pool, move |conn| {
-        let id = db::post_writes::create(conn, &changes, now)?;
-        db::posts::find(
-            conn,
-            &PostKey::Id(ResourceId::parse("id", &id.to_string())?),
-            false,
-            now,
-        )?
-        .ok_or(ApiError::NotFound("post"))
+        let id = db::post_writes::create(conn, &post, now)?;
+        db::posts::find(conn, &PostKey::Id(ResourceId::new(id)?), false, now)?
+            .ok_or(ApiError::NotFound("post"))
     })
     .await
 }
@@ -28,11 +24,12 @@ pub async fn create(pool: &DbPool, changes: PostChanges) -> Result<PostDetail, A
 pub async fn update(
     pool: &DbPool,
     clicks: &ClickCounter,
+    clock: &Clock,
     id: ResourceId,
     changes: PostChanges,
     if_match: Option<String>,
 ) -> Result<PostDetail, ApiError> {
-    let now = super::now();
+    let now = clock.now();
     let mut post = run_blocking(pool, move |conn| {
         db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), now)?;
         db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
@@ -52,7 +49,7 @@ pub async fn delete(
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
     run_blocking(pool, move |conn| {
-        db::post_writes::delete(conn, id.get(), if_match.as_deref())
+        db::post_writes::delete(conn, id.get(), if_match.as_deref()).map_err(ApiError::from)
     })
     .await
 }

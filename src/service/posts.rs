@@ -1,23 +1,25 @@
-//! Reading posts and their comments, as anonymous readers see them.
+//! Reading posts as readers and editors see them, and the click beacon.
 
 use std::collections::HashMap;
 
-use super::clicks::ClickCounter;
-use crate::db::{self, run_blocking, DbPool};
-use crate::domain::{Page, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId};
+use super::clicks::{ClickCounter, Count};
+use crate::db::{self, run_query, DbPool};
+use crate::domain::clock::Clock;
+use crate::domain::{Page, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Viewer};
 use crate::error::ApiError;
 
-/// A page of published posts with fresh click counts: the page's statements, then one cache round trip
-/// and one statement for the counts, whatever the page size.
+/// A page of posts with fresh click counts: the page's statements, then one cache round trip and one
+/// statement for the counts, whatever the page size.
 pub async fn list_posts(
     pool: &DbPool,
     clicks: &ClickCounter,
+    clock: &Clock,
     query: PostListQuery,
 ) -> Result<Page<PostSummary>, ApiError> {
-    let now = super::now();
+    let now = clock.now();
     let page = query.page;
     let (mut posts, total) =
-        run_blocking(pool, move |conn| db::posts::list(conn, &query, now)).await?;
+        run_query(pool, move |conn| db::posts::list(conn, &query, now)).await?;
     let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
     let fresh = clicks.counts(&synced).await?;
     for post in &mut posts {
@@ -27,44 +29,56 @@ pub async fn list_posts(
 }
 
 /// One post: published ones for anyone, every one for editors; `NotFound` for drafts, scheduled posts and
-/// unknown keys alike otherwise. With `count`, this read is recorded as a click, and the count shown
-/// includes it.
+/// unknown keys alike otherwise. With [`Count::Record`] this read is a click, and the count shown includes it.
 pub async fn get_post(
     pool: &DbPool,
     clicks: &ClickCounter,
+    clock: &Clock,
     key: PostKey,
-    count: bool,
-    editor: bool,
+    viewer: Viewer,
+    count: Count,
 ) -> Result<PostDetail, ApiError> {
-    let now = super::now();
-    let mut post = run_blocking(pool, move |conn| db::posts::find(conn, &key, !editor, now))
-        .await?
-        .ok_or(ApiError::NotFound("post"))?;
+    let now = clock.now();
+    let published_only = viewer == Viewer::Anonymous;
+    let mut post = run_query(pool, move |conn| {
+        db::posts::find(conn, &key, published_only, now)
+    })
+    .await?
+    .ok_or(ApiError::NotFound("post"))?;
     let id = post.summary.id;
-    post.summary.clicks = if count {
-        clicks.record(id).await?
-    } else {
-        let fresh = clicks
-            .counts(&HashMap::from([(id, post.summary.clicks)]))
-            .await?;
-        fresh.get(&id).copied().unwrap_or(post.summary.clicks)
+    post.summary.clicks = match count {
+        Count::Record => clicks.record(id).await?,
+        Count::Peek => {
+            let fresh = clicks
+                .counts(&HashMap::from([(id, post.summary.clicks)]))
+                .await?;
+            fresh.get(&id).copied().unwrap_or(post.summary.clicks)
+        }
     };
     Ok(post)
 }
 
-/// Records a click on a published post without reading it (the beacon) and returns its fresh count.
-pub async fn record_click(
+/// The beacon: records a click on a published post without reading it (with [`Count::Record`]) or only
+/// reads its count, and returns the fresh count.
+pub async fn beacon(
     pool: &DbPool,
     clicks: &ClickCounter,
+    clock: &Clock,
     post_id: ResourceId,
+    count: Count,
 ) -> Result<i64, ApiError> {
-    let now = super::now();
-    let published = run_blocking(pool, move |conn| {
-        db::posts::is_published(conn, post_id.get(), now)
-    })
-    .await?;
-    if !published {
-        return Err(ApiError::NotFound("post"));
+    let now = clock.now();
+    match count {
+        Count::Peek => clicks.click_count(post_id.get(), now).await,
+        Count::Record => {
+            let published = run_query(pool, move |conn| {
+                db::posts::is_published(conn, post_id.get(), now)
+            })
+            .await?;
+            if !published {
+                return Err(ApiError::NotFound("post"));
+            }
+            clicks.record(post_id.get()).await
+        }
     }
-    clicks.record(post_id.get()).await
 }

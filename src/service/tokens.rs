@@ -1,7 +1,8 @@
 //! API tokens: creating, listing and revoking them (the CLI), and checking one (every request that sends
 //! `Authorization: Bearer`).
 
-use crate::db::{self, run_blocking, DbConnection, DbPool};
+use crate::db::{self, run_query, DbConnection, DbPool};
+use crate::domain::clock;
 use crate::domain::token::{self, TokenName};
 use crate::error::ApiError;
 
@@ -19,14 +20,14 @@ pub enum TokenError {
 /// Creates a token and returns it: the only time it is ever seen.
 pub fn create(conn: &mut DbConnection, name: &TokenName) -> Result<String, TokenError> {
     let secret = token::generate();
-    if !db::tokens::insert(conn, name.as_str(), &token::hash(&secret), super::now())? {
+    if !db::tokens::insert(conn, name.as_str(), &token::hash(&secret), clock::now())? {
         return Err(TokenError::NameTaken(name.as_str().to_owned()));
     }
     Ok(secret)
 }
 
 pub fn revoke(conn: &mut DbConnection, name: &TokenName) -> Result<(), TokenError> {
-    if db::tokens::revoke(conn, name.as_str(), super::now())? {
+    if db::tokens::revoke(conn, name.as_str(), clock::now())? {
         Ok(())
     } else {
         Err(TokenError::NoSuchToken(name.as_str().to_owned()))
@@ -36,14 +37,14 @@ pub fn revoke(conn: &mut DbConnection, name: &TokenName) -> Result<(), TokenErro
 /// Checks a presented token: `Ok(())` for a live one (its use is noted), `Unauthorized` otherwise.
 pub async fn verify(pool: &DbPool, presented: &str) -> Result<(), ApiError> {
     let presented_hash = token::hash(presented);
-    let found = run_blocking(pool, move |conn| {
+    let found = run_query(pool, move |conn| {
         let Some((id, stored)) = db::tokens::find_live(conn, &presented_hash)? else {
-            return Ok::<_, diesel::result::Error>(false);
+            return Ok(false);
         };
         if !token::hashes_match(&stored, &presented_hash) {
             return Ok(false);
         }
-        db::tokens::touch(conn, id, super::now())?;
+        db::tokens::touch(conn, id, clock::now())?;
         Ok(true)
     })
     .await?;

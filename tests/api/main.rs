@@ -4,6 +4,7 @@
     reason = "a test stops loudly at its first broken assumption"
 )]
 
+mod architecture;
 mod click_load;
 mod clicks;
 mod comments;

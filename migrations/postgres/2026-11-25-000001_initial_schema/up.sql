@@ -1,4 +1,4 @@
--- The whole data model of DESIGN §4. Timestamps are UTC, stored without a zone.
+-- The whole data model of docs/ARCHITECTURE.md. Timestamps are UTC, stored without a zone.
 CREATE TABLE categories (
     id   BIGSERIAL PRIMARY KEY,
     slug TEXT NOT NULL UNIQUE,

@@ -1,4 +1,4 @@
--- The whole data model of DESIGN §4, as migrations/postgres has it. Timestamps are UTC text
+-- The whole data model of docs/ARCHITECTURE.md, as migrations/postgres has it. Timestamps are UTC text
 -- ("YYYY-MM-DD HH:MM:SS[.f]"), which sorts and compares in time order. AUTOINCREMENT: ids are never reused.
 CREATE TABLE categories (
     id   INTEGER PRIMARY KEY AUTOINCREMENT,

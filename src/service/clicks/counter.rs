@@ -1,10 +1,14 @@
-//! Counting views and showing fresh counts (DESIGN §6 steps 1 and 5, and the degraded modes).
+//! Recording views and reading fresh counts (README "Click counting": the record and read steps, and the
+//! degraded modes).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use chrono::NaiveDateTime;
+
+use super::displayed::displayed;
 use crate::cache::{CacheBackend, CacheError, PendingClicks};
-use crate::db::{self, run_blocking, DbPool};
+use crate::db::{self, run_query, DbPool};
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
 
@@ -45,11 +49,23 @@ impl ClickCounter {
                 // The breaker logs when the cache goes away and comes back; this is per click.
                 tracing::debug!(%error, post_id, "click counted in the database directly");
                 metrics::add(&self.metrics.clicks_fallback, 1);
-                run_blocking(&self.db, move |conn| db::counters::increment(conn, post_id))
+                run_query(&self.db, move |conn| db::counters::increment(conn, post_id))
                     .await?
                     .ok_or(ApiError::NotFound("post"))
             }
         }
+    }
+
+    /// The fresh count of a published post, without loading the post: its synced count, then one cache
+    /// round trip and one statement. `NotFound` for drafts, scheduled posts and unknown ids.
+    pub async fn click_count(&self, post_id: i64, now: NaiveDateTime) -> Result<i64, ApiError> {
+        let synced = run_query(&self.db, move |conn| {
+            db::counters::published_clicks(conn, post_id, now)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("post"))?;
+        let counts = self.counts(&HashMap::from([(post_id, synced)])).await?;
+        Ok(counts.get(&post_id).copied().unwrap_or(synced))
     }
 
     /// Fresh counts for posts whose synced counts the caller already read (`synced`): one cache round trip,
@@ -68,8 +84,8 @@ impl ClickCounter {
         }
     }
 
-    /// Counts = synced clicks + the deltas of batches the ledger does not hold, both read in one statement
-    /// *after* the cache was read (the other order could miss a batch applied in between).
+    /// Reads counters and ledger in one statement *after* the cache was read, and applies the displayed-count
+    /// rule.
     async fn fresh(
         &self,
         pending: Vec<(i64, PendingClicks)>,
@@ -80,17 +96,11 @@ impl ClickCounter {
             .iter()
             .flat_map(|(_, clicks)| clicks.batch_ids().map(str::to_owned))
             .collect();
-        let (mut counts, applied) = run_blocking(&self.db, move |conn| {
+        let (synced, applied) = run_query(&self.db, move |conn| {
             let batch_ids: Vec<&str> = batch_ids.iter().map(String::as_str).collect();
             db::counters::counts_and_applied_batches(conn, &ids, &batch_ids)
         })
         .await?;
-        for id in post_ids {
-            counts.entry(*id).or_insert(0);
-        }
-        for (post_id, clicks) in pending {
-            *counts.entry(post_id).or_insert(0) += clicks.unapplied(&applied);
-        }
-        Ok(counts)
+        Ok(displayed(post_ids, synced, pending, &applied))
     }
 }

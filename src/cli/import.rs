@@ -1,0 +1,23 @@
+//! `blog-api import FILE.json`.
+
+use std::path::Path;
+
+use super::CliResult;
+use crate::config::Settings;
+use crate::db::{self, DbError};
+use crate::domain::clock;
+use crate::import;
+
+pub fn import_file(settings: &Settings, file: &Path) -> CliResult {
+    let plan = import::read_plan(file)?;
+    let (pool, _) = db::connect_and_migrate(&settings.database_url, 1)?;
+    let mut conn = pool.get().map_err(DbError::from)?;
+    let report =
+        db::import::apply(&mut conn, &plan, clock::now()).map_err(import::ImportError::Database)?;
+    println!(
+        "imported {} into {}: {report}",
+        file.display(),
+        settings.database_url
+    );
+    Ok(())
+}

@@ -1,0 +1,339 @@
+//! The preconditions of a handler, as extractors: who is asking ([`Viewer`], [`Editor`]), the path id
+//! ([`PathId`]), the query string ([`NoQuery`], [`Query`]), a JSON body ([`JsonBody`]), `If-Match`
+//! ([`IfMatch`]) and what decides whether a read is a view ([`ViewSignals`]). Each refuses a bad request
+//! with the `ApiError` a handler would have returned, so a handler's signature lists its checks and its first
+//! line is its work. Arguments are extracted in signature order: the first failing one answers.
+
+use std::future::{ready, Future, Ready};
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+
+use super::query::QueryParams;
+use crate::domain::{ResourceId, Slug, Viewer};
+use crate::error::ApiError;
+use crate::service::clicks::ViewSignals;
+
+/// The viewer the authentication middleware recorded (anonymous when it recorded none).
+impl FromRequest for Viewer {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(viewer_of(request)))
+    }
+}
+
+pub fn viewer_of(request: &HttpRequest) -> Viewer {
+    request
+        .extensions()
+        .get::<Viewer>()
+        .copied()
+        .unwrap_or(Viewer::Anonymous)
+}
+
+/// A request that carries a valid token; anyone else gets 401.
+#[derive(Debug, Clone, Copy)]
+pub struct Editor;
+
+impl FromRequest for Editor {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match viewer_of(request) {
+            Viewer::Editor => Ok(Editor),
+            Viewer::Anonymous => Err(ApiError::Unauthorized(
+                "this needs a token: send `Authorization: Bearer <token>`",
+            )),
+        })
+    }
+}
+
+/// The route's `{id}`, a positive integer (400 naming `id` otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct PathId(pub ResourceId);
+
+impl FromRequest for PathId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = request.match_info().get("id").unwrap_or_default();
+        ready(
+            ResourceId::parse("id", raw)
+                .map(PathId)
+                .map_err(ApiError::from),
+        )
+    }
+}
+
+/// The route's `{slug}`.
+pub struct PathSlug(pub Slug);
+
+impl FromRequest for PathSlug {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = request.match_info().get("slug").unwrap_or_default();
+        ready(
+            Slug::parse("slug", raw)
+                .map(PathSlug)
+                .map_err(ApiError::from),
+        )
+    }
+}
+
+/// A route that takes no query parameters: any parameter is a 400 that names it.
+#[derive(Debug, Clone, Copy)]
+pub struct NoQuery;
+
+impl FromRequest for NoQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            QueryParams::parse(request.query_string(), &[])
+                .map(|_| NoQuery)
+                .map_err(ApiError::from),
+        )
+    }
+}
+
+/// What a route reads from its query string: the parameters it allows and how they become a value.
+pub trait FromQuery: Sized {
+    /// Every parameter the route knows; any other is a 400.
+    const ALLOWED: &'static [&'static str];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError>;
+}
+
+/// The parsed query (`value`) and the parameters as given (`params`, for `Link` headers).
+#[derive(Debug, Clone)]
+pub struct Query<T> {
+    pub value: T,
+    pub params: QueryParams,
+}
+
+impl<T: FromQuery> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready((|| {
+            let params = QueryParams::parse(request.query_string(), T::ALLOWED)?;
+            let value = T::from_query(&params)?;
+            Ok(Query { value, params })
+        })())
+    }
+}
+
+/// The body of a request that says it is JSON (`application/json` or `application/*+json`); 400 otherwise,
+/// 413 past `MAX_BODY_BYTES`. Only its bytes: the domain's parsers read the fields.
+#[derive(Debug, Clone)]
+pub struct JsonBody(pub web::Bytes);
+
+impl FromRequest for JsonBody {
+    /// actix's own error for a body it could not read (413 and the like), else a `BadBody`.
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = says_json(request);
+        let bytes = web::Bytes::from_request(request, payload);
+        Box::pin(async move {
+            let bytes = bytes.await?;
+            if is_json {
+                Ok(JsonBody(bytes))
+            } else {
+                Err(ApiError::BadBody(String::from(
+                    "the body must be JSON, sent as Content-Type: application/json",
+                ))
+                .into())
+            }
+        })
+    }
+}
+
+fn says_json(request: &HttpRequest) -> bool {
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// The `If-Match` header, if any.
+#[derive(Debug, Clone)]
+pub struct IfMatch(pub Option<String>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(IfMatch(
+            request
+                .headers()
+                .get(header::IF_MATCH)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned),
+        )))
+    }
+}
+
+/// The signals the view policy decides on, read from the request.
+impl FromRequest for ViewSignals {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(view_signals(request)))
+    }
+}
+
+fn view_signals(request: &HttpRequest) -> ViewSignals {
+    let says_prefetch = |name: &str| {
+        request
+            .headers()
+            .get_all(name)
+            .filter_map(|value| value.to_str().ok())
+            .any(|value| value.to_ascii_lowercase().contains("prefetch"))
+    };
+    ViewSignals {
+        head: request.method() == Method::HEAD,
+        viewer: viewer_of(request),
+        user_agent: request
+            .headers()
+            .get(header::USER_AGENT)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned(),
+        prefetch: says_prefetch("purpose")
+            || says_prefetch("sec-purpose")
+            || says_prefetch("x-moz"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+    use crate::service::clicks::{ViewPolicy, ViewSource};
+
+    const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0";
+    const SAFARI: &str =
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 \
+                          (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+
+    fn counts(request: TestRequest, source: ViewSource, clicks_on_get: bool) -> bool {
+        ViewPolicy::new(clicks_on_get).counts(&view_signals(&request.to_http_request()), source)
+    }
+
+    #[test]
+    fn browsers_count_on_read_and_beacon() {
+        for agent in [FIREFOX, SAFARI, "Mozilla/5.0"] {
+            let request = || TestRequest::get().insert_header(("User-Agent", agent));
+            assert!(counts(request(), ViewSource::Read, true), "{agent}");
+            assert!(counts(request(), ViewSource::Beacon, true), "{agent}");
+        }
+    }
+
+    #[test]
+    fn bots_heads_prefetches_and_missing_agents_do_not_count() {
+        let cases = [
+            ("no agent", TestRequest::get()),
+            (
+                "blank agent",
+                TestRequest::get().insert_header(("User-Agent", "  ")),
+            ),
+            (
+                "Googlebot",
+                TestRequest::get().insert_header((
+                    "User-Agent",
+                    "Googlebot/2.1 (+http://www.google.com/bot.html)",
+                )),
+            ),
+            (
+                "crawler",
+                TestRequest::get().insert_header(("User-Agent", "AhrefsBot/7.0")),
+            ),
+            (
+                "curl",
+                TestRequest::get().insert_header(("User-Agent", "curl/8.5.0")),
+            ),
+            (
+                "HEAD",
+                TestRequest::default()
+                    .method(Method::HEAD)
+                    .insert_header(("User-Agent", FIREFOX)),
+            ),
+            (
+                "Purpose",
+                TestRequest::get()
+                    .insert_header(("User-Agent", FIREFOX))
+                    .insert_header(("Purpose", "prefetch")),
+            ),
+            (
+                "Sec-Purpose",
+                TestRequest::get()
+                    .insert_header(("User-Agent", FIREFOX))
+                    .insert_header(("Sec-Purpose", "prefetch;prerender")),
+            ),
+            (
+                "X-Moz",
+                TestRequest::get()
+                    .insert_header(("User-Agent", FIREFOX))
+                    .insert_header(("X-Moz", "prefetch")),
+            ),
+        ];
+        for (case, request) in cases {
+            assert!(!counts(request, ViewSource::Read, true), "{case}");
+        }
+    }
+
+    #[test]
+    fn clicks_on_get_false_leaves_only_the_beacon() {
+        let request = || TestRequest::get().insert_header(("User-Agent", FIREFOX));
+        assert!(!counts(request(), ViewSource::Read, false));
+        assert!(counts(request(), ViewSource::Beacon, false));
+    }
+
+    #[test]
+    fn a_path_id_must_be_a_positive_integer() {
+        let request = TestRequest::get().param("id", "0").to_http_request();
+        let refused = PathId::from_request(&request, &mut Payload::None).into_inner();
+        assert!(
+            matches!(refused, Err(ApiError::InvalidParameter(invalid)) if invalid.name == "id")
+        );
+    }
+
+    #[test]
+    fn an_editor_needs_a_token_and_no_query_refuses_any_parameter() {
+        let anonymous = TestRequest::get().uri("/x?a=1").to_http_request();
+        assert!(Editor::from_request(&anonymous, &mut Payload::None)
+            .into_inner()
+            .is_err());
+        assert!(NoQuery::from_request(&anonymous, &mut Payload::None)
+            .into_inner()
+            .is_err());
+        anonymous.extensions_mut().insert(Viewer::Editor);
+        assert!(Editor::from_request(&anonymous, &mut Payload::None)
+            .into_inner()
+            .is_ok());
+    }
+}

@@ -1,0 +1,206 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes and the types'
+//! `ToSchema`. Served at `/openapi.json`, printed by `blog-api openapi`, committed as `openapi/openapi.json`
+//! (a test fails when the committed copy drifts, and another when its operations differ from the route
+//! table, [`super::ROUTES`]). Length limits and patterns of request bodies come from the domain's
+//! constants ([`Limits`]), not from literals repeated here.
+
+use serde::Serialize;
+use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
+use utoipa::{Modify, OpenApi, ToSchema};
+
+use crate::domain::input::{MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
+use crate::domain::{comment_input, post_input, term_input, Slug};
+use crate::domain::{
+    CategoryRef, CommentView, Page, PageMeta, PostDetail, PostSummary, TaxonomyItem,
+};
+use crate::error::Problem;
+use crate::routes;
+use crate::routes::comments::{CommentCreate, ModerationBody};
+use crate::routes::posts::{PostCreate, PostPatch};
+use crate::routes::taxonomy::TermBody;
+
+/// A slug: `[a-z0-9-]`, 1 to 200 characters.
+#[derive(Serialize, ToSchema)]
+pub struct SlugString(String);
+
+/// What a body field accepts, as the domain's parsers check it.
+enum FieldRule {
+    /// One line of text, of `min..=max` characters.
+    Text(usize, usize),
+    /// Text that may span lines, of `min..=max` characters.
+    Multiline(usize, usize),
+    Slug,
+    /// At most this many slugs.
+    Slugs(usize),
+}
+
+/// The request bodies' fields and their rules, from the domain's constants.
+const BODY_RULES: &[(&str, &[(&str, FieldRule)])] = &[
+    ("PostCreate", POST_FIELDS),
+    ("PostPatch", POST_FIELDS),
+    (
+        "TermBody",
+        &[
+            ("name", FieldRule::Text(1, term_input::NAME_MAX)),
+            ("slug", FieldRule::Slug),
+        ],
+    ),
+    (
+        "CommentCreate",
+        &[
+            ("author_name", FieldRule::Text(1, comment_input::AUTHOR_MAX)),
+            ("body", FieldRule::Multiline(1, comment_input::BODY_MAX)),
+        ],
+    ),
+];
+
+const POST_FIELDS: &[(&str, FieldRule)] = &[
+    ("title", FieldRule::Text(1, post_input::TITLE_MAX)),
+    ("slug", FieldRule::Slug),
+    (
+        "body_markdown",
+        FieldRule::Multiline(1, post_input::BODY_MAX),
+    ),
+    ("excerpt", FieldRule::Multiline(1, post_input::EXCERPT_MAX)),
+    ("author", FieldRule::Text(1, post_input::AUTHOR_MAX)),
+    ("category", FieldRule::Slug),
+    ("tags", FieldRule::Slugs(SLUGS_MAX)),
+];
+
+fn slug_pattern() -> String {
+    format!("^[a-z0-9-]{{1,{}}}$", Slug::MAX_LEN)
+}
+
+/// Writes [`BODY_RULES`] (and the slug pattern) into the document's schemas.
+struct Limits;
+
+impl Modify for Limits {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        if let Some(RefOr::T(Schema::Object(slug))) = components.schemas.get_mut("SlugString") {
+            slug.pattern = Some(slug_pattern());
+        }
+        for (schema_name, fields) in BODY_RULES {
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema_name)
+            else {
+                continue;
+            };
+            for (field, rule) in *fields {
+                match (rule, object.properties.get_mut(*field)) {
+                    (
+                        FieldRule::Text(min, max) | FieldRule::Multiline(min, max),
+                        Some(RefOr::T(Schema::Object(property))),
+                    ) => {
+                        property.min_length = Some(*min);
+                        property.max_length = Some(*max);
+                        property.pattern =
+                            Some(String::from(if matches!(rule, FieldRule::Text(..)) {
+                                TEXT_PATTERN
+                            } else {
+                                MULTILINE_TEXT_PATTERN
+                            }));
+                    }
+                    (FieldRule::Slug, Some(RefOr::T(Schema::Object(property)))) => {
+                        property.pattern = Some(slug_pattern());
+                    }
+                    (FieldRule::Slugs(max), Some(RefOr::T(Schema::Array(property)))) => {
+                        property.max_items = Some(*max);
+                        if let ArrayItems::RefOrSchema(item) = &mut property.items {
+                            if let RefOr::T(Schema::Object(item)) = item.as_mut() {
+                                item.pattern = Some(slug_pattern());
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+}
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `blog-api token create NAME`."))
+                    .build(),
+            ),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "blog-api",
+        description = "JSON REST API of a headless blog, with an exact post click counter. \
+                       Errors are RFC 9457 `application/problem+json`.",
+        license(name = "MIT")
+    ),
+    paths(
+        routes::posts::list_posts,
+        routes::posts::create_post,
+        routes::posts::get_post,
+        routes::posts::get_post_by_slug,
+        routes::posts::update_post,
+        routes::posts::delete_post,
+        routes::clicks::record_click,
+        routes::comments::list_comments,
+        routes::comments::create_comment,
+        routes::comments::moderate_comment,
+        routes::comments::delete_comment,
+        routes::taxonomy::list_categories,
+        routes::taxonomy::create_category,
+        routes::taxonomy::get_category,
+        routes::taxonomy::update_category,
+        routes::taxonomy::delete_category,
+        routes::taxonomy::list_tags,
+        routes::taxonomy::create_tag,
+        routes::taxonomy::get_tag,
+        routes::taxonomy::update_tag,
+        routes::taxonomy::delete_tag,
+        routes::health::healthz,
+        routes::health::readyz,
+        routes::health::metrics,
+        routes::openapi_json,
+    ),
+    components(schemas(
+        PostSummary, PostDetail, CategoryRef, TaxonomyItem, CommentView, PageMeta, Problem,
+        Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
+        PostCreate, PostPatch, TermBody, CommentCreate, ModerationBody, routes::clicks::ClickCount,
+        routes::health::Health, routes::health::Readiness, routes::health::CacheState,
+    )),
+    modifiers(&BearerAuth, &Limits),
+    tags(
+        (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
+        (name = "clicks", description = "The click beacon"),
+        (name = "comments", description = "Readers' comments and their moderation"),
+        (name = "taxonomy", description = "Categories and tags"),
+        (name = "operations", description = "Health, readiness and this document"),
+    )
+)]
+pub struct ApiDoc;
+
+/// The document as pretty JSON, ending with a newline (the committed file's exact form).
+#[expect(
+    clippy::expect_used,
+    reason = "the document is plain strings, maps and numbers: serializing it cannot fail, and a \
+              fallback would serve a wrong document silently"
+)]
+pub fn document_json() -> String {
+    let mut json = ApiDoc::openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes");
+    json.push('\n');
+    json
+}
