@@ -26,12 +26,12 @@ pub struct Settings {
     /// `MAX_BODY_BYTES`: the largest request body accepted (413 beyond). Default 1 MiB.
     pub max_body_bytes: usize,
     /// `RATE_LIMIT_COMMENTS_PER_MINUTE`: comments one client IP may post per minute. Default 5.
-    pub comments_per_minute: u32,
+    pub comments_per_minute: NonZeroU32,
     /// `CORS_ORIGINS`: origins allowed to call the API from a browser, comma-separated, or `*` (the
     /// default: tokens travel in a header, never in cookies, so any origin is safe).
     pub cors_origins: CorsOrigins,
     /// `RATE_LIMIT_CLICKS_PER_MINUTE`: beacon calls one client IP may make per minute. Default 120.
-    pub beacon_clicks_per_minute: u32,
+    pub beacon_clicks_per_minute: NonZeroU32,
 }
 
 /// Which browser origins may call the API.
@@ -67,12 +67,16 @@ impl Settings {
     }
 
     /// Builds settings from any variable source (the environment, or a map in tests).
+    #[expect(
+        clippy::too_many_lines,
+        reason = "one section after another, each a few lines; splitting them would scatter one reading"
+    )]
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let database_url = lookup("DATABASE_URL")
             .filter(|url| !url.is_empty())
             .unwrap_or_else(|| Self::DEFAULT_DATABASE_URL.to_owned());
         let database_pool_size = match lookup("DATABASE_POOL_SIZE") {
-            None => NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN),
+            None => NonZeroU32::MIN.saturating_add(9),
             Some(value) => value
                 .parse::<NonZeroU32>()
                 .ok()
@@ -136,9 +140,10 @@ impl Settings {
             Some(other) => return Err(invalid("CLICKS_ON_GET", "true or false", other.to_owned())),
         };
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
-        let comments_per_minute = whole(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 1..=100_000)?;
+        let comments_per_minute =
+            per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
         let beacon_clicks_per_minute =
-            whole(&lookup, "RATE_LIMIT_CLICKS_PER_MINUTE", 120, 1..=1_000_000)?;
+            per_minute(&lookup, "RATE_LIMIT_CLICKS_PER_MINUTE", 120, 1_000_000)?;
         let cors_origins = match lookup("CORS_ORIGINS").as_deref().map(str::trim) {
             None | Some("*") => CorsOrigins::Any,
             Some(list) => {
@@ -162,9 +167,9 @@ impl Settings {
         };
         Ok(Settings {
             cors_origins,
-            max_body_bytes: usize::try_from(max_body_bytes).unwrap_or(usize::MAX),
-            comments_per_minute: u32::try_from(comments_per_minute).unwrap_or(u32::MAX),
-            beacon_clicks_per_minute: u32::try_from(beacon_clicks_per_minute).unwrap_or(u32::MAX),
+            max_body_bytes,
+            comments_per_minute,
+            beacon_clicks_per_minute,
             database_url: DatabaseUrl::parse(&database_url)?,
             database_pool_size,
             bind,
@@ -184,23 +189,32 @@ fn invalid(name: &'static str, expected: impl Into<String>, value: String) -> Co
     }
 }
 
-fn whole(
+fn whole<T: TryFrom<u64>>(
     lookup: &impl Fn(&str) -> Option<String>,
     name: &'static str,
     default: u64,
     range: std::ops::RangeInclusive<u64>,
-) -> Result<u64, ConfigError> {
-    match lookup(name) {
-        None => Ok(default),
-        Some(value) => value
-            .parse::<u64>()
-            .ok()
-            .filter(|number| range.contains(number))
-            .ok_or_else(|| {
-                let expected = format!("a whole number from {} to {}", range.start(), range.end());
-                invalid(name, expected, value)
-            }),
-    }
+) -> Result<T, ConfigError> {
+    let expected = || format!("a whole number from {} to {}", range.start(), range.end());
+    let value = lookup(name).unwrap_or_else(|| default.to_string());
+    value
+        .parse::<u64>()
+        .ok()
+        .filter(|number| range.contains(number))
+        .and_then(|number| T::try_from(number).ok())
+        .ok_or_else(|| invalid(name, expected(), value))
+}
+
+/// A rate per minute: 1 to `max`.
+fn per_minute(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: u32,
+    max: u32,
+) -> Result<NonZeroU32, ConfigError> {
+    let number: u32 = whole(lookup, name, u64::from(default), 1..=u64::from(max))?;
+    NonZeroU32::new(number)
+        .ok_or_else(|| invalid(name, format!("from 1 to {max}"), number.to_string()))
 }
 
 fn millis(

@@ -91,21 +91,24 @@ pub struct Application {
 impl Application {
     /// Connects and migrates the database, binds the listener and builds the server.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        Self::build_with_clock(settings, Clock::system()).await
+    }
+
+    /// [`Application::build`] with requests served at the instants `clock` gives (tests fix it to see
+    /// scheduled posts appear without waiting).
+    pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         let url = settings.database_url.clone();
         let pool_size = settings.database_pool_size.get();
         let (pool, queries) =
             actix_web::rt::task::spawn_blocking(move || db::connect_and_migrate(&url, pool_size))
                 .await
                 .map_err(|error| StartupError::Interrupted(error.to_string()))??;
-        let cache: Arc<dyn CacheBackend> = match &settings.redis {
-            Some(redis) => {
-                tracing::info!(prefix = %redis.key_prefix, "click cache: redis");
-                Arc::new(RedisClickCache::new(redis)?)
-            }
-            None => {
-                tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
-                Arc::new(MemoryClickCache::default())
-            }
+        let cache: Arc<dyn CacheBackend> = if let Some(redis) = &settings.redis {
+            tracing::info!(prefix = %redis.key_prefix, "click cache: redis");
+            Arc::new(RedisClickCache::new(redis)?)
+        } else {
+            tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
+            Arc::new(MemoryClickCache::default())
         };
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let sync = ClickSyncActor::new(
@@ -132,7 +135,7 @@ impl Application {
         }
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
-            clock: Clock::system(),
+            clock,
             metrics,
             views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
             limits: Arc::new(routes::rate_limit::RateLimits::new(

@@ -32,7 +32,7 @@ pub enum Command {
     },
     /// Print the OpenAPI 3.1 document (what `GET /openapi.json` serves) and exit.
     Openapi,
-    /// Move buffered clicks from the click cache (REDIS_URL) into the database once, and exit.
+    /// Move buffered clicks from the click cache (`REDIS_URL`) into the database once, and exit.
     Sync,
     /// Manage the API tokens editors write with.
     Token {

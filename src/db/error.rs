@@ -22,17 +22,17 @@ impl DbError {
     /// connection, or the connection broke under the statement.
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
-        match self {
-            DbError::Pool(_) => true,
-            DbError::Query(
-                Error::DatabaseError(
-                    DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                    _,
+        matches!(
+            self,
+            DbError::Pool(_)
+                | DbError::Query(
+                    Error::DatabaseError(
+                        DatabaseErrorKind::ClosedConnection
+                            | DatabaseErrorKind::UnableToSendCommand,
+                        _,
+                    ) | Error::BrokenTransactionManager,
                 )
-                | Error::BrokenTransactionManager,
-            ) => true,
-            DbError::Query(_) | DbError::Join(_) => false,
-        }
+        )
     }
 }
 

@@ -19,16 +19,20 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, MigrationErro
         DbConnection::Pg(pg) => {
             // Several instances may start together against one database: one migrates, the others wait.
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
-            let result = pg.run_pending_migrations(POSTGRES).map(versions);
+            let result = pg
+                .run_pending_migrations(POSTGRES)
+                .map(|applied| versions(&applied));
             pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
             result?
         }
-        DbConnection::Sqlite(sqlite) => sqlite.run_pending_migrations(SQLITE).map(versions)?,
+        DbConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE)
+            .map(|applied| versions(&applied))?,
     };
     Ok(applied)
 }
 
-fn versions(applied: Vec<diesel::migration::MigrationVersion<'_>>) -> Vec<String> {
+fn versions(applied: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {
     applied.iter().map(ToString::to_string).collect()
 }
 

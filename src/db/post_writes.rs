@@ -57,12 +57,11 @@ fn resolve_category(
                 .select(categories::id)
                 .first(conn)
                 .optional()?;
-            match id {
-                Some(id) => Field::Value(id),
-                None => {
-                    unknown.push(UnknownReference::category(slug));
-                    Field::Absent
-                }
+            if let Some(id) = id {
+                Field::Value(id)
+            } else {
+                unknown.push(UnknownReference::category(slug));
+                Field::Absent
             }
         }
     })
@@ -70,7 +69,7 @@ fn resolve_category(
 
 fn resolve_tags(
     conn: &mut DbConnection,
-    wanted: &Option<Vec<Slug>>,
+    wanted: Option<&Vec<Slug>>,
     unknown: &mut Vec<UnknownReference>,
 ) -> QueryResult<Option<Vec<i64>>> {
     let Some(wanted) = wanted else {
@@ -96,7 +95,7 @@ fn resolve(
 ) -> Result<(Field<i64>, Option<Vec<i64>>), WriteError> {
     let mut unknown = Vec::new();
     let category = resolve_category(conn, &changes.category, &mut unknown)?;
-    let tag_ids = resolve_tags(conn, &changes.tags, &mut unknown)?;
+    let tag_ids = resolve_tags(conn, changes.tags.as_ref(), &mut unknown)?;
     if unknown.is_empty() {
         Ok((category, tag_ids))
     } else {
@@ -124,32 +123,18 @@ pub fn create(
 ) -> Result<i64, WriteError> {
     write_transaction(conn, |conn| {
         let (category, tag_ids) = resolve(conn, &post.changes)?;
-        let slug = match &post.changes.slug {
-            Some(slug) => {
-                if let Some(owner) = slug_owner(conn, slug.as_str())? {
-                    return Err(slug_taken(slug, owner));
-                }
-                slug.clone()
+        let slug = if let Some(slug) = &post.changes.slug {
+            if let Some(owner) = slug_owner(conn, slug.as_str())? {
+                return Err(slug_taken(slug, owner));
             }
-            None => {
-                let base = post_rules::base_slug(post);
-                post_rules::free_slug(&base, &slugs_like(conn, &base)?)
-            }
+            slug.clone()
+        } else {
+            let base = post_rules::base_slug(post);
+            post_rules::free_slug(&base, &slugs_like(conn, &base)?)
         };
         let row = post_rules::new_row(post, &slug, category.value(), now);
         let id: i64 = diesel::insert_into(posts::table)
-            .values((
-                posts::slug.eq(&row.slug),
-                posts::title.eq(&row.title),
-                posts::excerpt.eq(&row.excerpt),
-                posts::body_markdown.eq(&row.body_markdown),
-                posts::body_html.eq(&row.body_html),
-                posts::author.eq(&row.author),
-                posts::category_id.eq(row.category_id),
-                posts::published_at.eq(row.published_at),
-                posts::created_at.eq(now),
-                posts::updated_at.eq(row.updated_at),
-            ))
+            .values((PostColumns::of(&row), posts::created_at.eq(now)))
             .returning(posts::id)
             .get_result(conn)?;
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
@@ -161,6 +146,37 @@ pub fn create(
             .execute(conn)?;
         Ok(id)
     })
+}
+
+/// A [`PostRow`] as the columns it is written to (a `None` writes NULL: a patch can clear a category).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = posts, treat_none_as_null = true)]
+struct PostColumns<'a> {
+    slug: &'a str,
+    title: &'a str,
+    excerpt: &'a str,
+    body_markdown: &'a str,
+    body_html: &'a str,
+    author: &'a str,
+    category_id: Option<i64>,
+    published_at: Option<NaiveDateTime>,
+    updated_at: NaiveDateTime,
+}
+
+impl<'a> PostColumns<'a> {
+    fn of(row: &'a PostRow) -> Self {
+        PostColumns {
+            slug: &row.slug,
+            title: &row.title,
+            excerpt: &row.excerpt,
+            body_markdown: &row.body_markdown,
+            body_html: &row.body_html,
+            author: &row.author,
+            category_id: row.category_id,
+            published_at: row.published_at,
+            updated_at: row.updated_at,
+        }
+    }
 }
 
 /// A post's content columns as selected; becomes the domain's [`PostRow`].
@@ -228,23 +244,13 @@ pub fn update(
                 _ => {}
             }
         }
-        let row = post_rules::apply(changes, category, &current, now);
+        let row = post_rules::apply(changes, &category, &current, now);
         let updated = diesel::update(
             posts::table
                 .find(id)
                 .filter(posts::updated_at.eq(current.updated_at)),
         )
-        .set((
-            posts::slug.eq(&row.slug),
-            posts::title.eq(&row.title),
-            posts::excerpt.eq(&row.excerpt),
-            posts::body_markdown.eq(&row.body_markdown),
-            posts::body_html.eq(&row.body_html),
-            posts::author.eq(&row.author),
-            posts::category_id.eq(row.category_id),
-            posts::published_at.eq(row.published_at),
-            posts::updated_at.eq(row.updated_at),
-        ))
+        .set(PostColumns::of(&row))
         .execute(conn)?;
         if updated == 0 {
             return Err(WriteError::Stale);

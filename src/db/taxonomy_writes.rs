@@ -63,17 +63,14 @@ pub fn create(
 ) -> Result<i64, WriteError> {
     let name = changes.name.clone().unwrap_or_default();
     write_transaction(conn, |conn| {
-        let slug = match &changes.slug {
-            Some(slug) => {
-                if let Some(owner) = slug_owner(conn, taxonomy, slug.as_str())? {
-                    return Err(conflict(taxonomy, slug, owner));
-                }
-                slug.clone()
+        let slug = if let Some(slug) = &changes.slug {
+            if let Some(owner) = slug_owner(conn, taxonomy, slug.as_str())? {
+                return Err(conflict(taxonomy, slug, owner));
             }
-            None => {
-                let base = Slug::from_text(&name, taxonomy.noun());
-                free_slug(&base, &slugs_like(conn, taxonomy, &base)?)
-            }
+            slug.clone()
+        } else {
+            let base = Slug::from_text(&name, taxonomy.noun());
+            free_slug(&base, &slugs_like(conn, taxonomy, &base)?)
         };
         let id: i64 = on_table!(taxonomy, table => diesel::insert_into(table::table)
             .values((table::slug.eq(slug.as_str()), table::name.eq(&name)))

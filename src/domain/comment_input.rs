@@ -42,7 +42,7 @@ impl NewComment {
         object.finish().map_err(InputError::Invalid)?;
         match (author_name.value(), text.value()) {
             (Some(author_name), Some(body)) => Ok(NewComment { author_name, body }),
-            _ => Err(InputError::Invalid(Default::default())),
+            _ => Err(InputError::Invalid(super::input::FieldErrors::default())),
         }
     }
 }
@@ -65,7 +65,7 @@ impl Moderation {
         object.finish().map_err(InputError::Invalid)?;
         status
             .map(|status| Moderation { status })
-            .ok_or(InputError::Invalid(Default::default()))
+            .ok_or(InputError::Invalid(super::input::FieldErrors::default()))
     }
 }
 
@@ -89,6 +89,6 @@ mod tests {
             Ok("approved")
         );
         assert!(Moderation::parse(br#"{"status": "spam"}"#).is_err());
-        assert!(Moderation::parse(br#"{}"#).is_err());
+        assert!(Moderation::parse(b"{}").is_err());
     }
 }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-/// The strong ETag of a post version.
+/// The strong `ETag` of a post version.
 pub fn post_etag(id: i64, updated_at: DateTime<Utc>) -> String {
     format!("\"p{id}-{}\"", updated_at.timestamp_micros())
 }

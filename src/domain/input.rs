@@ -183,7 +183,7 @@ impl JsonObject {
                         Some(Ok(slug)) if !slugs.contains(&slug) => slugs.push(slug),
                         Some(Ok(_)) => {}
                         Some(Err(invalid)) => {
-                            messages.push(format!("[{index}] {}", invalid.message))
+                            messages.push(format!("[{index}] {}", invalid.message));
                         }
                         None => messages.push(format!("[{index}] must be a string")),
                     }
@@ -191,7 +191,7 @@ impl JsonObject {
                 if slugs.len() > SLUGS_MAX {
                     messages.push(format!("at most {SLUGS_MAX} items"));
                 }
-                for message in messages.iter() {
+                for message in &messages {
                     self.error(name, message.clone());
                 }
                 if messages.is_empty() {
@@ -212,16 +212,17 @@ impl JsonObject {
         match self.raw(name) {
             Field::Absent => Field::Absent,
             Field::Null => Field::Null,
-            Field::Value(Value::String(text)) => match DateTime::parse_from_rfc3339(text) {
-                Ok(at) => Field::Value(at.with_timezone(&Utc).naive_utc()),
-                Err(_) => {
+            Field::Value(Value::String(text)) => {
+                if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+                    Field::Value(at.with_timezone(&Utc).naive_utc())
+                } else {
                     self.error(
                         name,
                         "must be an RFC 3339 date-time, like 2026-01-31T09:00:00Z",
                     );
                     Field::Absent
                 }
-            },
+            }
             Field::Value(_) => {
                 self.error(name, "must be an RFC 3339 date-time string or null");
                 Field::Absent

@@ -120,10 +120,10 @@ pub fn new_row(
 
 /// `current` with the fields `changes` sends applied; `category` is the sent category resolved to its id.
 /// A derived excerpt follows a new body, one written by hand stays, `null` derives it again. The new
-/// version is strictly later than the one it replaces, so its ETag always changes.
+/// version is strictly later than the one it replaces, so its `ETag` always changes.
 pub fn apply(
     changes: &PostChanges,
-    category: Field<i64>,
+    category: &Field<i64>,
     current: &PostRow,
     now: NaiveDateTime,
 ) -> PostRow {
@@ -159,7 +159,7 @@ pub fn apply(
         category_id: match category {
             Field::Absent => current.category_id,
             Field::Null => None,
-            Field::Value(id) => Some(id),
+            Field::Value(id) => Some(*id),
         },
         published_at: match &changes.published_at {
             Field::Absent => current.published_at,
@@ -171,7 +171,7 @@ pub fn apply(
 }
 
 /// Whether a write conditioned on `if_match` may go ahead on post `id` at version `updated_at`: yes with no
-/// `If-Match`, else only when it names the current ETag (or `*`).
+/// `If-Match`, else only when it names the current `ETag` (or `*`).
 pub fn version_matches(id: i64, updated_at: NaiveDateTime, if_match: Option<&str>) -> bool {
     if_match.is_none_or(|header| if_match_allows(header, &post_etag(id, updated_at.and_utc())))
 }
@@ -227,7 +227,7 @@ mod tests {
     fn a_derived_excerpt_follows_the_body_and_a_written_one_stays() {
         let derived = apply(
             &patch(br#"{"body_markdown": "New body."}"#),
-            Field::Absent,
+            &Field::Absent,
             &stored(),
             at(5),
         );
@@ -238,14 +238,14 @@ mod tests {
         written.excerpt = String::from("By hand");
         let kept = apply(
             &patch(br#"{"body_markdown": "New body."}"#),
-            Field::Absent,
+            &Field::Absent,
             &written,
             at(5),
         );
         assert_eq!(kept.excerpt, "By hand");
         let reset = apply(
             &patch(br#"{"excerpt": null}"#),
-            Field::Absent,
+            &Field::Absent,
             &written,
             at(5),
         );
@@ -259,7 +259,7 @@ mod tests {
         current.published_at = Some(at(1));
         let row = apply(
             &patch(br#"{"title": "Renamed", "published_at": null}"#),
-            Field::Absent,
+            &Field::Absent,
             &current,
             at(9),
         );
@@ -268,14 +268,14 @@ mod tests {
             ("Renamed", "Ann")
         );
         assert_eq!((row.category_id, row.published_at), (Some(3), None));
-        let cleared = apply(&patch(b"{}"), Field::Null, &current, at(9));
+        let cleared = apply(&patch(b"{}"), &Field::Null, &current, at(9));
         assert_eq!(cleared.category_id, None);
     }
 
     #[test]
     fn the_version_moves_forward_even_when_the_clock_does_not() {
         let current = stored();
-        let row = apply(&patch(b"{}"), Field::Absent, &current, at(-60));
+        let row = apply(&patch(b"{}"), &Field::Absent, &current, at(-60));
         assert_eq!(
             row.updated_at,
             current.updated_at + Duration::microseconds(1)

@@ -39,10 +39,11 @@ impl Slug {
         if slug.len() > Self::MAX_LEN - 8 {
             // Room for a "-NNN" suffix that makes it unique.
             slug.truncate(Self::MAX_LEN - 8);
-            slug = slug.trim_end_matches('-').to_owned();
+            let trimmed = slug.trim_end_matches('-').len();
+            slug.truncate(trimmed);
         }
         if slug.is_empty() {
-            slug = fallback.to_owned();
+            fallback.clone_into(&mut slug);
         }
         Slug(slug)
     }

@@ -25,7 +25,11 @@ pub fn hashes_match(a: &str, b: &str) -> bool {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut text, byte| {
+        let _ = write!(text, "{byte:02x}");
+        text
+    })
 }
 
 /// A token's name: 1 to 100 characters of letters, digits, `-`, `_` and `.`.

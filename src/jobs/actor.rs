@@ -94,7 +94,7 @@ impl ClickSyncActor {
                 tracing::error!(
                     error = %error_chain(error),
                     failures = self.failures,
-                    retry_in_ms = backoff.as_millis() as u64,
+                    retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
                     "click sync failed; the clicks stay in the cache and the next pass retries them"
                 );
             }
@@ -112,7 +112,7 @@ impl Actor for ClickSyncActor {
         let phase = Duration::from_millis(rand::random_range(0..interval_ms));
         ctx.run_later(phase, |actor, ctx| {
             actor.tick(ctx);
-            ctx.run_interval(actor.interval, |actor, ctx| actor.tick(ctx));
+            ctx.run_interval(actor.interval, ClickSyncActor::tick);
         });
     }
 }

@@ -192,6 +192,10 @@ impl Modify for BearerAuth {
 pub struct ApiDoc;
 
 /// The document as pretty JSON, ending with a newline (the committed file's exact form).
+///
+/// # Panics
+///
+/// Never: the document is plain data (see the `expect` below).
 #[expect(
     clippy::expect_used,
     reason = "the document is plain strings, maps and numbers: serializing it cannot fail, and a \

@@ -67,7 +67,7 @@ impl FromQuery for PostListParams {
     path = "/posts",
     tag = "posts",
     params(
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000, example = 1),
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1_000_000, example = 1),
         ("per_page" = Option<u32>, Query, description = "Posts per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
         ("category" = Option<String>, Query, description = "Only posts in the category with this slug", pattern = "^[a-z0-9-]{1,200}$", example = "databases"),
         ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", pattern = "^[a-z0-9-]{1,200}$", example = "redis"),
@@ -99,7 +99,7 @@ pub async fn list_posts(
     Ok(list_response(&request, &query.params, &page))
 }
 
-/// The 200 of a single post, with its content ETag.
+/// The 200 of a single post, with its content `ETag`.
 fn post_response(status: StatusCode, post: &PostDetail) -> HttpResponse {
     HttpResponse::build(status)
         .insert_header((

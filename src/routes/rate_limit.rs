@@ -26,13 +26,10 @@ pub struct RateLimits {
 }
 
 impl RateLimits {
-    pub fn new(comments_per_minute: u32, beacon_per_minute: u32) -> Self {
-        let quota = |per_minute: u32| {
-            Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
-        };
+    pub fn new(comments_per_minute: NonZeroU32, beacon_per_minute: NonZeroU32) -> Self {
         RateLimits {
-            comments: RateLimiter::keyed(quota(comments_per_minute)),
-            beacon: RateLimiter::keyed(quota(beacon_per_minute)),
+            comments: RateLimiter::keyed(Quota::per_minute(comments_per_minute)),
+            beacon: RateLimiter::keyed(Quota::per_minute(beacon_per_minute)),
             checks: AtomicU64::new(0),
         }
     }

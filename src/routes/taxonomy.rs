@@ -114,7 +114,7 @@ macro_rules! taxonomy_handlers {
             path = $collection,
             tag = "taxonomy",
             params(
-                ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1000000),
+                ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1_000_000),
                 ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
             ),
             responses(

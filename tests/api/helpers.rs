@@ -9,6 +9,7 @@ use actix_web::dev::ServerHandle;
 use blog_api::cache::RedisSettings;
 use blog_api::config::Settings;
 use blog_api::db::{self, DatabaseUrl, DbPool, QueryCounter};
+use blog_api::domain::clock::Clock;
 use blog_api::import::{plan_from_json, ImportReport};
 use blog_api::jobs::{sync_once, SyncReport};
 use blog_api::service::clicks::ClickCounter;
@@ -170,6 +171,8 @@ pub struct TestOptions {
     pub database_url: Option<DatabaseUrl>,
     /// Another Redis than the test's own prefix on the shared one.
     pub redis: Option<RedisSettings>,
+    /// The instant requests are served at (default: the system clock).
+    pub clock: Clock,
 }
 
 impl Default for TestOptions {
@@ -181,6 +184,7 @@ impl Default for TestOptions {
             cors_origins: blog_api::config::CorsOrigins::Any,
             database_url: None,
             redis: None,
+            clock: Clock::system(),
         }
     }
 }
@@ -231,10 +235,11 @@ impl TestApp {
             clicks_on_get: options.clicks_on_get,
             max_body_bytes: 64 * 1024,
             cors_origins: options.cors_origins.clone(),
-            comments_per_minute: options.comments_per_minute,
-            beacon_clicks_per_minute: 1000,
+            comments_per_minute: std::num::NonZeroU32::new(options.comments_per_minute)
+                .expect("a rate of at least one a minute"),
+            beacon_clicks_per_minute: std::num::NonZeroU32::new(1000).expect("non-zero"),
         };
-        let app = Application::build(settings)
+        let app = Application::build_with_clock(settings, options.clock.clone())
             .await
             .expect("the application starts");
         let address = app.url();

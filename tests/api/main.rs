@@ -3,6 +3,18 @@
     clippy::expect_used,
     reason = "a test stops loudly at its first broken assumption"
 )]
+#![expect(
+    clippy::indexing_slicing,
+    reason = "tests index JSON documents, where a missing key reads as null and the assertion says so"
+)]
+#![expect(
+    clippy::too_many_lines,
+    clippy::items_after_statements,
+    clippy::similar_names,
+    clippy::cast_possible_wrap,
+    clippy::unreadable_literal,
+    reason = "a scenario reads best as one function, with its helpers beside the step that needs them"
+)]
 
 mod architecture;
 mod click_load;

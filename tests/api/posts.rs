@@ -3,7 +3,9 @@
 use serde_json::Value;
 
 use crate::fixture::{small_blog, DRAFT, PUBLISHED_NEWEST_FIRST, SCHEDULED};
-use crate::helpers::TestApp;
+use blog_api::domain::clock::Clock;
+
+use crate::helpers::{TestApp, TestOptions};
 
 fn ids(body: &Value) -> Vec<i64> {
     body["data"]
@@ -203,6 +205,34 @@ async fn drafts_and_scheduled_posts_are_not_found(app: TestApp) {
     }
 }
 
+/// The clock the app serves at decides what is published: a scheduled post appears, in lists, by id and in
+/// its category's count, the moment its time comes, with no write and no job.
+async fn a_scheduled_post_appears_when_its_time_comes(app: TestApp) {
+    let at = |text: &str| {
+        chrono::DateTime::parse_from_rfc3339(text)
+            .expect("a date")
+            .naive_utc()
+    };
+    let clock = Clock::fixed(at("2098-12-31T23:59:59Z"));
+    let options = TestOptions {
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let app = app.another_instance(options).await;
+    app.import(&small_blog());
+    let before = app.get_json("/posts?per_page=100").await;
+    assert_eq!(app.get(&format!("/posts/{SCHEDULED}")).await.status(), 404);
+
+    clock.set(at("2099-01-01T00:00:00Z"));
+    let after = app.get_json("/posts?per_page=100").await;
+    assert_eq!(
+        after["meta"]["total"],
+        before["meta"]["total"].as_u64().expect("a total") + 1
+    );
+    assert_eq!(after["data"][0]["id"], SCHEDULED, "newest first");
+    assert_eq!(app.get(&format!("/posts/{SCHEDULED}")).await.status(), 200);
+}
+
 async fn head_answers_like_get_without_a_body(app: TestApp) {
     app.import(&small_blog());
     let response = app
@@ -225,5 +255,6 @@ crate::on_both_backends!(
     search_matches_title_and_body_words_of_published_posts,
     detail_by_id_and_by_slug_returns_the_body,
     drafts_and_scheduled_posts_are_not_found,
+    a_scheduled_post_appears_when_its_time_comes,
     head_answers_like_get_without_a_body,
 );

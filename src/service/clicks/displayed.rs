@@ -1,6 +1,10 @@
 //! The count a reader sees (README "Click counting", read step): the synced count in the database plus the
 //! deltas of every batch the ledger does not hold yet. The cache is read first, then counters and ledger in
 //! one statement: the other order could miss a batch applied and acknowledged in between.
+#![expect(
+    clippy::implicit_hasher,
+    reason = "the counts and the ledger come from db::counters, always with the default hasher"
+)]
 
 use std::collections::{HashMap, HashSet};
 

@@ -1,0 +1,51 @@
+//! The circuit breaker in front of Redis: a dead Redis costs requests nothing but one failed call per
+//! back-off.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Closed while Redis answers. After a failure it opens for a back-off (250 ms, doubling to 10 s) during
+/// which calls fail at once without waiting on a dead server; then one call tries again.
+#[derive(Debug, Default)]
+pub(super) struct CircuitBreaker {
+    failures: AtomicU32,
+    open_until: Mutex<Option<Instant>>,
+}
+
+impl CircuitBreaker {
+    pub(super) fn allows(&self) -> bool {
+        match self.open_until.lock() {
+            Ok(open_until) => open_until.is_none_or(|until| Instant::now() >= until),
+            Err(_) => true,
+        }
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.failures.load(Ordering::Relaxed) == 0
+    }
+
+    pub(super) fn failure(&self) {
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        let backoff = Duration::from_millis(250)
+            .saturating_mul(1 << failures.saturating_sub(1).min(6))
+            .min(Duration::from_secs(10));
+        if let Ok(mut open_until) = self.open_until.lock() {
+            *open_until = Some(Instant::now() + backoff);
+        }
+        if failures == 1 {
+            tracing::warn!(
+                "redis is not answering: clicks go straight to the database until it is back"
+            );
+        }
+    }
+
+    pub(super) fn success(&self) {
+        if self.failures.swap(0, Ordering::Relaxed) > 0 {
+            tracing::info!("redis answers again: clicks go through the cache");
+        }
+        if let Ok(mut open_until) = self.open_until.lock() {
+            *open_until = None;
+        }
+    }
+}

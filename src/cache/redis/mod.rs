@@ -1,0 +1,248 @@
+//! The Redis click cache: each operation is one atomic Lua script (several, for several shards, pipelined
+//! into one round trip). Short time-outs and a circuit breaker keep a dead Redis from slowing requests.
+
+mod breaker;
+mod client;
+mod reply;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use deadpool_redis::redis::{self, Value};
+
+use self::client::RedisClient;
+use self::reply::{array, first, int, protocol, text};
+use super::{shard_of, CacheBackend, CacheError, DrainedBatch, PendingClicks, SHARDS};
+
+const RECORD: &str = include_str!("lua/record.lua");
+const READ: &str = include_str!("lua/read.lua");
+const DRAIN: &str = include_str!("lua/drain.lua");
+const ACK: &str = include_str!("lua/ack.lua");
+
+/// The field of a pending or in-flight hash that holds its batch id.
+const BATCH_FIELD: &str = "__batch";
+
+/// How to reach Redis.
+#[derive(Debug, Clone)]
+pub struct RedisSettings {
+    /// `REDIS_URL`.
+    pub url: String,
+    /// `REDIS_KEY_PREFIX`: every key starts with it, so deployments and tests can share one Redis.
+    pub key_prefix: String,
+    /// `REDIS_TIMEOUT_MS`: the longest a request waits for Redis before counting in the database.
+    pub timeout: Duration,
+}
+
+/// The scripts' sources, in the order [`RedisClient`] loads them.
+const SOURCES: &[&str] = &[RECORD, READ, DRAIN, ACK];
+
+/// The scripts' SHA1 digests, for `EVALSHA`.
+struct Scripts {
+    record: String,
+    read: String,
+    drain: String,
+    ack: String,
+}
+
+/// Click deltas in Redis.
+pub struct RedisClickCache {
+    client: RedisClient,
+    prefix: String,
+    scripts: Scripts,
+}
+
+impl std::fmt::Debug for RedisClickCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisClickCache")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisClickCache {
+    /// Builds the cache. Does not need Redis to be up: until it answers, the breaker sends clicks to the
+    /// database.
+    pub fn new(settings: &RedisSettings) -> Result<Self, CacheError> {
+        if settings.key_prefix.contains(['{', '}']) {
+            return Err(CacheError::Unavailable(String::from(
+                "REDIS_KEY_PREFIX must not contain '{' or '}' (they would change the keys' hash slot)",
+            )));
+        }
+        let sha = |source: &str| redis::Script::new(source).get_hash().to_owned();
+        Ok(RedisClickCache {
+            client: RedisClient::new(&settings.url, settings.timeout, SOURCES)?,
+            prefix: settings.key_prefix.clone(),
+            scripts: Scripts {
+                record: sha(RECORD),
+                read: sha(READ),
+                drain: sha(DRAIN),
+                ack: sha(ACK),
+            },
+        })
+    }
+
+    fn pending_key(&self, shard: u16) -> String {
+        format!("{}:clicks:{{{shard}}}:pending", self.prefix)
+    }
+
+    fn in_flight_key(&self, shard: u16) -> String {
+        format!("{}:clicks:{{{shard}}}:in-flight", self.prefix)
+    }
+}
+
+/// One `EVALSHA` of a script on `keys` with `args`.
+fn evalsha(sha: &str, keys: &[String], args: &[String]) -> redis::Cmd {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(sha).arg(keys.len()).arg(keys).arg(args);
+    cmd
+}
+
+#[async_trait::async_trait]
+impl CacheBackend for RedisClickCache {
+    fn name(&self) -> &'static str {
+        "redis"
+    }
+
+    async fn record_click(&self, post_id: i64) -> Result<PendingClicks, CacheError> {
+        let shard = shard_of(post_id);
+        let keys = [self.pending_key(shard), self.in_flight_key(shard)];
+        let args = [post_id.to_string(), uuid::Uuid::new_v4().to_string()];
+        let mut pipeline = redis::pipe();
+        pipeline.add_command(evalsha(&self.scripts.record, &keys, &args));
+        let reply = self.client.run(&pipeline, false).await?;
+        let parts = array(first(&reply)?)?;
+        let [batch, delta, in_flight_batch, in_flight_delta] = parts else {
+            return Err(protocol("record", first(&reply)?));
+        };
+        let mut deltas = vec![(
+            text(batch).ok_or_else(|| protocol("record", batch))?,
+            int(delta).unwrap_or(0),
+        )];
+        if let (Some(batch), Some(delta)) = (text(in_flight_batch), int(in_flight_delta)) {
+            deltas.push((batch, delta));
+        }
+        Ok(PendingClicks { deltas })
+    }
+
+    async fn pending_clicks(
+        &self,
+        post_ids: &[i64],
+    ) -> Result<HashMap<i64, PendingClicks>, CacheError> {
+        let mut by_shard: HashMap<u16, Vec<i64>> = HashMap::new();
+        for &post_id in post_ids {
+            let ids = by_shard.entry(shard_of(post_id)).or_default();
+            if !ids.contains(&post_id) {
+                ids.push(post_id);
+            }
+        }
+        if by_shard.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let shards: Vec<(u16, Vec<i64>)> = by_shard.into_iter().collect();
+        let mut pipeline = redis::pipe();
+        for (shard, ids) in &shards {
+            let keys = [self.pending_key(*shard), self.in_flight_key(*shard)];
+            let args: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            pipeline.add_command(evalsha(&self.scripts.read, &keys, &args));
+        }
+        let replies = self.client.run(&pipeline, true).await?;
+        let mut found = HashMap::new();
+        for ((_, ids), reply) in shards.iter().zip(&replies) {
+            let [pending_batch, in_flight_batch, pending, in_flight] = array(reply)? else {
+                return Err(protocol("read", reply));
+            };
+            let columns = [
+                (text(pending_batch), pending),
+                (text(in_flight_batch), in_flight),
+            ];
+            for (index, post_id) in ids.iter().enumerate() {
+                let mut clicks = PendingClicks::default();
+                for (batch, deltas) in &columns {
+                    let delta = match deltas {
+                        Value::Array(values) => values.get(index).and_then(int),
+                        _ => None,
+                    };
+                    if let (Some(batch), Some(delta)) = (batch, delta) {
+                        clicks.deltas.push((batch.clone(), delta));
+                    }
+                }
+                if !clicks.deltas.is_empty() {
+                    found.insert(*post_id, clicks);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError> {
+        let mut pipeline = redis::pipe();
+        for shard in 0..SHARDS {
+            let keys = [self.pending_key(shard), self.in_flight_key(shard)];
+            pipeline.add_command(evalsha(&self.scripts.drain, &keys, &[]));
+        }
+        let replies = self.client.run(&pipeline, true).await?;
+        let mut batches = Vec::new();
+        for (shard, reply) in (0..SHARDS).zip(&replies) {
+            if let Value::Nil = reply {
+                continue;
+            }
+            let [resumed, fields] = array(reply)? else {
+                return Err(protocol("drain", reply));
+            };
+            let resumed = int(resumed) == Some(1);
+            let fields = array(fields)?;
+            let mut batch_id = None;
+            let mut deltas = Vec::new();
+            for pair in fields.chunks(2) {
+                let [field, value] = pair else {
+                    return Err(protocol("drain", reply));
+                };
+                let field = text(field).ok_or_else(|| protocol("drain", reply))?;
+                if field == BATCH_FIELD {
+                    batch_id = text(value);
+                } else {
+                    let post_id = field.parse::<i64>().map_err(|_| protocol("drain", reply))?;
+                    let delta = int(value).ok_or_else(|| protocol("drain", reply))?;
+                    if delta > 0 {
+                        deltas.push((post_id, delta));
+                    }
+                }
+            }
+            let batch_id =
+                batch_id.ok_or_else(|| protocol("drain (a hash without its batch id)", reply))?;
+            deltas.sort_unstable();
+            batches.push(DrainedBatch {
+                shard,
+                batch_id,
+                deltas,
+                resumed,
+            });
+        }
+        Ok(batches)
+    }
+
+    async fn acknowledge(&self, batches: &[DrainedBatch]) -> Result<usize, CacheError> {
+        if batches.is_empty() {
+            return Ok(0);
+        }
+        let mut pipeline = redis::pipe();
+        for batch in batches {
+            let keys = [self.in_flight_key(batch.shard)];
+            pipeline.add_command(evalsha(
+                &self.scripts.ack,
+                &keys,
+                std::slice::from_ref(&batch.batch_id),
+            ));
+        }
+        let replies = self.client.run(&pipeline, true).await?;
+        Ok(replies.iter().filter(|reply| int(reply) == Some(1)).count())
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.client.round_trips()
+    }
+
+    fn is_available(&self) -> bool {
+        self.client.is_available()
+    }
+}
