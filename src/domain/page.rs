@@ -16,7 +16,7 @@ impl PageRequest {
     pub const DEFAULT_PER_PAGE: u32 = 20;
     pub const MAX_PER_PAGE: u32 = 100;
     /// Far past any real blog; keeps `(page - 1) * per_page` well inside an i64 offset.
-    const MAX_PAGE: u32 = 1_000_000;
+    pub const MAX_PAGE: u32 = 1_000_000;
 
     pub fn parse(page: Option<&str>, per_page: Option<&str>) -> Result<Self, InvalidValue> {
         let page = match page {

@@ -42,8 +42,8 @@ impl FromQuery for CommentListParams {
     path = "/posts/{id}/comments",
     tag = "comments",
     params(("id" = i64, Path, description = "Post id", minimum = 1),
-        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1_000_000),
-        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+        ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+        ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1),
         ("status" = Option<String>, Query, description = "Editors only: `pending`, `approved`, `rejected` or `all`", pattern = "^(pending|approved|rejected|all)$"),
     ),
     responses(

@@ -4,14 +4,13 @@
 //! table, [`super::ROUTES`]). Length limits and patterns of request bodies come from the domain's
 //! constants ([`Limits`]), not from literals repeated here.
 
-use serde::Serialize;
 use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::{Modify, OpenApi};
 
 use crate::domain::input::{MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
-use crate::domain::{comment_input, post_input, term_input, Slug};
+use crate::domain::{comment_input, post_input, term_input, PageRequest, Slug};
 use crate::domain::{
     CategoryRef, CommentView, Page, PageMeta, PostDetail, PostSummary, TaxonomyItem,
 };
@@ -20,10 +19,6 @@ use crate::routes;
 use crate::routes::comments::{CommentCreate, ModerationBody};
 use crate::routes::posts::{PostCreate, PostPatch};
 use crate::routes::taxonomy::TermBody;
-
-/// A slug: `[a-z0-9-]`, 1 to 200 characters.
-#[derive(Serialize, ToSchema)]
-pub struct SlugString(String);
 
 /// What a body field accepts, as the domain's parsers check it.
 enum FieldRule {
@@ -73,17 +68,36 @@ fn slug_pattern() -> String {
     format!("^[a-z0-9-]{{1,{}}}$", Slug::MAX_LEN)
 }
 
-/// Writes [`BODY_RULES`] (and the slug pattern) into the document's schemas.
+/// Writes [`BODY_RULES`] into the document's body schemas, and the slug pattern and paging limits into its
+/// parameters.
 struct Limits;
 
 impl Modify for Limits {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for parameter in operation.parameters.iter_mut().flatten() {
+                    let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() else {
+                        continue;
+                    };
+                    match parameter.name.as_str() {
+                        "category" | "tag" | "slug" => schema.pattern = Some(slug_pattern()),
+                        "page" => schema.maximum = Some(PageRequest::MAX_PAGE.into()),
+                        "per_page" => schema.maximum = Some(PageRequest::MAX_PER_PAGE.into()),
+                        _ => {}
+                    }
+                }
+            }
+        }
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
-        if let Some(RefOr::T(Schema::Object(slug))) = components.schemas.get_mut("SlugString") {
-            slug.pattern = Some(slug_pattern());
-        }
         for (schema_name, fields) in BODY_RULES {
             let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema_name)
             else {

@@ -114,8 +114,8 @@ macro_rules! taxonomy_handlers {
             path = $collection,
             tag = "taxonomy",
             params(
-                ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1, maximum = 1_000_000),
-                ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1, maximum = 100),
+                ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
+                ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1),
             ),
             responses(
                 (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
