@@ -114,10 +114,13 @@ impl Settings {
                     ));
                 }
                 let timeout = millis(&lookup, "REDIS_TIMEOUT_MS", 500, 1..=60_000)?;
+                let click_id_ttl =
+                    millis(&lookup, "CLICK_ID_TTL_MS", 900_000, 10_000..=86_400_000)?;
                 Some(RedisSettings {
                     url,
                     key_prefix,
                     timeout,
+                    click_id_ttl,
                 })
             }
         };

@@ -10,6 +10,11 @@ pub struct Metrics {
     pub clicks_cached: AtomicU64,
     /// Clicks added straight to the database because the cache could not take them.
     pub clicks_fallback: AtomicU64,
+    /// Clicks whose cache call was ambiguous (a time-out after sending), parked to be sent again.
+    pub clicks_parked: AtomicU64,
+    /// Parked clicks sent again: counted by that call, or found counted by their first call.
+    pub parked_clicks_counted: AtomicU64,
+    pub parked_clicks_already_counted: AtomicU64,
     /// Sync passes that completed, and that failed (and will be retried).
     pub sync_passes: AtomicU64,
     pub sync_failures: AtomicU64,
@@ -53,6 +58,24 @@ impl Metrics {
             "counter",
             "Clicks added straight to the database because the click cache was unavailable.",
             read(&self.clicks_fallback),
+        );
+        metric(
+            "clicks_parked_total",
+            "counter",
+            "Clicks whose cache call was ambiguous (sent, no reply in time), parked to be sent again with their id.",
+            read(&self.clicks_parked),
+        );
+        metric(
+            "parked_clicks_counted_total",
+            "counter",
+            "Parked clicks sent again that the cache counted then (their first call had not run).",
+            read(&self.parked_clicks_counted),
+        );
+        metric(
+            "parked_clicks_already_counted_total",
+            "counter",
+            "Parked clicks sent again that the cache had counted already (their first call ran).",
+            read(&self.parked_clicks_already_counted),
         );
         metric(
             "click_sync_passes_total",

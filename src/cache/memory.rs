@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use super::{shard_of, CacheBackend, CacheError, DrainedBatch, PendingClicks, SHARDS};
+use super::{
+    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks, SHARDS,
+};
 
 #[derive(Debug, Clone)]
 struct Batch {
@@ -63,6 +65,17 @@ impl MemoryClickCache {
     fn count_round_trip(&self) {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// Adds one click to the post's shard's pending batch (born with a fresh id when there is none).
+    fn add(&self, post_id: i64) -> Result<PendingClicks, CacheError> {
+        let mut shard = self.shard(shard_of(post_id))?;
+        let pending = shard.pending.get_or_insert_with(|| Batch {
+            id: uuid::Uuid::new_v4().to_string(),
+            deltas: HashMap::new(),
+        });
+        *pending.deltas.entry(post_id).or_insert(0) += 1;
+        Ok(shard.pending_of(post_id))
+    }
 }
 
 #[async_trait::async_trait]
@@ -71,15 +84,24 @@ impl CacheBackend for MemoryClickCache {
         "memory"
     }
 
-    async fn record_click(&self, post_id: i64) -> Result<PendingClicks, CacheError> {
+    /// A call in process always completes, so a click is never ambiguous here and its id is not kept.
+    async fn record_click(
+        &self,
+        post_id: i64,
+        _click_id: &ClickId,
+    ) -> Result<PendingClicks, CacheError> {
         self.count_round_trip();
-        let mut shard = self.shard(shard_of(post_id))?;
-        let pending = shard.pending.get_or_insert_with(|| Batch {
-            id: uuid::Uuid::new_v4().to_string(),
-            deltas: HashMap::new(),
-        });
-        *pending.deltas.entry(post_id).or_insert(0) += 1;
-        Ok(shard.pending_of(post_id))
+        self.add(post_id)
+    }
+
+    /// Clicks parked by a Redis-backed instance of an earlier configuration: counted here, once each (their
+    /// rows go once the sync has moved them here).
+    async fn settle(&self, clicks: &[ParkedClick]) -> Result<usize, CacheError> {
+        self.count_round_trip();
+        for click in clicks {
+            self.add(click.post_id)?;
+        }
+        Ok(clicks.len())
     }
 
     async fn pending_clicks(

@@ -35,6 +35,40 @@ impl PendingClicks {
     }
 }
 
+/// The id a click carries to the cache. The cache counts an id once (Redis remembers it for
+/// `CLICK_ID_TTL_MS`), so a click whose call may or may not have run is sent again with the same id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClickId(String);
+
+impl ClickId {
+    /// A fresh, random id (128 bits).
+    pub fn new() -> Self {
+        ClickId(uuid::Uuid::new_v4().simple().to_string())
+    }
+
+    /// An id read back from where it was parked.
+    pub fn from_stored(id: String) -> Self {
+        ClickId(id)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ClickId {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// A click to send to the cache again, with the id it was first sent with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkedClick {
+    pub click_id: ClickId,
+    pub post_id: i64,
+}
+
 /// One shard's in-flight batch, as handed to the sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrainedBatch {
@@ -51,10 +85,12 @@ pub struct DrainedBatch {
 /// cache can safely be counted in the database instead.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    /// Nothing was sent: no connection could be had, or the circuit breaker is open.
+    /// Nothing was sent, or the cache refused the call before running it (an error reply): no connection
+    /// could be had, the circuit breaker is open, or the server is a read-only replica.
     #[error("click cache unavailable: {0}")]
     Unavailable(String),
-    /// The call was sent, and failed or timed out before its reply came back.
+    /// The call was sent, and failed or timed out before its reply came back: it may or may not have run
+    /// (an ambiguous outcome; a click is then parked, never counted elsewhere as well).
     #[error("click cache call failed: {0}")]
     Failed(String),
     /// The cache replied with something the scripts never return (a foreign writer, or a bug).
@@ -69,8 +105,17 @@ pub trait CacheBackend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Adds one click to the post's shard's pending batch (creating the batch, with a fresh id, if there is
-    /// none) and returns the post's pending clicks including this one.
-    async fn record_click(&self, post_id: i64) -> Result<PendingClicks, CacheError>;
+    /// none) and returns the post's pending clicks including this one. A `click_id` the cache has counted
+    /// before is not counted again (the pending clicks are returned as they are).
+    async fn record_click(
+        &self,
+        post_id: i64,
+        click_id: &ClickId,
+    ) -> Result<PendingClicks, CacheError>;
+
+    /// Sends parked clicks again, each with its id, in one round trip: those the cache had counted already
+    /// (their first call did run) are not counted again. Returns how many it counted now.
+    async fn settle(&self, clicks: &[ParkedClick]) -> Result<usize, CacheError>;
 
     /// The pending clicks of many posts, in one round trip. Posts with none are absent.
     async fn pending_clicks(

@@ -6,6 +6,7 @@ pub mod counters;
 pub mod error;
 pub mod import;
 pub mod migrations;
+pub mod parked_clicks;
 pub mod post_writes;
 pub mod posts;
 pub mod schema;

@@ -80,7 +80,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    parked_clicks (click_id) {
+        click_id -> Text,
+        post_id -> BigInt,
+        parked_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(parked_clicks -> posts (post_id));
 diesel::joinable!(post_counters -> posts (post_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
@@ -91,6 +100,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     comments,
     counter_batches,
+    parked_clicks,
     post_counters,
     post_tags,
     posts,

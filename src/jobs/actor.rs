@@ -71,6 +71,14 @@ impl ClickSyncActor {
                     report.already_applied as u64,
                 );
                 metrics::add(
+                    &self.metrics.parked_clicks_counted,
+                    report.parked_counted as u64,
+                );
+                metrics::add(
+                    &self.metrics.parked_clicks_already_counted,
+                    report.parked_sent.saturating_sub(report.parked_counted) as u64,
+                );
+                metrics::add(
                     &self.metrics.clicks_synced,
                     u64::try_from(report.clicks).unwrap_or(0),
                 );

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cache::{CacheBackend, CacheError};
+use crate::cache::{CacheBackend, CacheError, ClickId, ParkedClick};
 use crate::db::{self, run_query, DbError, DbPool};
 use crate::domain::clock;
 
@@ -25,6 +25,10 @@ pub struct SyncReport {
     pub acknowledged: usize,
     /// Ledger rows older than the retention, deleted.
     pub pruned: usize,
+    /// Parked clicks sent to the cache again, and how many of those it counted then (the others had been
+    /// counted by their first, ambiguous, call).
+    pub parked_sent: usize,
+    pub parked_counted: usize,
 }
 
 /// Where a pass can be made to stop, as if its process died there (failpoints for the crash tests).
@@ -67,6 +71,7 @@ pub async fn sync_once_with(
     stop_at: Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
 ) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
+    settle_parked(db, cache, &mut report).await?;
     // A resumed in-flight batch holds its shard's pending batch back: a second round takes that one, so a
     // pass (the final one at shutdown above all) leaves nothing behind that was there when it started.
     for _round in 0..2 {
@@ -81,6 +86,47 @@ pub async fn sync_once_with(
         .await
         .map_err(SyncError::Database)?;
     Ok(report)
+}
+
+/// Parked clicks per round trip when they are sent again.
+const SETTLE_CHUNK: usize = 1000;
+
+/// Sends parked clicks to the cache again, each with the id its first, ambiguous, call carried (the cache
+/// counts an id once), then unparks them. Runs first in a pass, so the pass applies them too.
+async fn settle_parked(
+    db: &DbPool,
+    cache: &dyn CacheBackend,
+    report: &mut SyncReport,
+) -> Result<(), SyncError> {
+    let limit = i64::try_from(SETTLE_CHUNK).unwrap_or(i64::MAX);
+    loop {
+        let parked = run_query(db, move |conn| db::parked_clicks::oldest(conn, limit))
+            .await
+            .map_err(SyncError::Database)?;
+        if parked.is_empty() {
+            return Ok(());
+        }
+        let full = parked.len() == SETTLE_CHUNK;
+        let clicks: Vec<ParkedClick> = parked
+            .into_iter()
+            .map(|(click_id, post_id)| ParkedClick {
+                click_id: ClickId::from_stored(click_id),
+                post_id,
+            })
+            .collect();
+        report.parked_counted += cache.settle(&clicks).await?;
+        report.parked_sent += clicks.len();
+        let ids: Vec<String> = clicks
+            .into_iter()
+            .map(|click| click.click_id.as_str().to_owned())
+            .collect();
+        run_query(db, move |conn| db::parked_clicks::remove(conn, &ids))
+            .await
+            .map_err(SyncError::Database)?;
+        if !full {
+            return Ok(());
+        }
+    }
 }
 
 /// Drain, apply, acknowledge; returns whether any batch was a resumed one.

@@ -112,6 +112,7 @@ impl TestDatabase {
                         url: redis_url(),
                         key_prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
                         timeout: Duration::from_millis(500),
+                        click_id_ttl: Duration::from_secs(900),
                     }),
                     _dir: None,
                     postgres_name: Some(name),

@@ -32,6 +32,8 @@ mod outages;
 mod post_writes;
 mod posts;
 mod query_counts;
+mod redis_faults;
+mod redis_server;
 mod resilience;
 mod shutdown;
 mod taxonomy;

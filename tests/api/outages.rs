@@ -2,9 +2,7 @@
 //! port), and PostgreSQL unreachable during a sync (a TCP proxy the test cuts; the shared server is never
 //! stopped). No request fails, no click is lost.
 
-use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -16,85 +14,7 @@ use futures::stream::{self, StreamExt};
 
 use crate::fixture::many_posts;
 use crate::helpers::{TestApp, TestBackend, TestOptions, BROWSER};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-/// A redis-server of this test's own, persisting every write (so stopping it loses nothing).
-struct OwnRedis {
-    port: u16,
-    dir: tempfile::TempDir,
-    child: Option<Child>,
-}
-
-impl OwnRedis {
-    fn start() -> Option<OwnRedis> {
-        let mut redis = OwnRedis {
-            port: free_port(),
-            dir: tempfile::tempdir().expect("dir"),
-            child: None,
-        };
-        redis.spawn().then_some(redis)
-    }
-
-    fn spawn(&mut self) -> bool {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &self.port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--dir")
-            .arg(self.dir.path())
-            .stdout(Stdio::null())
-            .spawn();
-        let Ok(child) = child else {
-            let _ = writeln!(
-                std::io::stderr(),
-                "SKIPPED: no redis-server on PATH for the outage test"
-            );
-            return false;
-        };
-        self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        panic!("redis-server did not start on port {}", self.port);
-    }
-
-    /// SIGTERM: Redis finishes writing its append-only file and exits.
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = Command::new("kill").arg(child.id().to_string()).status();
-            let _ = child.wait();
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-}
+use crate::redis_server::{OwnRedis, Persistence};
 
 async fn views(app: &TestApp, count: usize) -> usize {
     let client = crate::helpers::http_client();
@@ -125,7 +45,7 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
     let TestBackend::Postgres = app.backend else {
         return; // the in-process cache cannot be stopped apart from its process
     };
-    let Some(mut redis) = OwnRedis::start() else {
+    let Some(mut redis) = OwnRedis::start(Persistence::AppendEveryWrite) else {
         return;
     };
     app.import(&zero_clicks());
@@ -133,6 +53,7 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
         url: redis.url(),
         key_prefix: String::from("outage"),
         timeout: Duration::from_millis(300),
+        click_id_ttl: Duration::from_secs(900),
     };
     let options = TestOptions {
         sync_interval: Duration::from_millis(100),

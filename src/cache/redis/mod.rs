@@ -12,7 +12,9 @@ use deadpool_redis::redis::{self, Value};
 
 use self::client::RedisClient;
 use self::reply::{array, first, int, protocol, text};
-use super::{shard_of, CacheBackend, CacheError, DrainedBatch, PendingClicks, SHARDS};
+use super::{
+    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks, SHARDS,
+};
 
 const RECORD: &str = include_str!("lua/record.lua");
 const READ: &str = include_str!("lua/read.lua");
@@ -31,6 +33,9 @@ pub struct RedisSettings {
     pub key_prefix: String,
     /// `REDIS_TIMEOUT_MS`: the longest a request waits for Redis before counting in the database.
     pub timeout: Duration,
+    /// `CLICK_ID_TTL_MS`: how long Redis remembers a click's id, so that a click sent again after an
+    /// ambiguous reply is counted once. Parked clicks must be settled within it.
+    pub click_id_ttl: Duration,
 }
 
 /// The scripts' sources, in the order [`RedisClient`] loads them.
@@ -48,6 +53,7 @@ struct Scripts {
 pub struct RedisClickCache {
     client: RedisClient,
     prefix: String,
+    click_id_ttl: Duration,
     scripts: Scripts,
 }
 
@@ -72,6 +78,7 @@ impl RedisClickCache {
         Ok(RedisClickCache {
             client: RedisClient::new(&settings.url, settings.timeout, SOURCES)?,
             prefix: settings.key_prefix.clone(),
+            click_id_ttl: settings.click_id_ttl,
             scripts: Scripts {
                 record: sha(RECORD),
                 read: sha(READ),
@@ -88,6 +95,49 @@ impl RedisClickCache {
     fn in_flight_key(&self, shard: u16) -> String {
         format!("{}:clicks:{{{shard}}}:in-flight", self.prefix)
     }
+
+    /// The key that remembers a click id, in its post's shard's slot.
+    fn click_id_key(&self, shard: u16, click_id: &ClickId) -> String {
+        format!(
+            "{}:clicks:{{{shard}}}:id:{}",
+            self.prefix,
+            click_id.as_str()
+        )
+    }
+
+    fn record_command(&self, post_id: i64, click_id: &ClickId) -> redis::Cmd {
+        let shard = shard_of(post_id);
+        let keys = [
+            self.pending_key(shard),
+            self.in_flight_key(shard),
+            self.click_id_key(shard, click_id),
+        ];
+        let args = [
+            post_id.to_string(),
+            uuid::Uuid::new_v4().to_string(),
+            self.click_id_ttl.as_millis().to_string(),
+        ];
+        evalsha(&self.scripts.record, &keys, &args)
+    }
+}
+
+/// A record script's reply: the post's pending clicks, and whether this call counted the click.
+fn decode_record(reply: &Value) -> Result<(PendingClicks, bool), CacheError> {
+    let [batch, delta, in_flight_batch, in_flight_delta, counted] = array(reply)? else {
+        return Err(protocol("record", reply));
+    };
+    let mut deltas = Vec::new();
+    for (batch, delta) in [(batch, delta), (in_flight_batch, in_flight_delta)] {
+        if let (Some(batch), Some(delta)) = (text(batch), int(delta)) {
+            deltas.push((batch, delta));
+        }
+    }
+    let counted = match int(counted) {
+        Some(1) => true,
+        Some(0) => false,
+        _ => return Err(protocol("record", reply)),
+    };
+    Ok((PendingClicks { deltas }, counted))
 }
 
 /// One `EVALSHA` of a script on `keys` with `args`.
@@ -103,25 +153,43 @@ impl CacheBackend for RedisClickCache {
         "redis"
     }
 
-    async fn record_click(&self, post_id: i64) -> Result<PendingClicks, CacheError> {
-        let shard = shard_of(post_id);
-        let keys = [self.pending_key(shard), self.in_flight_key(shard)];
-        let args = [post_id.to_string(), uuid::Uuid::new_v4().to_string()];
+    async fn record_click(
+        &self,
+        post_id: i64,
+        click_id: &ClickId,
+    ) -> Result<PendingClicks, CacheError> {
         let mut pipeline = redis::pipe();
-        pipeline.add_command(evalsha(&self.scripts.record, &keys, &args));
+        pipeline.add_command(self.record_command(post_id, click_id));
+        // Not idempotent from here: a time-out leaves the click's outcome open, and the caller parks it.
         let reply = self.client.run(&pipeline, false).await?;
-        let parts = array(first(&reply)?)?;
-        let [batch, delta, in_flight_batch, in_flight_delta] = parts else {
-            return Err(protocol("record", first(&reply)?));
-        };
-        let mut deltas = vec![(
-            text(batch).ok_or_else(|| protocol("record", batch))?,
-            int(delta).unwrap_or(0),
-        )];
-        if let (Some(batch), Some(delta)) = (text(in_flight_batch), int(in_flight_delta)) {
-            deltas.push((batch, delta));
+        let (pending, _counted) = decode_record(first(&reply)?)?;
+        Ok(pending)
+    }
+
+    async fn settle(&self, clicks: &[ParkedClick]) -> Result<usize, CacheError> {
+        if clicks.is_empty() {
+            return Ok(0);
         }
-        Ok(PendingClicks { deltas })
+        let mut pipeline = redis::pipe();
+        for click in clicks {
+            pipeline.add_command(self.record_command(click.post_id, &click.click_id));
+        }
+        // Safe to repeat: each click keeps its id, which Redis counts once.
+        let replies = self.client.run(&pipeline, true).await?;
+        if replies.len() != clicks.len() {
+            return Err(CacheError::Protocol(format!(
+                "{} replies to {} parked clicks",
+                replies.len(),
+                clicks.len()
+            )));
+        }
+        let mut counted = 0;
+        for reply in &replies {
+            if decode_record(reply)?.1 {
+                counted += 1;
+            }
+        }
+        Ok(counted)
     }
 
     async fn pending_clicks(

@@ -7,10 +7,12 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use super::displayed::displayed;
-use crate::cache::{CacheBackend, CacheError, PendingClicks};
+use crate::cache::{CacheBackend, CacheError, ClickId, PendingClicks};
 use crate::db::{self, run_query, DbPool};
+use crate::domain::clock;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
+use crate::telemetry::LogEvery;
 
 /// Records clicks through the cache and reads counts that include every click recorded so far.
 #[derive(Clone)]
@@ -18,11 +20,17 @@ pub struct ClickCounter {
     db: DbPool,
     cache: Arc<dyn CacheBackend>,
     metrics: Arc<Metrics>,
+    parked_log: Arc<LogEvery>,
 }
 
 impl ClickCounter {
     pub fn new(db: DbPool, cache: Arc<dyn CacheBackend>, metrics: Arc<Metrics>) -> Self {
-        ClickCounter { db, cache, metrics }
+        ClickCounter {
+            db,
+            cache,
+            metrics,
+            parked_log: Arc::new(LogEvery::new(std::time::Duration::from_secs(10))),
+        }
     }
 
     pub fn cache(&self) -> &Arc<dyn CacheBackend> {
@@ -30,10 +38,13 @@ impl ClickCounter {
     }
 
     /// Records one click for a post known to exist and returns its count including this click: one cache
-    /// round trip, then one statement. When the cache cannot take the click, it is added to the database
-    /// directly (exact), and the database count is returned.
+    /// round trip, then one statement. The click carries a fresh id. When the call never reached the cache
+    /// (no connection, the breaker open, an error reply), the click is added to the database directly
+    /// (exact). When the call was sent but its outcome is unknown (a time-out, a broken connection), the
+    /// click is parked with its id: the sync sends it again and the cache counts the id once.
     pub async fn record(&self, post_id: i64) -> Result<i64, ApiError> {
-        match self.cache.record_click(post_id).await {
+        let click_id = ClickId::new();
+        match self.cache.record_click(post_id, &click_id).await {
             Ok(pending) => {
                 metrics::add(&self.metrics.clicks_cached, 1);
                 let counts = self.fresh(vec![(post_id, pending)], &[post_id]).await?;
@@ -45,7 +56,24 @@ impl ClickCounter {
                 let counts = self.fresh(Vec::new(), &[post_id]).await?;
                 Ok(counts.get(&post_id).copied().unwrap_or(0))
             }
-            Err(error) => {
+            Err(CacheError::Failed(error)) => {
+                metrics::add(&self.metrics.clicks_parked, 1);
+                if let Some(held_back) = self.parked_log.due() {
+                    tracing::warn!(
+                        %error,
+                        post_id,
+                        held_back,
+                        "click cache call ambiguous: click parked, the sync sends it again"
+                    );
+                }
+                let now = clock::now();
+                run_query(&self.db, move |conn| {
+                    db::parked_clicks::park(conn, click_id.as_str(), post_id, now)
+                })
+                .await?
+                .ok_or(ApiError::NotFound("post"))
+            }
+            Err(error @ CacheError::Unavailable(_)) => {
                 // The breaker logs when the cache goes away and comes back; this is per click.
                 tracing::debug!(%error, post_id, "click counted in the database directly");
                 metrics::add(&self.metrics.clicks_fallback, 1);

@@ -1,0 +1,164 @@
+//! What production Redis does to the click counter, done to a redis-server of the test's own: a stall
+//! (SIGSTOP) longer than `REDIS_TIMEOUT_MS`. Every view answered 200 is in the database once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use blog_api::cache::RedisSettings;
+use futures::stream::{self, StreamExt};
+
+use crate::fixture::many_posts;
+use crate::helpers::{TestApp, TestBackend, TestOptions, BROWSER};
+use crate::redis_server::{OwnRedis, Persistence};
+
+const POSTS: i64 = 5;
+
+fn zero_clicks() -> String {
+    many_posts(5).replace("\"clicks\":", "\"ignored_clicks\":")
+}
+
+fn redis_settings(redis: &OwnRedis, timeout: Duration) -> RedisSettings {
+    RedisSettings {
+        url: redis.url(),
+        key_prefix: String::from("faults"),
+        timeout,
+        click_id_ttl: Duration::from_secs(900),
+    }
+}
+
+/// What a load saw: 200s per post, other answers, and the slowest answer.
+#[derive(Debug, Default)]
+struct Answers {
+    ok_by_post: HashMap<i64, i64>,
+    failed: usize,
+    slowest: Duration,
+}
+
+/// `count` counted views spread over the posts, `concurrency` at a time; `done` counts answers as they come.
+async fn view_load(
+    app: &TestApp,
+    count: usize,
+    concurrency: usize,
+    done: Arc<AtomicUsize>,
+) -> Answers {
+    let client = crate::helpers::http_client();
+    let results: Vec<(i64, bool, Duration)> = stream::iter(0..count)
+        .map(|n| {
+            let post = i64::try_from(n).expect("small") % POSTS + 1;
+            let url = format!("{}/posts/{post}", app.address);
+            let client = client.clone();
+            let done = done.clone();
+            async move {
+                let started = Instant::now();
+                let response = client.get(url).header("User-Agent", BROWSER).send().await;
+                let ok = response.is_ok_and(|r| r.status() == 200);
+                done.fetch_add(1, Ordering::Relaxed);
+                (post, ok, started.elapsed())
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let mut answers = Answers::default();
+    for (post, ok, took) in results {
+        if ok {
+            *answers.ok_by_post.entry(post).or_insert(0) += 1;
+        } else {
+            answers.failed += 1;
+        }
+        answers.slowest = answers.slowest.max(took);
+    }
+    answers
+}
+
+/// Sends single views until the click cache answers again; returns the 200s per post.
+async fn views_until_the_cache_is_back(app: &TestApp) -> HashMap<i64, i64> {
+    let cache = app.clicks.cache().clone();
+    let mut ok_by_post = HashMap::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !cache.is_available() && Instant::now() < deadline {
+        let answers = view_load(app, 1, 1, Arc::new(AtomicUsize::new(0))).await;
+        for (post, ok) in answers.ok_by_post {
+            *ok_by_post.entry(post).or_insert(0) += ok;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(cache.is_available(), "the cache path resumes on its own");
+    ok_by_post
+}
+
+fn parked_clicks(app: &TestApp) -> i64 {
+    use blog_api::db::schema::parked_clicks;
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("a connection");
+    parked_clicks::table
+        .count()
+        .get_result(&mut conn)
+        .expect("a count")
+}
+
+/// Redis pauses (a fork, a busy script, a network hiccup) for 2 s at 30% of a 5,000-view load on 64
+/// connections, far past `REDIS_TIMEOUT_MS`: every request still answers in time, and every 200 is counted
+/// once: the clicks whose calls timed out are parked and sent again with their ids, never added to the
+/// database on top of Redis running them when it wakes.
+async fn a_redis_stall_neither_fails_a_view_nor_counts_one_twice(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // the in-process cache does not stall apart from its process
+    };
+    let Some(redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
+        return;
+    };
+    app.import(&zero_clicks());
+    let timeout = Duration::from_millis(250);
+    let options = TestOptions {
+        sync_interval: Duration::from_millis(200),
+        redis: Some(redis_settings(&redis, timeout)),
+        ..TestOptions::default()
+    };
+    let mut server = app.another_instance(options).await;
+
+    let total = 5000;
+    let done = Arc::new(AtomicUsize::new(0));
+    let load = view_load(&server, total, 64, done.clone());
+    let stall = async {
+        while done.load(Ordering::Relaxed) < total * 3 / 10 {
+            actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+        }
+        redis.signal("STOP");
+        actix_web::rt::time::sleep(Duration::from_secs(2)).await;
+        redis.signal("CONT");
+    };
+    let (answers, ()) = futures::join!(load, stall);
+    assert_eq!(answers.failed, 0, "no view fails while Redis stalls");
+    assert!(
+        answers.slowest < timeout + Duration::from_millis(1500),
+        "every view answers within REDIS_TIMEOUT_MS and a margin; the slowest took {:?}",
+        answers.slowest
+    );
+    let metrics = server.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        !metrics.contains("blog_api_clicks_parked_total 0\n"),
+        "the stall left ambiguous calls, parked: {metrics}"
+    );
+
+    let more = views_until_the_cache_is_back(&server).await;
+    server.stop().await;
+    assert_eq!(
+        parked_clicks(&app),
+        0,
+        "the final sync settled every parked click"
+    );
+    for post in 1..=POSTS {
+        let answered = answers.ok_by_post.get(&post).copied().unwrap_or(0)
+            + more.get(&post).copied().unwrap_or(0);
+        assert_eq!(
+            app.synced_clicks(post),
+            answered,
+            "post {post}: the database holds each answered view once"
+        );
+    }
+}
+
+crate::on_both_backends!(a_redis_stall_neither_fails_a_view_nor_counts_one_twice);
