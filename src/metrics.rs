@@ -15,6 +15,8 @@ pub struct Metrics {
     /// Parked clicks sent again: counted by that call, or found counted by their first call.
     pub parked_clicks_counted: AtomicU64,
     pub parked_clicks_already_counted: AtomicU64,
+    /// Drained batches found in the ledger with other content: they came back from the past.
+    pub batches_resurrected: AtomicU64,
     /// Sync passes that completed, and that failed (and will be retried).
     pub sync_passes: AtomicU64,
     pub sync_failures: AtomicU64,
@@ -40,73 +42,76 @@ pub fn add(counter: &AtomicU64, amount: u64) {
 }
 
 impl Metrics {
+    /// Every counter of [`Metrics`] with its name and help text.
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 11] {
+        [
+            (
+                "clicks_cached_total",
+                "Clicks recorded in the click cache.",
+                &self.clicks_cached,
+            ),
+            (
+                "clicks_fallback_total",
+                "Clicks added straight to the database because the click cache was unavailable.",
+                &self.clicks_fallback,
+            ),
+            (
+                "clicks_parked_total",
+                "Clicks whose cache call was ambiguous (sent, no reply in time), parked to be sent again with their id.",
+                &self.clicks_parked,
+            ),
+            (
+                "parked_clicks_counted_total",
+                "Parked clicks sent again that the cache counted then (their first call had not run).",
+                &self.parked_clicks_counted,
+            ),
+            (
+                "parked_clicks_already_counted_total",
+                "Parked clicks sent again that the cache had counted already (their first call ran).",
+                &self.parked_clicks_already_counted,
+            ),
+            (
+                "click_batches_resurrected_total",
+                "Drained batches whose id the ledger held with other content: they came back from the past; not applied again.",
+                &self.batches_resurrected,
+            ),
+            (
+                "click_sync_passes_total",
+                "Click sync passes that completed.",
+                &self.sync_passes,
+            ),
+            (
+                "click_sync_failures_total",
+                "Click sync passes that failed (their clicks stay in the cache and are retried).",
+                &self.sync_failures,
+            ),
+            (
+                "click_batches_applied_total",
+                "Click batches applied to the database.",
+                &self.batches_applied,
+            ),
+            (
+                "click_batches_already_applied_total",
+                "Click batches the ledger showed as applied before; skipped.",
+                &self.batches_already_applied,
+            ),
+            (
+                "clicks_synced_total",
+                "Clicks moved from the cache to the database.",
+                &self.clicks_synced,
+            ),
+        ]
+    }
+
     /// The Prometheus text exposition of every counter and gauge.
     pub fn render(&self, gauges: Gauges, cache_backend: &str) -> String {
         let mut out = String::new();
         let mut metric = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP blog_api_{name} {help}\n# TYPE blog_api_{name} {kind}\nblog_api_{name} {value}");
         };
-        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
-        metric(
-            "clicks_cached_total",
-            "counter",
-            "Clicks recorded in the click cache.",
-            read(&self.clicks_cached),
-        );
-        metric(
-            "clicks_fallback_total",
-            "counter",
-            "Clicks added straight to the database because the click cache was unavailable.",
-            read(&self.clicks_fallback),
-        );
-        metric(
-            "clicks_parked_total",
-            "counter",
-            "Clicks whose cache call was ambiguous (sent, no reply in time), parked to be sent again with their id.",
-            read(&self.clicks_parked),
-        );
-        metric(
-            "parked_clicks_counted_total",
-            "counter",
-            "Parked clicks sent again that the cache counted then (their first call had not run).",
-            read(&self.parked_clicks_counted),
-        );
-        metric(
-            "parked_clicks_already_counted_total",
-            "counter",
-            "Parked clicks sent again that the cache had counted already (their first call ran).",
-            read(&self.parked_clicks_already_counted),
-        );
-        metric(
-            "click_sync_passes_total",
-            "counter",
-            "Click sync passes that completed.",
-            read(&self.sync_passes),
-        );
-        metric(
-            "click_sync_failures_total",
-            "counter",
-            "Click sync passes that failed (their clicks stay in the cache and are retried).",
-            read(&self.sync_failures),
-        );
-        metric(
-            "click_batches_applied_total",
-            "counter",
-            "Click batches applied to the database.",
-            read(&self.batches_applied),
-        );
-        metric(
-            "click_batches_already_applied_total",
-            "counter",
-            "Click batches the ledger showed as applied before; skipped.",
-            read(&self.batches_already_applied),
-        );
-        metric(
-            "clicks_synced_total",
-            "counter",
-            "Clicks moved from the cache to the database.",
-            read(&self.clicks_synced),
-        );
+        for (name, help, counter) in self.counters() {
+            metric(name, "counter", help, counter.load(Ordering::Relaxed));
+        }
         metric(
             "cache_round_trips_total",
             "counter",

@@ -6,7 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks, SHARDS,
+    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
+    Recorded, SHARDS,
 };
 
 #[derive(Debug, Clone)]
@@ -67,14 +68,17 @@ impl MemoryClickCache {
     }
 
     /// Adds one click to the post's shard's pending batch (born with a fresh id when there is none).
-    fn add(&self, post_id: i64) -> Result<PendingClicks, CacheError> {
+    fn add(&self, post_id: i64) -> Result<Recorded, CacheError> {
         let mut shard = self.shard(shard_of(post_id))?;
         let pending = shard.pending.get_or_insert_with(|| Batch {
             id: uuid::Uuid::new_v4().to_string(),
             deltas: HashMap::new(),
         });
         *pending.deltas.entry(post_id).or_insert(0) += 1;
-        Ok(shard.pending_of(post_id))
+        Ok(Recorded {
+            clicks: shard.pending_of(post_id),
+            counted: true,
+        })
     }
 }
 
@@ -89,19 +93,16 @@ impl CacheBackend for MemoryClickCache {
         &self,
         post_id: i64,
         _click_id: &ClickId,
-    ) -> Result<PendingClicks, CacheError> {
+    ) -> Result<Recorded, CacheError> {
         self.count_round_trip();
         self.add(post_id)
     }
 
     /// Clicks parked by a Redis-backed instance of an earlier configuration: counted here, once each (their
     /// rows go once the sync has moved them here).
-    async fn settle(&self, clicks: &[ParkedClick]) -> Result<usize, CacheError> {
+    async fn settle(&self, clicks: &[ParkedClick]) -> Result<Vec<Recorded>, CacheError> {
         self.count_round_trip();
-        for click in clicks {
-            self.add(click.post_id)?;
-        }
-        Ok(clicks.len())
+        clicks.iter().map(|click| self.add(click.post_id)).collect()
     }
 
     async fn pending_clicks(
@@ -137,6 +138,7 @@ impl CacheBackend for MemoryClickCache {
                     batch_id: batch.id.clone(),
                     deltas,
                     resumed,
+                    aside: false,
                 });
             }
         }

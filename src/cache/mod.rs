@@ -69,6 +69,15 @@ pub struct ParkedClick {
     pub post_id: i64,
 }
 
+/// What one record call did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recorded {
+    /// The post's pending clicks, this one included.
+    pub clicks: PendingClicks,
+    /// Whether this call counted the click (false: its id had been counted before).
+    pub counted: bool,
+}
+
 /// One shard's in-flight batch, as handed to the sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrainedBatch {
@@ -79,6 +88,10 @@ pub struct DrainedBatch {
     /// Left in flight by an earlier pass (which died or failed before acknowledging it). The shard's
     /// pending batch is still waiting behind it.
     pub resumed: bool,
+    /// Set aside by the record script: a pending batch written by another Redis process (before a restart,
+    /// or on the primary this one replaced), which may have been applied already. It took no click since;
+    /// the ledger decides whether it is applied.
+    pub aside: bool,
 }
 
 /// Why a cache call failed. The distinction matters for exactness: a click whose call never reached the
@@ -107,15 +120,11 @@ pub trait CacheBackend: Send + Sync + 'static {
     /// Adds one click to the post's shard's pending batch (creating the batch, with a fresh id, if there is
     /// none) and returns the post's pending clicks including this one. A `click_id` the cache has counted
     /// before is not counted again (the pending clicks are returned as they are).
-    async fn record_click(
-        &self,
-        post_id: i64,
-        click_id: &ClickId,
-    ) -> Result<PendingClicks, CacheError>;
+    async fn record_click(&self, post_id: i64, click_id: &ClickId) -> Result<Recorded, CacheError>;
 
     /// Sends parked clicks again, each with its id, in one round trip: those the cache had counted already
-    /// (their first call did run) are not counted again. Returns how many it counted now.
-    async fn settle(&self, clicks: &[ParkedClick]) -> Result<usize, CacheError>;
+    /// (their first call did run) are not counted again. One [`Recorded`] per click, in order.
+    async fn settle(&self, clicks: &[ParkedClick]) -> Result<Vec<Recorded>, CacheError>;
 
     /// The pending clicks of many posts, in one round trip. Posts with none are absent.
     async fn pending_clicks(

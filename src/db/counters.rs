@@ -25,9 +25,23 @@ pub struct Batch<'a> {
     pub deltas: &'a [(i64, i64)],
 }
 
-/// Applies batches in one transaction. For each: records its id in the ledger, then adds each delta
-/// (`clicks = clicks + d`, never an absolute value); a batch whose id the ledger already holds (applied
-/// before, by this or another instance) changes nothing. Returns, per batch, whether it was applied now.
+/// What applying one batch came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// New to the ledger: its deltas were added.
+    Applied,
+    /// In the ledger with the same content: applied before (by an earlier pass that died before
+    /// acknowledging, or by another instance). Nothing changes.
+    AlreadyApplied,
+    /// In the ledger with other content: it came back from the past (a Redis restart from an older state,
+    /// a promoted replica). Nothing changes: the clicks added to it since were recorded again elsewhere by
+    /// the requests that saw it (see `ClickCounter::record`).
+    Resurrected,
+}
+
+/// Applies batches in one transaction. For each: records its id with its content (fields, total) in the
+/// ledger, then adds each delta (`clicks = clicks + d`, never an absolute value); a batch whose id the ledger
+/// already holds changes nothing, and is told apart by its content. Returns one outcome per batch.
 /// Deltas for posts that no longer exist are dropped with them. `before_commit` runs last inside the
 /// transaction: an error from it rolls everything back (the crash tests use it).
 pub fn apply_batches(
@@ -35,7 +49,7 @@ pub fn apply_batches(
     batches: &[Batch<'_>],
     now: NaiveDateTime,
     before_commit: impl FnOnce() -> Result<(), diesel::result::Error>,
-) -> QueryResult<Vec<bool>> {
+) -> QueryResult<Vec<BatchOutcome>> {
     write_transaction(conn, |conn| {
         let mut applied = Vec::with_capacity(batches.len());
         for batch in batches {
@@ -58,8 +72,18 @@ pub fn apply_batches(
                 for chunk in batch.deltas.chunks(chunk_size) {
                     conn.batch_execute(&add_deltas_sql(chunk))?;
                 }
+                applied.push(BatchOutcome::Applied);
+            } else {
+                let recorded: (i64, i64) = counter_batches::table
+                    .find(batch.id)
+                    .select((counter_batches::fields, counter_batches::total))
+                    .first(conn)?;
+                applied.push(if recorded == (fields, total) {
+                    BatchOutcome::AlreadyApplied
+                } else {
+                    BatchOutcome::Resurrected
+                });
             }
-            applied.push(inserted > 0);
         }
         before_commit()?;
         Ok(applied)

@@ -70,6 +70,7 @@ impl ClickSyncActor {
                     &self.metrics.batches_already_applied,
                     report.already_applied as u64,
                 );
+                metrics::add(&self.metrics.batches_resurrected, report.resurrected as u64);
                 metrics::add(
                     &self.metrics.parked_clicks_counted,
                     report.parked_counted as u64,

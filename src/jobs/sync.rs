@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::{CacheBackend, CacheError, ClickId, ParkedClick};
+use crate::db::counters::BatchOutcome;
 use crate::db::{self, run_query, DbError, DbPool};
 use crate::domain::clock;
 
@@ -19,6 +20,8 @@ pub struct SyncReport {
     /// Batches the ledger showed as applied already (by an earlier pass that died before acknowledging,
     /// or by another instance); skipped.
     pub already_applied: usize,
+    /// Batches the ledger held with other content: they came back from the past; skipped, and warned about.
+    pub resurrected: usize,
     /// Clicks added to the database by this pass.
     pub clicks: i64,
     /// In-flight batches deleted from the cache.
@@ -114,8 +117,9 @@ async fn settle_parked(
                 post_id,
             })
             .collect();
-        report.parked_counted += cache.settle(&clicks).await?;
+        let recorded = cache.settle(&clicks).await?;
         report.parked_sent += clicks.len();
+        report.parked_counted += recorded.iter().filter(|recorded| recorded.counted).count();
         let ids: Vec<String> = clicks
             .into_iter()
             .map(|click| click.click_id.as_str().to_owned())
@@ -169,12 +173,30 @@ async fn move_one_round(
             }
             other => other.map_err(SyncError::Database)?,
         };
-        for (batch, applied) in batches.iter().zip(applied) {
-            if applied {
-                report.applied += 1;
-                report.clicks += batch.deltas.iter().map(|(_, delta)| delta).sum::<i64>();
-            } else {
-                report.already_applied += 1;
+        for (batch, outcome) in batches.iter().zip(applied) {
+            // A batch set aside from another Redis process's pending hash was never drained there, unless
+            // that state came back from the past: in the ledger, whatever its content, it is a resurrection.
+            let outcome = match outcome {
+                BatchOutcome::AlreadyApplied if batch.aside => BatchOutcome::Resurrected,
+                other => other,
+            };
+            match outcome {
+                BatchOutcome::Applied => {
+                    report.applied += 1;
+                    report.clicks += batch.deltas.iter().map(|(_, delta)| delta).sum::<i64>();
+                }
+                BatchOutcome::AlreadyApplied => report.already_applied += 1,
+                BatchOutcome::Resurrected => {
+                    report.resurrected += 1;
+                    tracing::warn!(
+                        batch = %batch.batch_id,
+                        shard = batch.shard,
+                        clicks = batch.deltas.iter().map(|(_, delta)| delta).sum::<i64>(),
+                        "a click batch came back from the past (Redis restarted from an older state, or a \
+                         replica was promoted): its id is in the ledger, so it is not applied again; no click \
+                         joined it since"
+                    );
+                }
             }
         }
         if stop_at(SyncStage::AfterCommit) {

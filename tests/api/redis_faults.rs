@@ -1,5 +1,6 @@
 //! What production Redis does to the click counter, done to a redis-server of the test's own: a stall
-//! (SIGSTOP) longer than `REDIS_TIMEOUT_MS`. Every view answered 200 is in the database once.
+//! (SIGSTOP) longer than `REDIS_TIMEOUT_MS`, a crash and a restart from an older snapshot. Every view
+//! answered 200 is in the database once.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -7,6 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blog_api::cache::RedisSettings;
+use blog_api::jobs::sync_once;
 use futures::stream::{self, StreamExt};
 
 use crate::fixture::many_posts;
@@ -161,4 +163,96 @@ async fn a_redis_stall_neither_fails_a_view_nor_counts_one_twice(app: TestApp) {
     }
 }
 
-crate::on_both_backends!(a_redis_stall_neither_fails_a_view_nor_counts_one_twice);
+/// Redis crashes (`kill -9`) and comes back from a snapshot taken while a batch was pending, after that batch
+/// was applied and acknowledged: the batch is back, under an id the ledger holds. It is not applied again,
+/// and the views recorded after the restart are not hidden behind it: each is counted once.
+async fn a_batch_restored_from_an_old_snapshot_neither_hides_nor_repeats_a_click(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // the in-process cache has no snapshot to come back from
+    };
+    let Some(mut redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
+        return;
+    };
+    app.import(&zero_clicks());
+    let options = TestOptions {
+        redis: Some(redis_settings(&redis, Duration::from_millis(500))),
+        ..TestOptions::default()
+    };
+    let mut server = app.another_instance(options).await;
+    let cache = server.clicks.cache().clone();
+
+    let before = view_load(&server, 300, 8, Arc::new(AtomicUsize::new(0))).await;
+    assert_eq!(before.failed, 0);
+    assert_eq!(
+        redis.command(&["SAVE"]).as_deref(),
+        Ok("OK"),
+        "snapshot taken"
+    );
+    let report = sync_once(&server.pool, cache.as_ref(), Duration::from_secs(86_400))
+        .await
+        .expect("a sync pass");
+    // Posts 1 to 5 fall in five shards: one batch each.
+    assert_eq!((report.applied, report.clicks), (5, 300), "{report:?}");
+    assert_eq!(report.acknowledged, 5, "the batches are gone from Redis");
+
+    redis.kill();
+    assert!(redis.spawn(), "redis-server restarts from the snapshot");
+    assert!(
+        redis
+            .command(&["KEYS", "faults:clicks:*:pending"])
+            .is_ok_and(|keys| !keys.is_empty()),
+        "the applied batch is back, pending"
+    );
+
+    let after = view_load(&server, 1000, 8, Arc::new(AtomicUsize::new(0))).await;
+    assert_eq!(after.failed, 0, "no view fails across the restart");
+    let more = views_until_the_cache_is_back(&server).await;
+    assert!(
+        redis
+            .command(&["KEYS", "faults:clicks:*:aside"])
+            .is_ok_and(|keys| keys.lines().count() == 5),
+        "the first click on each shard set the restored batch aside, so no click joined it"
+    );
+
+    // An instance that syncs often deals with the restored batches and reports them.
+    let syncing = server
+        .another_instance(TestOptions {
+            sync_interval: Duration::from_millis(100),
+            redis: Some(redis_settings(&redis, Duration::from_millis(500))),
+            ..TestOptions::default()
+        })
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut metrics = String::new();
+    while Instant::now() < deadline {
+        metrics = syncing.get("/metrics").await.text().await.expect("metrics");
+        if metrics.contains("blog_api_click_batches_resurrected_total 5\n") {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        metrics.contains("blog_api_click_batches_resurrected_total 5\n"),
+        "the resurrected batches are reported: {metrics}"
+    );
+    server.stop().await;
+    let mut syncing = syncing;
+    syncing.stop().await;
+
+    for post in 1..=POSTS {
+        let answered = [&before.ok_by_post, &after.ok_by_post, &more]
+            .iter()
+            .map(|answers| answers.get(&post).copied().unwrap_or(0))
+            .sum::<i64>();
+        assert_eq!(
+            app.synced_clicks(post),
+            answered,
+            "post {post}: the restored batch counted once, every later view counted"
+        );
+    }
+}
+
+crate::on_both_backends!(
+    a_redis_stall_neither_fails_a_view_nor_counts_one_twice,
+    a_batch_restored_from_an_old_snapshot_neither_hides_nor_repeats_a_click,
+);

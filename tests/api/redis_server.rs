@@ -97,7 +97,6 @@ impl OwnRedis {
     }
 
     /// SIGKILL: Redis dies with whatever it had not written.
-    #[allow(dead_code, reason = "used by the restart test")]
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();

@@ -13,7 +13,8 @@ use deadpool_redis::redis::{self, Value};
 use self::client::RedisClient;
 use self::reply::{array, first, int, protocol, text};
 use super::{
-    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks, SHARDS,
+    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
+    Recorded, SHARDS,
 };
 
 const RECORD: &str = include_str!("lua/record.lua");
@@ -96,6 +97,11 @@ impl RedisClickCache {
         format!("{}:clicks:{{{shard}}}:in-flight", self.prefix)
     }
 
+    /// Where the record script sets aside pending batches written by another Redis process.
+    fn aside_key(&self, shard: u16) -> String {
+        format!("{}:clicks:{{{shard}}}:aside", self.prefix)
+    }
+
     /// The key that remembers a click id, in its post's shard's slot.
     fn click_id_key(&self, shard: u16, click_id: &ClickId) -> String {
         format!(
@@ -111,6 +117,7 @@ impl RedisClickCache {
             self.pending_key(shard),
             self.in_flight_key(shard),
             self.click_id_key(shard, click_id),
+            self.aside_key(shard),
         ];
         let args = [
             post_id.to_string(),
@@ -121,8 +128,57 @@ impl RedisClickCache {
     }
 }
 
-/// A record script's reply: the post's pending clicks, and whether this call counted the click.
-fn decode_record(reply: &Value) -> Result<(PendingClicks, bool), CacheError> {
+/// A batch as drained: its id and its (post id, delta) pairs.
+type BatchContent = (String, Vec<(i64, i64)>);
+
+/// A batch hash as a flat field/value list: its id and its positive deltas, sorted by post id. Fields that
+/// start with `__` are labels (`__batch`, `__run`).
+fn decode_batch(fields: &[Value]) -> Option<BatchContent> {
+    let mut batch_id = None;
+    let mut deltas = Vec::new();
+    for pair in fields.chunks(2) {
+        let [field, value] = pair else {
+            return None;
+        };
+        let field = text(field)?;
+        if field == BATCH_FIELD {
+            batch_id = text(value);
+        } else if !field.starts_with("__") {
+            let delta = int(value)?;
+            if delta > 0 {
+                deltas.push((field.parse::<i64>().ok()?, delta));
+            }
+        }
+    }
+    deltas.sort_unstable();
+    Some((batch_id?, deltas))
+}
+
+/// The set-aside hash (`<batch id>|<post id>` -> delta) as batches, each with its sorted deltas.
+fn decode_aside(fields: &[Value]) -> Option<Vec<BatchContent>> {
+    let mut batches: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+    for pair in fields.chunks(2) {
+        let [field, value] = pair else {
+            return None;
+        };
+        let field = text(field)?;
+        let (batch_id, post_id) = field.split_once('|')?;
+        let delta = int(value)?;
+        let deltas = batches.entry(batch_id.to_owned()).or_default();
+        if delta > 0 {
+            deltas.push((post_id.parse::<i64>().ok()?, delta));
+        }
+    }
+    let mut batches: Vec<BatchContent> = batches.into_iter().collect();
+    for (_, deltas) in &mut batches {
+        deltas.sort_unstable();
+    }
+    batches.sort_unstable();
+    Some(batches)
+}
+
+/// A record script's reply.
+fn decode_record(reply: &Value) -> Result<Recorded, CacheError> {
     let [batch, delta, in_flight_batch, in_flight_delta, counted] = array(reply)? else {
         return Err(protocol("record", reply));
     };
@@ -137,7 +193,10 @@ fn decode_record(reply: &Value) -> Result<(PendingClicks, bool), CacheError> {
         Some(0) => false,
         _ => return Err(protocol("record", reply)),
     };
-    Ok((PendingClicks { deltas }, counted))
+    Ok(Recorded {
+        clicks: PendingClicks { deltas },
+        counted,
+    })
 }
 
 /// One `EVALSHA` of a script on `keys` with `args`.
@@ -153,22 +212,17 @@ impl CacheBackend for RedisClickCache {
         "redis"
     }
 
-    async fn record_click(
-        &self,
-        post_id: i64,
-        click_id: &ClickId,
-    ) -> Result<PendingClicks, CacheError> {
+    async fn record_click(&self, post_id: i64, click_id: &ClickId) -> Result<Recorded, CacheError> {
         let mut pipeline = redis::pipe();
         pipeline.add_command(self.record_command(post_id, click_id));
-        // Not idempotent from here: a time-out leaves the click's outcome open, and the caller parks it.
+        // Not repeated here: a time-out leaves the click's outcome open, and the caller parks it.
         let reply = self.client.run(&pipeline, false).await?;
-        let (pending, _counted) = decode_record(first(&reply)?)?;
-        Ok(pending)
+        decode_record(first(&reply)?)
     }
 
-    async fn settle(&self, clicks: &[ParkedClick]) -> Result<usize, CacheError> {
+    async fn settle(&self, clicks: &[ParkedClick]) -> Result<Vec<Recorded>, CacheError> {
         if clicks.is_empty() {
-            return Ok(0);
+            return Ok(Vec::new());
         }
         let mut pipeline = redis::pipe();
         for click in clicks {
@@ -183,13 +237,7 @@ impl CacheBackend for RedisClickCache {
                 clicks.len()
             )));
         }
-        let mut counted = 0;
-        for reply in &replies {
-            if decode_record(reply)?.1 {
-                counted += 1;
-            }
-        }
-        Ok(counted)
+        replies.iter().map(decode_record).collect()
     }
 
     async fn pending_clicks(
@@ -245,7 +293,11 @@ impl CacheBackend for RedisClickCache {
     async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError> {
         let mut pipeline = redis::pipe();
         for shard in 0..SHARDS {
-            let keys = [self.pending_key(shard), self.in_flight_key(shard)];
+            let keys = [
+                self.pending_key(shard),
+                self.in_flight_key(shard),
+                self.aside_key(shard),
+            ];
             pipeline.add_command(evalsha(&self.scripts.drain, &keys, &[]));
         }
         let replies = self.client.run(&pipeline, true).await?;
@@ -254,37 +306,31 @@ impl CacheBackend for RedisClickCache {
             if let Value::Nil = reply {
                 continue;
             }
-            let [resumed, fields] = array(reply)? else {
+            let [resumed, in_flight, aside] = array(reply)? else {
                 return Err(protocol("drain", reply));
             };
-            let resumed = int(resumed) == Some(1);
-            let fields = array(fields)?;
-            let mut batch_id = None;
-            let mut deltas = Vec::new();
-            for pair in fields.chunks(2) {
-                let [field, value] = pair else {
-                    return Err(protocol("drain", reply));
-                };
-                let field = text(field).ok_or_else(|| protocol("drain", reply))?;
-                if field == BATCH_FIELD {
-                    batch_id = text(value);
-                } else {
-                    let post_id = field.parse::<i64>().map_err(|_| protocol("drain", reply))?;
-                    let delta = int(value).ok_or_else(|| protocol("drain", reply))?;
-                    if delta > 0 {
-                        deltas.push((post_id, delta));
-                    }
-                }
+            if let Value::Array(fields) = in_flight {
+                let (batch_id, deltas) = decode_batch(fields)
+                    .ok_or_else(|| protocol("drain (an in-flight hash)", reply))?;
+                batches.push(DrainedBatch {
+                    shard,
+                    batch_id,
+                    deltas,
+                    resumed: int(resumed) == Some(1),
+                    aside: false,
+                });
             }
-            let batch_id =
-                batch_id.ok_or_else(|| protocol("drain (a hash without its batch id)", reply))?;
-            deltas.sort_unstable();
-            batches.push(DrainedBatch {
-                shard,
-                batch_id,
-                deltas,
-                resumed,
-            });
+            let aside = decode_aside(array(aside)?)
+                .ok_or_else(|| protocol("drain (the set-aside hash)", reply))?;
+            for (batch_id, deltas) in aside {
+                batches.push(DrainedBatch {
+                    shard,
+                    batch_id,
+                    deltas,
+                    resumed: false,
+                    aside: true,
+                });
+            }
         }
         Ok(batches)
     }
@@ -295,12 +341,10 @@ impl CacheBackend for RedisClickCache {
         }
         let mut pipeline = redis::pipe();
         for batch in batches {
-            let keys = [self.in_flight_key(batch.shard)];
-            pipeline.add_command(evalsha(
-                &self.scripts.ack,
-                &keys,
-                std::slice::from_ref(&batch.batch_id),
-            ));
+            let keys = [self.in_flight_key(batch.shard), self.aside_key(batch.shard)];
+            let kind = if batch.aside { "aside" } else { "in-flight" };
+            let args = [batch.batch_id.clone(), kind.to_owned()];
+            pipeline.add_command(evalsha(&self.scripts.ack, &keys, &args));
         }
         let replies = self.client.run(&pipeline, true).await?;
         Ok(replies.iter().filter(|reply| int(reply) == Some(1)).count())

@@ -45,9 +45,11 @@ impl ClickCounter {
     pub async fn record(&self, post_id: i64) -> Result<i64, ApiError> {
         let click_id = ClickId::new();
         match self.cache.record_click(post_id, &click_id).await {
-            Ok(pending) => {
+            Ok(recorded) => {
                 metrics::add(&self.metrics.clicks_cached, 1);
-                let counts = self.fresh(vec![(post_id, pending)], &[post_id]).await?;
+                let counts = self
+                    .fresh(vec![(post_id, recorded.clicks)], &[post_id])
+                    .await?;
                 Ok(counts.get(&post_id).copied().unwrap_or(0))
             }
             Err(CacheError::Protocol(error)) => {
