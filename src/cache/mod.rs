@@ -98,14 +98,17 @@ pub struct DrainedBatch {
 /// cache can safely be counted in the database instead.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    /// Nothing was sent, or the cache refused the call before running it (an error reply): no connection
-    /// could be had, the circuit breaker is open, or the server is a read-only replica.
+    /// Nothing was sent: no connection could be had, or the circuit breaker is open.
     #[error("click cache unavailable: {0}")]
     Unavailable(String),
     /// The call was sent, and failed or timed out before its reply came back: it may or may not have run
     /// (an ambiguous outcome; a click is then parked, never counted elsewhere as well).
     #[error("click cache call failed: {0}")]
     Failed(String),
+    /// The cache refused the call with an error reply before running it (a demoted primary's `READONLY`,
+    /// out of memory...): nothing ran, so a click can be counted elsewhere exactly.
+    #[error("click cache refused the call: {0}")]
+    Refused(String),
     /// The cache replied with something the scripts never return (a foreign writer, or a bug).
     #[error("click cache replied unexpectedly: {0}")]
     Protocol(String),

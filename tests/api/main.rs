@@ -37,4 +37,5 @@ mod redis_server;
 mod resilience;
 mod shutdown;
 mod taxonomy;
+mod tcp_proxy;
 mod tokens;

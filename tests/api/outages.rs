@@ -2,9 +2,7 @@
 //! port), and PostgreSQL unreachable during a sync (a TCP proxy the test cuts; the shared server is never
 //! stopped). No request fails, no click is lost.
 
-use std::net::{SocketAddr, TcpListener};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use blog_api::cache::RedisSettings;
@@ -15,6 +13,7 @@ use futures::stream::{self, StreamExt};
 use crate::fixture::many_posts;
 use crate::helpers::{TestApp, TestBackend, TestOptions, BROWSER};
 use crate::redis_server::{OwnRedis, Persistence};
+use crate::tcp_proxy::TcpProxy;
 
 async fn views(app: &TestApp, count: usize) -> usize {
     let client = crate::helpers::http_client();
@@ -110,66 +109,6 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
         expected,
         "every click is in the database, once"
     );
-}
-
-/// Forwards TCP connections to `target` until cut: then it drops every connection and refuses new ones.
-struct TcpProxy {
-    port: u16,
-    cut: Arc<AtomicBool>,
-    connections: Arc<Mutex<Vec<std::net::TcpStream>>>,
-}
-
-impl TcpProxy {
-    fn start(target: SocketAddr) -> TcpProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = listener.local_addr().expect("address").port();
-        let cut = Arc::new(AtomicBool::new(false));
-        let connections: Arc<Mutex<Vec<std::net::TcpStream>>> = Arc::default();
-        let (accept_cut, accept_connections) = (cut.clone(), connections.clone());
-        std::thread::spawn(move || {
-            for inbound in listener.incoming().flatten() {
-                if accept_cut.load(Ordering::SeqCst) {
-                    continue; // dropped: the client sees the connection close
-                }
-                let Ok(outbound) = std::net::TcpStream::connect(target) else {
-                    continue;
-                };
-                let pairs = [
-                    (inbound.try_clone(), outbound.try_clone()),
-                    (outbound.try_clone(), inbound.try_clone()),
-                ];
-                if let Ok(mut held) = accept_connections.lock() {
-                    held.extend([inbound, outbound]);
-                }
-                for pair in pairs {
-                    if let (Ok(mut from), Ok(mut to)) = pair {
-                        std::thread::spawn(move || {
-                            let _ = std::io::copy(&mut from, &mut to);
-                            let _ = to.shutdown(std::net::Shutdown::Both);
-                        });
-                    }
-                }
-            }
-        });
-        TcpProxy {
-            port,
-            cut,
-            connections,
-        }
-    }
-
-    fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        if let Ok(mut held) = self.connections.lock() {
-            for stream in held.drain(..) {
-                let _ = stream.shutdown(std::net::Shutdown::Both);
-            }
-        }
-    }
-
-    fn restore(&self) {
-        self.cut.store(false, Ordering::SeqCst);
-    }
 }
 
 async fn postgres_unreachable_during_a_sync_loses_no_click(app: TestApp) {

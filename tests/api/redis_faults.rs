@@ -1,8 +1,9 @@
 //! What production Redis does to the click counter, done to a redis-server of the test's own: a stall
-//! (SIGSTOP) longer than `REDIS_TIMEOUT_MS`, a crash and a restart from an older snapshot. Every view
-//! answered 200 is in the database once.
+//! (SIGSTOP) longer than `REDIS_TIMEOUT_MS`, a crash and a restart from an older snapshot, failovers. Every
+//! view answered 200 is in the database once.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +15,7 @@ use futures::stream::{self, StreamExt};
 use crate::fixture::many_posts;
 use crate::helpers::{TestApp, TestBackend, TestOptions, BROWSER};
 use crate::redis_server::{OwnRedis, Persistence};
+use crate::tcp_proxy::TcpProxy;
 
 const POSTS: i64 = 5;
 
@@ -252,7 +254,192 @@ async fn a_batch_restored_from_an_old_snapshot_neither_hides_nor_repeats_a_click
     }
 }
 
+/// Waits until `replica` has every write `primary` took (what a managed failover waits for).
+async fn caught_up(primary: &OwnRedis, replica: &OwnRedis) {
+    let offset = |redis: &OwnRedis, field: &str| -> Option<i64> {
+        let info = redis.command(&["INFO", "replication"]).ok()?;
+        info.lines()
+            .find_map(|line| line.strip_prefix(field))
+            .and_then(|value| value.trim().parse().ok())
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let link_up = replica
+            .command(&["INFO", "replication"])
+            .is_ok_and(|info| info.contains("master_link_status:up"));
+        let primary_at = offset(primary, "master_repl_offset:");
+        if link_up && primary_at.is_some() && primary_at == offset(replica, "slave_repl_offset:") {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the replica did not catch up");
+}
+
+/// Counted views, one at a time, until one goes through Redis (the cache's `clicks_cached` grows); returns
+/// how long that took and the 200s per post on the way.
+async fn views_until_redis_takes_them(app: &TestApp) -> (Duration, HashMap<i64, i64>) {
+    let started = Instant::now();
+    let mut ok_by_post = HashMap::new();
+    let cached = |metrics: &str| -> i64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix("blog_api_clicks_cached_total "))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    };
+    let before = cached(&app.get("/metrics").await.text().await.expect("metrics"));
+    while started.elapsed() < Duration::from_secs(15) {
+        let answers = view_load(app, 1, 1, Arc::new(AtomicUsize::new(0))).await;
+        for (post, ok) in answers.ok_by_post {
+            *ok_by_post.entry(post).or_insert(0) += ok;
+        }
+        if cached(&app.get("/metrics").await.text().await.expect("metrics")) > before {
+            return (started.elapsed(), ok_by_post);
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("clicks never went through Redis again");
+}
+
+fn add_up(into: &mut HashMap<i64, i64>, from: &HashMap<i64, i64>) {
+    for (post, ok) in from {
+        *into.entry(*post).or_insert(0) += ok;
+    }
+}
+
+fn assert_each_view_counted_once(app: &TestApp, answered: &HashMap<i64, i64>) {
+    for post in 1..=POSTS {
+        assert_eq!(
+            app.synced_clicks(post),
+            answered.get(&post).copied().unwrap_or(0),
+            "post {post}: the database holds each answered view once"
+        );
+    }
+}
+
+/// The Redis at `REDIS_URL` is demoted to a replica (`REPLICAOF`) mid-traffic, then promoted back: every
+/// view answers (its click goes to the database while Redis says `READONLY`), nothing is lost or counted
+/// twice, and clicks go through Redis again within 5 s of the promotion, with no restart.
+async fn a_demoted_then_promoted_primary_is_followed(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // the in-process cache has no replicas
+    };
+    let (Some(primary), Some(other)) = (
+        OwnRedis::start(Persistence::SnapshotsOnly),
+        OwnRedis::start(Persistence::SnapshotsOnly),
+    ) else {
+        return;
+    };
+    app.import(&zero_clicks());
+    let port = primary.port.to_string();
+    assert!(other.command(&["REPLICAOF", "127.0.0.1", &port]).is_ok());
+    let options = TestOptions {
+        sync_interval: Duration::from_millis(200),
+        redis: Some(redis_settings(&primary, Duration::from_millis(500))),
+        ..TestOptions::default()
+    };
+    let mut server = app.another_instance(options).await;
+    let mut answered = HashMap::new();
+
+    let first = view_load(&server, 300, 8, Arc::new(AtomicUsize::new(0))).await;
+    add_up(&mut answered, &first.ok_by_post);
+    caught_up(&primary, &other).await;
+    // A failover: the other server takes over, the one at REDIS_URL becomes its replica.
+    assert!(other.command(&["REPLICAOF", "NO", "ONE"]).is_ok());
+    let other_port = other.port.to_string();
+    assert!(primary
+        .command(&["REPLICAOF", "127.0.0.1", &other_port])
+        .is_ok());
+    let demoted = view_load(&server, 300, 8, Arc::new(AtomicUsize::new(0))).await;
+    assert_eq!(
+        demoted.failed, 0,
+        "no view fails while REDIS_URL is a replica"
+    );
+    add_up(&mut answered, &demoted.ok_by_post);
+    let metrics = server.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        !metrics.contains(
+            "blog_api_clicks_fallback_total 0
+"
+        ),
+        "clicks went to the database meanwhile: {metrics}"
+    );
+
+    caught_up(&other, &primary).await;
+    assert!(primary.command(&["REPLICAOF", "NO", "ONE"]).is_ok());
+    let (took, on_the_way) = views_until_redis_takes_them(&server).await;
+    assert!(
+        took < Duration::from_secs(5),
+        "back through Redis after {took:?}"
+    );
+    add_up(&mut answered, &on_the_way);
+    let last = view_load(&server, 300, 8, Arc::new(AtomicUsize::new(0))).await;
+    assert_eq!(last.failed, 0);
+    add_up(&mut answered, &last.ok_by_post);
+    server.stop().await;
+    assert_each_view_counted_once(&app, &answered);
+}
+
+/// The address behind `REDIS_URL` moves (a managed endpoint or a DNS name, played by a TCP proxy) to the
+/// replica just promoted, while the old primary lives on as its replica: open connections still reach the
+/// old one and get `READONLY`; clicks reach the new primary within 5 s, and each view counts once.
+async fn clicks_follow_redis_url_to_a_promoted_replica(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // the in-process cache has no replicas
+    };
+    let (Some(old), Some(new)) = (
+        OwnRedis::start(Persistence::SnapshotsOnly),
+        OwnRedis::start(Persistence::SnapshotsOnly),
+    ) else {
+        return;
+    };
+    app.import(&zero_clicks());
+    let old_port = old.port.to_string();
+    assert!(new.command(&["REPLICAOF", "127.0.0.1", &old_port]).is_ok());
+    let address = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
+    let endpoint = TcpProxy::start(address(old.port));
+    let settings = RedisSettings {
+        url: format!("redis://127.0.0.1:{}", endpoint.port),
+        ..redis_settings(&old, Duration::from_millis(500))
+    };
+    let options = TestOptions {
+        sync_interval: Duration::from_millis(200),
+        redis: Some(settings),
+        ..TestOptions::default()
+    };
+    let mut server = app.another_instance(options).await;
+    let mut answered = HashMap::new();
+
+    let first = view_load(&server, 300, 8, Arc::new(AtomicUsize::new(0))).await;
+    assert_eq!(first.failed, 0);
+    add_up(&mut answered, &first.ok_by_post);
+    caught_up(&old, &new).await;
+    assert!(new.command(&["REPLICAOF", "NO", "ONE"]).is_ok());
+    let new_port = new.port.to_string();
+    assert!(old.command(&["REPLICAOF", "127.0.0.1", &new_port]).is_ok());
+    endpoint.point_to(address(new.port));
+
+    let (took, on_the_way) = views_until_redis_takes_them(&server).await;
+    assert!(
+        took < Duration::from_secs(5),
+        "the new primary took clicks after {took:?}"
+    );
+    add_up(&mut answered, &on_the_way);
+    let last = view_load(&server, 300, 8, Arc::new(AtomicUsize::new(0))).await;
+    assert_eq!(last.failed, 0, "no view fails across the failover");
+    add_up(&mut answered, &last.ok_by_post);
+    assert!(
+        new.command(&["DBSIZE"]).is_ok_and(|size| size != "0"),
+        "the clicks are on the new primary"
+    );
+    server.stop().await;
+    assert_each_view_counted_once(&app, &answered);
+}
+
 crate::on_both_backends!(
+    a_demoted_then_promoted_primary_is_followed,
+    clicks_follow_redis_url_to_a_promoted_replica,
     a_redis_stall_neither_fails_a_view_nor_counts_one_twice,
     a_batch_restored_from_an_old_snapshot_neither_hides_nor_repeats_a_click,
 );

@@ -6,7 +6,9 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// Closed while Redis answers. After a failure it opens for a back-off (250 ms, doubling to 10 s) during
-/// which calls fail at once without waiting on a dead server; then one call tries again.
+/// which calls fail at once without waiting on a dead server; then one call tries again. A refusal (an error
+/// reply, such as a demoted primary's `READONLY`) costs no waiting, so it opens the breaker for 250 ms only:
+/// a promoted primary is back in use within that.
 #[derive(Debug, Default)]
 pub(super) struct CircuitBreaker {
     failures: AtomicU32,
@@ -30,6 +32,15 @@ impl CircuitBreaker {
         let backoff = Duration::from_millis(250)
             .saturating_mul(1 << failures.saturating_sub(1).min(6))
             .min(Duration::from_secs(10));
+        self.open_for(failures, backoff);
+    }
+
+    pub(super) fn refusal(&self) {
+        let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
+        self.open_for(failures, Duration::from_millis(250));
+    }
+
+    fn open_for(&self, failures: u32, backoff: Duration) {
         if let Ok(mut open_until) = self.open_until.lock() {
             *open_until = Some(Instant::now() + backoff);
         }

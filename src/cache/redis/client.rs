@@ -104,6 +104,7 @@ impl RedisClient {
         match &result {
             Ok(_) => self.breaker.success(),
             Err(CacheError::Protocol(_)) => {}
+            Err(CacheError::Refused(_)) => self.breaker.refusal(),
             Err(_) => self.breaker.failure(),
         }
         result
@@ -141,10 +142,16 @@ impl RedisClient {
             {
                 Err(Attempt::NoScript)
             }
-            // A server error reply means Redis refused the call (out of memory, read-only replica...):
-            // nothing was applied.
+            // A server that is no writable primary (any more, or yet): a failover is under way. Nothing was
+            // applied; the next call takes a new connection, which finds the primary once the address
+            // leads to one again.
+            Ok(Err(error)) if is_not_a_writable_primary(error.kind()) => {
+                self.forget_connection();
+                Err(Attempt::Error(CacheError::Refused(error.to_string())))
+            }
+            // Any other error reply means Redis refused the call (out of memory...): nothing was applied.
             Ok(Err(error)) if matches!(error.kind(), ErrorKind::Server(_)) => {
-                Err(Attempt::Error(CacheError::Unavailable(error.to_string())))
+                Err(Attempt::Error(CacheError::Refused(error.to_string())))
             }
             Ok(Err(error)) => {
                 self.forget_connection();
@@ -184,4 +191,20 @@ impl RedisClient {
 enum Attempt {
     NoScript,
     Error(CacheError),
+}
+
+/// `READONLY` (a demoted primary), `MASTERDOWN`, `LOADING` (a restarted server reading its data), and
+/// the cluster's `TRYAGAIN` / `CLUSTERDOWN`.
+fn is_not_a_writable_primary(kind: ErrorKind) -> bool {
+    use redis::ServerErrorKind;
+    matches!(
+        kind,
+        ErrorKind::Server(
+            ServerErrorKind::ReadOnly
+                | ServerErrorKind::MasterDown
+                | ServerErrorKind::BusyLoading
+                | ServerErrorKind::TryAgain
+                | ServerErrorKind::ClusterDown
+        )
+    )
 }

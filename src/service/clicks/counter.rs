@@ -75,7 +75,7 @@ impl ClickCounter {
                 .await?
                 .ok_or(ApiError::NotFound("post"))
             }
-            Err(error @ CacheError::Unavailable(_)) => {
+            Err(error @ (CacheError::Unavailable(_) | CacheError::Refused(_))) => {
                 // The breaker logs when the cache goes away and comes back; this is per click.
                 tracing::debug!(%error, post_id, "click counted in the database directly");
                 metrics::add(&self.metrics.clicks_fallback, 1);

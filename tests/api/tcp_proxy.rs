@@ -1,0 +1,109 @@
+//! A TCP relay on a loopback port, standing for what sits between the API and a server in production (a
+//! managed endpoint, a DNS name, a network): it can be cut, re-pointed at another server, or stalled
+//! (bytes held, connections left open, as a hung network does).
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub struct TcpProxy {
+    pub port: u16,
+    target: Arc<Mutex<SocketAddr>>,
+    cut: Arc<AtomicBool>,
+    stalled: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl TcpProxy {
+    pub fn start(target: SocketAddr) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("address").port();
+        let proxy = TcpProxy {
+            port,
+            target: Arc::new(Mutex::new(target)),
+            cut: Arc::default(),
+            stalled: Arc::default(),
+            connections: Arc::default(),
+        };
+        let (target, cut, stalled, connections) = (
+            proxy.target.clone(),
+            proxy.cut.clone(),
+            proxy.stalled.clone(),
+            proxy.connections.clone(),
+        );
+        std::thread::spawn(move || {
+            for inbound in listener.incoming().flatten() {
+                if cut.load(Ordering::SeqCst) {
+                    continue; // dropped: the client sees the connection close
+                }
+                let to = *target.lock().expect("the target");
+                let Ok(outbound) = TcpStream::connect(to) else {
+                    continue;
+                };
+                let pairs = [
+                    (inbound.try_clone(), outbound.try_clone()),
+                    (outbound.try_clone(), inbound.try_clone()),
+                ];
+                if let Ok(mut held) = connections.lock() {
+                    held.extend([inbound, outbound]);
+                }
+                for pair in pairs {
+                    if let (Ok(from), Ok(to)) = pair {
+                        let stalled = stalled.clone();
+                        std::thread::spawn(move || pump(from, to, &stalled));
+                    }
+                }
+            }
+        });
+        proxy
+    }
+
+    /// Drops every connection and refuses new ones.
+    pub fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        if let Ok(mut held) = self.connections.lock() {
+            for stream in held.drain(..) {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+
+    pub fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+    }
+
+    /// New connections go to `target`; open ones stay where they are.
+    pub fn point_to(&self, target: SocketAddr) {
+        *self.target.lock().expect("the target") = target;
+    }
+
+    /// Holds every byte in both directions, closing nothing.
+    #[allow(dead_code, reason = "the hung-database test comes next")]
+    pub fn stall(&self) {
+        self.stalled.store(true, Ordering::SeqCst);
+    }
+
+    #[allow(dead_code, reason = "the hung-database test comes next")]
+    pub fn resume(&self) {
+        self.stalled.store(false, Ordering::SeqCst);
+    }
+}
+
+fn pump(mut from: TcpStream, mut to: TcpStream, stalled: &AtomicBool) {
+    let mut buffer = [0_u8; 16 * 1024];
+    loop {
+        let read = match from.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(read) => read,
+        };
+        while stalled.load(Ordering::SeqCst) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        if to.write_all(&buffer[..read]).is_err() {
+            break;
+        }
+    }
+    let _ = to.shutdown(Shutdown::Both);
+}
