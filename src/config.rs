@@ -13,12 +13,18 @@ pub struct Settings {
     pub database_url: DatabaseUrl,
     /// `DATABASE_POOL_SIZE`: connections kept per instance. Default 10.
     pub database_pool_size: NonZeroU32,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS`: the longest one database call may take, and PostgreSQL's
+    /// `statement_timeout` on pooled connections; past it a request gets 503. Default 5000.
+    pub database_statement_timeout: Duration,
     /// `BIND`: the address to listen on, `HOST:PORT` (port 0 picks a free one). Default `127.0.0.1:8080`.
     pub bind: String,
     /// `REDIS_URL` (with `REDIS_KEY_PREFIX`, `REDIS_TIMEOUT_MS`): the click cache. Unset: the in-process cache.
     pub redis: Option<RedisSettings>,
     /// `CLICK_SYNC_INTERVAL_MS`: how often buffered clicks move to the database. Default 5000.
     pub click_sync_interval: Duration,
+    /// `CLICK_SYNC_DEADLINE_MS`: a sync pass still running after this is abandoned (safe at any point, like a
+    /// crash) so that later passes run. Default 60000.
+    pub click_sync_deadline: Duration,
     /// `CLICK_LEDGER_RETENTION`: how long applied batch ids are remembered. Default 7 days.
     pub click_ledger_retention: Duration,
     /// `CLICKS_ON_GET`: whether reading a post counts a click (else only `POST /posts/{id}/clicks`). Default true.
@@ -125,6 +131,14 @@ impl Settings {
             }
         };
         let click_sync_interval = millis(&lookup, "CLICK_SYNC_INTERVAL_MS", 5000, 10..=3_600_000)?;
+        let click_sync_deadline =
+            millis(&lookup, "CLICK_SYNC_DEADLINE_MS", 60_000, 100..=3_600_000)?;
+        let database_statement_timeout = millis(
+            &lookup,
+            "DATABASE_STATEMENT_TIMEOUT_MS",
+            5000,
+            100..=600_000,
+        )?;
         let click_ledger_retention = match lookup("CLICK_LEDGER_RETENTION") {
             None => Duration::from_secs(7 * 24 * 3600),
             Some(value) => parse_duration(&value)
@@ -175,9 +189,11 @@ impl Settings {
             beacon_clicks_per_minute,
             database_url: DatabaseUrl::parse(&database_url)?,
             database_pool_size,
+            database_statement_timeout,
             bind,
             redis,
             click_sync_interval,
+            click_sync_deadline,
             click_ledger_retention,
             clicks_on_get,
         })

@@ -14,7 +14,7 @@ use crate::config::{CorsOrigins, Settings};
 use crate::db::{self, DbError, DbPool, QueryCounter};
 use crate::domain::clock::Clock;
 use crate::error::problem_for_bare_errors;
-use crate::jobs::{ClickSyncActor, FinalSync};
+use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule};
 use crate::routes::{self, AppState};
 use crate::service::clicks::{ClickCounter, ViewPolicy};
 use crate::telemetry::error_chain;
@@ -99,10 +99,12 @@ impl Application {
     pub async fn build_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartupError> {
         let url = settings.database_url.clone();
         let pool_size = settings.database_pool_size.get();
-        let (pool, queries) =
-            actix_web::rt::task::spawn_blocking(move || db::connect_and_migrate(&url, pool_size))
-                .await
-                .map_err(|error| StartupError::Interrupted(error.to_string()))??;
+        let statement_timeout = settings.database_statement_timeout;
+        let (pool, queries) = actix_web::rt::task::spawn_blocking(move || {
+            db::connect_and_migrate(&url, pool_size, statement_timeout)
+        })
+        .await
+        .map_err(|error| StartupError::Interrupted(error.to_string()))??;
         let cache: Arc<dyn CacheBackend> = if let Some(redis) = &settings.redis {
             tracing::info!(prefix = %redis.key_prefix, "click cache: redis");
             Arc::new(RedisClickCache::new(redis)?)
@@ -115,8 +117,11 @@ impl Application {
             pool.clone(),
             cache.clone(),
             metrics.clone(),
-            settings.click_sync_interval,
-            settings.click_ledger_retention,
+            SyncSchedule {
+                interval: settings.click_sync_interval,
+                deadline: settings.click_sync_deadline,
+                retention: settings.click_ledger_retention,
+            },
         )
         .start();
         let live_tokens = {

@@ -10,7 +10,11 @@ use crate::import;
 
 pub fn import_file(settings: &Settings, file: &Path) -> CliResult {
     let plan = import::read_plan(file)?;
-    let (pool, _) = db::connect_and_migrate(&settings.database_url, 1)?;
+    let (pool, _) = db::connect_and_migrate(
+        &settings.database_url,
+        1,
+        settings.database_statement_timeout,
+    )?;
     let mut conn = pool.get().map_err(DbError::from)?;
     let report =
         db::import::apply(&mut conn, &plan, clock::now()).map_err(import::ImportError::Database)?;

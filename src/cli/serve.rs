@@ -17,7 +17,11 @@ pub fn serve(settings: Settings) -> CliResult {
 
 pub fn migrate(settings: &Settings) -> CliResult {
     let pool_size = 1;
-    db::connect_and_migrate(&settings.database_url, pool_size)?;
+    db::connect_and_migrate(
+        &settings.database_url,
+        pool_size,
+        settings.database_statement_timeout,
+    )?;
     println!("{}: migrations are up to date", settings.database_url);
     Ok(())
 }

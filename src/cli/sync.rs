@@ -11,7 +11,11 @@ pub fn sync(settings: &Settings) -> CliResult {
         println!("REDIS_URL is not set: the in-process click cache lives in the server, which syncs it itself");
         return Ok(());
     };
-    let (pool, _) = db::connect_and_migrate(&settings.database_url, 2)?;
+    let (pool, _) = db::connect_and_migrate(
+        &settings.database_url,
+        2,
+        settings.database_statement_timeout,
+    )?;
     let cache = RedisClickCache::new(redis)?;
     let report = actix_web::rt::System::new().block_on(sync_once(
         &pool,

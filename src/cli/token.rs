@@ -7,7 +7,11 @@ use crate::domain::token::TokenName;
 use crate::service::tokens;
 
 pub fn token(settings: &Settings, command: TokenCommand) -> CliResult {
-    let (pool, _) = db::connect_and_migrate(&settings.database_url, 1)?;
+    let (pool, _) = db::connect_and_migrate(
+        &settings.database_url,
+        1,
+        settings.database_statement_timeout,
+    )?;
     let mut conn = pool.get().map_err(DbError::from)?;
     match command {
         TokenCommand::Create { name } => {

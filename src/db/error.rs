@@ -12,6 +12,9 @@ pub enum DbError {
     /// A statement failed (or the row it needed was not there: `diesel::result::Error::NotFound`).
     #[error("a database statement failed")]
     Query(#[from] diesel::result::Error),
+    /// The database did not answer within the statement timeout (a hung server or network).
+    #[error("the database did not answer within {} ms", .0.as_millis())]
+    Timeout(std::time::Duration),
     /// The blocking task running the statements panicked or was cancelled.
     #[error("the database task did not complete")]
     Join(#[source] Box<dyn std::error::Error + Send + Sync>),
@@ -22,9 +25,16 @@ impl DbError {
     /// connection, or the connection broke under the statement.
     pub fn is_unavailable(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
+        if let DbError::Query(Error::DatabaseError(_, info)) = self {
+            // PostgreSQL's statement_timeout: the server gave up waiting (SQLSTATE 57014).
+            if info.message().contains("statement timeout") {
+                return true;
+            }
+        }
         matches!(
             self,
             DbError::Pool(_)
+                | DbError::Timeout(_)
                 | DbError::Query(
                     Error::DatabaseError(
                         DatabaseErrorKind::ClosedConnection

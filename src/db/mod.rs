@@ -22,6 +22,8 @@ pub use connection::{
 pub use error::{DbError, WriteError};
 
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use std::time::Duration;
+
 use diesel::{Connection, QueryResult};
 
 /// Runs blocking database work on the runtime's blocking thread pool, with a pooled connection, inside the
@@ -33,15 +35,29 @@ where
     T: Send + 'static,
     E: From<DbError> + Send + 'static,
 {
+    run_blocking_within(pool, pool.statement_timeout(), job).await
+}
+
+/// [`run_blocking`], waiting at most `limit` for the whole call (connection included): past it the caller
+/// gets [`DbError::Timeout`]. The blocking call itself goes on until the database or the statement timeout
+/// ends it; its connection is busy meanwhile.
+pub async fn run_blocking_within<T, E, F>(pool: &DbPool, limit: Duration, job: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: From<DbError> + Send + 'static,
+{
     let pool = pool.clone();
     let span = tracing::Span::current();
-    tokio::task::spawn_blocking(move || {
+    let task = tokio::task::spawn_blocking(move || {
         let _entered = span.enter();
         let mut conn = pool.get().map_err(DbError::from)?;
         job(&mut conn)
-    })
-    .await
-    .map_err(|error| E::from(DbError::Join(error.into())))?
+    });
+    match tokio::time::timeout(limit, task).await {
+        Ok(done) => done.map_err(|error| E::from(DbError::Join(error.into())))?,
+        Err(_elapsed) => Err(E::from(DbError::Timeout(limit))),
+    }
 }
 
 /// [`run_blocking`] for work that only queries: its diesel error becomes a [`DbError`].
@@ -106,11 +122,15 @@ pub enum ConnectError {
 pub fn connect_and_migrate(
     url: &DatabaseUrl,
     pool_size: u32,
+    statement_timeout: Duration,
 ) -> Result<(DbPool, QueryCounter), ConnectError> {
-    let mut conn = url.establish().map_err(|source| ConnectError::Connect {
-        url: url.to_string(),
-        source,
-    })?;
+    // No statement timeout here: a migration may rewrite a large table.
+    let mut conn = url
+        .establish(None)
+        .map_err(|source| ConnectError::Connect {
+            url: url.to_string(),
+            source,
+        })?;
     let applied = migrations::run_pending(&mut conn).map_err(|source| ConnectError::Migrate {
         url: url.to_string(),
         source,
@@ -119,5 +139,8 @@ pub fn connect_and_migrate(
         tracing::info!(migrations = ?applied, "applied database migrations");
     }
     let queries = QueryCounter::default();
-    Ok((build_pool(url, pool_size, queries.clone()), queries))
+    Ok((
+        build_pool(url, pool_size, statement_timeout, queries.clone()),
+        queries,
+    ))
 }

@@ -12,12 +12,23 @@ use crate::db::DbPool;
 use crate::metrics::{self, Metrics};
 use crate::telemetry::error_chain;
 
+/// When the sync runs, how long a pass may take, and how long applied batch ids are kept.
+#[derive(Debug, Clone, Copy)]
+pub struct SyncSchedule {
+    pub interval: Duration,
+    /// A pass still running after this is abandoned (as if its process died: nothing is lost), so that a
+    /// hung database or cache cannot stop later passes.
+    pub deadline: Duration,
+    pub retention: Duration,
+}
+
 /// Schedules the click sync. Holds no state of its own beyond the schedule.
 pub struct ClickSyncActor {
     db: DbPool,
     cache: Arc<dyn CacheBackend>,
     metrics: Arc<Metrics>,
     interval: Duration,
+    deadline: Duration,
     retention: Duration,
     running: bool,
     failures: u32,
@@ -29,15 +40,15 @@ impl ClickSyncActor {
         db: DbPool,
         cache: Arc<dyn CacheBackend>,
         metrics: Arc<Metrics>,
-        interval: Duration,
-        retention: Duration,
+        schedule: SyncSchedule,
     ) -> Self {
         ClickSyncActor {
             db,
             cache,
             metrics,
-            interval,
-            retention,
+            interval: schedule.interval,
+            deadline: schedule.deadline,
+            retention: schedule.retention,
             running: false,
             failures: 0,
             paused_until: None,
@@ -53,12 +64,26 @@ impl ClickSyncActor {
             return;
         }
         self.running = true;
-        let (db, cache, retention) = (self.db.clone(), self.cache.clone(), self.retention);
-        let pass = async move { sync_once(&db, cache.as_ref(), retention).await };
+        let pass = self.pass();
         ctx.spawn(pass.into_actor(self).map(|result, actor, _| {
             actor.running = false;
             actor.record(&result);
         }));
+    }
+
+    /// One pass, abandoned at the deadline.
+    fn pass(&self) -> impl std::future::Future<Output = Result<SyncReport, SyncError>> + 'static {
+        let (db, cache, retention, deadline) = (
+            self.db.clone(),
+            self.cache.clone(),
+            self.retention,
+            self.deadline,
+        );
+        async move {
+            tokio::time::timeout(deadline, sync_once(&db, cache.as_ref(), retention))
+                .await
+                .unwrap_or(Err(SyncError::Deadline(deadline)))
+        }
     }
 
     fn record(&mut self, result: &Result<SyncReport, SyncError>) {
@@ -135,8 +160,7 @@ impl Handler<FinalSync> for ClickSyncActor {
     type Result = ResponseActFuture<Self, Result<SyncReport, SyncError>>;
 
     fn handle(&mut self, _: FinalSync, _: &mut Context<Self>) -> Self::Result {
-        let (db, cache, retention) = (self.db.clone(), self.cache.clone(), self.retention);
-        let pass = async move { sync_once(&db, cache.as_ref(), retention).await };
+        let pass = self.pass();
         Box::pin(pass.into_actor(self).map(|result, actor, ctx| {
             actor.record(&result);
             ctx.stop();

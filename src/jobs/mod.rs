@@ -3,5 +3,5 @@
 mod actor;
 mod sync;
 
-pub use actor::{ClickSyncActor, FinalSync};
+pub use actor::{ClickSyncActor, FinalSync, SyncSchedule};
 pub use sync::{sync_once, sync_once_with, SyncError, SyncReport, SyncStage};

@@ -55,6 +55,8 @@ pub enum SyncError {
     Database(#[source] DbError),
     #[error("stopped at {0:?} by a failpoint")]
     Stopped(SyncStage),
+    #[error("abandoned after {} ms (CLICK_SYNC_DEADLINE_MS)", .0.as_millis())]
+    Deadline(Duration),
 }
 
 /// One pass.

@@ -1,6 +1,8 @@
 //! Readiness: whether the database answers, and the click cache's state.
 
-use crate::db::{self, run_query, DbPool};
+use std::time::Duration;
+
+use crate::db::{self, run_blocking_within, DbError, DbPool};
 use crate::error::ApiError;
 
 use super::clicks::ClickCounter;
@@ -14,9 +16,14 @@ pub struct ReadinessReport {
     pub cache_available: bool,
 }
 
-/// Ok when the database answers one statement; `DatabaseUnavailable` (503) when it does not.
+/// How long readiness waits for the database: a load balancer's probe gets its answer within 2 s.
+const READINESS_LIMIT: Duration = Duration::from_millis(1500);
+
+/// Ok when the database answers one statement within [`READINESS_LIMIT`]; `DatabaseUnavailable` (503) when
+/// it does not.
 pub async fn readiness(pool: &DbPool, clicks: &ClickCounter) -> Result<ReadinessReport, ApiError> {
-    run_query(pool, db::ping).await?;
+    let limit = READINESS_LIMIT.min(pool.statement_timeout());
+    run_blocking_within(pool, limit, |conn| db::ping(conn).map_err(DbError::from)).await?;
     let cache = clicks.cache();
     Ok(ReadinessReport {
         cache_backend: cache.name(),

@@ -174,6 +174,9 @@ pub struct TestOptions {
     pub redis: Option<RedisSettings>,
     /// The instant requests are served at (default: the system clock).
     pub clock: Clock,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS` (default 5 s) and `CLICK_SYNC_DEADLINE_MS` (default 60 s).
+    pub statement_timeout: Duration,
+    pub sync_deadline: Duration,
 }
 
 impl Default for TestOptions {
@@ -186,6 +189,8 @@ impl Default for TestOptions {
             database_url: None,
             redis: None,
             clock: Clock::system(),
+            statement_timeout: Duration::from_secs(5),
+            sync_deadline: Duration::from_secs(60),
         }
     }
 }
@@ -229,9 +234,11 @@ impl TestApp {
         let settings = Settings {
             database_url: options.database_url.unwrap_or_else(|| database.url.clone()),
             database_pool_size: std::num::NonZeroU32::new(8).expect("non-zero"),
+            database_statement_timeout: options.statement_timeout,
             bind: String::from("127.0.0.1:0"),
             redis: options.redis.or_else(|| database.redis.clone()),
             click_sync_interval: options.sync_interval,
+            click_sync_deadline: options.sync_deadline,
             click_ledger_retention: Duration::from_secs(7 * 86_400),
             clicks_on_get: options.clicks_on_get,
             max_body_bytes: 64 * 1024,

@@ -116,22 +116,7 @@ async fn postgres_unreachable_during_a_sync_loses_no_click(app: TestApp) {
         return; // SQLite is a file: it cannot become unreachable
     };
     app.import(&zero_clicks());
-    let direct = url::Url::parse(&crate::helpers::postgres_admin_url()).expect("URL");
-    let target: SocketAddr = (
-        direct.host_str().unwrap_or("127.0.0.1"),
-        direct.port().unwrap_or(5432),
-    )
-        .to_socket_addr()
-        .expect("PostgreSQL's address");
-    let proxy = TcpProxy::start(target);
-    let mut proxied = url::Url::parse(&app.database.url.to_string()).expect("URL");
-    proxied.set_host(Some("127.0.0.1")).expect("host");
-    proxied.set_port(Some(proxy.port)).expect("port");
-    let options = TestOptions {
-        database_url: Some(DatabaseUrl::parse(proxied.as_str()).expect("a postgres URL")),
-        ..TestOptions::default()
-    };
-    let server = app.another_instance(options).await;
+    let (proxy, server) = behind_a_proxy(&app, TestOptions::default()).await;
     assert_eq!(views(&server, 300).await, 300);
 
     proxy.cut();
@@ -159,6 +144,88 @@ async fn postgres_unreachable_during_a_sync_loses_no_click(app: TestApp) {
     assert_eq!(views(&server, 10).await, 10, "requests work again");
 }
 
+/// PostgreSQL behind a proxy, and a server that reaches it only through that proxy.
+async fn behind_a_proxy(app: &TestApp, options: TestOptions) -> (TcpProxy, TestApp) {
+    let direct = url::Url::parse(&crate::helpers::postgres_admin_url()).expect("URL");
+    let target: SocketAddr = (
+        direct.host_str().unwrap_or("127.0.0.1"),
+        direct.port().unwrap_or(5432),
+    )
+        .to_socket_addr()
+        .expect("PostgreSQL's address");
+    let proxy = TcpProxy::start(target);
+    let mut proxied = url::Url::parse(&app.database.url.to_string()).expect("URL");
+    proxied.set_host(Some("127.0.0.1")).expect("host");
+    proxied.set_port(Some(proxy.port)).expect("port");
+    let options = TestOptions {
+        database_url: Some(DatabaseUrl::parse(proxied.as_str()).expect("a postgres URL")),
+        ..options
+    };
+    let server = app.another_instance(options).await;
+    (proxy, server)
+}
+
+/// The network to PostgreSQL hangs: bytes stop, nothing closes (no error ever comes). `/readyz` says 503
+/// within 2 s, reads answer 503 within the statement timeout, the sync's passes are abandoned at their
+/// deadline instead of hanging, and once the network resumes a later pass applies every click.
+async fn a_hung_database_answers_503_in_time_and_loses_no_click(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // SQLite is a file: no network to hang
+    };
+    app.import(&zero_clicks());
+    let statement_timeout = Duration::from_secs(1);
+    let options = TestOptions {
+        sync_interval: Duration::from_millis(100),
+        sync_deadline: Duration::from_millis(1500),
+        statement_timeout,
+        ..TestOptions::default()
+    };
+    let (proxy, mut server) = behind_a_proxy(&app, options).await;
+    assert_eq!(views(&server, 300).await, 300);
+
+    proxy.stall();
+    let started = Instant::now();
+    let ready = server.get("/readyz").await;
+    assert_eq!(ready.status(), 503);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "/readyz took {:?}",
+        started.elapsed()
+    );
+    for _ in 0..3 {
+        let started = Instant::now();
+        let read = server.get("/posts/1").await;
+        assert_eq!(read.status(), 503, "a read while the database hangs");
+        assert!(
+            started.elapsed() < statement_timeout + Duration::from_millis(500),
+            "a read took {:?}",
+            started.elapsed()
+        );
+    }
+    // Several passes start, hang and are abandoned meanwhile.
+    actix_web::rt::time::sleep(Duration::from_secs(3)).await;
+    let metrics = server.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        !metrics.contains("blog_api_click_sync_failures_total 0\n"),
+        "hung passes are abandoned and counted: {metrics}"
+    );
+
+    proxy.resume();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while synced_total(&app) < 300 && Instant::now() < deadline {
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        synced_total(&app),
+        300,
+        "a later pass applied every click, once"
+    );
+    assert_eq!(server.get("/readyz").await.status(), 200);
+    assert_eq!(views(&server, 50).await, 50, "requests work again");
+    server.stop().await;
+    assert_eq!(synced_total(&app), 350);
+}
+
 trait ToSocketAddr {
     fn to_socket_addr(self) -> Option<SocketAddr>;
 }
@@ -172,4 +239,5 @@ impl ToSocketAddr for (&str, u16) {
 crate::on_both_backends!(
     redis_stopped_mid_load_loses_no_click_and_fails_no_request,
     postgres_unreachable_during_a_sync_loses_no_click,
+    a_hung_database_answers_503_in_time_and_loses_no_click,
 );
