@@ -10,6 +10,8 @@ pub struct Metrics {
     pub clicks_cached: AtomicU64,
     /// Clicks added straight to the database because the cache could not take them.
     pub clicks_fallback: AtomicU64,
+    /// Counts shown from the database alone because the cache could not be read.
+    pub reads_from_synced_counts: AtomicU64,
     /// Clicks whose cache call was ambiguous (a time-out after sending), parked to be sent again.
     pub clicks_parked: AtomicU64,
     /// Parked clicks sent again: counted by that call, or found counted by their first call.
@@ -43,7 +45,7 @@ pub fn add(counter: &AtomicU64, amount: u64) {
 
 impl Metrics {
     /// Every counter of [`Metrics`] with its name and help text.
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 11] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 12] {
         [
             (
                 "clicks_cached_total",
@@ -54,6 +56,11 @@ impl Metrics {
                 "clicks_fallback_total",
                 "Clicks added straight to the database because the click cache was unavailable.",
                 &self.clicks_fallback,
+            ),
+            (
+                "reads_from_synced_counts_total",
+                "Reads whose counts came from the database alone because the click cache could not be read.",
+                &self.reads_from_synced_counts,
             ),
             (
                 "clicks_parked_total",

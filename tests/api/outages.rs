@@ -86,6 +86,12 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
         500,
         "no request fails while Redis is down"
     );
+    assert_eq!(server.get("/posts").await.status(), 200, "lists answer too");
+    let metrics = server.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        !metrics.contains("blog_api_reads_from_synced_counts_total 0\n"),
+        "reads shown from synced counts are counted: {metrics}"
+    );
 
     assert!(redis.spawn(), "redis-server restarts");
     let deadline = Instant::now() + Duration::from_secs(20);

@@ -21,6 +21,7 @@ pub struct ClickCounter {
     cache: Arc<dyn CacheBackend>,
     metrics: Arc<Metrics>,
     parked_log: Arc<LogEvery>,
+    fallback_log: Arc<LogEvery>,
 }
 
 impl ClickCounter {
@@ -30,6 +31,7 @@ impl ClickCounter {
             cache,
             metrics,
             parked_log: Arc::new(LogEvery::new(std::time::Duration::from_secs(10))),
+            fallback_log: Arc::new(LogEvery::new(std::time::Duration::from_secs(10))),
         }
     }
 
@@ -76,9 +78,15 @@ impl ClickCounter {
                 .ok_or(ApiError::NotFound("post"))
             }
             Err(error @ (CacheError::Unavailable(_) | CacheError::Refused(_))) => {
-                // The breaker logs when the cache goes away and comes back; this is per click.
-                tracing::debug!(%error, post_id, "click counted in the database directly");
                 metrics::add(&self.metrics.clicks_fallback, 1);
+                if let Some(held_back) = self.fallback_log.due() {
+                    tracing::warn!(
+                        %error,
+                        post_id,
+                        held_back,
+                        "click cache unavailable: click counted in the database directly"
+                    );
+                }
                 run_query(&self.db, move |conn| db::counters::increment(conn, post_id))
                     .await?
                     .ok_or(ApiError::NotFound("post"))
@@ -108,7 +116,14 @@ impl ClickCounter {
         match self.cache.pending_clicks(&ids).await {
             Ok(pending) => self.fresh(pending.into_iter().collect(), &ids).await,
             Err(error) => {
-                tracing::debug!(%error, "click cache unavailable: showing synced counts");
+                metrics::add(&self.metrics.reads_from_synced_counts, 1);
+                if let Some(held_back) = self.fallback_log.due() {
+                    tracing::warn!(
+                        %error,
+                        held_back,
+                        "click cache unavailable: showing the counts synced to the database"
+                    );
+                }
                 Ok(synced.clone())
             }
         }
