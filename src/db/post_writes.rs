@@ -88,6 +88,18 @@ fn resolve_tags(
     Ok(Some(found.into_iter().map(|(id, _)| id).collect()))
 }
 
+/// The category and tag slugs that name no row.
+pub fn unknown_references(
+    conn: &mut DbConnection,
+    category: &Field<Slug>,
+    tags: Option<&Vec<Slug>>,
+) -> QueryResult<Vec<UnknownReference>> {
+    let mut unknown = Vec::new();
+    resolve_category(conn, category, &mut unknown)?;
+    resolve_tags(conn, tags, &mut unknown)?;
+    Ok(unknown)
+}
+
 /// Category and tags of a write, by id; every slug that names nothing is refused at once.
 fn resolve(
     conn: &mut DbConnection,

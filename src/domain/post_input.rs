@@ -79,6 +79,15 @@ impl PostChanges {
         Self::read(body, false)
     }
 
+    /// The category and tags a body names, where they are well-formed slugs (the rest of the body may be
+    /// invalid): so that a 422 can name unknown ones next to the other bad fields.
+    pub fn references(body: &[u8]) -> (Field<Slug>, Option<Vec<Slug>>) {
+        let Ok(mut object) = JsonObject::parse(body, &FIELDS) else {
+            return (Field::Absent, None);
+        };
+        (object.slug("category"), object.slugs("tags").value())
+    }
+
     fn read(body: &[u8], create: bool) -> Result<Self, InputError> {
         let mut object = JsonObject::parse(body, &FIELDS).map_err(InputError::Malformed)?;
         let title = object.text("title", 1, TITLE_MAX);

@@ -14,7 +14,7 @@ use super::problems::{
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::etag::post_etag;
-use crate::domain::post_input::PostChanges;
+use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
     Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus,
     PostSummary, SearchQuery, Slug, Viewer,
@@ -185,7 +185,12 @@ pub async fn create_post(
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let post = PostChanges::for_create(&body.0)?;
+    let post = match PostChanges::for_create(&body.0) {
+        Err(InputError::Invalid(errors)) => {
+            return Err(service::post_writes::invalid_body(&state.pool, &body.0, errors).await);
+        }
+        parsed => parsed?,
+    };
     let post = service::post_writes::create(&state.pool, &state.clock, post).await?;
     let mut response = post_response(StatusCode::CREATED, &post);
     if let Ok(location) = header::HeaderValue::from_str(&format!("/posts/{}", post.summary.id)) {
@@ -217,7 +222,12 @@ pub async fn update_post(
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = PostChanges::for_update(&body.0)?;
+    let changes = match PostChanges::for_update(&body.0) {
+        Err(InputError::Invalid(errors)) => {
+            return Err(service::post_writes::invalid_body(&state.pool, &body.0, errors).await);
+        }
+        parsed => parsed?,
+    };
     let post = service::post_writes::update(
         &state.pool,
         &state.clicks,

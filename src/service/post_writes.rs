@@ -3,11 +3,34 @@
 use std::collections::HashMap;
 
 use super::clicks::ClickCounter;
-use crate::db::{self, run_blocking, DbPool};
+use crate::db::{self, run_blocking, run_query, DbPool};
 use crate::domain::clock::Clock;
+use crate::domain::input::FieldErrors;
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::{PostDetail, PostKey, ResourceId};
 use crate::error::ApiError;
+
+/// The 422 for a post body with invalid fields: those, and the category and tag slugs it names that no row
+/// has, all in one answer.
+pub async fn invalid_body(pool: &DbPool, body: &[u8], mut errors: FieldErrors) -> ApiError {
+    let (category, tags) = PostChanges::references(body);
+    let unknown = run_query(pool, move |conn| {
+        db::post_writes::unknown_references(conn, &category, tags.as_ref())
+    })
+    .await;
+    match unknown {
+        Ok(unknown) => {
+            for reference in unknown {
+                errors
+                    .entry(reference.field.to_owned())
+                    .or_default()
+                    .push(reference.to_string());
+            }
+            ApiError::Validation(errors)
+        }
+        Err(error) => error.into(),
+    }
+}
 
 /// Creates a post and returns it as an editor reads it.
 pub async fn create(pool: &DbPool, clock: &Clock, post: NewPost) -> Result<PostDetail, ApiError> {

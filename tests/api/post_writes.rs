@@ -143,12 +143,44 @@ async fn bad_bodies_get_400_413_and_422_listing_every_field(app: TestApp) {
         [
             "author",
             "body_markdown",
+            "category",
             "color",
             "published_at",
             "slug",
             "tags",
             "title"
-        ]
+        ],
+        "an unknown category is named with the other bad fields"
+    );
+    assert_eq!(
+        body["errors"]["category"][0], "no category has the slug `nope`",
+        "{body}"
+    );
+
+    let both = json!({"title": "", "author": "A", "body_markdown": "B", "published_at": "soon",
+                      "category": "nope", "tags": ["rust", "nope-tag"]});
+    let body = problem(
+        send(
+            &app,
+            reqwest::Method::POST,
+            "/posts",
+            Some(&token),
+            Some(both),
+        )
+        .await,
+        422,
+    )
+    .await;
+    let fields: Vec<&str> = body["errors"]
+        .as_object()
+        .expect("errors")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        fields,
+        ["category", "published_at", "tags", "title"],
+        "an unknown category and tag in the same 422 as a bad title and date: {body}"
     );
 
     let unknown = json!({"title": "T", "author": "A", "body_markdown": "B", "category": "nope", "tags": ["x", "rust"]});
