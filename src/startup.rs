@@ -58,27 +58,6 @@ fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
         .max_age(3600)
 }
 
-/// Puts the request id that tracing-actix-web gave the request (and every log line of it) on the response.
-async fn request_id_header(
-    request: actix_web::dev::ServiceRequest,
-    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
-) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    use actix_web::HttpMessage;
-    let id = request
-        .extensions()
-        .get::<tracing_actix_web::RequestId>()
-        .map(ToString::to_string);
-    let mut response = next.call(request).await?;
-    if let Some(value) = id.and_then(|id| actix_web::http::header::HeaderValue::from_str(&id).ok())
-    {
-        response.headers_mut().insert(
-            actix_web::http::header::HeaderName::from_static("x-request-id"),
-            value,
-        );
-    }
-    Ok(response)
-}
-
 /// A built, not yet running, service.
 pub struct Application {
     port: u16,
@@ -168,8 +147,10 @@ impl Application {
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(Compress::default())
                 .wrap(cors(&cors_origins))
-                .wrap(actix_web::middleware::from_fn(request_id_header))
-                .wrap(TracingLogger::default())
+                .wrap(actix_web::middleware::from_fn(
+                    routes::request_id::request_id_header,
+                ))
+                .wrap(TracingLogger::<routes::request_id::RequestSpan>::new())
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(max_body_bytes))
                 .configure(routes::configure)

@@ -12,6 +12,7 @@ pub(crate) mod posts;
 mod problems;
 pub mod query;
 pub mod rate_limit;
+pub mod request_id;
 pub(crate) mod taxonomy;
 
 use std::sync::Arc;

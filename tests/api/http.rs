@@ -84,6 +84,98 @@ async fn every_response_carries_a_request_id(app: TestApp) {
     }
 }
 
+fn request_id_of(response: &reqwest::Response) -> String {
+    response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A client's sane `X-Request-Id` comes back on the response; a 300-character or non-ASCII one is replaced.
+async fn a_sane_client_request_id_round_trips_and_others_are_replaced(app: TestApp) {
+    let send = |value: reqwest::header::HeaderValue| {
+        app.client
+            .get(format!("{}/posts", app.address))
+            .header("x-request-id", value)
+            .send()
+    };
+    let kept = send(reqwest::header::HeaderValue::from_static(
+        "client-7f9c.42:a_b",
+    ))
+    .await
+    .expect("answers");
+    assert_eq!(request_id_of(&kept), "client-7f9c.42:a_b");
+    let long = "a".repeat(300);
+    let odd = reqwest::header::HeaderValue::from_bytes("caf\u{e9}-1".as_bytes()).expect("bytes");
+    for (case, value) in [
+        (
+            "300 characters",
+            reqwest::header::HeaderValue::from_str(&long).expect("ascii"),
+        ),
+        ("non-ASCII", odd),
+    ] {
+        let replaced = send(value).await.expect("answers");
+        let id = request_id_of(&replaced);
+        assert!(
+            id.len() >= 32 && id.len() < 300 && id.is_ascii(),
+            "{case}: {id:?}"
+        );
+    }
+}
+
+/// The request's log line carries the client's request id (the binary's own log, at the default level).
+async fn the_request_id_is_on_the_request_log_line(app: TestApp) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .map(|address| address.port())
+        .expect("a free port");
+    let log = tempfile::NamedTempFile::new().expect("a log file");
+    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
+        .env("DATABASE_URL", app.database.url.to_string())
+        .env("BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .env_remove("REDIS_URL")
+        .stdout(std::process::Stdio::null())
+        .stderr(log.reopen().expect("the log file"))
+        .spawn()
+        .expect("the binary starts");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = crate::helpers::http_client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while client.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the server never answered"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let response = client
+        .get(format!("{base}/posts"))
+        .header("x-request-id", "trace-me-4242")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    let _ = std::process::Command::new("kill")
+        .arg(server.id().to_string())
+        .status();
+    let _ = server.wait();
+    let text = std::fs::read_to_string(log.path()).expect("the log");
+    let line = text
+        .lines()
+        .find(|line| line.contains("trace-me-4242"))
+        .unwrap_or_else(|| panic!("no log line carries the request id:\n{text}"));
+    assert!(
+        line.contains("request served")
+            && line.contains("route=\"/posts\"")
+            && line.contains("200"),
+        "{line}"
+    );
+}
+
 async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
     app.import(&crate::fixture::small_blog());
     for _ in 0..3 {
@@ -116,4 +208,6 @@ crate::on_both_backends!(
     browsers_on_any_origin_may_call_the_api_by_default,
     cors_origins_restricts_browsers_to_the_listed_origins,
     every_response_carries_a_request_id,
+    a_sane_client_request_id_round_trips_and_others_are_replaced,
+    the_request_id_is_on_the_request_log_line,
 );
