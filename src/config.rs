@@ -108,7 +108,7 @@ impl Settings {
                     return Err(invalid(
                         "REDIS_URL",
                         "redis://[:PASSWORD@]HOST:PORT[/DB]",
-                        url,
+                        crate::db::redact(&url),
                     ));
                 }
                 let key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_else(|| String::from("blog"));

@@ -156,19 +156,7 @@ pub fn init_tls() {
     openssl_sys::init();
 }
 
-/// The URL with any password replaced, for logs and error messages.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let Some((userinfo, host)) = rest.split_once('@') else {
-        return url.to_owned();
-    };
-    match userinfo.split_once(':') {
-        Some((user, _password)) => format!("{scheme}://{user}:***@{host}"),
-        None => url.to_owned(),
-    }
-}
+pub use crate::telemetry::redact;
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -327,5 +315,13 @@ mod tests {
         let url = DatabaseUrl::parse("postgres://blog:s3cret@db:5432/blog").ok();
         let shown = url.map(|u| u.to_string()).unwrap_or_default();
         assert_eq!(shown, "postgres://blog:***@db:5432/blog");
+        assert_eq!(
+            redact("postgres://blog:p@ss:w@rd@db/blog?sslmode=require&password=s3cret"),
+            "postgres://blog:***@db/blog?sslmode=require&password=***"
+        );
+        assert_eq!(
+            redact("redis://:s3cret@cache:6379/0"),
+            "redis://:***@cache:6379/0"
+        );
     }
 }

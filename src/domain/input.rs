@@ -239,14 +239,38 @@ impl JsonObject {
 }
 
 /// NUL and the other C0/C1 controls have no place in text (PostgreSQL cannot even store NUL); a
-/// multi-line field keeps tabs and line breaks.
+/// multi-line field keeps tabs and line breaks. A one-line field (a title, a name) also refuses invisible
+/// format characters (Unicode category Cf: bidi overrides, zero-width spaces, the byte-order mark), which
+/// make a title read differently from what it is; the zero-width joiner stays, as emoji sequences need it.
 pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
-    c.is_control() && !(multiline && matches!(c, '\n' | '\r' | '\t'))
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    if multiline {
+        return c.is_control() && !matches!(c, '\n' | '\r' | '\t');
+    }
+    c.is_control() || (c.general_category() == GeneralCategory::Format && c != '\u{200d}')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_text_refuses_bidi_and_zero_width_characters_but_keeps_emoji_joiners() {
+        for sneaky in ['\u{202e}', '\u{200b}', '\u{2066}', '\u{feff}', '\u{00ad}'] {
+            assert!(
+                is_forbidden_control(sneaky, false),
+                "{:04X}",
+                u32::from(sneaky)
+            );
+            assert!(
+                !is_forbidden_control(sneaky, true),
+                "bodies keep {:04X}",
+                u32::from(sneaky)
+            );
+        }
+        assert!(!is_forbidden_control('\u{200d}', false));
+        assert!(!is_forbidden_control('é', false));
+    }
 
     #[test]
     fn every_bad_field_is_reported_at_once() {

@@ -72,7 +72,7 @@ macro_rules! route_table {
                     utoipa_swagger_ui::SwaggerUi::new("/docs/{_:.*}").config(
                         utoipa_swagger_ui::Config::from("/openapi.json")
                             .try_it_out_enabled(true)
-                            .persist_authorization(true),
+                            .persist_authorization(false),
                     ),
                 );
         }

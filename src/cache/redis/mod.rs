@@ -25,8 +25,8 @@ const ACK: &str = include_str!("lua/ack.lua");
 /// The field of a pending or in-flight hash that holds its batch id.
 const BATCH_FIELD: &str = "__batch";
 
-/// How to reach Redis.
-#[derive(Debug, Clone)]
+/// How to reach Redis. Its `Debug` form hides the password in the URL.
+#[derive(Clone)]
 pub struct RedisSettings {
     /// `REDIS_URL`.
     pub url: String,
@@ -37,6 +37,17 @@ pub struct RedisSettings {
     /// `CLICK_ID_TTL_MS`: how long Redis remembers a click's id, so that a click sent again after an
     /// ambiguous reply is counted once. Parked clicks must be settled within it.
     pub click_id_ttl: Duration,
+}
+
+impl std::fmt::Debug for RedisSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSettings")
+            .field("url", &crate::telemetry::redact(&self.url))
+            .field("key_prefix", &self.key_prefix)
+            .field("timeout", &self.timeout)
+            .field("click_id_ttl", &self.click_id_ttl)
+            .finish()
+    }
 }
 
 /// The scripts' sources, in the order [`RedisClient`] loads them.
