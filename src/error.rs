@@ -135,6 +135,10 @@ pub struct Problem {
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The most fields a 422 lists (in name order); the detail says how many more there were, so a body of
+/// 100,000 bad keys costs a small answer.
+pub const MAX_FIELD_ERRORS: usize = 20;
+
 impl Problem {
     pub fn new(status: StatusCode, kind: &str, detail: impl Into<String>) -> Self {
         Problem {
@@ -177,13 +181,23 @@ impl ApiError {
             ApiError::Unauthorized(why) => Problem::new(status, "unauthorized", *why),
             ApiError::BadBody(why) => Problem::new(status, "bad-body", why.clone()),
             ApiError::Validation(errors) => {
-                let fields: Vec<&str> = errors.keys().map(String::as_str).collect();
-                let mut problem = Problem::new(
-                    status,
-                    "invalid-fields",
-                    format!("invalid fields: {}", fields.join(", ")),
-                );
-                problem.errors = Some(errors.clone());
+                let shown: BTreeMap<String, Vec<String>> = errors
+                    .iter()
+                    .take(MAX_FIELD_ERRORS)
+                    .map(|(field, messages)| (field.clone(), messages.clone()))
+                    .collect();
+                let fields: Vec<&str> = shown.keys().map(String::as_str).collect();
+                let more = errors.len() - shown.len();
+                let detail = if more == 0 {
+                    format!("invalid fields: {}", fields.join(", "))
+                } else {
+                    format!(
+                        "invalid fields: {}, and {more} more not listed",
+                        fields.join(", ")
+                    )
+                };
+                let mut problem = Problem::new(status, "invalid-fields", detail);
+                problem.errors = Some(shown);
                 problem
             }
             ApiError::Conflict(why) => Problem::new(status, "conflict", why.clone()),

@@ -201,6 +201,36 @@ async fn bad_bodies_get_400_413_and_422_listing_every_field(app: TestApp) {
         "{body}"
     );
 
+    // A body of 5,000 unknown keys (as large as the tests' 64 KiB limit allows): a small answer naming 20
+    // of them and how many more (5,003 errors: the keys, and the three required fields missing).
+    let mut keys = serde_json::Map::new();
+    for n in 0..5_000 {
+        keys.insert(format!("k{n:05}"), serde_json::Value::from(1));
+    }
+    let response = app
+        .client
+        .post(format!("{}/posts", app.address))
+        .bearer_auth(&token)
+        .json(&serde_json::Value::Object(keys))
+        .send()
+        .await
+        .expect("answers");
+    let status = response.status().as_u16();
+    let text = response.text().await.expect("a body");
+    assert_eq!(status, 422);
+    assert!(text.len() < 8 * 1024, "a 422 of {} bytes", text.len());
+    let body: Value = serde_json::from_str(&text).expect("problem JSON");
+    assert_eq!(
+        body["errors"].as_object().map(serde_json::Map::len),
+        Some(20)
+    );
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("and 4983 more not listed")),
+        "{body}"
+    );
+
     for raw in ["{", "[]", "\"text\"", ""] {
         let response = app
             .client
