@@ -36,6 +36,10 @@ pub struct Settings {
     /// `CORS_ORIGINS`: origins allowed to call the API from a browser, comma-separated, or `*` (the
     /// default: tokens travel in a header, never in cookies, so any origin is safe).
     pub cors_origins: CorsOrigins,
+    /// `CACHE_MAX_AGE` and `CACHE_STALE_WHILE_REVALIDATE` (seconds): `Cache-Control` of public reads.
+    /// Default 0 and 0: clients revalidate every time (cheaply, with `If-None-Match`), so counts stay fresh.
+    pub cache_max_age: u32,
+    pub cache_stale_while_revalidate: u32,
     /// `RATE_LIMIT_CLICKS_PER_MINUTE`: beacon calls one client IP may make per minute. Default 120.
     pub beacon_clicks_per_minute: NonZeroU32,
 }
@@ -161,6 +165,9 @@ impl Settings {
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
         let beacon_clicks_per_minute =
             per_minute(&lookup, "RATE_LIMIT_CLICKS_PER_MINUTE", 120, 1_000_000)?;
+        let cache_max_age = whole(&lookup, "CACHE_MAX_AGE", 0, 0..=31_536_000)?;
+        let cache_stale_while_revalidate =
+            whole(&lookup, "CACHE_STALE_WHILE_REVALIDATE", 0, 0..=31_536_000)?;
         let cors_origins = match lookup("CORS_ORIGINS").as_deref().map(str::trim) {
             None | Some("*") => CorsOrigins::Any,
             Some(list) => {
@@ -185,6 +192,8 @@ impl Settings {
         Ok(Settings {
             cors_origins,
             max_body_bytes,
+            cache_max_age,
+            cache_stale_while_revalidate,
             comments_per_minute,
             beacon_clicks_per_minute,
             database_url: DatabaseUrl::parse(&database_url)?,

@@ -58,6 +58,17 @@ fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
         .max_age(3600)
 }
 
+/// Binds `BIND` (port 0: any free port) and says which address it got.
+fn bind(bind: &str) -> Result<(TcpListener, std::net::SocketAddr), StartupError> {
+    let failed = |source| StartupError::Bind {
+        bind: bind.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(bind).map_err(failed)?;
+    let address = listener.local_addr().map_err(failed)?;
+    Ok((listener, address))
+}
+
 /// A built, not yet running, service.
 pub struct Application {
     port: u16,
@@ -130,21 +141,21 @@ impl Application {
             queries,
         };
 
-        let listener = TcpListener::bind(&settings.bind).map_err(|source| StartupError::Bind {
-            bind: settings.bind.clone(),
-            source,
-        })?;
-        let address = listener.local_addr().map_err(|source| StartupError::Bind {
-            bind: settings.bind.clone(),
-            source,
-        })?;
+        let (listener, address) = bind(&settings.bind)?;
         let data = web::Data::new(state.clone());
         let max_body_bytes = settings.max_body_bytes;
+        let cache_policy = web::Data::new(routes::conditional::CachePolicy {
+            max_age: settings.cache_max_age,
+            stale_while_revalidate: settings.cache_stale_while_revalidate,
+        });
         let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+                .wrap(actix_web::middleware::from_fn(
+                    routes::conditional::conditional_get,
+                ))
                 .wrap(Compress::default())
                 .wrap(cors(&cors_origins))
                 .wrap(actix_web::middleware::from_fn(
@@ -152,6 +163,7 @@ impl Application {
                 ))
                 .wrap(TracingLogger::<routes::request_id::RequestSpan>::new())
                 .app_data(data.clone())
+                .app_data(cache_policy.clone())
                 .app_data(web::PayloadConfig::new(max_body_bytes))
                 .configure(routes::configure)
         })

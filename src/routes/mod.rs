@@ -4,6 +4,7 @@
 pub mod auth;
 pub(crate) mod clicks;
 pub(crate) mod comments;
+pub mod conditional;
 pub mod extract;
 pub(crate) mod health;
 mod list;

@@ -242,6 +242,8 @@ impl TestApp {
             click_ledger_retention: Duration::from_secs(7 * 86_400),
             clicks_on_get: options.clicks_on_get,
             max_body_bytes: 64 * 1024,
+            cache_max_age: 0,
+            cache_stale_while_revalidate: 0,
             cors_origins: options.cors_origins.clone(),
             comments_per_minute: std::num::NonZeroU32::new(options.comments_per_minute)
                 .expect("a rate of at least one a minute"),

@@ -203,7 +203,155 @@ async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
     );
 }
 
+/// `GET path` with `If-None-Match: tag` (and a token when given): status and the new `ETag`.
+async fn revalidate(app: &TestApp, path: &str, tag: &str, token: Option<&str>) -> (u16, String) {
+    let mut request = app
+        .client
+        .get(format!("{}{path}", app.address))
+        .header("if-none-match", tag);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.expect("answers");
+    let tag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    (response.status().as_u16(), tag)
+}
+
+async fn etag_of(app: &TestApp, path: &str) -> String {
+    let response = app.get(path).await;
+    assert_eq!(response.status(), 200, "{path}");
+    assert_eq!(
+        response.headers()["cache-control"],
+        "public, max-age=0",
+        "{path}"
+    );
+    assert!(
+        response
+            .headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().is_ok_and(|v| v.contains("Authorization"))),
+        "{path}"
+    );
+    response.headers()["etag"]
+        .to_str()
+        .expect("ASCII")
+        .to_owned()
+}
+
+/// Unchanged public reads answer 304 to `If-None-Match`; any change of what they show, counts included,
+/// gives a new validator; a request with a token is never answered from a validator.
+async fn public_reads_revalidate_and_every_change_shows(app: TestApp) {
+    app.import(&crate::fixture::small_blog());
+    let token = crate::post_writes::token(&app);
+    let paths = [
+        "/posts",
+        "/posts/1",
+        "/posts/1/comments",
+        "/categories",
+        "/tags/1",
+    ];
+    let mut tags = std::collections::HashMap::new();
+    for path in paths {
+        let tag = etag_of(&app, path).await;
+        let (status, again) = revalidate(&app, path, &tag, None).await;
+        assert_eq!(
+            (status, again.as_str()),
+            (304, tag.as_str()),
+            "{path} unchanged"
+        );
+        tags.insert(path, tag);
+    }
+    let (status, _) = revalidate(&app, "/posts", &tags["/posts"], Some(&token)).await;
+    assert_eq!(status, 200, "no 304 for a request carrying a token");
+    let private = app
+        .client
+        .get(format!("{}/posts", app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(private.headers()["cache-control"], "private, no-store");
+
+    let write = |method: reqwest::Method, path: &str, body: serde_json::Value| {
+        app.client
+            .request(method, format!("{}{path}", app.address))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+    };
+    // A click (the beacon, from a browser): the post and the list show a new count.
+    let clicked = app
+        .client
+        .post(format!("{}/posts/1/clicks", app.address))
+        .header("User-Agent", crate::helpers::BROWSER)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(clicked.status(), 200);
+    for path in ["/posts/1", "/posts"] {
+        let (status, _) = revalidate(&app, path, &tags[path], None).await;
+        assert_eq!(status, 200, "{path} after a click");
+    }
+    // An edit, a comment approval, a taxonomy rename.
+    let tag = etag_of(&app, "/posts/1").await;
+    let edited = write(
+        reqwest::Method::PATCH,
+        "/posts/1",
+        serde_json::json!({"title": "Renamed"}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(edited.status(), 200);
+    assert_eq!(
+        revalidate(&app, "/posts/1", &tag, None).await.0,
+        200,
+        "after an edit"
+    );
+    let approved = write(
+        reqwest::Method::PATCH,
+        "/comments/3",
+        serde_json::json!({"status": "approved"}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(approved.status(), 200);
+    let (status, _) = revalidate(&app, "/posts/1/comments", &tags["/posts/1/comments"], None).await;
+    assert_eq!(status, 200, "after a comment approval");
+    let renamed = write(
+        reqwest::Method::PATCH,
+        "/tags/1",
+        serde_json::json!({"name": "Renamed"}),
+    )
+    .await
+    .expect("answers");
+    assert_eq!(renamed.status(), 200);
+    assert_eq!(
+        revalidate(&app, "/tags/1", &tags["/tags/1"], None).await.0,
+        200,
+        "after a rename"
+    );
+    // The tag of a read still names the post's content version for If-Match.
+    let current = etag_of(&app, "/posts/1").await;
+    let guarded = app
+        .client
+        .patch(format!("{}/posts/1", app.address))
+        .bearer_auth(&token)
+        .header("if-match", &current)
+        .json(&serde_json::json!({"title": "Again"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(guarded.status(), 200, "If-Match with a read's tag");
+}
+
 crate::on_both_backends!(
+    public_reads_revalidate_and_every_change_shows,
     metrics_count_clicks_statements_and_cache_state,
     browsers_on_any_origin_may_call_the_api_by_default,
     cors_origins_restricts_browsers_to_the_listed_origins,

@@ -1,0 +1,150 @@
+//! HTTP caching of public reads: a validator over the representation actually sent, `If-None-Match` -> 304,
+//! and `Cache-Control` / `Vary`. A JSON `GET` that a token did not see gets an `ETag` made from its body (a
+//! post keeps its content version in front of it, for `If-Match`), so any change of the bytes, counts
+//! included, changes it; a request with `Authorization` gets `private, no-store` and never a 304.
+
+use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{Error, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use crate::domain::etag::if_none_match_allows;
+
+/// `Cache-Control` of public reads (`CACHE_MAX_AGE`, `CACHE_STALE_WHILE_REVALIDATE`, in seconds).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CachePolicy {
+    pub max_age: u32,
+    pub stale_while_revalidate: u32,
+}
+
+impl CachePolicy {
+    fn public_header(self) -> String {
+        let value = format!("public, max-age={}", self.max_age);
+        if self.stale_while_revalidate == 0 {
+            return value;
+        }
+        format!(
+            "{value}, stale-while-revalidate={}",
+            self.stale_while_revalidate
+        )
+    }
+}
+
+/// The entity tag of a body: the content version the handler set (a post's `"p{id}-{µs}"`) followed by a
+/// digest of the bytes, or a weak tag of the digest alone.
+pub fn validator(content_version: Option<&str>, body: &[u8]) -> String {
+    let digest = Sha256::digest(body);
+    let short: String = digest
+        .iter()
+        .take(8)
+        .fold(String::with_capacity(16), |mut text, byte| {
+            use std::fmt::Write as _;
+            let _ = write!(text, "{byte:02x}");
+            text
+        });
+    match content_version.and_then(|tag| tag.strip_suffix('"')) {
+        Some(open) if open.starts_with('"') => format!("{open}-{short}\""),
+        _ => format!("W/\"{short}\""),
+    }
+}
+
+/// Middleware: validators, 304s and caching headers for JSON reads.
+pub async fn conditional_get(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let read = matches!(*request.method(), Method::GET | Method::HEAD);
+    let private = request.headers().contains_key(header::AUTHORIZATION);
+    let if_none_match = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let policy = request
+        .app_data::<actix_web::web::Data<CachePolicy>>()
+        .map(|policy| *policy.get_ref())
+        .unwrap_or_default();
+    let response = next.call(request).await?.map_into_boxed_body();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
+    if !read || !is_json || response.status() != StatusCode::OK {
+        return Ok(response);
+    }
+    let (request, response) = response.into_parts();
+    let (mut head, body) = response.into_parts();
+    let bytes = body::to_bytes(body).await.map_err(Error::from)?;
+    if private {
+        head.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+        return Ok(ServiceResponse::new(
+            request,
+            head.set_body(BoxBody::new(bytes)),
+        ));
+    }
+    let content_version = head
+        .headers()
+        .get(header::ETAG)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let tag = validator(content_version.as_deref(), &bytes);
+    let mut headers = vec![(header::VARY, HeaderValue::from_static("Authorization"))];
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        headers.push((header::ETAG, value));
+    }
+    if let Ok(value) = HeaderValue::from_str(&policy.public_header()) {
+        headers.push((header::CACHE_CONTROL, value));
+    }
+    if if_none_match.is_some_and(|sent| if_none_match_allows(&sent, &tag)) {
+        let mut not_modified = HttpResponse::NotModified();
+        for (name, value) in headers {
+            not_modified.insert_header((name, value));
+        }
+        return Ok(ServiceResponse::new(request, not_modified.finish()));
+    }
+    for (name, value) in headers {
+        if name == header::VARY {
+            head.headers_mut().append(name, value);
+        } else {
+            head.headers_mut().insert(name, value);
+        }
+    }
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(BoxBody::new(bytes)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_post_keeps_its_content_version_in_front_of_the_digest() {
+        let tag = validator(Some("\"p2-1700\""), b"{}");
+        assert!(tag.starts_with("\"p2-1700-") && tag.ends_with('"'), "{tag}");
+        assert_ne!(tag, validator(Some("\"p2-1700\""), b"{ }"));
+        let weak = validator(None, b"[]");
+        assert!(weak.starts_with("W/\""), "{weak}");
+    }
+
+    #[test]
+    fn the_policy_writes_stale_while_revalidate_only_when_set() {
+        let default = CachePolicy::default();
+        assert_eq!(default.public_header(), "public, max-age=0");
+        let cdn = CachePolicy {
+            max_age: 60,
+            stale_while_revalidate: 30,
+        };
+        assert_eq!(
+            cdn.public_header(),
+            "public, max-age=60, stale-while-revalidate=30"
+        );
+    }
+}
