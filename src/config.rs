@@ -36,6 +36,9 @@ pub struct Settings {
     /// `CORS_ORIGINS`: origins allowed to call the API from a browser, comma-separated, or `*` (the
     /// default: tokens travel in a header, never in cookies, so any origin is safe).
     pub cors_origins: CorsOrigins,
+    /// `TRUSTED_PROXIES`: comma-separated addresses or CIDRs of the proxies in front of the API; from them
+    /// `Forwarded` / `X-Forwarded-For` name the client. Default none: the TCP peer is the client.
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `CACHE_MAX_AGE` and `CACHE_STALE_WHILE_REVALIDATE` (seconds): `Cache-Control` of public reads.
     /// Default 0 and 0: clients revalidate every time (cheaply, with `If-None-Match`), so counts stay fresh.
     pub cache_max_age: u32,
@@ -165,6 +168,26 @@ impl Settings {
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
         let beacon_clicks_per_minute =
             per_minute(&lookup, "RATE_LIMIT_CLICKS_PER_MINUTE", 120, 1_000_000)?;
+        let trusted_proxies = match lookup("TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|entry| !entry.is_empty())
+                .map(|entry| {
+                    entry
+                        .parse::<ipnet::IpNet>()
+                        .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|_| {
+                    invalid(
+                        "TRUSTED_PROXIES",
+                        "addresses or CIDRs, comma-separated, like 10.0.0.0/8,::1",
+                        list.clone(),
+                    )
+                })?,
+        };
         let cache_max_age = whole(&lookup, "CACHE_MAX_AGE", 0, 0..=31_536_000)?;
         let cache_stale_while_revalidate =
             whole(&lookup, "CACHE_STALE_WHILE_REVALIDATE", 0, 0..=31_536_000)?;
@@ -194,6 +217,7 @@ impl Settings {
             max_body_bytes,
             cache_max_age,
             cache_stale_while_revalidate,
+            trusted_proxies,
             comments_per_minute,
             beacon_clicks_per_minute,
             database_url: DatabaseUrl::parse(&database_url)?,

@@ -136,6 +136,7 @@ impl Application {
             limits: Arc::new(routes::rate_limit::RateLimits::new(
                 settings.comments_per_minute,
                 settings.beacon_clicks_per_minute,
+                settings.trusted_proxies.clone(),
             )),
             pool,
             queries,

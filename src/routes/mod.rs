@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub(crate) mod clicks;
+pub mod client_ip;
 pub(crate) mod comments;
 pub mod conditional;
 pub mod extract;

@@ -177,6 +177,8 @@ pub struct TestOptions {
     /// `DATABASE_STATEMENT_TIMEOUT_MS` (default 5 s) and `CLICK_SYNC_DEADLINE_MS` (default 60 s).
     pub statement_timeout: Duration,
     pub sync_deadline: Duration,
+    /// `TRUSTED_PROXIES` (default none).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for TestOptions {
@@ -191,6 +193,7 @@ impl Default for TestOptions {
             clock: Clock::system(),
             statement_timeout: Duration::from_secs(5),
             sync_deadline: Duration::from_secs(60),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -243,6 +246,7 @@ impl TestApp {
             clicks_on_get: options.clicks_on_get,
             max_body_bytes: 64 * 1024,
             cache_max_age: 0,
+            trusted_proxies: options.trusted_proxies.clone(),
             cache_stale_while_revalidate: 0,
             cors_origins: options.cors_origins.clone(),
             comments_per_minute: std::num::NonZeroU32::new(options.comments_per_minute)

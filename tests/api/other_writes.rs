@@ -363,7 +363,62 @@ async fn scripts_handlers_and_javascript_links_are_sanitized(app: TestApp) {
     assert_eq!(read["body_markdown"], evil, "the source is kept as written");
 }
 
+/// Comments from `forwarded_for` (as a proxy on loopback would name the client): the statuses.
+async fn comments_from(app: &TestApp, forwarded_for: &str, count: usize) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for _ in 0..count {
+        let response = app
+            .client
+            .post(format!("{}/posts/1/comments", app.address))
+            .header("x-forwarded-for", forwarded_for)
+            .json(&json!({"author_name": "Reader", "body": "Hi"}))
+            .send()
+            .await
+            .expect("answers");
+        statuses.push(response.status().as_u16());
+    }
+    statuses
+}
+
+/// With `TRUSTED_PROXIES` naming the proxy (loopback here), two clients behind it have limits of their own;
+/// without it, a forged `X-Forwarded-For` changes nothing: the TCP peer is the client.
+async fn trusted_proxies_decide_who_the_client_is(app: TestApp) {
+    app.import(&small_blog());
+    let behind_proxy = app
+        .another_instance(TestOptions {
+            comments_per_minute: 2,
+            trusted_proxies: vec!["127.0.0.1/32".parse().expect("a net")],
+            ..TestOptions::default()
+        })
+        .await;
+    assert_eq!(
+        comments_from(&behind_proxy, "203.0.113.1", 3).await,
+        [201, 201, 429]
+    );
+    assert_eq!(
+        comments_from(&behind_proxy, "203.0.113.2", 1).await,
+        [201],
+        "another client behind the same proxy has its own limit"
+    );
+    let direct = app
+        .another_instance(TestOptions {
+            comments_per_minute: 2,
+            ..TestOptions::default()
+        })
+        .await;
+    assert_eq!(
+        comments_from(&direct, "203.0.113.1", 3).await,
+        [201, 201, 429]
+    );
+    assert_eq!(
+        comments_from(&direct, "198.51.100.9", 1).await,
+        [429],
+        "a forged X-Forwarded-For from an untrusted peer changes nothing"
+    );
+}
+
 crate::on_both_backends!(
+    trusted_proxies_decide_who_the_client_is,
     categories_and_tags_are_created_renamed_and_deleted,
     comments_are_posted_pending_and_moderated,
     anonymous_writes_are_rate_limited_per_client,
