@@ -74,13 +74,8 @@ impl From<WriteError> for ApiError {
     fn from(error: WriteError) -> Self {
         match error {
             WriteError::UnknownReferences(unknown) => {
-                let mut errors: BTreeMap<String, Vec<String>> = BTreeMap::new();
-                for reference in unknown {
-                    errors
-                        .entry(reference.field.to_owned())
-                        .or_default()
-                        .push(reference.to_string());
-                }
+                let mut errors = BTreeMap::new();
+                crate::domain::post_rules::add_unknown_references(&mut errors, unknown);
                 ApiError::Validation(errors)
             }
             WriteError::SlugTaken(taken) => ApiError::Conflict(taken.to_string()),

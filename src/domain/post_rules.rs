@@ -59,6 +59,19 @@ impl fmt::Display for UnknownReference {
     }
 }
 
+/// Adds each unknown reference to the field errors of a body, under the field that named it.
+pub fn add_unknown_references(
+    errors: &mut super::input::FieldErrors,
+    unknown: impl IntoIterator<Item = UnknownReference>,
+) {
+    for reference in unknown {
+        errors
+            .entry(reference.field.to_owned())
+            .or_default()
+            .push(reference.to_string());
+    }
+}
+
 /// A slug in use by another row of the same table (the message a 409 carries).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlugTaken {

@@ -20,12 +20,7 @@ pub async fn invalid_body(pool: &DbPool, body: &[u8], mut errors: FieldErrors) -
     .await;
     match unknown {
         Ok(unknown) => {
-            for reference in unknown {
-                errors
-                    .entry(reference.field.to_owned())
-                    .or_default()
-                    .push(reference.to_string());
-            }
+            crate::domain::post_rules::add_unknown_references(&mut errors, unknown);
             ApiError::Validation(errors)
         }
         Err(error) => error.into(),

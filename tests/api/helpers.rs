@@ -370,3 +370,50 @@ macro_rules! on_both_backends {
         }
     };
 }
+
+/// The `blog-api` binary serving a test's database on a free port, its log in a file.
+pub struct BinaryServer {
+    pub base: String,
+    child: std::process::Child,
+    log: tempfile::NamedTempFile,
+}
+
+impl BinaryServer {
+    /// Starts it (no Redis: the in-process cache) with `RUST_LOG=rust_log` and waits until it answers.
+    pub async fn start(database: &DatabaseUrl, rust_log: &str) -> BinaryServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .map(|address| address.port())
+            .expect("a free port");
+        let log = tempfile::NamedTempFile::new().expect("a log file");
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
+            .env("DATABASE_URL", database.to_string())
+            .env("BIND", format!("127.0.0.1:{port}"))
+            .env("RUST_LOG", rust_log)
+            .env_remove("REDIS_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(log.reopen().expect("the log file"))
+            .spawn()
+            .expect("the binary starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let client = http_client();
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while client.get(format!("{base}/healthz")).send().await.is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the server never answered"
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        BinaryServer { base, child, log }
+    }
+
+    /// SIGTERM, wait, and the whole log.
+    pub fn stop_and_read_log(mut self) -> String {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        std::fs::read_to_string(self.log.path()).expect("the log")
+    }
+}

@@ -127,30 +127,9 @@ async fn a_sane_client_request_id_round_trips_and_others_are_replaced(app: TestA
 
 /// The request's log line carries the client's request id (the binary's own log, at the default level).
 async fn the_request_id_is_on_the_request_log_line(app: TestApp) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port");
-    let log = tempfile::NamedTempFile::new().expect("a log file");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
-        .env("DATABASE_URL", app.database.url.to_string())
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "info")
-        .env_remove("REDIS_URL")
-        .stdout(std::process::Stdio::null())
-        .stderr(log.reopen().expect("the log file"))
-        .spawn()
-        .expect("the binary starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let server = crate::helpers::BinaryServer::start(&app.database.url, "info").await;
+    let base = server.base.clone();
     let client = crate::helpers::http_client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server never answered"
-        );
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     let response = client
         .get(format!("{base}/posts"))
         .header("x-request-id", "trace-me-4242")
@@ -159,11 +138,7 @@ async fn the_request_id_is_on_the_request_log_line(app: TestApp) {
         .expect("answers");
     assert_eq!(response.status(), 200);
     actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
-    let _ = std::process::Command::new("kill")
-        .arg(server.id().to_string())
-        .status();
-    let _ = server.wait();
-    let text = std::fs::read_to_string(log.path()).expect("the log");
+    let text = server.stop_and_read_log();
     let line = text
         .lines()
         .find(|line| line.contains("trace-me-4242"))

@@ -152,29 +152,9 @@ async fn tokens_never_reach_the_logs(app: TestApp) {
         let name = TokenName::parse("revoked").expect("name");
         blog_api::service::tokens::revoke(&mut conn, &name).expect("revoked");
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .expect("a free port");
-    let log = tempfile::NamedTempFile::new().expect("a log file");
-    let mut server = std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
-        .env("DATABASE_URL", app.database.url.to_string())
-        .env("BIND", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "trace")
-        .stdout(std::process::Stdio::null())
-        .stderr(log.reopen().expect("the log file"))
-        .spawn()
-        .expect("the binary starts");
-    let base = format!("http://127.0.0.1:{port}");
+    let server = crate::helpers::BinaryServer::start(&app.database.url, "trace").await;
+    let base = server.base.clone();
     let client = crate::helpers::http_client();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while client.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the server never answered"
-        );
-        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
     for presented in [
         &token,
         &revoked,
@@ -197,11 +177,7 @@ async fn tokens_never_reach_the_logs(app: TestApp) {
                 .expect("answers");
         }
     }
-    let _ = std::process::Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
-        .status();
-    let _ = server.wait();
-    let logged = std::fs::read_to_string(log.path()).expect("the log");
+    let logged = server.stop_and_read_log();
     assert!(
         logged.lines().count() > 10,
         "trace logging produced {} lines",
