@@ -58,13 +58,3 @@ pub fn remove(conn: &mut DbConnection, click_ids: &[String]) -> QueryResult<usiz
     diesel::delete(parked_clicks::table.filter(parked_clicks::click_id.eq_any(click_ids)))
         .execute(conn)
 }
-
-/// How many clicks are parked, and since when the oldest waits.
-pub fn backlog(conn: &mut DbConnection) -> QueryResult<(i64, Option<NaiveDateTime>)> {
-    parked_clicks::table
-        .select((
-            diesel::dsl::count_star(),
-            diesel::dsl::min(parked_clicks::parked_at),
-        ))
-        .first(conn)
-}

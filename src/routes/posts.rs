@@ -166,6 +166,20 @@ pub struct PostPatch {
 #[derive(Serialize, ToSchema)]
 pub struct SlugString(String);
 
+/// A post body read by `parse`; when fields are invalid, the 422 also names its unknown category and tags.
+async fn read_body<T>(
+    state: &AppState,
+    body: &JsonBody,
+    parse: impl FnOnce(&[u8]) -> Result<T, InputError>,
+) -> Result<T, ApiError> {
+    match parse(&body.0) {
+        Err(InputError::Invalid(errors)) => {
+            Err(service::post_writes::invalid_body(&state.pool, &body.0, errors).await)
+        }
+        parsed => Ok(parsed?),
+    }
+}
+
 /// `POST /posts` (token): creates a post; 201 with `Location`.
 #[utoipa::path(
     post,
@@ -185,12 +199,7 @@ pub async fn create_post(
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let post = match PostChanges::for_create(&body.0) {
-        Err(InputError::Invalid(errors)) => {
-            return Err(service::post_writes::invalid_body(&state.pool, &body.0, errors).await);
-        }
-        parsed => parsed?,
-    };
+    let post = read_body(&state, &body, PostChanges::for_create).await?;
     let post = service::post_writes::create(&state.pool, &state.clock, post).await?;
     let mut response = post_response(StatusCode::CREATED, &post);
     if let Ok(location) = header::HeaderValue::from_str(&format!("/posts/{}", post.summary.id)) {
@@ -222,12 +231,7 @@ pub async fn update_post(
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = match PostChanges::for_update(&body.0) {
-        Err(InputError::Invalid(errors)) => {
-            return Err(service::post_writes::invalid_body(&state.pool, &body.0, errors).await);
-        }
-        parsed => parsed?,
-    };
+    let changes = read_body(&state, &body, PostChanges::for_update).await?;
     let post = service::post_writes::update(
         &state.pool,
         &state.clicks,
