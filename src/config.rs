@@ -3,7 +3,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::cache::RedisSettings;
+use crate::cache::{RedisEndpoint, RedisSettings};
 use crate::db::{DatabaseUrl, InvalidDatabaseUrl};
 
 /// Everything the service is configured by. Tests build one directly.
@@ -18,7 +18,8 @@ pub struct Settings {
     pub database_statement_timeout: Duration,
     /// `BIND`: the address to listen on, `HOST:PORT` (port 0 picks a free one). Default `127.0.0.1:8080`.
     pub bind: String,
-    /// `REDIS_URL` (with `REDIS_KEY_PREFIX`, `REDIS_TIMEOUT_MS`): the click cache. Unset: the in-process cache.
+    /// `REDIS_URL` or `REDIS_CLUSTER_URLS` (with `REDIS_KEY_PREFIX`, `REDIS_TIMEOUT_MS`): the click cache.
+    /// Unset: the in-process cache.
     pub redis: Option<RedisSettings>,
     /// `CLICK_SYNC_INTERVAL_MS`: how often buffered clicks move to the database. Default 5000.
     pub click_sync_interval: Duration,
@@ -108,16 +109,10 @@ impl Settings {
                 value: bind,
             });
         }
-        let redis = match lookup("REDIS_URL").filter(|url| !url.is_empty()) {
+        let endpoint = redis_endpoint(&lookup)?;
+        let redis = match endpoint {
             None => None,
-            Some(url) => {
-                if !url.starts_with("redis://") {
-                    return Err(invalid(
-                        "REDIS_URL",
-                        "redis://[:PASSWORD@]HOST:PORT[/DB]",
-                        crate::db::redact(&url),
-                    ));
-                }
+            Some(endpoint) => {
                 let key_prefix = lookup("REDIS_KEY_PREFIX").unwrap_or_else(|| String::from("blog"));
                 if key_prefix.is_empty() || key_prefix.contains(['{', '}', ' ']) {
                     return Err(invalid(
@@ -130,7 +125,7 @@ impl Settings {
                 let click_id_ttl =
                     millis(&lookup, "CLICK_ID_TTL_MS", 900_000, 10_000..=86_400_000)?;
                 Some(RedisSettings {
-                    url,
+                    endpoint,
                     key_prefix,
                     timeout,
                     click_id_ttl,
@@ -230,6 +225,36 @@ impl Settings {
             click_ledger_retention,
             clicks_on_get,
         })
+    }
+}
+
+/// `REDIS_CLUSTER_URLS` (seed nodes, comma-separated) if set, else `REDIS_URL`, else none.
+fn redis_endpoint(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<RedisEndpoint>, ConfigError> {
+    let redis_url = |name: &'static str, url: &str| {
+        if url.starts_with("redis://") {
+            Ok(url.to_owned())
+        } else {
+            Err(invalid(
+                name,
+                "redis://[:PASSWORD@]HOST:PORT[/DB]",
+                crate::db::redact(url),
+            ))
+        }
+    };
+    if let Some(urls) = lookup("REDIS_CLUSTER_URLS").filter(|urls| !urls.trim().is_empty()) {
+        let seeds = urls
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(|url| redis_url("REDIS_CLUSTER_URLS", url))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Ok(Some(RedisEndpoint::Cluster(seeds)));
+    }
+    match lookup("REDIS_URL").filter(|url| !url.is_empty()) {
+        None => Ok(None),
+        Some(url) => Ok(Some(RedisEndpoint::Single(redis_url("REDIS_URL", &url)?))),
     }
 }
 
@@ -360,6 +385,29 @@ mod tests {
             Duration::from_secs(12 * 3600)
         );
         assert!(!settings.clicks_on_get);
+        assert_eq!(
+            redis.endpoint,
+            RedisEndpoint::Single(String::from("redis://127.0.0.1:6379"))
+        );
+    }
+
+    #[test]
+    fn cluster_seeds_are_used_instead_of_redis_url() {
+        let settings = settings(&[
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+            (
+                "REDIS_CLUSTER_URLS",
+                "redis://10.0.0.1:7000, redis://10.0.0.2:7000,",
+            ),
+        ])
+        .expect("valid");
+        assert_eq!(
+            settings.redis.map(|redis| redis.endpoint),
+            Some(RedisEndpoint::Cluster(vec![
+                String::from("redis://10.0.0.1:7000"),
+                String::from("redis://10.0.0.2:7000"),
+            ]))
+        );
     }
 
     #[test]
@@ -382,6 +430,7 @@ mod tests {
     fn bad_click_settings_name_their_variable() {
         for (name, value) in [
             ("REDIS_URL", "localhost:6379"),
+            ("REDIS_CLUSTER_URLS", "redis://10.0.0.1:7000,10.0.0.2:7000"),
             ("REDIS_KEY_PREFIX", "a{b}"),
             ("CLICK_SYNC_INTERVAL_MS", "0"),
             ("CLICK_LEDGER_RETENTION", "7 days"),

@@ -7,7 +7,7 @@ mod redis;
 use std::collections::HashMap;
 
 pub use memory::MemoryClickCache;
-pub use redis::{RedisClickCache, RedisSettings};
+pub use redis::{RedisClickCache, RedisEndpoint, RedisSettings};
 
 /// Posts are spread over this many shards; each shard has its own pending and in-flight batch, and in
 /// Redis its keys share one hash tag, so every script touches a single slot.

@@ -11,11 +11,11 @@ use futures::stream::{self, StreamExt};
 use crate::fixture::many_posts;
 use crate::helpers::{TestApp, TestBackend, TestOptions, BROWSER};
 
-const REQUESTS: usize = 10_000;
+pub const REQUESTS: usize = 10_000;
 const CONNECTIONS: usize = 64;
 const POSTS: i64 = 20;
 
-fn syncing_every(ms: u64) -> TestOptions {
+pub fn syncing_every(ms: u64) -> TestOptions {
     TestOptions {
         sync_interval: Duration::from_millis(ms),
         ..TestOptions::default()
@@ -24,7 +24,7 @@ fn syncing_every(ms: u64) -> TestOptions {
 
 /// Sends `REQUESTS` counted views of posts 1..=POSTS, round-robin over `instances`, `CONNECTIONS` at a
 /// time; returns how many were answered 200, per post.
-async fn burst(instances: &[TestApp]) -> HashMap<i64, i64> {
+pub async fn burst(instances: &[TestApp]) -> HashMap<i64, i64> {
     // As helpers::http_client, with a pool as large as the load.
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONNECTIONS)
@@ -54,11 +54,11 @@ async fn burst(instances: &[TestApp]) -> HashMap<i64, i64> {
 }
 
 /// Posts that have never been clicked: no counter in the database beyond zero, nothing in the cache.
-fn fresh_posts() -> String {
+pub fn fresh_posts() -> String {
     many_posts(POSTS).replace("\"clicks\":", "\"ignored_clicks\":")
 }
 
-async fn assert_exact(app: &TestApp, ok: &HashMap<i64, i64>) {
+pub async fn assert_exact(app: &TestApp, ok: &HashMap<i64, i64>) {
     assert_eq!(
         ok.values().sum::<i64>(),
         REQUESTS as i64,

@@ -6,7 +6,7 @@ use std::sync::{Arc, Once};
 use std::time::Duration;
 
 use actix_web::dev::ServerHandle;
-use blog_api::cache::RedisSettings;
+use blog_api::cache::{RedisEndpoint, RedisSettings};
 use blog_api::config::Settings;
 use blog_api::db::{self, DatabaseUrl, DbPool, QueryCounter};
 use blog_api::domain::clock::Clock;
@@ -109,7 +109,7 @@ impl TestDatabase {
                 Some(TestDatabase {
                     url: DatabaseUrl::parse(url.as_str()).expect("a postgres URL"),
                     redis: Some(RedisSettings {
-                        url: redis_url(),
+                        endpoint: RedisEndpoint::Single(redis_url()),
                         key_prefix: format!("test-{}", uuid::Uuid::new_v4().simple()),
                         timeout: Duration::from_millis(500),
                         click_id_ttl: Duration::from_secs(900),
@@ -391,6 +391,7 @@ impl BinaryServer {
             .env("BIND", format!("127.0.0.1:{port}"))
             .env("RUST_LOG", rust_log)
             .env_remove("REDIS_URL")
+            .env_remove("REDIS_CLUSTER_URLS")
             .stdout(std::process::Stdio::null())
             .stderr(log.reopen().expect("the log file"))
             .spawn()

@@ -32,6 +32,7 @@ mod outages;
 mod post_writes;
 mod posts;
 mod query_counts;
+mod redis_cluster;
 mod redis_faults;
 mod redis_server;
 mod resilience;

@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use blog_api::cache::RedisSettings;
+use blog_api::cache::{RedisEndpoint, RedisSettings};
 use blog_api::db::DatabaseUrl;
 use blog_api::jobs::sync_once;
 use futures::stream::{self, StreamExt};
@@ -49,7 +49,7 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
     };
     app.import(&zero_clicks());
     let settings = RedisSettings {
-        url: redis.url(),
+        endpoint: RedisEndpoint::Single(redis.url()),
         key_prefix: String::from("outage"),
         timeout: Duration::from_millis(300),
         click_id_ttl: Duration::from_secs(900),

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use blog_api::cache::RedisSettings;
+use blog_api::cache::{RedisEndpoint, RedisSettings};
 use blog_api::jobs::sync_once;
 use futures::stream::{self, StreamExt};
 
@@ -25,7 +25,7 @@ fn zero_clicks() -> String {
 
 fn redis_settings(redis: &OwnRedis, timeout: Duration) -> RedisSettings {
     RedisSettings {
-        url: redis.url(),
+        endpoint: RedisEndpoint::Single(redis.url()),
         key_prefix: String::from("faults"),
         timeout,
         click_id_ttl: Duration::from_secs(900),
@@ -400,7 +400,7 @@ async fn clicks_follow_redis_url_to_a_promoted_replica(app: TestApp) {
     let address = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));
     let endpoint = TcpProxy::start(address(old.port));
     let settings = RedisSettings {
-        url: format!("redis://127.0.0.1:{}", endpoint.port),
+        endpoint: RedisEndpoint::Single(format!("redis://127.0.0.1:{}", endpoint.port)),
         ..redis_settings(&old, Duration::from_millis(500))
     };
     let options = TestOptions {

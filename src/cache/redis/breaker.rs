@@ -5,15 +5,22 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// Closed while Redis answers. After a failure it opens for a back-off (250 ms, doubling to 10 s) during
+/// Closed while Redis answers. After a failure it opens for a back-off (250 ms, doubling to 2 s) during
 /// which calls fail at once without waiting on a dead server; then one call tries again. A refusal (an error
 /// reply, such as a demoted primary's `READONLY`) costs no waiting, so it opens the breaker for 250 ms only:
 /// a promoted primary is back in use within that.
+///
+/// The back-off is short because a Redis that comes back (a restart, a promoted replica, a cluster that
+/// elected a new primary) should carry clicks again within a couple of seconds; while it is down, one call
+/// per back-off waits up to `REDIS_TIMEOUT_MS`.
 #[derive(Debug, Default)]
 pub(super) struct CircuitBreaker {
     failures: AtomicU32,
     open_until: Mutex<Option<Instant>>,
 }
+
+/// The longest the breaker stays open after failures.
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 impl CircuitBreaker {
     pub(super) fn allows(&self) -> bool {
@@ -30,8 +37,8 @@ impl CircuitBreaker {
     pub(super) fn failure(&self) {
         let failures = self.failures.fetch_add(1, Ordering::Relaxed) + 1;
         let backoff = Duration::from_millis(250)
-            .saturating_mul(1 << failures.saturating_sub(1).min(6))
-            .min(Duration::from_secs(10));
+            .saturating_mul(1 << failures.saturating_sub(1).min(3))
+            .min(MAX_BACKOFF);
         self.open_for(failures, backoff);
     }
 

@@ -1,47 +1,127 @@
-//! The connection to Redis: one multiplexed connection shared by every call (taken from the pool, replaced
-//! when it breaks), short time-outs, the circuit breaker, and scripts reloaded when Redis lost them.
+//! Calls to Redis, a single server or a cluster: short time-outs, the circuit breaker, scripts loaded again
+//! when Redis lost them, and every error sorted by what it means for a click (ran, did not run, may have run).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
 
-use deadpool_redis::redis::{self, aio::MultiplexedConnection, ErrorKind, Value};
+use deadpool_redis::redis::{self, ErrorKind, RedisError, Value};
 
 use super::breaker::CircuitBreaker;
+use super::cluster::Cluster;
+use super::single::SingleServer;
 use crate::cache::CacheError;
 
-/// Sends pipelines to one Redis.
+/// Where the click cache lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum RedisEndpoint {
+    /// `REDIS_URL`: one server (a primary, or an address that leads to one).
+    Single(String),
+    /// `REDIS_CLUSTER_URLS`: seed nodes of a Redis Cluster; the rest of the cluster is learnt from them.
+    Cluster(Vec<String>),
+}
+
+impl std::fmt::Debug for RedisEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RedisEndpoint::Single(url) => f
+                .debug_tuple("Single")
+                .field(&crate::telemetry::redact(url))
+                .finish(),
+            RedisEndpoint::Cluster(urls) => f
+                .debug_tuple("Cluster")
+                .field(
+                    &urls
+                        .iter()
+                        .map(|url| crate::telemetry::redact(url))
+                        .collect::<Vec<_>>(),
+                )
+                .finish(),
+        }
+    }
+}
+
+/// One script call, with the shard whose hash slot all its keys are in (a cluster sends it to the node that
+/// owns that slot).
+pub(super) struct Call {
+    pub(super) shard: u16,
+    pub(super) command: redis::Cmd,
+}
+
+/// Why a transport could not give replies.
+pub(super) enum SendError {
+    /// No connection could be had: nothing was sent.
+    NoConnection(String),
+    /// Redis, or the connection to it, failed the call.
+    Redis(RedisError),
+}
+
+impl From<RedisError> for SendError {
+    fn from(error: RedisError) -> Self {
+        SendError::Redis(error)
+    }
+}
+
+/// How calls reach Redis.
+enum Transport {
+    Single(SingleServer),
+    /// Boxed: the cluster client is large, and there is one per process.
+    Cluster(Box<Cluster>),
+}
+
+impl Transport {
+    async fn send(&self, calls: &[Call], round_trips: &AtomicU64) -> Result<Vec<Value>, SendError> {
+        match self {
+            Transport::Single(server) => server.send(calls, round_trips).await,
+            Transport::Cluster(cluster) => cluster.send(calls, round_trips).await,
+        }
+    }
+
+    async fn load_scripts(
+        &self,
+        sources: &[&str],
+        round_trips: &AtomicU64,
+    ) -> Result<(), SendError> {
+        match self {
+            Transport::Single(server) => server.load_scripts(sources, round_trips).await,
+            Transport::Cluster(cluster) => cluster.load_scripts(sources, round_trips).await,
+        }
+    }
+
+    /// Drops the connection: the next call makes a new one (which finds the primary after a failover).
+    fn forget_connection(&self) {
+        match self {
+            Transport::Single(server) => server.forget_connection(),
+            Transport::Cluster(cluster) => cluster.forget_connection(),
+        }
+    }
+}
+
+/// Sends script calls to Redis.
 pub(super) struct RedisClient {
-    pool: deadpool_redis::Pool,
-    /// One multiplexed connection, shared by every request: taking one from the pool per call would cost a
-    /// PING round trip each time. Replaced from the pool when it breaks.
-    connection: Mutex<Option<MultiplexedConnection>>,
+    transport: Transport,
     timeout: Duration,
-    /// Loaded again when Redis answers NOSCRIPT (it restarted and lost its script cache).
+    /// Loaded again when Redis answers NOSCRIPT (it restarted, or a replica was promoted, and has no
+    /// script cache).
     scripts: &'static [&'static str],
     breaker: CircuitBreaker,
     round_trips: AtomicU64,
 }
 
 impl RedisClient {
-    /// A client for `url`; connects on first use, so Redis need not be up yet.
+    /// A client for `endpoint`; connects on first use, so Redis need not be up yet.
     pub(super) fn new(
-        url: &str,
+        endpoint: &RedisEndpoint,
         timeout: Duration,
         scripts: &'static [&'static str],
     ) -> Result<Self, CacheError> {
-        let mut config = deadpool_redis::Config::from_url(url);
-        let mut pool_config = deadpool_redis::PoolConfig::new(4);
-        pool_config.timeouts.wait = Some(timeout);
-        pool_config.timeouts.create = Some(timeout);
-        pool_config.timeouts.recycle = Some(timeout);
-        config.pool = Some(pool_config);
-        let pool = config
-            .create_pool(Some(deadpool_redis::Runtime::Tokio1))
-            .map_err(|error| CacheError::Unavailable(format!("REDIS_URL: {error}")))?;
+        let transport = match endpoint {
+            RedisEndpoint::Single(url) => Transport::Single(SingleServer::new(url, timeout)?),
+            RedisEndpoint::Cluster(urls) => {
+                Transport::Cluster(Box::new(Cluster::new(urls, timeout)?))
+            }
+        };
         Ok(RedisClient {
-            pool,
-            connection: Mutex::new(None),
+            transport,
             timeout,
             scripts,
             breaker: CircuitBreaker::default(),
@@ -49,6 +129,7 @@ impl RedisClient {
         })
     }
 
+    /// Network round trips so far: one per pipeline sent to one server.
     pub(super) fn round_trips(&self) -> u64 {
         self.round_trips.load(Ordering::Relaxed)
     }
@@ -57,39 +138,13 @@ impl RedisClient {
         self.breaker.is_closed()
     }
 
-    async fn connection(&self) -> Result<MultiplexedConnection, CacheError> {
-        if let Some(connection) = self.cached_connection() {
-            return Ok(connection);
-        }
-        let pooled = self
-            .pool
-            .get()
-            .await
-            .map_err(|error| CacheError::Unavailable(error.to_string()))?;
-        let connection = deadpool_redis::Connection::take(pooled);
-        if let Ok(mut slot) = self.connection.lock() {
-            *slot = Some(connection.clone());
-        }
-        Ok(connection)
-    }
-
-    fn cached_connection(&self) -> Option<MultiplexedConnection> {
-        self.connection.lock().ok().and_then(|slot| slot.clone())
-    }
-
-    fn forget_connection(&self) {
-        if let Ok(mut slot) = self.connection.lock() {
-            *slot = None;
-        }
-    }
-
-    /// Sends `pipeline` in one round trip. A NOSCRIPT reply (Redis restarted and lost its script cache)
-    /// means nothing ran: the scripts are loaded and the pipeline is sent once more. A pipeline that is safe
-    /// to repeat (`idempotent`) is also sent once more on a fresh connection after a connection failure:
-    /// a multiplexed connection dies with the runtime that created it (a server worker, at shutdown).
+    /// Sends `calls` (one pipeline per server they go to) and returns one reply per call, in order. A NOSCRIPT
+    /// reply means nothing ran: the scripts are loaded and the calls sent once more. Calls that are safe to
+    /// repeat (`idempotent`) are also sent once more on a fresh connection after a connection failure: a
+    /// multiplexed connection dies with the runtime that created it (a server worker, at shutdown).
     pub(super) async fn run(
         &self,
-        pipeline: &redis::Pipeline,
+        calls: &[Call],
         idempotent: bool,
     ) -> Result<Vec<Value>, CacheError> {
         if !self.breaker.allows() {
@@ -97,9 +152,9 @@ impl RedisClient {
                 "circuit open after recent failures",
             )));
         }
-        let mut result = self.attempt(pipeline).await;
+        let mut result = self.attempt(calls).await;
         if idempotent && matches!(result, Err(CacheError::Failed(_))) {
-            result = self.attempt(pipeline).await;
+            result = self.attempt(calls).await;
         }
         match &result {
             Ok(_) => self.breaker.success(),
@@ -110,12 +165,11 @@ impl RedisClient {
         result
     }
 
-    async fn attempt(&self, pipeline: &redis::Pipeline) -> Result<Vec<Value>, CacheError> {
-        match self.try_run(pipeline).await {
-            Ok(values) => Ok(values),
+    async fn attempt(&self, calls: &[Call]) -> Result<Vec<Value>, CacheError> {
+        match self.try_send(calls).await {
             Err(Attempt::NoScript) => {
                 self.load_scripts().await?;
-                match self.try_run(pipeline).await {
+                match self.try_send(calls).await {
                     Ok(values) => Ok(values),
                     Err(Attempt::NoScript) => Err(CacheError::Unavailable(String::from(
                         "scripts missing right after loading them",
@@ -123,68 +177,68 @@ impl RedisClient {
                     Err(Attempt::Error(error)) => Err(error),
                 }
             }
+            Ok(values) => Ok(values),
             Err(Attempt::Error(error)) => Err(error),
         }
     }
 
-    async fn try_run(&self, pipeline: &redis::Pipeline) -> Result<Vec<Value>, Attempt> {
-        let mut connection = self.connection().await.map_err(Attempt::Error)?;
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let reply = tokio::time::timeout(
-            self.timeout,
-            pipeline.query_async::<Vec<Value>>(&mut connection),
-        )
-        .await;
-        match reply {
-            Ok(Ok(values)) => Ok(values),
-            Ok(Err(error))
-                if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
-            {
-                Err(Attempt::NoScript)
+    async fn try_send(&self, calls: &[Call]) -> Result<Vec<Value>, Attempt> {
+        let reply =
+            tokio::time::timeout(self.timeout, self.transport.send(calls, &self.round_trips)).await;
+        let error = match reply {
+            Ok(Ok(values)) if values.len() == calls.len() => return Ok(values),
+            Ok(Ok(values)) => {
+                return Err(Attempt::Error(CacheError::Protocol(format!(
+                    "{} replies to {} calls",
+                    values.len(),
+                    calls.len()
+                ))))
             }
+            Ok(Err(SendError::NoConnection(error))) => {
+                return Err(Attempt::Error(CacheError::Unavailable(error)))
+            }
+            Ok(Err(SendError::Redis(error))) => error,
+            Err(_elapsed) => {
+                self.transport.forget_connection();
+                return Err(Attempt::Error(CacheError::Failed(format!(
+                    "no reply within {} ms",
+                    self.timeout.as_millis()
+                ))));
+            }
+        };
+        match error.kind() {
+            ErrorKind::Server(redis::ServerErrorKind::NoScript) => Err(Attempt::NoScript),
             // A server that is no writable primary (any more, or yet): a failover is under way. Nothing was
             // applied; the next call takes a new connection, which finds the primary once the address
             // leads to one again.
-            Ok(Err(error)) if is_not_a_writable_primary(error.kind()) => {
-                self.forget_connection();
+            kind if is_not_a_writable_primary(kind) => {
+                self.transport.forget_connection();
                 Err(Attempt::Error(CacheError::Refused(error.to_string())))
             }
             // Any other error reply means Redis refused the call (out of memory...): nothing was applied.
-            Ok(Err(error)) if matches!(error.kind(), ErrorKind::Server(_)) => {
-                Err(Attempt::Error(CacheError::Refused(error.to_string())))
-            }
-            Ok(Err(error)) => {
-                self.forget_connection();
+            ErrorKind::Server(_) => Err(Attempt::Error(CacheError::Refused(error.to_string()))),
+            _ => {
+                self.transport.forget_connection();
                 Err(Attempt::Error(CacheError::Failed(error.to_string())))
-            }
-            Err(_elapsed) => {
-                self.forget_connection();
-                Err(Attempt::Error(CacheError::Failed(format!(
-                    "no reply within {} ms",
-                    self.timeout.as_millis()
-                ))))
             }
         }
     }
 
     async fn load_scripts(&self) -> Result<(), CacheError> {
-        let mut pipeline = redis::pipe();
-        for source in self.scripts {
-            pipeline.cmd("SCRIPT").arg("LOAD").arg(source);
-        }
-        let mut connection = self.connection().await?;
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        tokio::time::timeout(
+        let loaded = tokio::time::timeout(
             self.timeout,
-            pipeline.query_async::<Vec<Value>>(&mut connection),
+            self.transport.load_scripts(self.scripts, &self.round_trips),
         )
         .await
-        .map_err(|_| CacheError::Failed(String::from("SCRIPT LOAD timed out")))?
-        .map_err(|error| {
-            self.forget_connection();
-            CacheError::Failed(error.to_string())
-        })?;
-        Ok(())
+        .map_err(|_| CacheError::Failed(String::from("SCRIPT LOAD timed out")))?;
+        match loaded {
+            Ok(()) => Ok(()),
+            Err(SendError::NoConnection(error)) => Err(CacheError::Unavailable(error)),
+            Err(SendError::Redis(error)) => {
+                self.transport.forget_connection();
+                Err(CacheError::Failed(error.to_string()))
+            }
+        }
     }
 }
 

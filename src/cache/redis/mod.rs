@@ -3,14 +3,17 @@
 
 mod breaker;
 mod client;
+mod cluster;
 mod reply;
+mod single;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use deadpool_redis::redis::{self, Value};
 
-use self::client::RedisClient;
+pub use self::client::RedisEndpoint;
+use self::client::{Call, RedisClient};
 use self::reply::{array, first, int, protocol, text};
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
@@ -28,8 +31,8 @@ const BATCH_FIELD: &str = "__batch";
 /// How to reach Redis. Its `Debug` form hides the password in the URL.
 #[derive(Clone)]
 pub struct RedisSettings {
-    /// `REDIS_URL`.
-    pub url: String,
+    /// `REDIS_URL`, or `REDIS_CLUSTER_URLS`.
+    pub endpoint: RedisEndpoint,
     /// `REDIS_KEY_PREFIX`: every key starts with it, so deployments and tests can share one Redis.
     pub key_prefix: String,
     /// `REDIS_TIMEOUT_MS`: the longest a request waits for Redis before counting in the database.
@@ -42,7 +45,7 @@ pub struct RedisSettings {
 impl std::fmt::Debug for RedisSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisSettings")
-            .field("url", &crate::telemetry::redact(&self.url))
+            .field("endpoint", &self.endpoint)
             .field("key_prefix", &self.key_prefix)
             .field("timeout", &self.timeout)
             .field("click_id_ttl", &self.click_id_ttl)
@@ -88,7 +91,7 @@ impl RedisClickCache {
         }
         let sha = |source: &str| redis::Script::new(source).get_hash().to_owned();
         Ok(RedisClickCache {
-            client: RedisClient::new(&settings.url, settings.timeout, SOURCES)?,
+            client: RedisClient::new(&settings.endpoint, settings.timeout, SOURCES)?,
             prefix: settings.key_prefix.clone(),
             click_id_ttl: settings.click_id_ttl,
             scripts: Scripts {
@@ -122,7 +125,7 @@ impl RedisClickCache {
         )
     }
 
-    fn record_command(&self, post_id: i64, click_id: &ClickId) -> redis::Cmd {
+    fn record_call(&self, post_id: i64, click_id: &ClickId) -> Call {
         let shard = shard_of(post_id);
         let keys = [
             self.pending_key(shard),
@@ -135,7 +138,10 @@ impl RedisClickCache {
             uuid::Uuid::new_v4().to_string(),
             self.click_id_ttl.as_millis().to_string(),
         ];
-        evalsha(&self.scripts.record, &keys, &args)
+        Call {
+            shard,
+            command: evalsha(&self.scripts.record, &keys, &args),
+        }
     }
 }
 
@@ -224,10 +230,9 @@ impl CacheBackend for RedisClickCache {
     }
 
     async fn record_click(&self, post_id: i64, click_id: &ClickId) -> Result<Recorded, CacheError> {
-        let mut pipeline = redis::pipe();
-        pipeline.add_command(self.record_command(post_id, click_id));
+        let call = self.record_call(post_id, click_id);
         // Not repeated here: a time-out leaves the click's outcome open, and the caller parks it.
-        let reply = self.client.run(&pipeline, false).await?;
+        let reply = self.client.run(&[call], false).await?;
         decode_record(first(&reply)?)
     }
 
@@ -235,19 +240,12 @@ impl CacheBackend for RedisClickCache {
         if clicks.is_empty() {
             return Ok(Vec::new());
         }
-        let mut pipeline = redis::pipe();
-        for click in clicks {
-            pipeline.add_command(self.record_command(click.post_id, &click.click_id));
-        }
+        let calls: Vec<Call> = clicks
+            .iter()
+            .map(|click| self.record_call(click.post_id, &click.click_id))
+            .collect();
         // Safe to repeat: each click keeps its id, which Redis counts once.
-        let replies = self.client.run(&pipeline, true).await?;
-        if replies.len() != clicks.len() {
-            return Err(CacheError::Protocol(format!(
-                "{} replies to {} parked clicks",
-                replies.len(),
-                clicks.len()
-            )));
-        }
+        let replies = self.client.run(&calls, true).await?;
         replies.iter().map(decode_record).collect()
     }
 
@@ -266,13 +264,18 @@ impl CacheBackend for RedisClickCache {
             return Ok(HashMap::new());
         }
         let shards: Vec<(u16, Vec<i64>)> = by_shard.into_iter().collect();
-        let mut pipeline = redis::pipe();
-        for (shard, ids) in &shards {
-            let keys = [self.pending_key(*shard), self.in_flight_key(*shard)];
-            let args: Vec<String> = ids.iter().map(ToString::to_string).collect();
-            pipeline.add_command(evalsha(&self.scripts.read, &keys, &args));
-        }
-        let replies = self.client.run(&pipeline, true).await?;
+        let calls: Vec<Call> = shards
+            .iter()
+            .map(|(shard, ids)| {
+                let keys = [self.pending_key(*shard), self.in_flight_key(*shard)];
+                let args: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                Call {
+                    shard: *shard,
+                    command: evalsha(&self.scripts.read, &keys, &args),
+                }
+            })
+            .collect();
+        let replies = self.client.run(&calls, true).await?;
         let mut found = HashMap::new();
         for ((_, ids), reply) in shards.iter().zip(&replies) {
             let [pending_batch, in_flight_batch, pending, in_flight] = array(reply)? else {
@@ -302,16 +305,20 @@ impl CacheBackend for RedisClickCache {
     }
 
     async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError> {
-        let mut pipeline = redis::pipe();
-        for shard in 0..SHARDS {
-            let keys = [
-                self.pending_key(shard),
-                self.in_flight_key(shard),
-                self.aside_key(shard),
-            ];
-            pipeline.add_command(evalsha(&self.scripts.drain, &keys, &[]));
-        }
-        let replies = self.client.run(&pipeline, true).await?;
+        let calls: Vec<Call> = (0..SHARDS)
+            .map(|shard| {
+                let keys = [
+                    self.pending_key(shard),
+                    self.in_flight_key(shard),
+                    self.aside_key(shard),
+                ];
+                Call {
+                    shard,
+                    command: evalsha(&self.scripts.drain, &keys, &[]),
+                }
+            })
+            .collect();
+        let replies = self.client.run(&calls, true).await?;
         let mut batches = Vec::new();
         for (shard, reply) in (0..SHARDS).zip(&replies) {
             if let Value::Nil = reply {
@@ -350,14 +357,19 @@ impl CacheBackend for RedisClickCache {
         if batches.is_empty() {
             return Ok(0);
         }
-        let mut pipeline = redis::pipe();
-        for batch in batches {
-            let keys = [self.in_flight_key(batch.shard), self.aside_key(batch.shard)];
-            let kind = if batch.aside { "aside" } else { "in-flight" };
-            let args = [batch.batch_id.clone(), kind.to_owned()];
-            pipeline.add_command(evalsha(&self.scripts.ack, &keys, &args));
-        }
-        let replies = self.client.run(&pipeline, true).await?;
+        let calls: Vec<Call> = batches
+            .iter()
+            .map(|batch| {
+                let keys = [self.in_flight_key(batch.shard), self.aside_key(batch.shard)];
+                let kind = if batch.aside { "aside" } else { "in-flight" };
+                let args = [batch.batch_id.clone(), kind.to_owned()];
+                Call {
+                    shard: batch.shard,
+                    command: evalsha(&self.scripts.ack, &keys, &args),
+                }
+            })
+            .collect();
+        let replies = self.client.run(&calls, true).await?;
         Ok(replies.iter().filter(|reply| int(reply) == Some(1)).count())
     }
 
