@@ -1,7 +1,10 @@
 //! Counters for `/metrics` (Prometheus text format). Each instance counts its own; Prometheus sums them.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 /// What the click path and the sync have done since start.
 #[derive(Debug, Default)]
@@ -27,6 +30,90 @@ pub struct Metrics {
     pub batches_already_applied: AtomicU64,
     /// Clicks moved from the cache to the database.
     pub clicks_synced: AtomicU64,
+    /// Requests served, by method, route template and status, with their latency.
+    pub requests: Mutex<BTreeMap<RequestLabels, Histogram>>,
+    /// How long sync passes took (those that failed too).
+    pub sync_duration: Mutex<Histogram>,
+    /// Set by the first sync pass that fails after a successful one, cleared by the next success: a batch
+    /// it drained may wait in flight since then.
+    pub unsynced_since: Mutex<Option<Instant>>,
+}
+
+/// The labels of a request series. The route is the template that matched (`/posts/{id}`), or `unmatched`:
+/// never the raw path, so a scan of random paths adds no series.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RequestLabels {
+    pub method: &'static str,
+    pub route: String,
+    pub status: u16,
+}
+
+/// The latency buckets, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
+];
+
+/// A Prometheus histogram: counts per bucket (not cumulative here; summed when rendered), sum and count.
+#[derive(Debug, Clone, Default)]
+pub struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+impl Histogram {
+    pub fn observe(&mut self, took: Duration) {
+        let seconds = took.as_secs_f64();
+        if let Some(bucket) = BUCKETS.iter().position(|&bound| seconds <= bound) {
+            if let Some(slot) = self.buckets.get_mut(bucket) {
+                *slot += 1;
+            }
+        }
+        self.count += 1;
+        self.sum += seconds;
+    }
+
+    /// The `_bucket`, `_sum` and `_count` lines of `name` with `labels` (`key="value",...`, or empty).
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let separator = if labels.is_empty() { "" } else { "," };
+        let mut cumulative = 0;
+        for (bound, count) in BUCKETS.iter().zip(self.buckets) {
+            cumulative += count;
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{separator}le=\"{bound}\"}} {cumulative}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{separator}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let braces = |text: &str| {
+            if text.is_empty() {
+                String::new()
+            } else {
+                format!("{{{text}}}")
+            }
+        };
+        let _ = writeln!(out, "{name}_sum{} {}", braces(labels), self.sum);
+        let _ = writeln!(out, "{name}_count{} {}", braces(labels), self.count);
+    }
+}
+
+/// The method label: the standard ones, else `other` (a client cannot mint series with made-up methods).
+pub fn method_label(method: &actix_web::http::Method) -> &'static str {
+    use actix_web::http::Method;
+    match *method {
+        Method::GET => "GET",
+        Method::HEAD => "HEAD",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 /// Point-in-time values read when `/metrics` is rendered.
@@ -37,6 +124,7 @@ pub struct Gauges {
     pub db_statements: u64,
     pub db_connections: u32,
     pub db_idle_connections: u32,
+    pub db_max_connections: u32,
 }
 
 pub fn add(counter: &AtomicU64, amount: u64) {
@@ -44,6 +132,27 @@ pub fn add(counter: &AtomicU64, amount: u64) {
 }
 
 impl Metrics {
+    /// One request served.
+    pub fn observe_request(&self, labels: RequestLabels, took: Duration) {
+        if let Ok(mut requests) = self.requests.lock() {
+            requests.entry(labels).or_default().observe(took);
+        }
+    }
+
+    /// One sync pass done (or failed) after `took`.
+    pub fn observe_sync(&self, took: Duration, succeeded: bool, started: Instant) {
+        if let Ok(mut histogram) = self.sync_duration.lock() {
+            histogram.observe(took);
+        }
+        if let Ok(mut since) = self.unsynced_since.lock() {
+            if succeeded {
+                *since = None;
+            } else if since.is_none() {
+                *since = Some(started);
+            }
+        }
+    }
+
     /// Every counter of [`Metrics`] with its name and help text.
     fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 12] {
         [
@@ -143,12 +252,53 @@ impl Metrics {
             "Idle database connections in the pool.",
             u64::from(gauges.db_idle_connections),
         );
+        metric(
+            "db_max_connections",
+            "gauge",
+            "The pool's size (DATABASE_POOL_SIZE): busy connections are db_connections - db_idle_connections.",
+            u64::from(gauges.db_max_connections),
+        );
+        let unsynced = self
+            .unsynced_since
+            .lock()
+            .ok()
+            .and_then(|since| *since)
+            .map_or(0, |since| since.elapsed().as_secs());
+        metric(
+            "click_oldest_in_flight_batch_seconds",
+            "gauge",
+            "Seconds since the first sync pass that failed after the last successful one: how long a batch it \
+             drained may have waited in flight (0 while passes succeed).",
+            unsynced,
+        );
         let _ = writeln!(
             out,
             "# HELP blog_api_cache_available 1 while the click cache answers, 0 while clicks go to the database.\n\
              # TYPE blog_api_cache_available gauge\nblog_api_cache_available{{backend=\"{cache_backend}\"}} {}",
             u8::from(gauges.cache_available)
         );
+        let _ = writeln!(
+            out,
+            "# HELP blog_api_click_sync_duration_seconds How long click sync passes took.\n\
+             # TYPE blog_api_click_sync_duration_seconds histogram"
+        );
+        if let Ok(histogram) = self.sync_duration.lock() {
+            histogram.render(&mut out, "blog_api_click_sync_duration_seconds", "");
+        }
+        let _ = writeln!(
+            out,
+            "# HELP blog_api_http_request_duration_seconds Requests served, by method, route template and status.\n\
+             # TYPE blog_api_http_request_duration_seconds histogram"
+        );
+        if let Ok(requests) = self.requests.lock() {
+            for (labels, histogram) in requests.iter() {
+                let labels = format!(
+                    "method=\"{}\",route=\"{}\",status=\"{}\"",
+                    labels.method, labels.route, labels.status
+                );
+                histogram.render(&mut out, "blog_api_http_request_duration_seconds", &labels);
+            }
+        }
         out
     }
 }

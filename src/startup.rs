@@ -162,6 +162,7 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     routes::request_id::request_id_header,
                 ))
+                .wrap(actix_web::middleware::from_fn(routes::request_id::measure))
                 .wrap(TracingLogger::<routes::request_id::RequestSpan>::new())
                 .app_data(data.clone())
                 .app_data(cache_policy.clone())

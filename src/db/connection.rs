@@ -38,6 +38,11 @@ impl DbPool {
         self.pool.state()
     }
 
+    /// `DATABASE_POOL_SIZE`.
+    pub fn max_size(&self) -> u32 {
+        self.pool.max_size()
+    }
+
     pub fn statement_timeout(&self) -> Duration {
         self.statement_timeout
     }

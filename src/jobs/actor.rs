@@ -65,8 +65,12 @@ impl ClickSyncActor {
         }
         self.running = true;
         let pass = self.pass();
-        ctx.spawn(pass.into_actor(self).map(|result, actor, _| {
+        let started = Instant::now();
+        ctx.spawn(pass.into_actor(self).map(move |result, actor, _| {
             actor.running = false;
+            actor
+                .metrics
+                .observe_sync(started.elapsed(), result.is_ok(), started);
             actor.record(&result);
         }));
     }

@@ -85,6 +85,7 @@ pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
         db_statements: state.queries.get(),
         db_connections: pool.connections,
         db_idle_connections: pool.idle_connections,
+        db_max_connections: state.pool.max_size(),
     };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")

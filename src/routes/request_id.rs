@@ -1,6 +1,7 @@
-//! The request id and the request's log line: a client's sane `X-Request-Id` is kept (else one is made), set
-//! on the response and on the request's span, so every log line of the request carries it; one line per
-//! request when it ends (5xx at `error`, 4xx at `debug`, the rest at `info`).
+//! The request id, the request's log line and its metrics: a client's sane `X-Request-Id` is kept (else one
+//! is made), set on the response and on the request's span, so every log line of the request carries it; one
+//! line per request when it ends (5xx at `error`, 4xx at `debug`, the rest at `info`); its latency in the
+//! request histogram of `/metrics`, labelled by route template.
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -69,6 +70,35 @@ impl RootSpanBuilder for RequestSpan {
             tracing::info!(status = status.as_u16(), "request served");
         }
     }
+}
+
+/// Times the request into `/metrics`, labelled by method, route template and status.
+pub async fn measure(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = std::time::Instant::now();
+    let metrics = request
+        .app_data::<actix_web::web::Data<super::AppState>>()
+        .map(|state| state.metrics.clone());
+    let method = crate::metrics::method_label(request.method());
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| String::from("unmatched"));
+    let response = next.call(request).await;
+    if let Some(metrics) = metrics {
+        let status = match &response {
+            Ok(response) => response.status(),
+            Err(error) => error.as_response_error().status_code(),
+        };
+        let labels = crate::metrics::RequestLabels {
+            method,
+            route,
+            status: status.as_u16(),
+        };
+        metrics.observe_request(labels, started.elapsed());
+    }
+    response
 }
 
 /// Puts the request's id on its response.

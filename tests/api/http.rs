@@ -2,6 +2,7 @@
 
 use crate::helpers::{TestApp, TestOptions};
 use blog_api::config::CorsOrigins;
+use futures::StreamExt;
 
 async fn browsers_on_any_origin_may_call_the_api_by_default(app: TestApp) {
     let preflight = app
@@ -178,6 +179,71 @@ async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
     );
 }
 
+async fn request_metrics_are_labelled_by_route_template_and_stay_bounded(app: TestApp) {
+    app.import(&crate::fixture::small_blog());
+    let series = |text: &str, prefix: &str| -> Vec<String> {
+        text.lines()
+            .filter(|line| line.starts_with(prefix))
+            .map(|line| {
+                line.rsplit_once(' ')
+                    .map_or(line, |(name, _)| name)
+                    .to_owned()
+            })
+            .collect()
+    };
+    let count = |text: &str, labels: &str| -> u64 {
+        text.lines()
+            .find_map(|line| {
+                line.strip_prefix(&format!(
+                    "blog_api_http_request_duration_seconds_count{{{labels}}} "
+                ))
+            })
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(0)
+    };
+    let post = r#"method="GET",route="/posts/{id}",status="200""#;
+    let missing = r#"method="GET",route="unmatched",status="404""#;
+    let before = app.get("/metrics").await.text().await.expect("text");
+    for id in [1, 2, 1, 2, 1] {
+        assert_eq!(app.get(&format!("/posts/{id}")).await.status(), 200);
+    }
+    let moved = app.get("/metrics").await.text().await.expect("text");
+    assert_eq!(count(&moved, post) - count(&before, post), 5, "{moved}");
+    assert!(
+        moved.contains(&format!(
+            "blog_api_http_request_duration_seconds_bucket{{{post},le=\"+Inf\"}} 5"
+        )),
+        "{moved}"
+    );
+    assert!(!moved.contains("/posts/1\""), "raw paths are never labels");
+
+    // A scanner: 10,000 distinct unknown paths (and made-up methods) add no series beyond one.
+    let client = crate::helpers::http_client();
+    futures::stream::iter(0..10_000)
+        .for_each_concurrent(32, |n| {
+            let (client, address) = (client.clone(), app.address.clone());
+            async move {
+                let path = format!("{address}/wp-admin/{n}/x.php?id={n}");
+                let response = if n % 100 == 0 {
+                    let method = reqwest::Method::from_bytes(format!("SCAN{n}").as_bytes());
+                    client.request(method.expect("a token"), path).send().await
+                } else {
+                    client.get(path).send().await
+                };
+                assert!(response.is_ok_and(|r| r.status().is_client_error()));
+            }
+        })
+        .await;
+    let scanned = app.get("/metrics").await.text().await.expect("text");
+    let name = "blog_api_http_request_duration_seconds_count";
+    let new: Vec<String> = series(&scanned, name)
+        .into_iter()
+        .filter(|line| !series(&moved, name).contains(line))
+        .collect();
+    assert!(new.len() <= 3, "new series: {new:?}");
+    assert!(count(&scanned, missing) >= 9_900, "{scanned}");
+}
+
 /// `GET path` with `If-None-Match: tag` (and a token when given): status and the new `ETag`.
 async fn revalidate(app: &TestApp, path: &str, tag: &str, token: Option<&str>) -> (u16, String) {
     let mut request = app
@@ -328,6 +394,7 @@ async fn public_reads_revalidate_and_every_change_shows(app: TestApp) {
 crate::on_both_backends!(
     public_reads_revalidate_and_every_change_shows,
     metrics_count_clicks_statements_and_cache_state,
+    request_metrics_are_labelled_by_route_template_and_stay_bounded,
     browsers_on_any_origin_may_call_the_api_by_default,
     cors_origins_restricts_browsers_to_the_listed_origins,
     every_response_carries_a_request_id,
