@@ -46,6 +46,22 @@ pub struct Settings {
     pub cache_stale_while_revalidate: u32,
     /// `RATE_LIMIT_CLICKS_PER_MINUTE`: beacon calls one client IP may make per minute. Default 120.
     pub beacon_clicks_per_minute: NonZeroU32,
+    /// `RATE_LIMIT_VIEWS_PER_MINUTE`: counted views one client IP may make per minute; beyond it a view is
+    /// served but not counted. Default 600.
+    pub views_per_minute: NonZeroU32,
+    /// `LOG_FORMAT`: `text` (default) or `json` (one object per line).
+    pub log_format: LogFormat,
+    /// `LOG_CLIENT_IP`: whether the request log line names the client's address. Default false.
+    pub log_client_ip: bool,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line, with the request's span fields (`request_id`, `route`...).
+    Json,
 }
 
 /// Which browser origins may call the API.
@@ -153,11 +169,14 @@ impl Settings {
                     )
                 })?,
         };
-        let clicks_on_get = match lookup("CLICKS_ON_GET").as_deref() {
-            None | Some("true" | "1" | "yes") => true,
-            Some("false" | "0" | "no") => false,
-            Some(other) => return Err(invalid("CLICKS_ON_GET", "true or false", other.to_owned())),
+        let clicks_on_get = flag(&lookup, "CLICKS_ON_GET", true)?;
+        let log_client_ip = flag(&lookup, "LOG_CLIENT_IP", false)?;
+        let log_format = match lookup("LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => return Err(invalid("LOG_FORMAT", "text or json", other.to_owned())),
         };
+        let views_per_minute = per_minute(&lookup, "RATE_LIMIT_VIEWS_PER_MINUTE", 600, 1_000_000)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -224,7 +243,24 @@ impl Settings {
             click_sync_deadline,
             click_ledger_retention,
             clicks_on_get,
+            views_per_minute,
+            log_format,
+            log_client_ip,
         })
+    }
+}
+
+/// `true`/`1`/`yes` or `false`/`0`/`no`.
+fn flag(
+    lookup: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: bool,
+) -> Result<bool, ConfigError> {
+    match lookup(name).as_deref() {
+        None => Ok(default),
+        Some("true" | "1" | "yes") => Ok(true),
+        Some("false" | "0" | "no") => Ok(false),
+        Some(other) => Err(invalid(name, "true or false", other.to_owned())),
     }
 }
 

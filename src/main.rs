@@ -3,11 +3,10 @@
 use std::process::ExitCode;
 
 use blog_api::cli::{self, Cli};
-use blog_api::telemetry::{self, error_chain};
+use blog_api::telemetry::error_chain;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    telemetry::init();
     match cli::run(Cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -78,6 +78,23 @@ pub struct Application {
     sync: Addr<ClickSyncActor>,
 }
 
+/// The per-client limits: shared in Redis when it is configured.
+fn rate_limits(settings: &Settings) -> Result<routes::rate_limit::RateLimits, StartupError> {
+    let shared: Option<Arc<dyn crate::cache::RateStore>> = match &settings.redis {
+        Some(redis) => Some(Arc::new(crate::cache::RedisRateStore::new(redis)?)),
+        None => None,
+    };
+    let rates = routes::rate_limit::Rates {
+        comments: settings.comments_per_minute,
+        beacon: settings.beacon_clicks_per_minute,
+        views: settings.views_per_minute,
+    };
+    Ok(routes::rate_limit::RateLimits::new(
+        routes::rate_limit::Limiter::new(rates, shared),
+        settings.trusted_proxies.clone(),
+    ))
+}
+
 impl Application {
     /// Connects and migrates the database, binds the listener and builds the server.
     pub async fn build(settings: Settings) -> Result<Self, StartupError> {
@@ -133,11 +150,9 @@ impl Application {
             clock,
             metrics,
             views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
-            limits: Arc::new(routes::rate_limit::RateLimits::new(
-                settings.comments_per_minute,
-                settings.beacon_clicks_per_minute,
-                settings.trusted_proxies.clone(),
-            )),
+            limits: Arc::new(rate_limits(&settings)?),
+            log_client_ip: settings.log_client_ip,
+            max_body_bytes: settings.max_body_bytes,
             pool,
             queries,
         };

@@ -7,7 +7,7 @@ mod redis;
 use std::collections::HashMap;
 
 pub use memory::MemoryClickCache;
-pub use redis::{RedisClickCache, RedisEndpoint, RedisSettings};
+pub use redis::{RedisClickCache, RedisEndpoint, RedisRateStore, RedisSettings};
 
 /// Posts are spread over this many shards; each shard has its own pending and in-flight batch, and in
 /// Redis its keys share one hash tag, so every script touches a single slot.
@@ -150,6 +150,19 @@ pub trait CacheBackend: Send + Sync + 'static {
     fn is_available(&self) -> bool {
         true
     }
+}
+
+/// Per-client rate limits shared by every instance (kept in Redis when Redis is configured).
+#[async_trait::async_trait]
+pub trait RateStore: Send + Sync + 'static {
+    /// Takes one from `client`'s allowance for `action` (`per_minute`, with a burst as large): `None` if it
+    /// was allowed, else how long to wait. One round trip.
+    async fn take(
+        &self,
+        action: &str,
+        client: &str,
+        per_minute: u32,
+    ) -> Result<Option<std::time::Duration>, CacheError>;
 }
 
 #[cfg(test)]

@@ -65,6 +65,7 @@ pub fn run(command: Option<Command>) -> CliResult {
         return Ok(());
     }
     let settings = Settings::from_env()?;
+    crate::telemetry::init(settings.log_format);
     match command {
         Command::Serve => serve::serve(settings),
         Command::Migrate => serve::migrate(&settings),

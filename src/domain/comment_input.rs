@@ -30,6 +30,9 @@ pub struct NewComment {
 
 pub const AUTHOR_MAX: usize = 100;
 pub const BODY_MAX: usize = 10_000;
+/// The largest comment request body read (413 past it): room for a `BODY_MAX`-character body even when
+/// every character is a JSON escape, and nothing like `MAX_BODY_BYTES`.
+pub const BODY_BYTES_MAX: usize = 64 * 1024;
 
 impl NewComment {
     pub fn parse(body: &[u8]) -> Result<Self, InputError> {

@@ -2,13 +2,16 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::extract::{NoQuery, PathId};
-use super::problems::{BadRequest, NotFound, Unauthorized, Unavailable};
+use super::extract::{discard_body, NoQuery, PathId};
+use super::problems::{BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unavailable};
 use super::rate_limit::Action;
 use super::AppState;
-use crate::error::{ApiError, Problem};
+use crate::error::Problem;
 use crate::service;
 use crate::service::clicks::{Count, ViewSignals, ViewSource};
+
+/// The largest beacon body read (and dropped); 413 past it.
+pub const BEACON_BODY_MAX: usize = 1024;
 
 /// The answer of the beacon.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -28,7 +31,7 @@ pub struct ClickCount {
     params(("id" = i64, Path, description = "Post id", minimum = 1)),
     responses(
         (status = 200, description = "The post's fresh count, including this click when it counts", body = ClickCount),
-        BadRequest, Unauthorized, NotFound,
+        BadRequest, Unauthorized, NotFound, PayloadTooLarge,
         (status = 429, description = "Too many clicks from this client; see Retry-After", body = Problem, content_type = "application/problem+json",
          headers(("Retry-After" = u64, description = "Seconds"))),
         Unavailable,
@@ -40,14 +43,16 @@ pub async fn record_click(
     _: NoQuery,
     PathId(post_id): PathId,
     signals: ViewSignals,
+    body: web::Payload,
     state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, actix_web::Error> {
     let count = if state.views.counts(&signals, ViewSource::Beacon) {
-        state.limits.check(&request, Action::Beacon)?;
+        state.limits.check(&request, Action::Beacon).await?;
         Count::Record
     } else {
         Count::Peek
     };
+    discard_body(&request, body, BEACON_BODY_MAX).await?;
     let clicks =
         service::posts::beacon(&state.pool, &state.clicks, &state.clock, post_id, count).await?;
     Ok(HttpResponse::Ok().json(ClickCount {

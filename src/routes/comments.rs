@@ -5,15 +5,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
+use super::extract::{CommentBody, Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
 use super::list::list_response;
 use super::problems::{
     BadRequest, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
 };
 use super::query::QueryParams;
-use super::rate_limit::Action;
 use super::AppState;
-use crate::domain::comment_input::{status_filter, Moderation, NewComment};
+use crate::domain::comment_input::{status_filter, Moderation, NewComment, BODY_BYTES_MAX};
 use crate::domain::{CommentView, Page, PageRequest, Viewer};
 use crate::error::{ApiError, Problem};
 use crate::service;
@@ -109,17 +108,12 @@ pub struct CommentCreate {
     security((), ("bearer" = []))
 )]
 pub async fn create_comment(
-    request: HttpRequest,
-    viewer: Viewer,
     _: NoQuery,
     PathId(post_id): PathId,
-    body: JsonBody,
+    body: CommentBody<BODY_BYTES_MAX>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let comment = NewComment::parse(&body.0)?;
-    if viewer != Viewer::Editor {
-        state.limits.check(&request, Action::Comment)?;
-    }
     let created = service::comments::create(&state.pool, &state.clock, post_id, comment).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }

@@ -8,6 +8,7 @@ use std::future::{ready, Future, Ready};
 use std::pin::Pin;
 
 use actix_web::dev::Payload;
+use actix_web::error::PayloadError;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
@@ -133,28 +134,114 @@ impl<T: FromQuery> FromRequest for Query<T> {
 }
 
 /// The body of a request that says it is JSON (`application/json` or `application/*+json`); 400 otherwise,
-/// 413 past `MAX_BODY_BYTES`. Only its bytes: the domain's parsers read the fields.
+/// 413 past `MAX_BODY_BYTES`, or past `LIMIT` bytes when that is smaller (comments take a small body: a
+/// client cannot make the server buffer a megabyte to post one). Only its bytes: the domain's parsers read
+/// the fields.
 #[derive(Debug, Clone)]
-pub struct JsonBody(pub web::Bytes);
+pub struct JsonBody<const LIMIT: usize = { usize::MAX }>(pub web::Bytes);
 
-impl FromRequest for JsonBody {
+impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
     /// actix's own error for a body it could not read (413 and the like), else a `BadBody`.
     type Error = actix_web::Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = says_json(request);
-        let bytes = web::Bytes::from_request(request, payload);
-        Box::pin(async move {
-            let bytes = bytes.await?;
-            if is_json {
-                Ok(JsonBody(bytes))
-            } else {
-                Err(ApiError::BadBody(String::from(
-                    "the body must be JSON, sent as Content-Type: application/json",
-                ))
-                .into())
+        if LIMIT == usize::MAX {
+            let bytes = web::Bytes::from_request(request, payload);
+            return Box::pin(async move {
+                let bytes = bytes.await?;
+                json_only(is_json, bytes)
+            });
+        }
+        // MAX_BODY_BYTES still applies when it is the smaller.
+        let limit = request
+            .app_data::<web::Data<super::AppState>>()
+            .map_or(LIMIT, |state| state.max_body_bytes.min(LIMIT));
+        let bytes = read_at_most(request, payload, limit);
+        Box::pin(async move { json_only(is_json, bytes.await?) })
+    }
+}
+
+/// Reads and drops a body this endpoint does not use (the beacon: `navigator.sendBeacon` may send one) when
+/// it is at most `limit` bytes; 413 past it. A handler calls it after its own checks (the rate limit), so a
+/// refused client costs no body read.
+pub async fn discard_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<(), actix_web::Error> {
+    read_at_most(request, &mut payload.into_inner(), limit).await?;
+    Ok(())
+}
+
+/// The body, decompressed, refused (413) as soon as it is known to exceed `limit` bytes: by its
+/// `Content-Length` before reading, else while reading.
+fn read_at_most(
+    request: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> Pin<Box<dyn Future<Output = Result<web::Bytes, actix_web::Error>>>> {
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Box::pin(ready(Err(PayloadError::Overflow.into())));
+    }
+    let mut stream = actix_web::dev::Decompress::from_headers(payload.take(), request.headers());
+    Box::pin(async move {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = futures_util::StreamExt::next(&mut stream).await {
+            let chunk = chunk?;
+            if body.len() + chunk.len() > limit {
+                return Err(PayloadError::Overflow.into());
             }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    })
+}
+
+fn json_only<const LIMIT: usize>(
+    is_json: bool,
+    bytes: web::Bytes,
+) -> Result<JsonBody<LIMIT>, actix_web::Error> {
+    if is_json {
+        Ok(JsonBody(bytes))
+    } else {
+        Err(ApiError::BadBody(String::from(
+            "the body must be JSON, sent as Content-Type: application/json",
+        ))
+        .into())
+    }
+}
+
+/// The body of a new comment: the client's comment limit (`RATE_LIMIT_COMMENTS_PER_MINUTE`; 429 past it,
+/// editors are not limited) is checked first, and only then is the body read, as a [`JsonBody`] of at most
+/// `LIMIT` bytes. One extractor, so the two cannot run out of order.
+#[derive(Debug, Clone)]
+pub struct CommentBody<const LIMIT: usize>(pub web::Bytes);
+
+impl<const LIMIT: usize> FromRequest for CommentBody<LIMIT> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let request = request.clone();
+        let mut payload = payload.take();
+        Box::pin(async move {
+            if viewer_of(&request) != Viewer::Editor {
+                if let Some(state) = request.app_data::<web::Data<super::AppState>>() {
+                    state
+                        .limits
+                        .check(&request, super::rate_limit::Action::Comment)
+                        .await?;
+                }
+            }
+            let body = JsonBody::<LIMIT>::from_request(&request, &mut payload).await?;
+            Ok(CommentBody(body.0))
         })
     }
 }

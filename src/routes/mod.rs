@@ -35,6 +35,10 @@ pub struct AppState {
     pub views: Arc<ViewPolicy>,
     pub limits: Arc<rate_limit::RateLimits>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// `LOG_CLIENT_IP`: the request log line names the client.
+    pub log_client_ip: bool,
+    /// `MAX_BODY_BYTES`: no body larger is read, whatever a route's own limit.
+    pub max_body_bytes: usize,
 }
 
 /// Adds `handler` to a resource for one method (`get` also answers `HEAD`); an unknown method name in the

@@ -12,6 +12,7 @@ use super::problems::{
     Unauthorized, Unavailable,
 };
 use super::query::QueryParams;
+use super::rate_limit::Action;
 use super::AppState;
 use crate::domain::etag::post_etag;
 use crate::domain::post_input::{InputError, PostChanges};
@@ -270,11 +271,15 @@ pub async fn delete_post(
 
 /// Reads one post, as a view when the policy says it counts.
 async fn read_post(
+    request: &HttpRequest,
     key: PostKey,
     signals: &ViewSignals,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let count = if state.views.counts(signals, ViewSource::Read) {
+    // Over RATE_LIMIT_VIEWS_PER_MINUTE the post is still served, but the view does not count.
+    let count = if state.views.counts(signals, ViewSource::Read)
+        && state.limits.check(request, Action::View).await.is_ok()
+    {
         Count::Record
     } else {
         Count::Peek
@@ -305,12 +310,13 @@ async fn read_post(
     security((), ("bearer" = []))
 )]
 pub async fn get_post(
+    request: HttpRequest,
     _: NoQuery,
     PathId(id): PathId,
     signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read_post(PostKey::Id(id), &signals, &state).await
+    read_post(&request, PostKey::Id(id), &signals, &state).await
 }
 
 /// `GET /posts/slug/{slug}`: the same, by slug.
@@ -327,10 +333,11 @@ pub async fn get_post(
     security((), ("bearer" = []))
 )]
 pub async fn get_post_by_slug(
+    request: HttpRequest,
     _: NoQuery,
     PathSlug(slug): PathSlug,
     signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read_post(PostKey::Slug(slug), &signals, &state).await
+    read_post(&request, PostKey::Slug(slug), &signals, &state).await
 }

@@ -38,7 +38,8 @@ fn request_id(request: &ServiceRequest) -> RequestId {
     RequestId(sent.map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned))
 }
 
-/// The root span of every request: method, route template (never the raw path), request id, status.
+/// The root span of every request: method, route template (never the raw path), request id, status, and
+/// the client's address only with `LOG_CLIENT_IP=true`.
 pub struct RequestSpan;
 
 impl RootSpanBuilder for RequestSpan {
@@ -50,7 +51,16 @@ impl RootSpanBuilder for RequestSpan {
             route = request.match_pattern().as_deref().unwrap_or("unmatched"),
             request_id = %id.0,
             status = tracing::field::Empty,
+            client_ip = tracing::field::Empty,
         );
+        // Client addresses are personal data: logged only when LOG_CLIENT_IP=true.
+        if let Some(state) = request.app_data::<actix_web::web::Data<super::AppState>>() {
+            if state.log_client_ip {
+                if let Some(client) = state.limits.client(request.request()) {
+                    span.record("client_ip", tracing::field::display(client));
+                }
+            }
+        }
         request.extensions_mut().insert(id);
         span
     }

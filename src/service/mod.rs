@@ -7,5 +7,6 @@ pub mod comments;
 pub mod health;
 pub mod post_writes;
 pub mod posts;
+pub mod rate_limits;
 pub mod taxonomy;
 pub mod tokens;

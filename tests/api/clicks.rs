@@ -185,6 +185,36 @@ async fn clicks_on_get_false_counts_only_the_beacon(app: TestApp) {
     );
 }
 
+async fn views_past_the_per_client_limit_are_served_but_not_counted(app: TestApp) {
+    let options = TestOptions {
+        views_per_minute: 5,
+        trusted_proxies: vec!["127.0.0.1/32".parse().expect("a CIDR")],
+        ..TestOptions::default()
+    };
+    let app = app.another_instance(options).await;
+    app.import(&small_blog());
+    let before = clicks_of(&app, "/posts/3").await;
+    let view = |client: &'static str| {
+        app.client
+            .get(format!("{}/posts/3", app.address))
+            .header("User-Agent", BROWSER)
+            .header("X-Forwarded-For", client)
+            .send()
+    };
+    for n in 0..8 {
+        let response = view("203.0.113.7").await.expect("answers");
+        assert_eq!(response.status(), 200, "view {n} is served");
+    }
+    assert_eq!(
+        clicks_of(&app, "/posts/3").await,
+        before + 5,
+        "five counted"
+    );
+    // Another client behind the same proxy has a limit of its own.
+    view("198.51.100.9").await.expect("answers");
+    assert_eq!(clicks_of(&app, "/posts/3").await, before + 6);
+}
+
 async fn the_beacon_refuses_unpublished_unknown_and_malformed_posts(app: TestApp) {
     app.import(&small_blog());
     for (id, status) in [
@@ -318,6 +348,7 @@ crate::on_both_backends!(
     every_read_shows_a_count_that_includes_every_click,
     bots_head_prefetch_and_empty_user_agents_are_not_counted,
     clicks_on_get_false_counts_only_the_beacon,
+    views_past_the_per_client_limit_are_served_but_not_counted,
     the_beacon_refuses_unpublished_unknown_and_malformed_posts,
     sync_stopped_at_any_point_loses_nothing_and_counts_nothing_twice,
     racing_syncs_apply_a_batch_once,

@@ -179,6 +179,8 @@ pub struct TestOptions {
     pub sync_deadline: Duration,
     /// `TRUSTED_PROXIES` (default none).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// `RATE_LIMIT_VIEWS_PER_MINUTE` (default a million: load tests view from one address).
+    pub views_per_minute: u32,
 }
 
 impl Default for TestOptions {
@@ -194,6 +196,7 @@ impl Default for TestOptions {
             statement_timeout: Duration::from_secs(5),
             sync_deadline: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
+            views_per_minute: 1_000_000,
         }
     }
 }
@@ -244,7 +247,7 @@ impl TestApp {
             click_sync_deadline: options.sync_deadline,
             click_ledger_retention: Duration::from_secs(7 * 86_400),
             clicks_on_get: options.clicks_on_get,
-            max_body_bytes: 64 * 1024,
+            max_body_bytes: 256 * 1024,
             cache_max_age: 0,
             trusted_proxies: options.trusted_proxies.clone(),
             cache_stale_while_revalidate: 0,
@@ -252,6 +255,10 @@ impl TestApp {
             comments_per_minute: std::num::NonZeroU32::new(options.comments_per_minute)
                 .expect("a rate of at least one a minute"),
             beacon_clicks_per_minute: std::num::NonZeroU32::new(1000).expect("non-zero"),
+            views_per_minute: std::num::NonZeroU32::new(options.views_per_minute)
+                .expect("a rate of at least one a minute"),
+            log_format: blog_api::config::LogFormat::Text,
+            log_client_ip: false,
         };
         let app = Application::build_with_clock(settings, options.clock.clone())
             .await
@@ -381,6 +388,15 @@ pub struct BinaryServer {
 impl BinaryServer {
     /// Starts it (no Redis: the in-process cache) with `RUST_LOG=rust_log` and waits until it answers.
     pub async fn start(database: &DatabaseUrl, rust_log: &str) -> BinaryServer {
+        Self::start_with(database, rust_log, &[]).await
+    }
+
+    /// The same, with more environment variables.
+    pub async fn start_with(
+        database: &DatabaseUrl,
+        rust_log: &str,
+        env: &[(&str, &str)],
+    ) -> BinaryServer {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .map(|address| address.port())
@@ -392,6 +408,9 @@ impl BinaryServer {
             .env("RUST_LOG", rust_log)
             .env_remove("REDIS_URL")
             .env_remove("REDIS_CLUSTER_URLS")
+            .env_remove("LOG_FORMAT")
+            .env_remove("LOG_CLIENT_IP")
+            .envs(env.iter().copied())
             .stdout(std::process::Stdio::null())
             .stderr(log.reopen().expect("the log file"))
             .spawn()

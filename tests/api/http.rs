@@ -152,6 +152,50 @@ async fn the_request_id_is_on_the_request_log_line(app: TestApp) {
     );
 }
 
+/// The log line of the request that sent `id`, and the whole log.
+async fn log_line_of(env: &[(&str, &str)], app: &TestApp, id: &str) -> (String, String) {
+    let server = crate::helpers::BinaryServer::start_with(&app.database.url, "info", env).await;
+    let response = crate::helpers::http_client()
+        .get(format!("{}/posts", server.base))
+        .header("x-request-id", id)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
+    let text = server.stop_and_read_log();
+    let line = text
+        .lines()
+        .find(|line| line.contains(id) && line.contains("request served"))
+        .unwrap_or_else(|| panic!("no log line carries the request id:\n{text}"))
+        .to_owned();
+    (line, text)
+}
+
+async fn json_logs_carry_the_request_and_client_addresses_only_when_asked(app: TestApp) {
+    let (line, text) = log_line_of(&[("LOG_FORMAT", "json")], &app, "json-line-1").await;
+    for line in text.lines().filter(|line| !line.trim().is_empty()) {
+        assert!(
+            serde_json::from_str::<serde_json::Value>(line).is_ok(),
+            "not a JSON line: {line}"
+        );
+    }
+    let fields: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(fields["span"]["request_id"], "json-line-1", "{line}");
+    assert_eq!(fields["span"]["route"], "/posts", "{line}");
+    assert_eq!(fields["status"], 200, "{line}");
+    assert!(
+        !text.contains("127.0.0.1\""),
+        "no client address by default: {text}"
+    );
+    assert!(fields["span"].get("client_ip").is_none(), "{line}");
+
+    let env = [("LOG_FORMAT", "json"), ("LOG_CLIENT_IP", "true")];
+    let (line, _) = log_line_of(&env, &app, "json-line-2").await;
+    let fields: serde_json::Value = serde_json::from_str(&line).expect("JSON");
+    assert_eq!(fields["span"]["client_ip"], "127.0.0.1", "{line}");
+}
+
 async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
     app.import(&crate::fixture::small_blog());
     for _ in 0..3 {
@@ -400,4 +444,5 @@ crate::on_both_backends!(
     every_response_carries_a_request_id,
     a_sane_client_request_id_round_trips_and_others_are_replaced,
     the_request_id_is_on_the_request_log_line,
+    json_logs_carry_the_request_and_client_addresses_only_when_asked,
 );

@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use crate::fixture::small_blog;
-use crate::helpers::{TestApp, TestOptions};
+use crate::helpers::{TestApp, TestBackend, TestOptions};
 use crate::post_writes::{send, token};
 
 use reqwest::Method;
@@ -417,7 +417,95 @@ async fn trusted_proxies_decide_who_the_client_is(app: TestApp) {
     );
 }
 
+/// Behind a load balancer: the comment limit is one, whichever instance a client reaches.
+async fn two_instances_on_one_redis_share_one_comment_limit(app: TestApp) {
+    if let TestBackend::Sqlite = app.backend {
+        return; // the SQLite half runs without Redis: limits are per instance there (README)
+    }
+    app.import(&small_blog());
+    let options = TestOptions {
+        comments_per_minute: 3,
+        ..TestOptions::default()
+    };
+    let first = app.another_instance(options.clone()).await;
+    let second = app.another_instance(options).await;
+    let mut statuses = Vec::new();
+    for instance in [&first, &second, &first, &second, &first] {
+        statuses.extend(comments_from(instance, "ignored", 1).await);
+    }
+    assert_eq!(statuses, [201, 201, 201, 429, 429]);
+    let keys = redis_keys(&app);
+    assert!(
+        keys.iter().any(|key| key.contains(":rate:comment:")),
+        "the limit lives in Redis: {keys:?}"
+    );
+    assert!(
+        keys.iter().all(|key| !key.contains("127.0.0.1")),
+        "keyed by a salted hash, never the address: {keys:?}"
+    );
+}
+
+fn redis_keys(app: &TestApp) -> Vec<String> {
+    let prefix = &app.database.redis.as_ref().expect("redis").key_prefix;
+    let mut connection = redis::Client::open(crate::helpers::redis_url())
+        .and_then(|client| client.get_connection())
+        .expect("redis");
+    redis::cmd("KEYS")
+        .arg(format!("{prefix}:*"))
+        .query(&mut connection)
+        .expect("keys")
+}
+
+/// A client over its comment limit is refused before its body is read (429, not the 413 of a body larger
+/// than a comment may be); comment and beacon bodies have small limits of their own.
+async fn limits_come_before_bodies_and_bodies_are_small(app: TestApp) {
+    let app = app
+        .another_instance(TestOptions {
+            comments_per_minute: 1,
+            ..TestOptions::default()
+        })
+        .await;
+    app.import(&small_blog());
+    let post = |body: String| {
+        app.client
+            .post(format!("{}/posts/1/comments", app.address))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let big = format!(
+        r#"{{"author_name": "Reader", "body": "{}"}}"#,
+        "x".repeat(40_000) + &"\\u00e9".repeat(5_000)
+    );
+    let ok = json!({"author_name": "Reader", "body": "Hi"}).to_string();
+    assert_eq!(post(ok).await.expect("answers").status(), 201);
+    assert_eq!(post(big.clone()).await.expect("answers").status(), 429);
+    // An editor is not limited: the same body meets the comment body limit (64 KiB, below MAX_BODY_BYTES).
+    let editor = app
+        .client
+        .post(format!("{}/posts/1/comments", app.address))
+        .header("content-type", "application/json")
+        .bearer_auth(token(&app))
+        .body(big)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(editor.status(), 413);
+
+    let beacon = |bytes: usize| {
+        app.client
+            .post(format!("{}/posts/1/clicks", app.address))
+            .header("user-agent", crate::helpers::BROWSER)
+            .body("b".repeat(bytes))
+            .send()
+    };
+    assert_eq!(beacon(100).await.expect("answers").status(), 200);
+    assert_eq!(beacon(2000).await.expect("answers").status(), 413);
+}
+
 crate::on_both_backends!(
+    two_instances_on_one_redis_share_one_comment_limit,
+    limits_come_before_bodies_and_bodies_are_small,
     trusted_proxies_decide_who_the_client_is,
     categories_and_tags_are_created_renamed_and_deleted,
     comments_are_posted_pending_and_moderated,

@@ -253,7 +253,7 @@ async fn bad_bodies_get_400_413_and_422_listing_every_field(app: TestApp) {
         .await
         .expect("answers");
     problem(wrong_type, 400).await;
-    let huge = json!({"title": "T", "author": "A", "body_markdown": "x".repeat(70 * 1024)});
+    let huge = json!({"title": "T", "author": "A", "body_markdown": "x".repeat(300 * 1024)});
     problem(
         send(
             &app,

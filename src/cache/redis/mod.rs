@@ -4,6 +4,7 @@
 mod breaker;
 mod client;
 mod cluster;
+mod rate;
 mod reply;
 mod single;
 
@@ -14,6 +15,7 @@ use deadpool_redis::redis::{self, Value};
 
 pub use self::client::RedisEndpoint;
 use self::client::{Call, RedisClient};
+pub use self::rate::RedisRateStore;
 use self::reply::{array, first, int, protocol, text};
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,

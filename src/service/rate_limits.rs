@@ -1,0 +1,121 @@
+//! Per-client limits on anonymous writes (posting comments, the click beacon), refused with
+//! `ApiError::RateLimited`, and on counted views (past it a view is served, not counted). With Redis the
+//! write limits are shared by every instance (one script call per check); without it, while Redis does not
+//! answer, and for views, each instance limits in its own memory. Who the client is, is the HTTP layer's
+//! business (`routes::client_ip`): it hands a key here.
+
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+
+use crate::cache::RateStore;
+use crate::error::ApiError;
+use crate::telemetry::LogEvery;
+
+/// What is being limited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Comment,
+    Beacon,
+    /// A counted view (over the limit it is served, not counted).
+    View,
+}
+
+/// Per-minute rates of each action.
+#[derive(Debug, Clone, Copy)]
+pub struct Rates {
+    pub comments: NonZeroU32,
+    pub beacon: NonZeroU32,
+    pub views: NonZeroU32,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::Comment => "comment",
+            Action::Beacon => "beacon",
+            Action::View => "view",
+        }
+    }
+}
+
+/// The limiters: shared ones in Redis when configured, this instance's own otherwise (and as a fallback).
+pub struct Limiter {
+    rates: Rates,
+    shared: Option<Arc<dyn RateStore>>,
+    comments: DefaultKeyedRateLimiter<IpAddr>,
+    beacon: DefaultKeyedRateLimiter<IpAddr>,
+    views: DefaultKeyedRateLimiter<IpAddr>,
+    checks: AtomicU64,
+    shared_failures: LogEvery,
+}
+
+impl Limiter {
+    pub fn new(rates: Rates, shared: Option<Arc<dyn RateStore>>) -> Self {
+        Limiter {
+            rates,
+            shared,
+            comments: RateLimiter::keyed(Quota::per_minute(rates.comments)),
+            beacon: RateLimiter::keyed(Quota::per_minute(rates.beacon)),
+            views: RateLimiter::keyed(Quota::per_minute(rates.views)),
+            checks: AtomicU64::new(0),
+            shared_failures: LogEvery::new(std::time::Duration::from_secs(10)),
+        }
+    }
+
+    /// `Ok` if the client (`ip`: its address, or its /64 for IPv6) may do `action` now, else `RateLimited`
+    /// with the seconds to wait.
+    pub async fn check(&self, ip: IpAddr, action: Action) -> Result<(), ApiError> {
+        // Views stay in this instance's memory: a shared check would cost every view a second Redis call.
+        if let Some(shared) = self.shared.as_ref().filter(|_| action != Action::View) {
+            let per_minute = match action {
+                Action::Comment => self.rates.comments,
+                Action::Beacon => self.rates.beacon,
+                Action::View => self.rates.views,
+            };
+            match shared
+                .take(action.name(), &ip.to_string(), per_minute.get())
+                .await
+            {
+                Ok(None) => return Ok(()),
+                Ok(Some(wait)) => return Err(too_many(wait)),
+                Err(error) => {
+                    if let Some(held_back) = self.shared_failures.due() {
+                        tracing::warn!(
+                            %error,
+                            held_back,
+                            "shared rate limits unavailable: each instance limits on its own meanwhile"
+                        );
+                    }
+                }
+            }
+        }
+        self.check_here(ip, action)
+    }
+
+    fn check_here(&self, ip: IpAddr, action: Action) -> Result<(), ApiError> {
+        let limiter = match action {
+            Action::Comment => &self.comments,
+            Action::Beacon => &self.beacon,
+            Action::View => &self.views,
+        };
+        // Forget idle clients now and then, so the table does not grow without end.
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 10_000 == 9_999 {
+            self.comments.retain_recent();
+            self.beacon.retain_recent();
+            self.views.retain_recent();
+        }
+        limiter
+            .check_key(&ip)
+            .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now())))
+    }
+}
+
+/// 429 with the whole seconds to wait, rounded up.
+fn too_many(wait: std::time::Duration) -> ApiError {
+    ApiError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+}
