@@ -13,12 +13,14 @@ pub fn render_html(markdown: &str) -> String {
     ammonia::clean(&html)
 }
 
-/// Renders a reader's comment like a post body, with links marked `nofollow ugc` (spam earns no rank).
+/// Renders a reader's comment like a post body, with links marked `nofollow ugc` (spam earns no rank) and
+/// no images: a remote image in a comment would let its author track every reader who opens the page.
 pub fn render_comment_html(markdown: &str) -> String {
     let mut html = String::with_capacity(markdown.len() * 3 / 2);
     pulldown_cmark::html::push_html(&mut html, Parser::new_ext(markdown, options()));
     ammonia::Builder::default()
         .link_rel(Some("nofollow ugc noopener noreferrer"))
+        .rm_tags(["img", "picture", "source", "video", "audio"])
         .clean(&html)
         .to_string()
 }
@@ -109,6 +111,19 @@ mod tests {
         assert!(!html.contains("<script"), "{html}");
         assert!(!html.contains("onerror"), "{html}");
         assert!(!html.contains("javascript:"), "{html}");
+    }
+
+    #[test]
+    fn comments_carry_no_images_and_posts_may() {
+        let markdown =
+            "Look ![pixel](https://tracker.example/p.gif?u=1) <img src=\"https://t.example/x\">";
+        let comment = render_comment_html(markdown);
+        assert!(
+            !comment.contains("<img") && !comment.contains("tracker"),
+            "{comment}"
+        );
+        assert!(comment.contains("Look"), "{comment}");
+        assert!(render_html(markdown).contains("<img"));
     }
 
     #[test]

@@ -355,11 +355,20 @@ async fn scripts_handlers_and_javascript_links_are_sanitized(app: TestApp) {
         for forbidden in ["<script", "onerror", "onclick", "javascript:"] {
             assert!(!html.contains(forbidden), "{forbidden} in {html}");
         }
-        assert!(
-            html.contains("<img src=\"x\""),
-            "harmless markup stays: {html}"
-        );
+        assert!(html.contains("<b>b</b>"), "harmless markup stays: {html}");
     }
+    assert!(
+        created["body_html"]
+            .as_str()
+            .is_some_and(|html| html.contains("<img src=\"x\"")),
+        "a post may show images"
+    );
+    assert!(
+        comment["body_html"]
+            .as_str()
+            .is_some_and(|html| !html.contains("<img")),
+        "a comment may not: {comment}"
+    );
     assert_eq!(read["body_markdown"], evil, "the source is kept as written");
 }
 
