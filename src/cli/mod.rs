@@ -27,7 +27,7 @@ pub enum Command {
     Migrate,
     /// Import a blog from a JSON file, in one transaction; importing the same file twice changes nothing.
     Import {
-        /// The file, in the format of shared/data/README.md.
+        /// The file, in the format of the README's "Import format" (examples/sample-blog.json is one).
         file: PathBuf,
     },
     /// Print the OpenAPI 3.1 document (what `GET /openapi.json` serves) and exit.

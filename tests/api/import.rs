@@ -170,6 +170,19 @@ async fn the_cli_import_reports_and_refuses_like_the_library(app: TestApp) {
     );
 }
 
+/// The sample blog committed in `examples/` (what the README's first steps import from a fresh clone).
+async fn the_committed_example_blog_imports_and_serves_its_posts(app: TestApp) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-blog.json");
+    let json = std::fs::read_to_string(&path).expect("examples/sample-blog.json is committed");
+    assert!(json.len() < 512 * 1024, "well under 1 MB: {}", json.len());
+    let report = app.import(&json);
+    assert_eq!((report.posts.created, report.comments.created), (80, 400));
+    let body = app.get_json("/posts?per_page=1").await;
+    assert_eq!(body["meta"]["total"], 72, "72 published, 8 drafts");
+    let again = app.import(&json);
+    assert_eq!((again.posts.created, again.comments.created), (0, 0));
+}
+
 async fn the_sample_blog_imports_with_1816_published_posts(app: TestApp) {
     let path =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/blog-2000.json");
@@ -206,4 +219,5 @@ crate::on_both_backends!(
     a_broken_file_changes_nothing_and_names_the_record,
     the_cli_import_reports_and_refuses_like_the_library,
     the_sample_blog_imports_with_1816_published_posts,
+    the_committed_example_blog_imports_and_serves_its_posts,
 );
