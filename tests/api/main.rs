@@ -20,6 +20,7 @@ mod architecture;
 mod click_load;
 mod clicks;
 mod comments;
+mod config_docs;
 mod errors;
 mod fixture;
 mod fuzz;
