@@ -153,6 +153,9 @@ impl Application {
             limits: Arc::new(rate_limits(&settings)?),
             log_client_ip: settings.log_client_ip,
             max_body_bytes: settings.max_body_bytes,
+            searches: crate::service::posts::SearchSlots::for_pool(
+                settings.database_pool_size.get(),
+            ),
             pool,
             queries,
         };

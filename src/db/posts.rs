@@ -131,6 +131,9 @@ macro_rules! matching {
     }};
 }
 
+/// The most matches of a search that are counted.
+pub const SEARCH_COUNT_CAP: u64 = 1000;
+
 /// Full-text match on title and body: the stored, GIN-indexed `posts.search` on PostgreSQL, the FTS5
 /// table on SQLite.
 fn search_condition(
@@ -150,16 +153,29 @@ fn search_condition(
 }
 
 /// One page of the posts matching the request and the number of all that match: three statements
-/// (count, page, tags), whatever the page size.
+/// (count, page, tags), whatever the page size. A search counts at most [`SEARCH_COUNT_CAP`] + 1 matches
+/// (a common word would otherwise count every post).
 pub fn list(
     conn: &mut DbConnection,
     request: &PostListQuery,
     now: NaiveDateTime,
 ) -> QueryResult<(Vec<PostSummary>, u64)> {
     let backend = conn.backend();
-    let total: i64 = matching!(posts::table.into_boxed(), &request.filter, now, backend)
-        .count()
-        .get_result(conn)?;
+    let total: i64 = if request.filter.search.is_some() {
+        let matches: Vec<i64> = matching!(
+            posts::table.select(posts::id).into_boxed(),
+            &request.filter,
+            now,
+            backend
+        )
+        .limit(i64::try_from(SEARCH_COUNT_CAP + 1).unwrap_or(i64::MAX))
+        .load(conn)?;
+        i64::try_from(matches.len()).unwrap_or(i64::MAX)
+    } else {
+        matching!(posts::table.into_boxed(), &request.filter, now, backend)
+            .count()
+            .get_result(conn)?
+    };
 
     let query = posts::table
         .left_join(categories::table)

@@ -78,8 +78,14 @@ fn parse_in_range(name: &str, raw: &str, min: u32, max: u32) -> Result<u32, Inva
 pub struct PageMeta {
     pub page: u32,
     pub per_page: u32,
+    /// Every item that matches; with `total_capped`, at least this many (a search counts at most 1,000).
     pub total: u64,
     pub total_pages: u64,
+    /// Present (and true) when `total` stopped counting at a cap: more may match; pages past
+    /// `total_pages` can still be asked for.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    #[schema(required = false)]
+    pub total_capped: bool,
 }
 
 /// One page of a list, with what a client needs to walk the rest.
@@ -99,8 +105,17 @@ impl<T> Page<T> {
                 per_page: request.per_page,
                 total,
                 total_pages: total.div_ceil(per_page),
+                total_capped: false,
             },
         }
+    }
+
+    /// A page whose matches were counted up to `cap` only: a `total` above it is shown as `cap`, marked
+    /// `total_capped`.
+    pub fn counted_up_to(data: Vec<T>, request: PageRequest, total: u64, cap: u64) -> Self {
+        let mut page = Page::new(data, request, total.min(cap));
+        page.meta.total_capped = total > cap;
+        page
     }
 }
 

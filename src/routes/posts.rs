@@ -94,9 +94,14 @@ pub async fn list_posts(
             "`status` needs a token: anonymous readers see published posts",
         ));
     }
-    let page =
-        service::posts::list_posts(&state.pool, &state.clicks, &state.clock, query.value.query)
-            .await?;
+    let page = service::posts::list_posts(
+        &state.pool,
+        &state.clicks,
+        &state.clock,
+        &state.searches,
+        query.value.query,
+    )
+    .await?;
     Ok(list_response(&request, &query.params, &page))
 }
 

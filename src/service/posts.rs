@@ -14,10 +14,18 @@ pub async fn list_posts(
     pool: &DbPool,
     clicks: &ClickCounter,
     clock: &Clock,
+    searches: &SearchSlots,
     query: PostListQuery,
 ) -> Result<Page<PostSummary>, ApiError> {
     let now = clock.now();
     let page = query.page;
+    // A search waits for a slot (half the pool), so searches alone can never hold every connection.
+    let searching = query.filter.search.is_some();
+    let _slot = if searching {
+        Some(searches.take(pool.statement_timeout()).await?)
+    } else {
+        None
+    };
     let (mut posts, total) =
         run_query(pool, move |conn| db::posts::list(conn, &query, now)).await?;
     let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
@@ -25,7 +33,34 @@ pub async fn list_posts(
     for post in &mut posts {
         post.clicks = fresh.get(&post.id).copied().unwrap_or(post.clicks);
     }
-    Ok(Page::new(posts, page, total))
+    Ok(if searching {
+        Page::counted_up_to(posts, page, total, db::posts::SEARCH_COUNT_CAP)
+    } else {
+        Page::new(posts, page, total)
+    })
+}
+
+/// How many searches may run at once: half the database pool (at least one), so that reads of single
+/// posts and lists always find a connection while common-word searches pile up.
+#[derive(Debug, Clone)]
+pub struct SearchSlots(std::sync::Arc<tokio::sync::Semaphore>);
+
+impl SearchSlots {
+    pub fn for_pool(pool_size: u32) -> Self {
+        let slots = usize::try_from((pool_size / 2).max(1)).unwrap_or(1);
+        SearchSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(slots)))
+    }
+
+    /// A slot, waiting at most `patience` (then 503, like a database call that timed out).
+    async fn take(
+        &self,
+        patience: std::time::Duration,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        match tokio::time::timeout(patience, self.0.clone().acquire_owned()).await {
+            Ok(Ok(permit)) => Ok(permit),
+            Ok(Err(_)) | Err(_) => Err(ApiError::from(db::DbError::Timeout(patience))),
+        }
+    }
 }
 
 /// One post: published ones for anyone, every one for editors; `NotFound` for drafts, scheduled posts and

@@ -146,6 +146,33 @@ async fn category_and_tag_filters_hide_unpublished_posts(app: TestApp) {
     }
 }
 
+/// A common word does not make a search count every post: past 1,000 matches `total` stops, says so, and
+/// pages past it still answer.
+async fn a_search_counts_at_most_a_thousand_matches(app: TestApp) {
+    app.import(&crate::fixture::many_posts(1_050));
+    let capped = app.get_json("/posts?q=generated&per_page=100").await;
+    assert_eq!(capped["meta"]["total"], 1000, "{}", capped["meta"]);
+    assert_eq!(capped["meta"]["total_capped"], true);
+    assert_eq!(capped["meta"]["total_pages"], 10);
+    let beyond = app
+        .get_json("/posts?q=generated&per_page=100&page=11")
+        .await;
+    assert_eq!(beyond["data"].as_array().map(Vec::len), Some(50));
+    let narrow = app.get_json("/posts?q=number+1049").await;
+    assert!(
+        narrow["meta"].get("total_capped").is_none(),
+        "{}",
+        narrow["meta"]
+    );
+    let plain = app.get_json("/posts?per_page=1").await;
+    assert_eq!(
+        plain["meta"]["total"], 1050,
+        "lists without a search count everything: {}",
+        plain["meta"]
+    );
+    assert!(plain["meta"].get("total_capped").is_none());
+}
+
 async fn search_matches_title_and_body_words_of_published_posts(app: TestApp) {
     app.import(&small_blog());
     let cases: [(&str, &[i64]); 6] = [
@@ -246,6 +273,7 @@ async fn head_answers_like_get_without_a_body(app: TestApp) {
 }
 
 crate::on_both_backends!(
+    a_search_counts_at_most_a_thousand_matches,
     list_shows_published_posts_newest_first_in_the_envelope,
     list_posts_carry_category_tags_counts_and_no_body,
     comment_count_includes_only_approved_comments,
