@@ -38,6 +38,28 @@ run() {
   printf '| %-28s | %-34s | %10s | %8s | %8s |\n' "$backend" "$name" "$rps" "$p50" "$p99"
 }
 
+# The p99 of `path` in ms, 4 connections for 10 s.
+p99_ms() {
+  wrk -t1 -c4 -d10s --latency "http://127.0.0.1:$port$1" | awk '$1 == "99%" {
+    v = $2; unit = v; gsub(/[0-9.]/, "", unit); sub(/[a-z]+$/, "", v);
+    if (unit == "us") v /= 1000; else if (unit == "s") v *= 1000; else if (unit == "m") v *= 60000;
+    printf "%.2f", v }'
+}
+
+# Ten connections searching a common word must not make single-post reads wait for a pool connection
+# (searches take at most half the pool): the p99 of GET /posts/{id} alone, then beside the searches.
+searches_beside_reads() {
+  local idle busy searching
+  idle=$(p99_ms /posts/1)
+  wrk -t1 -c10 -d13s "http://127.0.0.1:$port/posts?q=redis+latency" >/dev/null &
+  searching=$!
+  sleep 1
+  busy=$(p99_ms /posts/1)
+  wait "$searching"
+  printf '| %-28s | %-34s | idle p99 %s ms, beside 10 searches %s ms: %sx |\n' "$backend" \
+    "GET /posts/{id} p99 vs searches" "$idle" "$busy" "$(awk -v a="$busy" -v b="$idle" 'BEGIN {printf "%.2f", a / b}')"
+}
+
 bench() {
   backend=$1
   "$bin" import "$sample" >/dev/null
@@ -48,6 +70,7 @@ bench() {
   run "GET /posts?per_page=100" "/posts?per_page=100"
   run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
   run "GET /posts?q=redis+latency" "/posts?q=redis+latency"
+  searches_beside_reads
   printf '| %-28s | %-34s | peak RSS %s |\n' "$backend" "server memory" "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$server/status")"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }

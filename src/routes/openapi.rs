@@ -136,6 +136,109 @@ impl Modify for Limits {
     }
 }
 
+/// What every operation carries beyond its own attribute: `X-Request-Id` (sent back, or made), and for JSON
+/// reads the conditional-request contract of [`super::conditional`]: `If-None-Match`, 304, `ETag` and
+/// `Cache-Control`.
+struct HttpHeaders;
+
+impl Modify for HttpHeaders {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+        use utoipa::openapi::{
+            header::HeaderBuilder, ObjectBuilder, Required, ResponseBuilder, Type,
+        };
+        let text = |pattern: Option<String>| {
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(pattern)
+                .build()
+        };
+        let header = |description: &str| {
+            HeaderBuilder::new()
+                .schema(text(None))
+                .description(Some(description))
+                .build()
+        };
+        let request_id = ParameterBuilder::new()
+            .name("X-Request-Id")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "Your id for this request, kept on the response and the log line when it is 1-128 \
+                 characters of letters, digits and `-_.:` (else a new one is made).",
+            ))
+            .schema(Some(text(Some(String::from("^[A-Za-z0-9._:-]{1,128}$")))))
+            .build();
+        let if_none_match = ParameterBuilder::new()
+            .name("If-None-Match")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some(
+                "An `ETag` from an earlier answer: 304 with no body while the representation (counts \
+                 included) is unchanged.",
+            ))
+            .schema(Some(text(None)))
+            .build();
+        let not_modified = ResponseBuilder::new()
+            .description("Not Modified: the representation is the one your `If-None-Match` named")
+            .header("ETag", header("The representation's validator"))
+            .header("Cache-Control", header("As on the 200"))
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            let is_read =
+                |operation: &utoipa::openapi::path::Operation| {
+                    operation.responses.responses.get("200").is_some_and(
+                        |response| match response {
+                            RefOr::T(response) => response.content.contains_key("application/json"),
+                            RefOr::Ref(_) => false,
+                        },
+                    )
+                };
+            if let Some(get) = item.get.as_mut().filter(|get| is_read(get)) {
+                get.parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(if_none_match.clone());
+                if let Some(RefOr::T(ok)) = get.responses.responses.get_mut("200") {
+                    // A post documents its own (the content version `If-Match` takes, with a token too).
+                    ok.headers.entry(String::from("ETag")).or_insert_with(|| {
+                        header("Validator of this representation (absent when a token was sent)")
+                    });
+                    ok.headers.insert(
+                        String::from("Cache-Control"),
+                        header(
+                            "`public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or \
+                             `private, no-store` when a token was sent",
+                        ),
+                    );
+                }
+                get.responses
+                    .responses
+                    .insert(String::from("304"), RefOr::T(not_modified.clone()));
+            }
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for operation in operations.into_iter().flatten() {
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .push(request_id.clone());
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        response.headers.insert(
+                            String::from("X-Request-Id"),
+                            header("The request's id: yours when it was sane, else a new one"),
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -194,7 +297,7 @@ impl Modify for BearerAuth {
         PostCreate, PostPatch, TermBody, CommentCreate, ModerationBody, routes::clicks::ClickCount,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
     )),
-    modifiers(&BearerAuth, &Limits),
+    modifiers(&BearerAuth, &Limits, &HttpHeaders),
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
         (name = "clicks", description = "The click beacon"),
