@@ -7,8 +7,11 @@ RUN cargo build --release --locked && cp target/release/blog-api /usr/local/bin/
 
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
-    && rm -rf /var/lib/apt/lists/* && useradd --system --home /var/lib/blog-api blog
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --create-home --home-dir /var/lib/blog-api blog
 COPY --from=build /usr/local/bin/blog-api /usr/local/bin/blog-api
+# The default database (sqlite://blog.db) lives in the user's home, which it owns; mount a volume there to
+# keep it.
 USER blog
 WORKDIR /var/lib/blog-api
 ENV BIND=0.0.0.0:8080
