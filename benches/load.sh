@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # Load benchmark: the release binary on the sample blog, on SQLite + the in-process cache and on
-# PostgreSQL + Redis, driven by wrk over loopback (2 threads, 64 connections, 15 s per scenario).
-# Prints requests/s, latency percentiles and the server's peak memory (VmHWM). Bounded: each run stops
-# by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data.
+# PostgreSQL + Redis, driven by wrk over loopback (2 threads, 64 connections, 15 s per scenario), beside a
+# ceiling server (benches/ceiling.rs: one Redis HINCRBY and a fixed ~1 KB JSON per request) measured in the
+# same run, so every figure is also a ratio to it (absolute figures swing with machine load).
+# Prints requests/s, the ratio, latency percentiles and the server's peak memory (VmHWM). Bounded: each run
+# stops by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data.
 #   bash benches/load.sh            # both backends
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-api-target}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
-cargo build --release --quiet
+cargo build --release --quiet --bin blog-api --example ceiling
 bin="$CARGO_TARGET_DIR/release/blog-api"
+ceiling_bin="$CARGO_TARGET_DIR/release/examples/ceiling"
 sample=../shared/data/blog-2000.json
 pg="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 work=$(mktemp -d)
 server=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; rm -rf "$work"' EXIT
+ceiling=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$ceiling" ] && kill "$ceiling" 2>/dev/null; rm -rf "$work"' EXIT
 port=18900
+ceiling_port=18901
 
 # A Lua script for wrk that reads posts 1..1816 in turn, as a browser (so every read counts a click).
 cat > "$work/views.lua" <<'LUA'
@@ -26,16 +31,18 @@ request = function()
 end
 LUA
 
+# One scenario: wrk against `path` on `target_port` (default: the product); prints its row and sets $rps.
 run() {
-  local name=$1 path=$2 extra=${3:-}
+  local name=$1 path=$2 extra=${3:-} target_port=${4:-$port}
   # shellcheck disable=SC2086
   local out
-  out=$(wrk -t2 -c64 -d15s --latency $extra "http://127.0.0.1:$port$path")
-  local rps p50 p99
+  out=$(wrk -t2 -c64 -d15s --latency $extra "http://127.0.0.1:$target_port$path")
+  local p50 p99 ratio
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
   p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  printf '| %-28s | %-34s | %10s | %8s | %8s |\n' "$backend" "$name" "$rps" "$p50" "$p99"
+  ratio=$(awk -v a="$rps" -v b="${ceiling_rps:-$rps}" 'BEGIN {printf "%.2fx", a / b}')
+  printf '| %-28s | %-34s | %10s | %7s | %8s | %8s |\n' "$backend" "$name" "$rps" "$ratio" "$p50" "$p99"
 }
 
 # The p99 of `path` in ms, 4 connections for 10 s.
@@ -66,6 +73,10 @@ bench() {
   BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 "$bin" serve >/dev/null &
   server=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  # The ceiling, measured right before this backend's rows.
+  ceiling_rps=""
+  run "ceiling (HINCRBY + 1 KB JSON)" "/" "" "$ceiling_port"
+  ceiling_rps=$rps
   run "GET /posts (20 per page)" "/posts"
   run "GET /posts?per_page=100" "/posts?per_page=100"
   run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
@@ -75,8 +86,12 @@ bench() {
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
-echo "| backend                      | scenario                           |   requests/s |      p50 |      p99 |"
-echo "|---|---|---|---|---|"
+"$ceiling_bin" "127.0.0.1:$ceiling_port" redis://127.0.0.1:6379 "bench-$$" >/dev/null 2>&1 &
+ceiling=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$ceiling_port/" >/dev/null && break; sleep 0.2; done
+
+echo "| backend                      | scenario                           | requests/s | vs ceiling |      p50 |      p99 |"
+echo "|---|---|---|---|---|---|"
 DATABASE_URL="sqlite://$work/bench.db" bench "SQLite + in-process cache"
 db="blog_bench_$$"
 psql -q "$pg" -c "CREATE DATABASE $db"
