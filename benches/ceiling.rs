@@ -45,7 +45,9 @@ async fn count_and_answer(state: web::Data<Ceiling>) -> HttpResponse {
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
-    let bind = args.next().unwrap_or_else(|| String::from("127.0.0.1:18901"));
+    let bind = args
+        .next()
+        .unwrap_or_else(|| String::from("127.0.0.1:18901"));
     let url = args
         .next()
         .unwrap_or_else(|| String::from("redis://127.0.0.1:6379"));

@@ -53,6 +53,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// `LOG_CLIENT_IP`: whether the request log line names the client's address. Default false.
     pub log_client_ip: bool,
+    /// `CONTENT_CACHE_BYTES`: the most memory (about) the content cache of posts and list pages may take;
+    /// 0 turns it off. Default 64 MiB.
+    pub content_cache_bytes: u64,
 }
 
 /// How log lines are written.
@@ -177,6 +180,7 @@ impl Settings {
             Some(other) => return Err(invalid("LOG_FORMAT", "text or json", other.to_owned())),
         };
         let views_per_minute = per_minute(&lookup, "RATE_LIMIT_VIEWS_PER_MINUTE", 600, 1_000_000)?;
+        let content_cache_bytes = whole(&lookup, "CONTENT_CACHE_BYTES", 64 << 20, 0..=(64 << 30))?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -246,6 +250,7 @@ impl Settings {
             views_per_minute,
             log_format,
             log_client_ip,
+            content_cache_bytes,
         })
     }
 }

@@ -78,6 +78,34 @@ pub struct Application {
     sync: Addr<ClickSyncActor>,
 }
 
+/// Tells the operator how to make the first token, when there is none.
+async fn say_when_no_token_exists(pool: &DbPool) -> Result<(), StartupError> {
+    let pool = pool.clone();
+    let live_tokens = actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        db::tokens::count_live(&mut conn).map_err(DbError::from)
+    })
+    .await
+    .map_err(|error| StartupError::Interrupted(error.to_string()))?;
+    if let Ok(0) = live_tokens {
+        tracing::info!(
+            "no API token exists yet: writes need one; create it with `blog-api token create NAME`"
+        );
+    }
+    Ok(())
+}
+
+/// The click cache: Redis when configured, else the in-process one.
+fn click_cache(settings: &Settings) -> Result<Arc<dyn CacheBackend>, StartupError> {
+    Ok(if let Some(redis) = &settings.redis {
+        tracing::info!(prefix = %redis.key_prefix, "click cache: redis");
+        Arc::new(RedisClickCache::new(redis)?)
+    } else {
+        tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
+        Arc::new(MemoryClickCache::default())
+    })
+}
+
 /// The per-client limits: shared in Redis when it is configured.
 fn rate_limits(settings: &Settings) -> Result<routes::rate_limit::RateLimits, StartupError> {
     let shared: Option<Arc<dyn crate::cache::RateStore>> = match &settings.redis {
@@ -112,14 +140,23 @@ impl Application {
         })
         .await
         .map_err(|error| StartupError::Interrupted(error.to_string()))??;
-        let cache: Arc<dyn CacheBackend> = if let Some(redis) = &settings.redis {
-            tracing::info!(prefix = %redis.key_prefix, "click cache: redis");
-            Arc::new(RedisClickCache::new(redis)?)
-        } else {
-            tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
-            Arc::new(MemoryClickCache::default())
-        };
+        let cache = click_cache(&settings)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
+        let content = Arc::new(crate::service::content::ContentCache::new(
+            settings.content_cache_bytes,
+        ));
+        // The version the cache starts from, read before serving, so the watcher's first look drops nothing.
+        if let Ok(version) = db::run_query(&pool, db::content::version).await {
+            content.observe(version);
+        }
+        // The watcher has a connection of its own: it is never queued behind requests (a pool full of
+        // searches would stretch the bound), and its statements are not the requests'.
+        content.clone().watch(db::build_pool(
+            &settings.database_url,
+            1,
+            settings.database_statement_timeout,
+            QueryCounter::default(),
+        ));
         let sync = ClickSyncActor::new(
             pool.clone(),
             cache.clone(),
@@ -131,20 +168,7 @@ impl Application {
             },
         )
         .start();
-        let live_tokens = {
-            let pool = pool.clone();
-            actix_web::rt::task::spawn_blocking(move || {
-                let mut conn = pool.get().map_err(DbError::from)?;
-                db::tokens::count_live(&mut conn).map_err(DbError::from)
-            })
-            .await
-            .map_err(|error| StartupError::Interrupted(error.to_string()))?
-        };
-        if let Ok(0) = live_tokens {
-            tracing::info!(
-                "no API token exists yet: writes need one; create it with `blog-api token create NAME`"
-            );
-        }
+        say_when_no_token_exists(&pool).await?;
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
             clock,
@@ -153,9 +177,13 @@ impl Application {
             limits: Arc::new(rate_limits(&settings)?),
             log_client_ip: settings.log_client_ip,
             max_body_bytes: settings.max_body_bytes,
-            searches: crate::service::posts::SearchSlots::for_pool(
-                settings.database_pool_size.get(),
-            ),
+            reads: crate::service::posts::Reads {
+                pool: pool.clone(),
+                content: content.clone(),
+                searches: crate::service::posts::SearchSlots::for_pool(
+                    settings.database_pool_size.get(),
+                ),
+            },
             pool,
             queries,
         };
@@ -170,6 +198,9 @@ impl Application {
         let cors_origins = settings.cors_origins.clone();
         let server = HttpServer::new(move || {
             App::new()
+                .wrap(actix_web::middleware::from_fn(
+                    routes::auth::forget_content_after_writes,
+                ))
                 .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
                 .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
                 .wrap(actix_web::middleware::from_fn(
@@ -227,6 +258,11 @@ impl Application {
 
     pub fn clicks(&self) -> &ClickCounter {
         &self.state.clicks
+    }
+
+    /// This instance's content cache (tests drop it after writing to the database behind its back).
+    pub fn content(&self) -> &Arc<crate::service::content::ContentCache> {
+        &self.state.reads.content
     }
 
     /// Stops the server (gracefully: in-flight requests finish), as SIGTERM does.

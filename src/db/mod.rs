@@ -2,6 +2,7 @@
 
 pub mod comments;
 mod connection;
+pub mod content;
 pub mod counters;
 pub mod error;
 pub mod import;

@@ -257,6 +257,18 @@ pub fn find(
 }
 
 /// Whether the post exists and is published.
+/// The earliest publication still to come after `now`, if any: until then, which posts are published
+/// does not change by itself.
+pub fn next_publication(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+) -> QueryResult<Option<NaiveDateTime>> {
+    posts::table
+        .filter(posts::published_at.gt(now))
+        .select(diesel::dsl::min(posts::published_at))
+        .get_result(conn)
+}
+
 pub fn is_published(
     conn: &mut DbConnection,
     post_id: i64,

@@ -39,8 +39,8 @@ pub struct AppState {
     pub log_client_ip: bool,
     /// `MAX_BODY_BYTES`: no body larger is read, whatever a route's own limit.
     pub max_body_bytes: usize,
-    /// Searches running at once, bounded.
-    pub searches: crate::service::posts::SearchSlots,
+    /// What post reads use: the pool, the content cache, the search slots.
+    pub reads: crate::service::posts::Reads,
 }
 
 /// Adds `handler` to a resource for one method (`get` also answers `HEAD`); an unknown method name in the

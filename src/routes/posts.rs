@@ -94,14 +94,9 @@ pub async fn list_posts(
             "`status` needs a token: anonymous readers see published posts",
         ));
     }
-    let page = service::posts::list_posts(
-        &state.pool,
-        &state.clicks,
-        &state.clock,
-        &state.searches,
-        query.value.query,
-    )
-    .await?;
+    let page =
+        service::posts::list_posts(&state.reads, &state.clicks, &state.clock, query.value.query)
+            .await?;
     Ok(list_response(&request, &query.params, &page))
 }
 
@@ -290,7 +285,7 @@ async fn read_post(
         Count::Peek
     };
     let post = service::posts::get_post(
-        &state.pool,
+        &state.reads,
         &state.clicks,
         &state.clock,
         key,

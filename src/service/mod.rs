@@ -4,6 +4,7 @@
 
 pub mod clicks;
 pub mod comments;
+pub mod content;
 pub mod health;
 pub mod post_writes;
 pub mod posts;

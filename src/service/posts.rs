@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 
+use std::sync::Arc;
+
 use super::clicks::{ClickCounter, Count};
+use super::content::{ContentCache, ListPage};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::Clock;
 use crate::domain::{Page, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Viewer};
@@ -11,33 +14,59 @@ use crate::error::ApiError;
 /// A page of posts with fresh click counts: the page's statements, then one cache round trip and one
 /// statement for the counts, whatever the page size.
 pub async fn list_posts(
-    pool: &DbPool,
+    reads: &Reads,
     clicks: &ClickCounter,
     clock: &Clock,
-    searches: &SearchSlots,
     query: PostListQuery,
 ) -> Result<Page<PostSummary>, ApiError> {
     let now = clock.now();
     let page = query.page;
-    // A search waits for a slot (half the pool), so searches alone can never hold every connection.
     let searching = query.filter.search.is_some();
-    let _slot = if searching {
-        Some(searches.take(pool.statement_timeout()).await?)
+    let listed = if let Some(listed) = reads.content.list(&query, now) {
+        listed
     } else {
-        None
+        // A search waits for a slot (half the pool), so searches alone never hold every connection.
+        let _slot = if searching {
+            Some(reads.searches.take(reads.pool.statement_timeout()).await?)
+        } else {
+            None
+        };
+        let ticket = reads.content.ticket();
+        let key = query.clone();
+        let listed = run_query(&reads.pool, move |conn| {
+            let (posts, total) = db::posts::list(conn, &key, now)?;
+            let valid_until = db::posts::next_publication(conn, now)?;
+            Ok::<_, diesel::result::Error>(ListPage {
+                posts,
+                total,
+                valid_until,
+            })
+        })
+        .await?;
+        let listed = Arc::new(listed);
+        reads.content.keep_list(ticket, &query, listed.clone());
+        listed
     };
-    let (mut posts, total) =
-        run_query(pool, move |conn| db::posts::list(conn, &query, now)).await?;
+    let mut posts = listed.posts.clone();
     let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
     let fresh = clicks.counts(&synced).await?;
     for post in &mut posts {
         post.clicks = fresh.get(&post.id).copied().unwrap_or(post.clicks);
     }
     Ok(if searching {
-        Page::counted_up_to(posts, page, total, db::posts::SEARCH_COUNT_CAP)
+        Page::counted_up_to(posts, page, listed.total, db::posts::SEARCH_COUNT_CAP)
     } else {
-        Page::new(posts, page, total)
+        Page::new(posts, page, listed.total)
     })
+}
+
+/// What reads of posts need beside the click counter: the pool, this instance's content cache, and the
+/// search slots.
+#[derive(Clone)]
+pub struct Reads {
+    pub pool: DbPool,
+    pub content: Arc<ContentCache>,
+    pub searches: SearchSlots,
 }
 
 /// How many searches may run at once: half the database pool (at least one), so that reads of single
@@ -66,7 +95,7 @@ impl SearchSlots {
 /// One post: published ones for anyone, every one for editors; `NotFound` for drafts, scheduled posts and
 /// unknown keys alike otherwise. With [`Count::Record`] this read is a click, and the count shown includes it.
 pub async fn get_post(
-    pool: &DbPool,
+    reads: &Reads,
     clicks: &ClickCounter,
     clock: &Clock,
     key: PostKey,
@@ -74,12 +103,38 @@ pub async fn get_post(
     count: Count,
 ) -> Result<PostDetail, ApiError> {
     let now = clock.now();
-    let published_only = viewer == Viewer::Anonymous;
-    let mut post = run_query(pool, move |conn| {
-        db::posts::find(conn, &key, published_only, now)
-    })
-    .await?
-    .ok_or(ApiError::NotFound("post"))?;
+    let mut post = match viewer {
+        // Readers are served from memory when they can; the post is kept whatever its status, and shown only
+        // when published.
+        Viewer::Anonymous => {
+            let post = if let Some(post) = reads.content.post(&key) {
+                post
+            } else {
+                let ticket = reads.content.ticket();
+                let post = run_query(&reads.pool, move |conn| {
+                    db::posts::find(conn, &key, false, now)
+                })
+                .await?
+                .map(Arc::new)
+                .ok_or(ApiError::NotFound("post"))?;
+                reads.content.keep_post(ticket, post.clone());
+                post
+            };
+            let published = post
+                .summary
+                .published_at
+                .is_some_and(|at| at.naive_utc() <= now);
+            if !published {
+                return Err(ApiError::NotFound("post"));
+            }
+            PostDetail::clone(&post)
+        }
+        Viewer::Editor => run_query(&reads.pool, move |conn| {
+            db::posts::find(conn, &key, false, now)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("post"))?,
+    };
     let id = post.summary.id;
     post.summary.clicks = match count {
         Count::Record => clicks.record(id).await?,

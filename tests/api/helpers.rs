@@ -181,6 +181,8 @@ pub struct TestOptions {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// `RATE_LIMIT_VIEWS_PER_MINUTE` (default a million: load tests view from one address).
     pub views_per_minute: u32,
+    /// `CONTENT_CACHE_BYTES` (default 64 MiB, as in production).
+    pub content_cache_bytes: u64,
 }
 
 impl Default for TestOptions {
@@ -197,6 +199,7 @@ impl Default for TestOptions {
             sync_deadline: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
             views_per_minute: 1_000_000,
+            content_cache_bytes: 64 << 20,
         }
     }
 }
@@ -208,6 +211,8 @@ pub struct TestApp {
     pub pool: DbPool,
     pub queries: QueryCounter,
     pub clicks: ClickCounter,
+    /// The server's content cache: [`TestApp::import`] drops it, as an editor's write through the API would.
+    pub content: Arc<blog_api::service::content::ContentCache>,
     pub backend: TestBackend,
     pub database: Arc<TestDatabase>,
     server: Option<(
@@ -259,6 +264,7 @@ impl TestApp {
                 .expect("a rate of at least one a minute"),
             log_format: blog_api::config::LogFormat::Text,
             log_client_ip: false,
+            content_cache_bytes: options.content_cache_bytes,
         };
         let app = Application::build_with_clock(settings, options.clock.clone())
             .await
@@ -267,6 +273,7 @@ impl TestApp {
         let pool = app.pool().clone();
         let queries = app.query_counter().clone();
         let clicks = app.clicks().clone();
+        let content = app.content().clone();
         let handle = app.handle();
         let server = actix_web::rt::spawn(app.run_until_stopped());
         TestApp {
@@ -275,6 +282,7 @@ impl TestApp {
             pool,
             queries,
             clicks,
+            content,
             backend,
             database,
             server: Some((handle, server)),
@@ -329,8 +337,12 @@ impl TestApp {
     pub fn import(&self, json: &str) -> ImportReport {
         let plan = plan_from_json(json).expect("a valid import file");
         let mut conn = self.pool.get().expect("a connection");
-        db::import::apply(&mut conn, &plan, chrono::Utc::now().naive_utc())
-            .expect("the import applies")
+        let report = db::import::apply(&mut conn, &plan, chrono::Utc::now().naive_utc())
+            .expect("the import applies");
+        // As the watcher would see within 200 ms: the new content version, and the cache dropped.
+        self.content
+            .observe(db::content::version(&mut conn).expect("the content version"));
+        report
     }
 
     /// The click count the database holds for a post (what was synced).

@@ -21,6 +21,7 @@ mod click_load;
 mod clicks;
 mod comments;
 mod config_docs;
+mod content_cache;
 mod errors;
 mod fixture;
 mod fuzz;

@@ -151,7 +151,7 @@ async fn postgres_unreachable_during_a_sync_loses_no_click(app: TestApp) {
 }
 
 /// PostgreSQL behind a proxy, and a server that reaches it only through that proxy.
-async fn behind_a_proxy(app: &TestApp, options: TestOptions) -> (TcpProxy, TestApp) {
+pub async fn behind_a_proxy(app: &TestApp, options: TestOptions) -> (TcpProxy, TestApp) {
     let direct = url::Url::parse(&crate::helpers::postgres_admin_url()).expect("URL");
     let target: SocketAddr = (
         direct.host_str().unwrap_or("127.0.0.1"),

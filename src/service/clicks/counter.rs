@@ -106,8 +106,9 @@ impl ClickCounter {
         Ok(counts.get(&post_id).copied().unwrap_or(synced))
     }
 
-    /// Fresh counts for posts whose synced counts the caller already read (`synced`): one cache round trip,
-    /// then one statement for counters and ledger together. While the cache is down, `synced` is returned.
+    /// Fresh counts for posts whose synced counts the caller read at some point (`synced`, perhaps from
+    /// the content cache): one cache round trip, then one statement for counters and ledger together. While
+    /// the cache is down, the counts synced to the database now (one statement; `synced` if that fails too).
     pub async fn counts(&self, synced: &HashMap<i64, i64>) -> Result<HashMap<i64, i64>, ApiError> {
         if synced.is_empty() {
             return Ok(HashMap::new());
@@ -124,7 +125,19 @@ impl ClickCounter {
                         "click cache unavailable: showing the counts synced to the database"
                     );
                 }
-                Ok(synced.clone())
+                let now_synced = run_query(&self.db, move |conn| {
+                    db::counters::counts_and_applied_batches(conn, &ids, &[])
+                })
+                .await;
+                Ok(match now_synced {
+                    Ok((mut counts, _)) => {
+                        for (post, count) in synced {
+                            counts.entry(*post).or_insert(*count);
+                        }
+                        counts
+                    }
+                    Err(_) => synced.clone(),
+                })
             }
         }
     }

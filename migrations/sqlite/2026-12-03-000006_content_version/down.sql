@@ -1,0 +1,16 @@
+DROP TRIGGER posts_insert_content_version;
+DROP TRIGGER posts_update_content_version;
+DROP TRIGGER posts_delete_content_version;
+DROP TRIGGER post_tags_insert_content_version;
+DROP TRIGGER post_tags_update_content_version;
+DROP TRIGGER post_tags_delete_content_version;
+DROP TRIGGER categories_insert_content_version;
+DROP TRIGGER categories_update_content_version;
+DROP TRIGGER categories_delete_content_version;
+DROP TRIGGER tags_insert_content_version;
+DROP TRIGGER tags_update_content_version;
+DROP TRIGGER tags_delete_content_version;
+DROP TRIGGER comments_insert_content_version;
+DROP TRIGGER comments_update_content_version;
+DROP TRIGGER comments_delete_content_version;
+DROP TABLE content_version;

@@ -1,0 +1,255 @@
+//! Content served from memory: posts and list pages as the database last gave them, without their click
+//! counts (those are read fresh on every request). Bounded by `CONTENT_CACHE_BYTES` (an estimate of each
+//! entry's size), and dropped whole whenever the content version moves: database triggers bump it on any
+//! change to what reads serve, whoever makes it, and a watcher on every instance reads it every
+//! [`CHECK_INTERVAL`] (README "Content cache"). A write through this instance drops the cache at once.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::NaiveDateTime;
+
+use crate::db::{self, run_query, DbPool};
+use crate::domain::{PostDetail, PostKey, PostListQuery, PostSummary};
+
+/// How often each instance reads the content version: a change made anywhere is served everywhere within
+/// this (plus a request's own time).
+pub const CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    PostId(i64),
+    PostSlug(String),
+    List(String),
+}
+
+#[derive(Debug, Clone)]
+enum Entry {
+    Post(Arc<PostDetail>),
+    List(Arc<ListPage>),
+}
+
+/// A list page as the database gave it: the posts (counts as synced then), how many match, and until when
+/// it holds without any write (the next scheduled publication).
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub posts: Vec<PostSummary>,
+    pub total: u64,
+    pub valid_until: Option<NaiveDateTime>,
+}
+
+/// Taken before reading the database: what was read under it is kept only if nothing was dropped meanwhile
+/// (else a read that began before a write could keep the old content after the write's drop).
+#[derive(Debug, Clone, Copy)]
+pub struct Ticket(u64);
+
+/// The per-instance content cache (empty and inert when `CONTENT_CACHE_BYTES=0`).
+pub struct ContentCache {
+    entries: Option<moka::sync::Cache<Key, Entry>>,
+    /// The content version the entries belong to (`i64::MIN` before the first check).
+    version: AtomicI64,
+    /// Bumped by every drop.
+    generation: AtomicU64,
+}
+
+impl std::fmt::Debug for ContentCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ContentCache")
+            .field("enabled", &self.entries.is_some())
+            .field("version", &self.version.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl ContentCache {
+    /// A cache of at most about `max_bytes` (0: no cache, every read goes to the database).
+    pub fn new(max_bytes: u64) -> Self {
+        let entries = (max_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(max_bytes)
+                .weigher(|key: &Key, entry: &Entry| {
+                    let key_size = match key {
+                        Key::PostId(_) => 8,
+                        Key::PostSlug(slug) | Key::List(slug) => slug.len(),
+                    };
+                    let size = key_size
+                        + match entry {
+                            Entry::Post(post) => post_size(post),
+                            Entry::List(page) => page.posts.iter().map(summary_size).sum(),
+                        };
+                    u32::try_from(size).unwrap_or(u32::MAX)
+                })
+                .build()
+        });
+        ContentCache {
+            entries,
+            version: AtomicI64::new(i64::MIN),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    pub fn ticket(&self) -> Ticket {
+        Ticket(self.generation.load(Ordering::SeqCst))
+    }
+
+    /// A post by id or slug, whatever its status (the caller decides who may see it).
+    pub fn post(&self, key: &PostKey) -> Option<Arc<PostDetail>> {
+        match self.entries.as_ref()?.get(&post_key(key))? {
+            Entry::Post(post) => Some(post),
+            Entry::List(_) => None,
+        }
+    }
+
+    pub fn keep_post(&self, ticket: Ticket, post: Arc<PostDetail>) {
+        let id = Key::PostId(post.summary.id);
+        let slug = Key::PostSlug(post.summary.slug.clone());
+        self.keep(ticket, &id, Entry::Post(post.clone()));
+        self.keep(ticket, &slug, Entry::Post(post));
+    }
+
+    /// A list page still valid at `now`.
+    pub fn list(&self, query: &PostListQuery, now: NaiveDateTime) -> Option<Arc<ListPage>> {
+        match self.entries.as_ref()?.get(&list_key(query))? {
+            Entry::List(page) if page.valid_until.is_none_or(|until| now < until) => Some(page),
+            _ => None,
+        }
+    }
+
+    pub fn keep_list(&self, ticket: Ticket, query: &PostListQuery, page: Arc<ListPage>) {
+        self.keep(ticket, &list_key(query), Entry::List(page));
+    }
+
+    fn keep(&self, ticket: Ticket, key: &Key, entry: Entry) {
+        let Some(entries) = &self.entries else {
+            return;
+        };
+        if self.generation.load(Ordering::SeqCst) != ticket.0 {
+            return;
+        }
+        entries.insert(key.clone(), entry);
+        // A drop that raced the insert: the entry may be older than the drop.
+        if self.generation.load(Ordering::SeqCst) != ticket.0 {
+            entries.invalidate(key);
+        }
+    }
+
+    /// Drops everything (a write through this instance).
+    pub fn invalidate(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        if let Some(entries) = &self.entries {
+            entries.invalidate_all();
+        }
+    }
+
+    /// The content version the database says now: a change drops everything.
+    pub fn observe(&self, version: i64) {
+        if self.version.swap(version, Ordering::SeqCst) != version {
+            self.invalidate();
+        }
+    }
+
+    /// Reads the content version every [`CHECK_INTERVAL`] until the process ends. A failed read changes
+    /// nothing: the next successful one drops the cache if anything changed meanwhile.
+    pub fn watch(self: Arc<Self>, pool: DbPool) {
+        if self.entries.is_none() {
+            return;
+        }
+        tokio::spawn(async move {
+            let mut interval = tokio::time::interval(CHECK_INTERVAL);
+            loop {
+                interval.tick().await;
+                if let Ok(version) = run_query(&pool, db::content::version).await {
+                    self.observe(version);
+                }
+            }
+        });
+    }
+}
+
+fn post_key(key: &PostKey) -> Key {
+    match key {
+        PostKey::Id(id) => Key::PostId(id.get()),
+        PostKey::Slug(slug) => Key::PostSlug(slug.as_str().to_owned()),
+    }
+}
+
+/// The validated query, which is already normalized (defaults filled in, order of parameters gone).
+fn list_key(query: &PostListQuery) -> Key {
+    Key::List(format!("{query:?}"))
+}
+
+/// About the bytes an entry holds: its strings plus a fixed overhead.
+fn summary_size(post: &PostSummary) -> usize {
+    256 + post.slug.len()
+        + post.title.len()
+        + post.excerpt.len()
+        + post.author.len()
+        + post
+            .tags
+            .iter()
+            .map(|tag| 32 + tag.slug.len() + tag.name.len())
+            .sum::<usize>()
+}
+
+fn post_size(post: &PostDetail) -> usize {
+    summary_size(&post.summary) + post.body_markdown.len() + post.body_html.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn post(id: i64) -> Arc<PostDetail> {
+        Arc::new(PostDetail {
+            summary: PostSummary {
+                id,
+                slug: format!("post-{id}"),
+                title: String::from("T"),
+                excerpt: String::new(),
+                author: String::from("A"),
+                category: None,
+                tags: Vec::new(),
+                published_at: None,
+                updated_at: chrono::DateTime::UNIX_EPOCH,
+                clicks: 0,
+                comment_count: 0,
+            },
+            body_markdown: String::from("x"),
+            body_html: String::from("<p>x</p>"),
+        })
+    }
+
+    fn by_id(id: i64) -> PostKey {
+        PostKey::Id(crate::domain::ResourceId::parse("id", &id.to_string()).expect("positive"))
+    }
+
+    #[test]
+    fn a_read_that_raced_a_drop_is_not_kept() {
+        let cache = ContentCache::new(1 << 20);
+        let before = cache.ticket();
+        cache.invalidate();
+        cache.keep_post(before, post(1));
+        assert!(cache.post(&by_id(1)).is_none());
+        cache.keep_post(cache.ticket(), post(1));
+        assert!(cache.post(&by_id(1)).is_some());
+    }
+
+    #[test]
+    fn a_new_content_version_drops_everything() {
+        let cache = ContentCache::new(1 << 20);
+        cache.observe(7);
+        cache.keep_post(cache.ticket(), post(2));
+        cache.observe(7);
+        assert!(cache.post(&by_id(2)).is_some(), "the same version keeps it");
+        cache.observe(8);
+        assert!(cache.post(&by_id(2)).is_none());
+    }
+
+    #[test]
+    fn a_zero_size_cache_keeps_nothing() {
+        let cache = ContentCache::new(0);
+        cache.keep_post(cache.ticket(), post(3));
+        assert!(cache.post(&by_id(3)).is_none());
+    }
+}
