@@ -68,6 +68,20 @@ fn slug_pattern() -> String {
     format!("^[a-z0-9-]{{1,{}}}$", Slug::MAX_LEN)
 }
 
+/// The operations of a path (the route table uses these four methods).
+fn operations(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// Writes [`BODY_RULES`] into the document's body schemas, and the slug pattern and paging limits into its
 /// parameters.
 struct Limits;
@@ -75,13 +89,7 @@ struct Limits;
 impl Modify for Limits {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         for item in openapi.paths.paths.values_mut() {
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 for parameter in operation.parameters.iter_mut().flatten() {
                     let Some(RefOr::T(Schema::Object(schema))) = parameter.schema.as_mut() else {
                         continue;
@@ -215,13 +223,7 @@ impl Modify for HttpHeaders {
                     .responses
                     .insert(String::from("304"), RefOr::T(not_modified.clone()));
             }
-            let operations = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for operation in operations.into_iter().flatten() {
+            for operation in operations(item) {
                 operation
                     .parameters
                     .get_or_insert_with(Vec::new)

@@ -128,26 +128,9 @@ async fn a_sane_client_request_id_round_trips_and_others_are_replaced(app: TestA
 
 /// The request's log line carries the client's request id (the binary's own log, at the default level).
 async fn the_request_id_is_on_the_request_log_line(app: TestApp) {
-    let server = crate::helpers::BinaryServer::start(&app.database.url, "info").await;
-    let base = server.base.clone();
-    let client = crate::helpers::http_client();
-    let response = client
-        .get(format!("{base}/posts"))
-        .header("x-request-id", "trace-me-4242")
-        .send()
-        .await
-        .expect("answers");
-    assert_eq!(response.status(), 200);
-    actix_web::rt::time::sleep(std::time::Duration::from_millis(200)).await;
-    let text = server.stop_and_read_log();
-    let line = text
-        .lines()
-        .find(|line| line.contains("trace-me-4242"))
-        .unwrap_or_else(|| panic!("no log line carries the request id:\n{text}"));
+    let (line, _) = log_line_of(&[], &app, "trace-me-4242").await;
     assert!(
-        line.contains("request served")
-            && line.contains("route=\"/posts\"")
-            && line.contains("200"),
+        line.contains("route=\"/posts\"") && line.contains("200"),
         "{line}"
     );
 }

@@ -136,6 +136,18 @@ async fn metric(server: &TestApp, name: &str) -> i64 {
         .unwrap_or_else(|| panic!("no {name} in {text}"))
 }
 
+/// After a last sync through a fresh instance, the database holds exactly the views answered 200.
+async fn assert_synced(app: &TestApp, cluster: &OwnCluster, answered: &HashMap<i64, i64>) {
+    let last = app
+        .another_instance(on_cluster(cluster, Duration::from_secs(3600)))
+        .await;
+    last.sync().await;
+    for post in 1..=20 {
+        let expected = answered.get(&post).copied().unwrap_or(0);
+        assert_eq!(app.synced_clicks(post), expected, "post {post}");
+    }
+}
+
 fn add(total: &mut HashMap<i64, i64>, more: HashMap<i64, i64>) {
     for (post, n) in more {
         *total.entry(post).or_insert(0) += n;
@@ -223,14 +235,7 @@ async fn failovers_lose_no_click(app: TestApp) {
     }
     eprintln!("failovers: {report:?}");
     server.stop().await;
-    let last = app
-        .another_instance(on_cluster(&cluster, Duration::from_secs(3600)))
-        .await;
-    last.sync().await;
-    for post in 1..=20 {
-        let expected = answered.get(&post).copied().unwrap_or(0);
-        assert_eq!(app.synced_clicks(post), expected, "post {post}");
-    }
+    assert_synced(&app, &cluster, &answered).await;
 }
 
 async fn a_resharding_under_load_loses_no_click(app: TestApp) {
@@ -279,14 +284,7 @@ async fn a_resharding_under_load_loses_no_click(app: TestApp) {
 
     let mut server = server;
     server.stop().await;
-    let last = app
-        .another_instance(on_cluster(&cluster, Duration::from_secs(3600)))
-        .await;
-    last.sync().await;
-    for post in 1..=20 {
-        let expected = answered.get(&post).copied().unwrap_or(0);
-        assert_eq!(app.synced_clicks(post), expected, "post {post}");
-    }
+    assert_synced(&app, &cluster, &answered).await;
 }
 
 /// Whether the `CLUSTER NODES` line of `myself` lists a slot range starting at 0.

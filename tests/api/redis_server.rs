@@ -106,16 +106,7 @@ impl OwnRedis {
 
     /// One command through redis-cli, its reply trimmed.
     pub fn command(&self, args: &[&str]) -> Result<String, String> {
-        let output = Command::new("redis-cli")
-            .args(["-p", &self.port.to_string()])
-            .args(args)
-            .output()
-            .map_err(|error| error.to_string())?;
-        if output.status.success() {
-            Ok(String::from_utf8_lossy(&output.stdout).trim().to_owned())
-        } else {
-            Err(String::from_utf8_lossy(&output.stderr).into_owned())
-        }
+        cli(self.port, args)
     }
 
     pub fn url(&self) -> String {
@@ -191,6 +182,7 @@ impl Drop for ClusterNode {
     }
 }
 
+/// One command through redis-cli to the server on `port`, its reply trimmed.
 fn cli(port: u16, args: &[&str]) -> Result<String, String> {
     let output = Command::new("redis-cli")
         .args(["-p", &port.to_string()])
