@@ -6,14 +6,13 @@
 //!   cargo bench --bench sync
 //! `TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`) names the server the bench
 //! creates its own database on; `BENCH_REDIS_URL` (default `redis://127.0.0.1:6379`) the Redis, under a key
-//! prefix of its own that it deletes afterwards. Without PostgreSQL or Redis answering, those rows are
-//! skipped with a line saying so.
+//! prefix of its own that it deletes afterwards. Without PostgreSQL or Redis answering at those URLs, those
+//! rows are skipped with a line saying so.
 #![expect(
     clippy::expect_used,
     reason = "a bench stops loudly at its first broken assumption"
 )]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use blog_api::cache::{
@@ -24,6 +23,7 @@ use blog_api::jobs::sync_once;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use diesel::connection::SimpleConnection;
 use futures::{stream, StreamExt};
+use redis::Commands;
 
 const SIZES: [i64; 2] = [10_000, 100_000];
 const RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -91,14 +91,6 @@ fn bench_backend(
     group.finish();
 }
 
-fn answers(address: &str) -> bool {
-    std::net::TcpStream::connect_timeout(
-        &address.parse().expect("a socket address"),
-        Duration::from_secs(1),
-    )
-    .is_ok()
-}
-
 fn connect(url: &str) -> DbPool {
     let url = DatabaseUrl::parse(url).expect("a database URL");
     db::connect_and_migrate(&url, 4, Duration::from_secs(60))
@@ -129,12 +121,16 @@ fn sync_passes(c: &mut Criterion) {
         .unwrap_or_else(|_| String::from("postgres://postgres@127.0.0.1:5432/postgres"));
     let redis_url =
         std::env::var("BENCH_REDIS_URL").unwrap_or_else(|_| String::from("redis://127.0.0.1:6379"));
-    if !answers("127.0.0.1:5432") || !answers("127.0.0.1:6379") {
-        eprintln!("PostgreSQL or Redis is not answering on 127.0.0.1: postgres+redis rows skipped");
+    let Some(admin) = connect_admin(&server) else {
+        eprintln!("PostgreSQL is not answering at TEST_DATABASE_URL: postgres+redis rows skipped");
         return;
-    }
+    };
+    let Ok(mut redis) = redis::Client::open(redis_url.as_str()).and_then(|c| c.get_connection())
+    else {
+        eprintln!("Redis is not answering at BENCH_REDIS_URL: postgres+redis rows skipped");
+        return;
+    };
     let name = format!("blog_bench_sync_{}", std::process::id());
-    let admin = connect_admin(&server);
     admin(&format!("CREATE DATABASE {name}"));
     let (base, _) = server.rsplit_once('/').expect("a database URL with a path");
     let pool = connect(&format!("{base}/{name}"));
@@ -149,35 +145,27 @@ fn sync_passes(c: &mut Criterion) {
     bench_backend(c, &runtime, "postgres+redis", &pool, &cache);
     drop(pool);
     admin(&format!("DROP DATABASE {name} WITH (FORCE)"));
-    forget_keys(&redis_url, &prefix);
+    forget_keys(&mut redis, &prefix);
 }
 
-/// Runs statements on the server's administrative database.
-fn connect_admin(url: &str) -> impl Fn(&str) {
-    let pool = Arc::new(db::build_pool(
-        &DatabaseUrl::parse(url).expect("a database URL"),
-        1,
-        Duration::from_secs(60),
-        db::QueryCounter::default(),
-    ));
-    move |sql: &str| {
-        pool.get()
-            .expect("a connection")
-            .batch_execute(sql)
-            .expect("statement ran");
-    }
+/// Runs statements on the server's administrative database; `None` if it does not answer.
+fn connect_admin(url: &str) -> Option<impl Fn(&str)> {
+    let url = DatabaseUrl::parse(url).expect("a database URL");
+    let conn = std::cell::RefCell::new(url.establish(None).ok()?);
+    Some(move |sql: &str| {
+        conn.borrow_mut().batch_execute(sql).expect("statement ran");
+    })
 }
 
-/// Deletes the bench's keys (the click ids it recorded are remembered for a while otherwise).
-fn forget_keys(url: &str, prefix: &str) {
-    let client = redis::Client::open(url).expect("a Redis URL");
-    let mut conn = client.get_connection().expect("Redis answers");
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query(&mut conn)
+/// Deletes the bench's keys (the click ids it recorded are remembered for a while otherwise), walking them
+/// with `SCAN` so a shared Redis is never blocked.
+fn forget_keys(redis: &mut redis::Connection, prefix: &str) {
+    let keys: Vec<String> = redis
+        .scan_match::<_, String>(format!("{prefix}:*"))
+        .map(|keys| keys.filter_map(Result::ok).collect())
         .unwrap_or_default();
     for chunk in keys.chunks(1000) {
-        let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut conn);
+        let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(redis);
     }
 }
 

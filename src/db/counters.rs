@@ -13,8 +13,8 @@ use super::schema::{counter_batches, post_counters};
 use super::{write_transaction, DbConnection};
 use crate::on_backend;
 
-/// Deltas per multi-row upsert on SQLite, whose statements are better kept small. PostgreSQL takes a whole
-/// batch in one statement, as two arrays.
+/// Deltas per multi-row upsert on SQLite, whose statements are better kept small. PostgreSQL takes all of a
+/// pass's deltas in one statement, as two arrays.
 const SQLITE_CHUNK: usize = 500;
 
 /// A drained batch, as the database sees it.
@@ -86,12 +86,13 @@ pub fn apply_batches(
         // Every new batch's deltas in one upsert, summed per post and in post order (an index walked in
         // order; two passes touching the same rows take their locks in the same order).
         let deltas: Vec<(i64, i64)> = deltas.into_iter().collect();
-        match conn {
-            DbConnection::Pg(_) if deltas.is_empty() => {}
-            DbConnection::Pg(pg) => add_deltas_pg(pg, &deltas)?,
-            DbConnection::Sqlite(_) => {
-                for chunk in deltas.chunks(SQLITE_CHUNK) {
-                    conn.batch_execute(&add_deltas_sql(chunk))?;
+        if !deltas.is_empty() {
+            match conn {
+                DbConnection::Pg(pg) => add_deltas_pg(pg, &deltas)?,
+                DbConnection::Sqlite(_) => {
+                    for chunk in deltas.chunks(SQLITE_CHUNK) {
+                        conn.batch_execute(&add_deltas_sql(chunk))?;
+                    }
                 }
             }
         }
@@ -100,7 +101,7 @@ pub fn apply_batches(
     })
 }
 
-/// One upsert for a whole batch on PostgreSQL: the deltas travel as two bound arrays, so the statement's
+/// One upsert for all of a pass's deltas on PostgreSQL: they travel as two bound arrays, so the statement's
 /// text stays the same whatever the batch's size (a `VALUES` list of 100,000 rows costs more to parse and
 /// plan than to run).
 fn add_deltas_pg(conn: &mut diesel::PgConnection, deltas: &[(i64, i64)]) -> QueryResult<()> {
