@@ -142,6 +142,13 @@ impl ContentCache {
         }
     }
 
+    /// The content version the entries belong to: `None` before the first look, or when there is no cache
+    /// (nothing watches then).
+    pub fn version(&self) -> Option<i64> {
+        self.entries.as_ref()?;
+        Some(self.version.load(Ordering::SeqCst)).filter(|version| *version != i64::MIN)
+    }
+
     /// The content version the database says now: a change drops everything.
     pub fn observe(&self, version: i64) {
         if self.version.swap(version, Ordering::SeqCst) != version {

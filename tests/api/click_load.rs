@@ -77,7 +77,7 @@ pub async fn assert_exact(app: &TestApp, ok: &HashMap<i64, i64>) {
 }
 
 async fn a_first_view_burst_is_counted_exactly(app: TestApp) {
-    app.import(&fresh_posts());
+    app.import(&fresh_posts()).await;
     let mut server = app.another_instance(syncing_every(50)).await;
     let ok = burst(std::slice::from_ref(&server)).await;
     server.stop().await; // the final sync
@@ -89,7 +89,7 @@ async fn a_first_view_burst_on_three_instances_is_counted_exactly(app: TestApp) 
     if let TestBackend::Sqlite = app.backend {
         return; // several instances share PostgreSQL and Redis; the in-process cache is per process
     }
-    app.import(&fresh_posts());
+    app.import(&fresh_posts()).await;
     let mut instances = Vec::new();
     for _ in 0..3 {
         instances.push(app.another_instance(syncing_every(50)).await);
@@ -103,7 +103,7 @@ async fn a_first_view_burst_on_three_instances_is_counted_exactly(app: TestApp) 
 }
 
 async fn reads_never_go_backwards_nor_past_the_clicks_issued(app: TestApp) {
-    app.import(&fresh_posts());
+    app.import(&fresh_posts()).await;
     let count = match app.backend {
         TestBackend::Sqlite => 1,
         TestBackend::Postgres => 3,

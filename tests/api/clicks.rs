@@ -37,7 +37,7 @@ async fn beacon(app: &TestApp, post_id: i64, user_agent: &str) -> reqwest::Respo
 }
 
 async fn every_read_shows_a_count_that_includes_every_click(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let viewed: Value = app.view("/posts/1").await.json().await.expect("JSON");
     assert_eq!(viewed["clicks"], 11, "the imported 10 plus this view");
     let viewed: Value = app
@@ -84,7 +84,7 @@ async fn every_read_shows_a_count_that_includes_every_click(app: TestApp) {
 }
 
 async fn bots_head_prefetch_and_empty_user_agents_are_not_counted(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let url = format!("{}/posts/2", app.address);
     let cases: Vec<(&str, reqwest::RequestBuilder)> = vec![
         ("no User-Agent", app.client.get(&url)),
@@ -171,7 +171,7 @@ async fn clicks_on_get_false_counts_only_the_beacon(app: TestApp) {
         ..TestOptions::default()
     };
     let app = app.another_instance(options).await;
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     app.view("/posts/3").await;
     app.view("/posts/slug/zebra-notes").await;
     assert_eq!(clicks_of(&app, "/posts/3").await, 5);
@@ -192,7 +192,7 @@ async fn views_past_the_per_client_limit_are_served_but_not_counted(app: TestApp
         ..TestOptions::default()
     };
     let app = app.another_instance(options).await;
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let before = clicks_of(&app, "/posts/3").await;
     let view = |client: &'static str| {
         app.client
@@ -216,7 +216,7 @@ async fn views_past_the_per_client_limit_are_served_but_not_counted(app: TestApp
 }
 
 async fn the_beacon_refuses_unpublished_unknown_and_malformed_posts(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     for (id, status) in [
         ("4", 404),
         ("5", 404),
@@ -255,7 +255,7 @@ fn ledger_rows(app: &TestApp) -> i64 {
 }
 
 async fn sync_stopped_at_any_point_loses_nothing_and_counts_nothing_twice(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let cache = app.clicks.cache().clone();
     let retention = Duration::from_secs(86_400);
     let mut issued = 0;
@@ -291,7 +291,7 @@ async fn sync_stopped_at_any_point_loses_nothing_and_counts_nothing_twice(app: T
 }
 
 async fn racing_syncs_apply_a_batch_once(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     for _ in 0..7 {
         app.view("/posts/2").await;
     }
@@ -304,7 +304,7 @@ async fn racing_syncs_apply_a_batch_once(app: TestApp) {
 }
 
 async fn clicks_for_a_deleted_post_do_not_break_the_sync(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     app.view("/posts/1").await;
     app.view("/posts/2").await;
     {
@@ -321,7 +321,7 @@ async fn clicks_for_a_deleted_post_do_not_break_the_sync(app: TestApp) {
 }
 
 async fn the_sync_prunes_ledger_rows_past_the_retention(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     app.view("/posts/1").await;
     app.sync().await;
     {

@@ -15,7 +15,7 @@ fn ids(body: &Value) -> Vec<i64> {
 }
 
 async fn comments_list_only_approved_ones_oldest_first(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let response = app.get("/posts/1/comments").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-total-count"], "3");
@@ -30,7 +30,7 @@ async fn comments_list_only_approved_ones_oldest_first(app: TestApp) {
 }
 
 async fn comments_are_paged_like_posts(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let body = app.get_json("/posts/1/comments?per_page=2&page=2").await;
     assert_eq!(ids(&body), [5]);
     assert_eq!(

@@ -35,7 +35,7 @@ async fn served_within(app: &TestApp, path: &str, done: impl Fn(u16, &Value) -> 
 }
 
 async fn writes_through_one_instance_are_served_by_another_within_the_bound(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let writer = app.another_instance(TestOptions::default()).await;
     let reader = app.another_instance(TestOptions::default()).await;
     let token = token(&app);
@@ -122,7 +122,7 @@ async fn writes_through_one_instance_are_served_by_another_within_the_bound(app:
 /// A change made in the database by anything else (an import from another process, plain SQL) is caught
 /// by the content version just the same.
 async fn a_write_behind_the_api_is_caught_by_the_content_version(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let reader = app.another_instance(TestOptions::default()).await;
     assert_eq!(reader.get_json("/posts/6").await["title"], "apple pie");
     {
@@ -144,7 +144,7 @@ async fn a_watcher_cut_off_from_the_database_catches_up_when_it_is_back(app: Tes
     let TestBackend::Postgres = app.backend else {
         return; // a proxy in front of SQLite is meaningless: it is a file
     };
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let options = TestOptions {
         statement_timeout: Duration::from_millis(500),
         ..TestOptions::default()

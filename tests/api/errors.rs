@@ -44,7 +44,7 @@ const BAD_REQUESTS: &[(&str, u16, Option<&str>)] = &[
 ];
 
 async fn bad_inputs_get_a_problem_naming_the_parameter(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     for (path, status, parameter) in BAD_REQUESTS {
         let response = app.get(path).await;
         assert_eq!(response.status().as_u16(), *status, "GET {path}");

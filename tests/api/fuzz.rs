@@ -147,7 +147,7 @@ fn urlencode(text: &str) -> String {
 }
 
 async fn random_requests_never_get_a_5xx_and_leave_the_database_consistent(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let seed = std::env::var("FUZZ_SEED")
         .ok()

@@ -334,14 +334,26 @@ impl TestApp {
     }
 
     /// Imports a blog in the import file format, as `blog-api import` does.
-    pub fn import(&self, json: &str) -> ImportReport {
+    pub async fn import(&self, json: &str) -> ImportReport {
         let plan = plan_from_json(json).expect("a valid import file");
         let mut conn = self.pool.get().expect("a connection");
         let report = db::import::apply(&mut conn, &plan, chrono::Utc::now().naive_utc())
             .expect("the import applies");
-        // As the watcher would see within 200 ms: the new content version, and the cache dropped.
-        self.content
-            .observe(db::content::version(&mut conn).expect("the content version"));
+        // The watcher sees the new content version within 200 ms and drops the cache: wait for it, so that
+        // what the test reads next is kept (the watcher's own look would drop it otherwise; observing the
+        // version here instead races a look the watcher began before the import).
+        let version = db::content::version(&mut conn).expect("the content version");
+        drop(conn);
+        if self.content.version().is_some() {
+            let deadline = std::time::Instant::now() + Duration::from_secs(10);
+            while self.content.version() != Some(version) {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the watcher saw content version {version}"
+                );
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        }
         report
     }
 

@@ -180,7 +180,7 @@ async fn json_logs_carry_the_request_and_client_addresses_only_when_asked(app: T
 }
 
 async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
-    app.import(&crate::fixture::small_blog());
+    app.import(&crate::fixture::small_blog()).await;
     for _ in 0..3 {
         app.view("/posts/1").await;
     }
@@ -207,7 +207,7 @@ async fn metrics_count_clicks_statements_and_cache_state(app: TestApp) {
 }
 
 async fn request_metrics_are_labelled_by_route_template_and_stay_bounded(app: TestApp) {
-    app.import(&crate::fixture::small_blog());
+    app.import(&crate::fixture::small_blog()).await;
     let series = |text: &str, prefix: &str| -> Vec<String> {
         text.lines()
             .filter(|line| line.starts_with(prefix))
@@ -315,7 +315,7 @@ async fn etag_of(app: &TestApp, path: &str) -> String {
 /// Unchanged public reads answer 304 to `If-None-Match`; any change of what they show, counts included,
 /// gives a new validator; a request with a token is never answered from a validator.
 async fn public_reads_revalidate_and_every_change_shows(app: TestApp) {
-    app.import(&crate::fixture::small_blog());
+    app.import(&crate::fixture::small_blog()).await;
     let token = crate::post_writes::token(&app);
     let paths = [
         "/posts",

@@ -63,7 +63,7 @@ fn snapshot(app: &TestApp) -> String {
 }
 
 async fn importing_the_same_file_twice_changes_nothing(app: TestApp) {
-    let first = app.import(&small_blog());
+    let first = app.import(&small_blog()).await;
     assert_eq!(
         (
             first.posts.created,
@@ -73,7 +73,7 @@ async fn importing_the_same_file_twice_changes_nothing(app: TestApp) {
         (6, 7, 3)
     );
     let before = snapshot(&app);
-    let second = app.import(&small_blog());
+    let second = app.import(&small_blog()).await;
     assert_eq!(snapshot(&app), before);
     assert_eq!(
         (
@@ -87,11 +87,11 @@ async fn importing_the_same_file_twice_changes_nothing(app: TestApp) {
 }
 
 async fn a_changed_file_updates_only_what_changed_and_keeps_live_click_counts(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let changed = small_blog()
         .replace("\"Hello Rust\"", "\"Hello again, Rust\"")
         .replace("\"clicks\":10", "\"clicks\":99999");
-    let report = app.import(&changed);
+    let report = app.import(&changed).await;
     assert_eq!((report.posts.updated, report.posts.unchanged), (1, 5));
     let post = app.get_json("/posts/1").await;
     assert_eq!(post["title"], "Hello again, Rust");
@@ -102,11 +102,11 @@ async fn a_changed_file_updates_only_what_changed_and_keeps_live_click_counts(ap
 }
 
 async fn imported_ids_are_kept_and_new_rows_get_fresh_ones(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     assert_eq!(app.get_json("/posts/slug/zebra-notes").await["id"], 3);
     // A second blog whose ids collide with the first: its rows are added under new ids, references intact.
     let other = small_blog().replace("\"slug\":\"", "\"slug\":\"other-");
-    let report = app.import(&other);
+    let report = app.import(&other).await;
     assert_eq!(report.posts.created, 6);
     let post = app.get_json("/posts/slug/other-redis-counters").await;
     let id = post["id"].as_i64().expect("id");
@@ -118,7 +118,7 @@ async fn imported_ids_are_kept_and_new_rows_get_fresh_ones(app: TestApp) {
 }
 
 async fn a_broken_file_changes_nothing_and_names_the_record(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let before = snapshot(&app);
     let broken = small_blog().replace("\"tag_ids\":[1,2]", "\"tag_ids\":[1,77]");
     let error = plan_from_json(&broken)
@@ -175,11 +175,11 @@ async fn the_committed_example_blog_imports_and_serves_its_posts(app: TestApp) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sample-blog.json");
     let json = std::fs::read_to_string(&path).expect("examples/sample-blog.json is committed");
     assert!(json.len() < 512 * 1024, "well under 1 MB: {}", json.len());
-    let report = app.import(&json);
+    let report = app.import(&json).await;
     assert_eq!((report.posts.created, report.comments.created), (80, 400));
     let body = app.get_json("/posts?per_page=1").await;
     assert_eq!(body["meta"]["total"], 72, "72 published, 8 drafts");
-    let again = app.import(&json);
+    let again = app.import(&json).await;
     assert_eq!((again.posts.created, again.comments.created), (0, 0));
 }
 
@@ -194,7 +194,7 @@ async fn the_sample_blog_imports_with_1816_published_posts(app: TestApp) {
         );
         return;
     };
-    let first = app.import(&json);
+    let first = app.import(&json).await;
     assert_eq!((first.posts.created, first.comments.created), (2000, 10000));
     let body = app.get_json("/posts?per_page=100").await;
     assert_eq!(body["meta"]["total"], 1816);
@@ -208,7 +208,7 @@ async fn the_sample_blog_imports_with_1816_published_posts(app: TestApp) {
         dates.windows(2).all(|pair| pair[0] >= pair[1]),
         "newest first"
     );
-    let again = app.import(&json);
+    let again = app.import(&json).await;
     assert_eq!(again.posts.unchanged + again.comments.unchanged, 12000);
 }
 

@@ -9,7 +9,7 @@ use crate::post_writes::{send, token};
 use reqwest::Method;
 
 async fn categories_and_tags_are_created_renamed_and_deleted(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     for (path, taken) in [("/categories", "programming"), ("/tags", "rust")] {
         let created = send(
@@ -145,7 +145,7 @@ async fn categories_and_tags_are_created_renamed_and_deleted(app: TestApp) {
 }
 
 async fn comments_are_posted_pending_and_moderated(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let comment = json!({"author_name": "Reader", "body": "Nice **post**."});
     let created = send(
@@ -276,7 +276,7 @@ async fn anonymous_writes_are_rate_limited_per_client(app: TestApp) {
         ..TestOptions::default()
     };
     let app = app.another_instance(options).await;
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let comment = json!({"author_name": "Reader", "body": "Hi"});
     for _ in 0..3 {
         assert_eq!(
@@ -324,7 +324,7 @@ async fn anonymous_writes_are_rate_limited_per_client(app: TestApp) {
 }
 
 async fn scripts_handlers_and_javascript_links_are_sanitized(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let evil = "Hi <script>alert(1)</script> <img src=x onerror=\"alert(2)\"> \
                 [click](javascript:alert(3)) <a href=\"javascript:alert(4)\">x</a> <b onclick=\"alert(5)\">b</b>";
@@ -392,7 +392,7 @@ async fn comments_from(app: &TestApp, forwarded_for: &str, count: usize) -> Vec<
 /// With `TRUSTED_PROXIES` naming the proxy (loopback here), two clients behind it have limits of their own;
 /// without it, a forged `X-Forwarded-For` changes nothing: the TCP peer is the client.
 async fn trusted_proxies_decide_who_the_client_is(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let behind_proxy = app
         .another_instance(TestOptions {
             comments_per_minute: 2,
@@ -431,7 +431,7 @@ async fn two_instances_on_one_redis_share_one_comment_limit(app: TestApp) {
     if let TestBackend::Sqlite = app.backend {
         return; // the SQLite half runs without Redis: limits are per instance there (README)
     }
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let options = TestOptions {
         comments_per_minute: 3,
         ..TestOptions::default()
@@ -474,7 +474,7 @@ async fn limits_come_before_bodies_and_bodies_are_small(app: TestApp) {
             ..TestOptions::default()
         })
         .await;
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let post = |body: String| {
         app.client
             .post(format!("{}/posts/1/comments", app.address))

@@ -47,7 +47,7 @@ async fn redis_stopped_mid_load_loses_no_click_and_fails_no_request(app: TestApp
     let Some(mut redis) = OwnRedis::start(Persistence::AppendEveryWrite) else {
         return;
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let settings = RedisSettings {
         endpoint: RedisEndpoint::Single(redis.url()),
         key_prefix: String::from("outage"),
@@ -121,7 +121,7 @@ async fn postgres_unreachable_during_a_sync_loses_no_click(app: TestApp) {
     let TestBackend::Postgres = app.backend else {
         return; // SQLite is a file: it cannot become unreachable
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let (proxy, server) = behind_a_proxy(&app, TestOptions::default()).await;
     assert_eq!(views(&server, 300).await, 300);
 
@@ -178,7 +178,7 @@ async fn a_hung_database_answers_503_in_time_and_loses_no_click(app: TestApp) {
     let TestBackend::Postgres = app.backend else {
         return; // SQLite is a file: no network to hang
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let statement_timeout = Duration::from_secs(1);
     let options = TestOptions {
         sync_interval: Duration::from_millis(100),

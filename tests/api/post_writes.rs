@@ -43,7 +43,7 @@ async fn problem(response: reqwest::Response, status: u16) -> Value {
 }
 
 async fn writes_need_a_valid_token(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let body = json!({"title": "T", "author": "A", "body_markdown": "B"});
     for token in [None, Some("blog_nope")] {
         let created = send(
@@ -82,7 +82,7 @@ async fn writes_need_a_valid_token(app: TestApp) {
 }
 
 async fn a_post_is_created_with_a_generated_slug_and_location(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let body = json!({
         "title": "Hello Rust", "author": "Ann", "body_markdown": "First *post*.",
@@ -269,7 +269,7 @@ async fn bad_bodies_get_400_413_and_422_listing_every_field(app: TestApp) {
 }
 
 async fn slug_conflicts_get_409(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let taken = json!({"title": "T", "author": "A", "body_markdown": "B", "slug": "hello-rust"});
     problem(
@@ -308,7 +308,7 @@ async fn slug_conflicts_get_409(app: TestApp) {
 }
 
 async fn patch_changes_only_the_fields_sent_and_honours_if_match(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let read = app.get("/posts/2").await;
     let etag = read.headers()["etag"].to_str().expect("ASCII").to_owned();
@@ -413,7 +413,7 @@ async fn post_count(app: &TestApp, path: &str, slug: &str) -> i64 {
 }
 
 async fn a_post_life_as_anonymous_readers_see_it(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = token(&app);
     let draft = json!({"title": "Life", "author": "A", "body_markdown": "Born.", "category": "databases", "tags": ["unused"]});
     let created: Value = send(

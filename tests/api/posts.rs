@@ -17,7 +17,7 @@ fn ids(body: &Value) -> Vec<i64> {
 }
 
 async fn list_shows_published_posts_newest_first_in_the_envelope(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let response = app.get("/posts").await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["x-total-count"], "4");
@@ -30,7 +30,7 @@ async fn list_shows_published_posts_newest_first_in_the_envelope(app: TestApp) {
 }
 
 async fn list_posts_carry_category_tags_counts_and_no_body(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let body = app.get_json("/posts").await;
     let redis = body["data"]
         .as_array()
@@ -71,7 +71,7 @@ async fn list_posts_carry_category_tags_counts_and_no_body(app: TestApp) {
 }
 
 async fn comment_count_includes_only_approved_comments(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let body = app.get_json("/posts").await;
     let counts: Vec<(i64, i64)> = body["data"]
         .as_array()
@@ -88,7 +88,7 @@ async fn comment_count_includes_only_approved_comments(app: TestApp) {
 }
 
 async fn pagination_walks_the_list_with_link_headers(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let response = app.get("/posts?per_page=1&page=2").await;
     assert_eq!(response.status(), 200);
     let link = response.headers()["link"]
@@ -116,7 +116,7 @@ async fn pagination_walks_the_list_with_link_headers(app: TestApp) {
 }
 
 async fn each_sort_orders_the_list(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let cases: [(&str, [i64; 4]); 4] = [
         ("-published_at", [3, 2, 1, 6]),
         ("published_at", [6, 1, 2, 3]),
@@ -130,7 +130,7 @@ async fn each_sort_orders_the_list(app: TestApp) {
 }
 
 async fn category_and_tag_filters_hide_unpublished_posts(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let cases: [(&str, &[i64]); 6] = [
         ("category=programming", &[3, 1]),
         ("category=databases", &[2]),
@@ -149,7 +149,7 @@ async fn category_and_tag_filters_hide_unpublished_posts(app: TestApp) {
 /// A common word does not make a search count every post: past 1,000 matches `total` stops, says so, and
 /// pages past it still answer.
 async fn a_search_counts_at_most_a_thousand_matches(app: TestApp) {
-    app.import(&crate::fixture::many_posts(1_050));
+    app.import(&crate::fixture::many_posts(1_050)).await;
     let capped = app.get_json("/posts?q=generated&per_page=100").await;
     assert_eq!(capped["meta"]["total"], 1000, "{}", capped["meta"]);
     assert_eq!(capped["meta"]["total_capped"], true);
@@ -174,7 +174,7 @@ async fn a_search_counts_at_most_a_thousand_matches(app: TestApp) {
 }
 
 async fn search_matches_title_and_body_words_of_published_posts(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let cases: [(&str, &[i64]); 6] = [
         ("q=redis", &[2]),
         ("q=ownership", &[1]),
@@ -198,7 +198,7 @@ async fn search_matches_title_and_body_words_of_published_posts(app: TestApp) {
 }
 
 async fn detail_by_id_and_by_slug_returns_the_body(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let by_id = app.get_json("/posts/1").await;
     assert_eq!(by_id["slug"], "hello-rust");
     assert_eq!(
@@ -216,7 +216,7 @@ async fn detail_by_id_and_by_slug_returns_the_body(app: TestApp) {
 }
 
 async fn drafts_and_scheduled_posts_are_not_found(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     for path in [
         format!("/posts/{DRAFT}"),
         format!("/posts/{SCHEDULED}"),
@@ -246,7 +246,7 @@ async fn a_scheduled_post_appears_when_its_time_comes(app: TestApp) {
         ..TestOptions::default()
     };
     let app = app.another_instance(options).await;
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let before = app.get_json("/posts?per_page=100").await;
     assert_eq!(app.get(&format!("/posts/{SCHEDULED}")).await.status(), 404);
 
@@ -261,7 +261,7 @@ async fn a_scheduled_post_appears_when_its_time_comes(app: TestApp) {
 }
 
 async fn head_answers_like_get_without_a_body(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let response = app
         .client
         .head(format!("{}/posts/1", app.address))

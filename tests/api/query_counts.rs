@@ -17,7 +17,7 @@ async fn cost_of(app: &TestApp, path: &str) -> (u64, u64) {
 }
 
 async fn a_list_page_costs_the_same_for_1_and_100_posts(app: TestApp) {
-    app.import(&many_posts(120));
+    app.import(&many_posts(120)).await;
     // Warm up: pooled connections opened, Redis scripts loaded.
     app.view("/posts").await;
     app.view("/posts/1").await;

@@ -50,7 +50,7 @@ async fn a_burst_over_three_instances_on_a_cluster_is_exact(app: TestApp) {
     let Some(cluster) = cluster_for(&app) else {
         return;
     };
-    app.import(&fresh_posts());
+    app.import(&fresh_posts()).await;
     let mut instances = Vec::new();
     for _ in 0..3 {
         instances.push(
@@ -81,7 +81,7 @@ async fn a_list_page_sends_one_pipeline_per_primary(app: TestApp) {
     let Some(cluster) = cluster_for(&app) else {
         return;
     };
-    app.import(&many_posts(120));
+    app.import(&many_posts(120)).await;
     let server = app
         .another_instance(on_cluster(&cluster, Duration::from_secs(3600)))
         .await;
@@ -158,7 +158,7 @@ async fn failovers_lose_no_click(app: TestApp) {
     let Some(mut cluster) = cluster_for(&app) else {
         return;
     };
-    app.import(&fresh_posts());
+    app.import(&fresh_posts()).await;
     let server = app
         .another_instance(on_cluster(&cluster, Duration::from_millis(300)))
         .await;
@@ -242,7 +242,7 @@ async fn a_resharding_under_load_loses_no_click(app: TestApp) {
     let Some(cluster) = cluster_for(&app) else {
         return;
     };
-    app.import(&fresh_posts());
+    app.import(&fresh_posts()).await;
     let server = app
         .another_instance(on_cluster(&cluster, Duration::from_millis(100)))
         .await;

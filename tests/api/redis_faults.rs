@@ -114,7 +114,7 @@ async fn a_redis_stall_neither_fails_a_view_nor_counts_one_twice(app: TestApp) {
     let Some(redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
         return;
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let timeout = Duration::from_millis(250);
     let options = TestOptions {
         sync_interval: Duration::from_millis(200),
@@ -175,7 +175,7 @@ async fn a_batch_restored_from_an_old_snapshot_neither_hides_nor_repeats_a_click
     let Some(mut redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
         return;
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let options = TestOptions {
         redis: Some(redis_settings(&redis, Duration::from_millis(500))),
         ..TestOptions::default()
@@ -331,7 +331,7 @@ async fn a_demoted_then_promoted_primary_is_followed(app: TestApp) {
     ) else {
         return;
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let port = primary.port.to_string();
     assert!(other.command(&["REPLICAOF", "127.0.0.1", &port]).is_ok());
     let options = TestOptions {
@@ -394,7 +394,7 @@ async fn clicks_follow_redis_url_to_a_promoted_replica(app: TestApp) {
     ) else {
         return;
     };
-    app.import(&zero_clicks());
+    app.import(&zero_clicks()).await;
     let old_port = old.port.to_string();
     assert!(new.command(&["REPLICAOF", "127.0.0.1", &old_port]).is_ok());
     let address = |port: u16| SocketAddr::from(([127, 0, 0, 1], port));

@@ -11,7 +11,7 @@ async fn dead_connections_are_replaced_without_a_500(app: TestApp) {
     let TestBackend::Postgres = app.backend else {
         return; // only a server-side database can drop a connection
     };
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     for _ in 0..4 {
         app.get_json("/posts").await;
     }

@@ -11,7 +11,7 @@ async fn sigterm_syncs_every_buffered_click_before_exit(app: TestApp) {
     let TestBackend::Sqlite = app.backend else {
         return; // the binary and its in-process cache; once is enough
     };
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())
         .map(|address| address.port())

@@ -20,7 +20,7 @@ fn counts(body: &Value) -> Vec<(String, i64)> {
 }
 
 async fn categories_count_published_posts_only(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let body = app.get_json("/categories").await;
     let expected: Vec<(String, i64)> = vec![
         ("databases".into(), 1),
@@ -36,7 +36,7 @@ async fn categories_count_published_posts_only(app: TestApp) {
 }
 
 async fn tags_count_published_posts_only(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let body = app.get_json("/tags").await;
     let expected: Vec<(String, i64)> = vec![
         ("redis".into(), 1),
@@ -47,7 +47,7 @@ async fn tags_count_published_posts_only(app: TestApp) {
 }
 
 async fn taxonomy_lists_are_paged(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let response = app.get("/tags?per_page=2&page=2").await;
     assert_eq!(response.headers()["x-total-count"], "3");
     let body: Value = response.json().await.expect("JSON");

@@ -14,7 +14,7 @@ fn create_token(app: &TestApp, name: &str) -> String {
 }
 
 async fn editors_views_are_not_counted_and_bad_tokens_get_401(app: TestApp) {
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = create_token(&app, "editor");
     let url = format!("{}/posts/1", app.address);
     let response = app
@@ -144,7 +144,7 @@ async fn tokens_never_reach_the_logs(app: TestApp) {
     let TestBackend::Sqlite = app.backend else {
         return; // the binary's logging is the same on either database
     };
-    app.import(&small_blog());
+    app.import(&small_blog()).await;
     let token = create_token(&app, "logged");
     let revoked = create_token(&app, "revoked");
     {
