@@ -137,51 +137,45 @@ fn add_deltas_sql(deltas: &[(i64, i64)]) -> String {
     sql
 }
 
-#[derive(QueryableByName)]
-struct CountOrBatch {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    post_id: Option<i64>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    clicks: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    batch_id: Option<String>,
-}
-
 /// In **one** statement (one snapshot): the synced clicks of `post_ids` and which of `batch_ids` the ledger
 /// holds. Posts without a counter row are absent (zero). Batch ids that are not UUIDs are ignored.
+///
+/// Built with the query builder, so that on PostgreSQL the ids travel as two bound arrays (`= ANY($1)`) and
+/// the statement is prepared once per connection: every counted view and list page runs it, and a statement
+/// prepared anew each time costs a second round trip and a fresh plan.
 pub fn counts_and_applied_batches(
     conn: &mut DbConnection,
     post_ids: &[i64],
     batch_ids: &[&str],
 ) -> QueryResult<(HashMap<i64, i64>, HashSet<String>)> {
-    let ids: Vec<String> = post_ids.iter().map(ToString::to_string).collect();
     let batches: Vec<String> = batch_ids
         .iter()
         .filter_map(|id| uuid::Uuid::parse_str(id).ok())
-        .map(|id| format!("'{}'", id.hyphenated()))
+        .map(|id| id.hyphenated().to_string())
         .collect();
-    let mut parts = Vec::new();
-    if !ids.is_empty() {
-        parts.push(format!(
-            "SELECT post_id, clicks, CAST(NULL AS TEXT) AS batch_id FROM post_counters WHERE post_id IN ({})",
-            ids.join(", ")
-        ));
-    }
-    if !batches.is_empty() {
-        parts.push(format!(
-            "SELECT CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), batch_id FROM counter_batches \
-             WHERE batch_id IN ({})",
-            batches.join(", ")
-        ));
-    }
     let mut counts = HashMap::new();
     let mut applied = HashSet::new();
-    if parts.is_empty() {
+    if post_ids.is_empty() && batches.is_empty() {
         return Ok((counts, applied));
     }
-    let rows: Vec<CountOrBatch> = diesel::sql_query(parts.join(" UNION ALL ")).load(conn)?;
+    let counters = post_counters::table
+        .filter(post_counters::post_id.eq_any(post_ids))
+        .select((
+            post_counters::post_id.nullable(),
+            post_counters::clicks.nullable(),
+            None::<String>.into_sql::<Nullable<Text>>(),
+        ));
+    let ledger = counter_batches::table
+        .filter(counter_batches::batch_id.eq_any(&batches))
+        .select((
+            None::<i64>.into_sql::<Nullable<BigInt>>(),
+            None::<i64>.into_sql::<Nullable<BigInt>>(),
+            counter_batches::batch_id.nullable(),
+        ));
+    let rows: Vec<(Option<i64>, Option<i64>, Option<String>)> =
+        on_backend!(conn, c => counters.union_all(ledger).load(c))?;
     for row in rows {
-        match (row.post_id, row.clicks, row.batch_id) {
+        match row {
             (Some(post_id), Some(clicks), _) => {
                 counts.insert(post_id, clicks);
             }
