@@ -22,14 +22,36 @@ trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$ceiling" ] && kill 
 port=18900
 ceiling_port=18901
 
-# A Lua script for wrk that reads posts 1..1816 in turn, as a browser (so every read counts a click).
+# Lua scripts for wrk, as a browser (so every read counts a click): views.lua reads the published posts in
+# turn (their ids, written into ids.lua once the server answers), hot.lua reads one post over and over.
 cat > "$work/views.lua" <<'LUA'
+dofile(os.getenv("BENCH_IDS"))
 local n = 0
 request = function()
   n = n + 1
-  return wrk.format("GET", "/posts/" .. ((n % 1816) + 1), {["User-Agent"] = "Mozilla/5.0 (X11; Linux) Firefox/130.0"})
+  return wrk.format("GET", "/posts/" .. ids[(n % #ids) + 1], {["User-Agent"] = "Mozilla/5.0 (X11; Linux) Firefox/130.0"})
 end
 LUA
+cat > "$work/hot.lua" <<'LUA'
+request = function()
+  return wrk.format("GET", "/posts/1", {["User-Agent"] = "Mozilla/5.0 (X11; Linux) Firefox/130.0"})
+end
+LUA
+export BENCH_IDS="$work/ids.lua"
+
+# The ids of every published post, from the API's own list, as a Lua table.
+published_ids() {
+  local page=1 ids=""
+  while :; do
+    local chunk
+    chunk=$(curl -sf "http://127.0.0.1:$port/posts?per_page=100&page=$page" |
+      python3 -c 'import json, sys; print(",".join(str(p["id"]) for p in json.load(sys.stdin)["data"]))')
+    [ -z "$chunk" ] && break
+    ids="$ids${ids:+,}$chunk"
+    page=$((page + 1))
+  done
+  echo "ids = {$ids}" > "$BENCH_IDS"
+}
 
 # One scenario: wrk against `path` on `target_port` (default: the product); prints its row and sets $rps.
 run() {
@@ -73,6 +95,7 @@ bench() {
   BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 "$bin" serve >/dev/null &
   server=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  published_ids
   # The ceiling, measured right before this backend's rows.
   ceiling_rps=""
   run "ceiling (HINCRBY + 1 KB JSON)" "/" "" "$ceiling_port"
@@ -80,6 +103,7 @@ bench() {
   run "GET /posts (20 per page)" "/posts"
   run "GET /posts?per_page=100" "/posts?per_page=100"
   run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
+  run "GET /posts/1, one hot post, counted" "/posts/1" "-s $work/hot.lua"
   run "GET /posts?q=redis+latency" "/posts?q=redis+latency"
   searches_beside_reads
   printf '| %-28s | %-34s | peak RSS %s |\n' "$backend" "server memory" "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$server/status")"
