@@ -53,7 +53,8 @@ async fn list(
     query: &Query<PageParams>,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let items = service::taxonomy::list(&state.pool, &state.clock, taxonomy, query.value.0).await?;
+    let items =
+        service::taxonomy::list(&state.reads, &state.clock, taxonomy, query.value.0).await?;
     Ok(list_response(request, &query.params, &items))
 }
 
@@ -62,7 +63,7 @@ async fn get_one(
     id: ResourceId,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let item = service::taxonomy::get(&state.pool, &state.clock, taxonomy, id).await?;
+    let item = service::taxonomy::get(&state.reads, &state.clock, taxonomy, id).await?;
     Ok(HttpResponse::Ok().json(item))
 }
 

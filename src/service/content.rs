@@ -1,5 +1,5 @@
-//! Content served from memory: posts and list pages as the database last gave them, without their click
-//! counts (those are read fresh on every request). Bounded by `CONTENT_CACHE_BYTES` (an estimate of each
+//! Content served from memory: posts, list pages and taxonomy pages as the database last gave them, without
+//! their click counts (those are read fresh on every request). Bounded by `CONTENT_CACHE_BYTES` (an estimate of each
 //! entry's size), and dropped whole whenever the content version moves: database triggers bump it on any
 //! change to what reads serve, whoever makes it, and a watcher on every instance reads it every
 //! [`CHECK_INTERVAL`] (README "Content cache"). A write through this instance drops the cache at once.
@@ -11,7 +11,10 @@ use std::time::Duration;
 use chrono::NaiveDateTime;
 
 use crate::db::{self, run_query, DbPool};
-use crate::domain::{PostDetail, PostKey, PostListQuery, PostSummary};
+use crate::domain::{
+    PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
+    TaxonomyItem,
+};
 
 /// How often each instance reads the content version: a change made anywhere is served everywhere within
 /// this (plus a request's own time).
@@ -22,12 +25,14 @@ enum Key {
     PostId(i64),
     PostSlug(String),
     List(String),
+    Terms(String),
 }
 
 #[derive(Debug, Clone)]
 enum Entry {
     Post(Arc<PostDetail>),
     List(Arc<ListPage>),
+    Terms(Arc<TermsPage>),
 }
 
 /// A list page as the database gave it: the posts (counts as synced then), how many match, and until when
@@ -35,6 +40,15 @@ enum Entry {
 #[derive(Debug, Clone)]
 pub struct ListPage {
     pub posts: Vec<PostSummary>,
+    pub total: u64,
+    pub valid_until: Option<NaiveDateTime>,
+}
+
+/// Categories or tags as the database gave them (a page of a list, or one by id), with their published post
+/// counts, and until when those hold without any write (the next scheduled publication).
+#[derive(Debug, Clone)]
+pub struct TermsPage {
+    pub items: Vec<TaxonomyItem>,
     pub total: u64,
     pub valid_until: Option<NaiveDateTime>,
 }
@@ -71,12 +85,17 @@ impl ContentCache {
                 .weigher(|key: &Key, entry: &Entry| {
                     let key_size = match key {
                         Key::PostId(_) => 8,
-                        Key::PostSlug(slug) | Key::List(slug) => slug.len(),
+                        Key::PostSlug(text) | Key::List(text) | Key::Terms(text) => text.len(),
                     };
                     let size = key_size
                         + match entry {
                             Entry::Post(post) => post_size(post),
                             Entry::List(page) => page.posts.iter().map(summary_size).sum(),
+                            Entry::Terms(page) => page
+                                .items
+                                .iter()
+                                .map(|item| 64 + item.slug.len() + item.name.len())
+                                .sum(),
                         };
                     u32::try_from(size).unwrap_or(u32::MAX)
                 })
@@ -97,7 +116,7 @@ impl ContentCache {
     pub fn post(&self, key: &PostKey) -> Option<Arc<PostDetail>> {
         match self.entries.as_ref()?.get(&post_key(key))? {
             Entry::Post(post) => Some(post),
-            Entry::List(_) => None,
+            Entry::List(_) | Entry::Terms(_) => None,
         }
     }
 
@@ -118,6 +137,18 @@ impl ContentCache {
 
     pub fn keep_list(&self, ticket: Ticket, query: &PostListQuery, page: Arc<ListPage>) {
         self.keep(ticket, &list_key(query), Entry::List(page));
+    }
+
+    /// Categories or tags kept under `key` ([`terms_page_key`], [`term_key`]), still valid at `now`.
+    pub fn terms(&self, key: &TermsKey, now: NaiveDateTime) -> Option<Arc<TermsPage>> {
+        match self.entries.as_ref()?.get(&Key::Terms(key.0.clone()))? {
+            Entry::Terms(page) if page.valid_until.is_none_or(|until| now < until) => Some(page),
+            _ => None,
+        }
+    }
+
+    pub fn keep_terms(&self, ticket: Ticket, key: &TermsKey, page: Arc<TermsPage>) {
+        self.keep(ticket, &Key::Terms(key.0.clone()), Entry::Terms(page));
     }
 
     fn keep(&self, ticket: Ticket, key: &Key, entry: Entry) {
@@ -184,6 +215,20 @@ fn post_key(key: &PostKey) -> Key {
 /// The validated query, which is already normalized (defaults filled in, order of parameters gone).
 fn list_key(query: &PostListQuery) -> Key {
     Key::List(format!("{query:?}"))
+}
+
+/// Where a taxonomy read is kept.
+#[derive(Debug, Clone)]
+pub struct TermsKey(String);
+
+/// A page of a taxonomy's list.
+pub fn terms_page_key(taxonomy: Taxonomy, page: PageRequest) -> TermsKey {
+    TermsKey(format!("{taxonomy:?} {page:?}"))
+}
+
+/// One category or tag by id.
+pub fn term_key(taxonomy: Taxonomy, id: ResourceId) -> TermsKey {
+    TermsKey(format!("{taxonomy:?} #{}", id.get()))
 }
 
 /// About the bytes an entry holds: its strings plus a fixed overhead.

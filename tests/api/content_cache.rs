@@ -46,6 +46,10 @@ async fn writes_through_one_instance_are_served_by_another_within_the_bound(app:
         4
     );
     assert_eq!(reader.get_json("/posts/2").await["comment_count"], 1);
+    assert_ne!(reader.get_json("/categories/1").await["name"], "Code");
+    assert!(reader.get_json("/categories").await["data"]
+        .as_array()
+        .is_some_and(|terms| terms.iter().all(|term| term["name"] != "Code")));
 
     let edited = send(
         &writer,
@@ -88,6 +92,16 @@ async fn writes_through_one_instance_are_served_by_another_within_the_bound(app:
         })
     })
     .await;
+    served_within(&reader, "/categories/1", |_, term| {
+        term["name"] == "Code" && term["post_count"] == 2
+    })
+    .await;
+    served_within(&reader, "/categories", |_, page| {
+        page["data"]
+            .as_array()
+            .is_some_and(|terms| terms.iter().any(|term| term["name"] == "Code"))
+    })
+    .await;
 
     // A reader's comment waits for moderation (nothing changes); its approval shows in the post's count.
     let comment = send(
@@ -117,6 +131,8 @@ async fn writes_through_one_instance_are_served_by_another_within_the_bound(app:
         page["meta"]["total"] == 3
     })
     .await;
+    // Category 1 held posts 1 and 3: its count (cached by the reader after the rename) drops.
+    served_within(&reader, "/categories/1", |_, term| term["post_count"] == 1).await;
 }
 
 /// A change made in the database by anything else (an import from another process, plain SQL) is caught

@@ -249,6 +249,18 @@ async fn a_scheduled_post_appears_when_its_time_comes(app: TestApp) {
     app.import(&small_blog()).await;
     let before = app.get_json("/posts?per_page=100").await;
     assert_eq!(app.get(&format!("/posts/{SCHEDULED}")).await.status(), 404);
+    // The scheduled post is in category 2 and tagged 1: their counts (cached now) grow when it appears.
+    let category = app.get_json("/categories/2").await["post_count"]
+        .as_i64()
+        .expect("a count");
+    let tag_1 = |tags: Value| {
+        tags["data"]
+            .as_array()
+            .and_then(|tags| tags.iter().find(|tag| tag["id"] == 1))
+            .and_then(|tag| tag["post_count"].as_i64())
+            .expect("tag 1 with a count")
+    };
+    let tagged = tag_1(app.get_json("/tags?per_page=100").await);
 
     clock.set(at("2099-01-01T00:00:00Z"));
     let after = app.get_json("/posts?per_page=100").await;
@@ -258,6 +270,11 @@ async fn a_scheduled_post_appears_when_its_time_comes(app: TestApp) {
     );
     assert_eq!(after["data"][0]["id"], SCHEDULED, "newest first");
     assert_eq!(app.get(&format!("/posts/{SCHEDULED}")).await.status(), 200);
+    assert_eq!(
+        app.get_json("/categories/2").await["post_count"],
+        category + 1
+    );
+    assert_eq!(tag_1(app.get_json("/tags?per_page=100").await), tagged + 1);
 }
 
 async fn head_answers_like_get_without_a_body(app: TestApp) {
