@@ -28,6 +28,8 @@ pub struct Metrics {
     /// Batches applied, and batches found already applied (by another instance or an earlier pass).
     pub batches_applied: AtomicU64,
     pub batches_already_applied: AtomicU64,
+    /// Announcements of a new content version heard (PostgreSQL).
+    pub content_announcements: AtomicU64,
     /// Clicks moved from the cache to the database.
     pub clicks_synced: AtomicU64,
     /// Requests served, by method, route template and status, with their latency.
@@ -154,7 +156,7 @@ impl Metrics {
     }
 
     /// Every counter of [`Metrics`] with its name and help text.
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 12] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 13] {
         [
             (
                 "clicks_cached_total",
@@ -190,6 +192,11 @@ impl Metrics {
                 "click_batches_resurrected_total",
                 "Drained batches whose id the ledger held with other content: they came back from the past; not applied again.",
                 &self.batches_resurrected,
+            ),
+            (
+                "content_announcements_total",
+                "Announcements of a new content version heard from PostgreSQL (each drops the content cache if the version moved).",
+                &self.content_announcements,
             ),
             (
                 "click_sync_passes_total",

@@ -17,6 +17,7 @@ use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule};
 use crate::routes::{self, AppState};
 use crate::service::clicks::{ClickCounter, ViewPolicy};
+use crate::service::content::ContentCache;
 use crate::telemetry::error_chain;
 
 /// Why the service could not start.
@@ -33,6 +34,38 @@ pub enum StartupError {
     Cache(#[from] CacheError),
     #[error("start-up was interrupted: {0}")]
     Interrupted(String),
+}
+
+/// The content cache, starting from the content version the database holds now, with what keeps it fresh:
+/// a listener on PostgreSQL, a watcher polling the version on SQLite.
+async fn content_cache(
+    settings: &Settings,
+    pool: &DbPool,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Result<Arc<ContentCache>, StartupError> {
+    let content = Arc::new(ContentCache::new(settings.content_cache_bytes));
+    // The version the cache starts from, read before serving, so the watcher's first look drops nothing.
+    if let Ok(version) = db::run_query(pool, db::content::version).await {
+        content.observe(version);
+    }
+    // The listener or watcher has a connection of its own: it is never queued behind requests (a pool
+    // full of searches would stretch the bound), and its statements are not the requests'.
+    match settings.database_url.backend() {
+        db::Backend::Postgres => content
+            .listen(
+                settings.database_url.clone(),
+                settings.database_statement_timeout,
+                metrics.clone(),
+            )
+            .map_err(|error| StartupError::Interrupted(error.to_string()))?,
+        db::Backend::Sqlite => content.clone().watch(db::build_pool(
+            &settings.database_url,
+            1,
+            settings.database_statement_timeout,
+            QueryCounter::default(),
+        )),
+    }
+    Ok(content)
 }
 
 /// CORS for browser clients: preflights answered, the headers a client needs exposed.
@@ -142,21 +175,7 @@ impl Application {
         .map_err(|error| StartupError::Interrupted(error.to_string()))??;
         let cache = click_cache(&settings)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
-        let content = Arc::new(crate::service::content::ContentCache::new(
-            settings.content_cache_bytes,
-        ));
-        // The version the cache starts from, read before serving, so the watcher's first look drops nothing.
-        if let Ok(version) = db::run_query(&pool, db::content::version).await {
-            content.observe(version);
-        }
-        // The watcher has a connection of its own: it is never queued behind requests (a pool full of
-        // searches would stretch the bound), and its statements are not the requests'.
-        content.clone().watch(db::build_pool(
-            &settings.database_url,
-            1,
-            settings.database_statement_timeout,
-            QueryCounter::default(),
-        ));
+        let content = content_cache(&settings, &pool, &metrics).await?;
         let sync = ClickSyncActor::new(
             pool.clone(),
             cache.clone(),

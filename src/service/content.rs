@@ -5,20 +5,27 @@
 //! [`CHECK_INTERVAL`] (README "Content cache"). A write through this instance drops the cache at once.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
-use crate::db::{self, run_query, DbPool};
+use crate::db::{self, run_query, DatabaseUrl, DbPool};
 use crate::domain::{
     PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
     TaxonomyItem,
 };
+use crate::metrics::{self, Metrics};
 
 /// How often each instance reads the content version: a change made anywhere is served everywhere within
 /// this (plus a request's own time).
 pub const CHECK_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often a listening instance looks for announcements: a read of its socket, no statement.
+const LISTEN_POLL: Duration = Duration::from_millis(20);
+
+/// How often a listening instance reads the version even when nothing was announced.
+pub const SAFETY_CHECK: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -187,6 +194,24 @@ impl ContentCache {
         }
     }
 
+    /// Listens for the content version's announcements on a connection of its own (PostgreSQL), on a thread
+    /// of its own that ends when the cache is dropped. Announcements heard are counted in `metrics`.
+    pub fn listen(
+        self: &Arc<Self>,
+        url: DatabaseUrl,
+        statement_timeout: Duration,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<()> {
+        if self.entries.is_none() {
+            return Ok(());
+        }
+        let cache = Arc::downgrade(self);
+        std::thread::Builder::new()
+            .name(String::from("content-listener"))
+            .spawn(move || listen_until_dropped(&cache, &url, statement_timeout, &metrics))?;
+        Ok(())
+    }
+
     /// Reads the content version every [`CHECK_INTERVAL`] until the process ends. A failed read changes
     /// nothing: the next successful one drops the cache if anything changed meanwhile.
     pub fn watch(self: Arc<Self>, pool: DbPool) {
@@ -202,6 +227,48 @@ impl ContentCache {
                 }
             }
         });
+    }
+}
+
+/// A listener's life: connect and `LISTEN`, read the version (whatever was announced while it was not
+/// listening), then read it again on every announcement and every [`SAFETY_CHECK`]; reconnect when the
+/// connection fails. Ends when the cache is gone.
+fn listen_until_dropped(
+    cache: &Weak<ContentCache>,
+    url: &DatabaseUrl,
+    statement_timeout: Duration,
+    metrics: &Metrics,
+) {
+    while cache.strong_count() > 0 {
+        let listening = url
+            .establish(Some(statement_timeout))
+            .ok()
+            .and_then(|mut conn| {
+                db::content::listen(&mut conn).ok()?;
+                Some(conn)
+            });
+        if let Some(mut conn) = listening {
+            let mut checked: Option<Instant> = None;
+            loop {
+                let Some(cache) = cache.upgrade() else {
+                    return;
+                };
+                let Ok(heard) = db::content::announcements(&mut conn) else {
+                    break;
+                };
+                metrics::add(&metrics.content_announcements, heard);
+                if heard > 0 || checked.is_none_or(|at| at.elapsed() >= SAFETY_CHECK) {
+                    let Ok(version) = db::content::version(&mut conn) else {
+                        break;
+                    };
+                    cache.observe(version);
+                    checked = Some(Instant::now());
+                }
+                drop(cache);
+                std::thread::sleep(LISTEN_POLL);
+            }
+        }
+        std::thread::sleep(CHECK_INTERVAL);
     }
 }
 

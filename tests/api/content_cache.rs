@@ -64,6 +64,10 @@ async fn writes_through_one_instance_are_served_by_another_within_the_bound(app:
         post["title"] == "Hello again"
     })
     .await;
+    if let TestBackend::Postgres = app.backend {
+        // PostgreSQL announced it: the reader heard (SQLite has no announcements; its instances poll).
+        assert!(reader.metric("content_announcements_total").await > 0);
+    }
     served_within(&reader, "/posts/slug/hello-rust", |_, post| {
         post["title"] == "Hello again"
     })

@@ -357,6 +357,15 @@ impl TestApp {
         report
     }
 
+    /// A counter of this server's `/metrics` (without the `blog_api_` prefix).
+    pub async fn metric(&self, name: &str) -> i64 {
+        let text = self.get("/metrics").await.text().await.expect("metrics");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("blog_api_{name} ")))
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {text}"))
+    }
+
     /// The click count the database holds for a post (what was synced).
     pub fn synced_clicks(&self, post_id: i64) -> i64 {
         use blog_api::db::schema::post_counters;

@@ -127,15 +127,6 @@ async fn views(server: &TestApp, count: usize) -> HashMap<i64, i64> {
     ok
 }
 
-/// A counter of the server's `/metrics`.
-async fn metric(server: &TestApp, name: &str) -> i64 {
-    let text = server.get("/metrics").await.text().await.expect("metrics");
-    text.lines()
-        .find_map(|line| line.strip_prefix(&format!("blog_api_{name} ")))
-        .and_then(|value| value.parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in {text}"))
-}
-
 /// After a last sync through a fresh instance, the database holds exactly the views answered 200.
 async fn assert_synced(app: &TestApp, cluster: &OwnCluster, answered: &HashMap<i64, i64>) {
     let last = app
@@ -207,9 +198,9 @@ async fn failovers_lose_no_click(app: TestApp) {
     // Once the cluster is whole again, views go through it again (not to the database) within 5 s.
     let settled = std::time::Instant::now();
     loop {
-        let before = metric(&server, "clicks_cached_total").await;
+        let before = server.metric("clicks_cached_total").await;
         add(&mut answered, views(&server, 20).await);
-        if metric(&server, "clicks_cached_total").await - before == 20 {
+        if server.metric("clicks_cached_total").await - before == 20 {
             break;
         }
         assert!(
@@ -218,9 +209,9 @@ async fn failovers_lose_no_click(app: TestApp) {
         );
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    let cached_before = metric(&server, "clicks_cached_total").await;
+    let cached_before = server.metric("clicks_cached_total").await;
     add(&mut answered, views(&server, 600).await);
-    let cached = metric(&server, "clicks_cached_total").await - cached_before;
+    let cached = server.metric("clicks_cached_total").await - cached_before;
     assert_eq!(cached, 600, "the last 600 views went through the cluster");
 
     let mut server = server;
@@ -231,7 +222,7 @@ async fn failovers_lose_no_click(app: TestApp) {
         "clicks_parked_total",
         "click_batches_resurrected_total",
     ] {
-        report.push(format!("{name} {}", metric(&server, name).await));
+        report.push(format!("{name} {}", server.metric(name).await));
     }
     eprintln!("failovers: {report:?}");
     server.stop().await;
