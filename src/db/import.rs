@@ -12,6 +12,7 @@ use super::error::DbError;
 use super::schema::{categories, comments, post_counters, post_tags, posts, tags};
 use super::{write_transaction, DbConnection};
 use crate::domain::import_plan::{ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
+use crate::domain::markdown::Reading;
 use crate::on_backend;
 
 /// Rows per multi-row `INSERT`: well under SQLite's bound-variable limit for the widest table.
@@ -122,6 +123,8 @@ struct PostContent<'a> {
     category_id: Option<i64>,
     published_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
+    word_count: Option<i64>,
+    reading_time_minutes: Option<i64>,
 }
 
 #[derive(Insertable)]
@@ -157,7 +160,10 @@ impl ExistingPost {
 }
 
 fn content(post: &ImportPost, category_id: Option<i64>, now: NaiveDateTime) -> PostContent<'_> {
+    let reading = Reading::of(&post.body_markdown);
     PostContent {
+        word_count: Some(reading.words),
+        reading_time_minutes: Some(reading.minutes),
         slug: post.slug.as_str(),
         title: &post.title,
         excerpt: &post.excerpt,

@@ -13,7 +13,8 @@ const MIGRATION_LOCK: i64 = 0x0062_6c6f_6761_7069;
 
 pub type MigrationError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Applies every pending migration and returns the versions it applied (empty when up to date).
+/// Applies every pending migration, then fills in what a migration added but only Rust can derive (the
+/// reading time of older posts), and returns the versions it applied (empty when up to date).
 pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, MigrationError> {
     let applied = match conn {
         DbConnection::Pg(pg) => {
@@ -21,15 +22,31 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, MigrationErro
             pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
             let result = pg
                 .run_pending_migrations(POSTGRES)
-                .map(|applied| versions(&applied));
-            pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
+                .map(|applied| versions(&applied))
+                .and_then(|applied| backfill(conn).map(|_| applied));
+            conn.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"))?;
             result?
         }
-        DbConnection::Sqlite(sqlite) => sqlite
-            .run_pending_migrations(SQLITE)
-            .map(|applied| versions(&applied))?,
+        DbConnection::Sqlite(sqlite) => {
+            let applied = sqlite
+                .run_pending_migrations(SQLITE)
+                .map(|applied| versions(&applied))?;
+            backfill(conn)?;
+            applied
+        }
     };
     Ok(applied)
+}
+
+fn backfill(conn: &mut DbConnection) -> Result<usize, MigrationError> {
+    let filled = super::reading::backfill(conn)?;
+    if filled > 0 {
+        tracing::info!(
+            posts = filled,
+            "filled in the reading time of posts written before it was derived"
+        );
+    }
+    Ok(filled)
 }
 
 fn versions(applied: &[diesel::migration::MigrationVersion<'_>]) -> Vec<String> {

@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod parked_clicks;
 pub mod post_writes;
 pub mod posts;
+pub mod reading;
 pub mod schema;
 pub mod taxonomy;
 pub mod taxonomy_writes;

@@ -9,6 +9,7 @@ use super::error::WriteError;
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{write_transaction, DbConnection};
 use crate::domain::input::Field;
+use crate::domain::markdown::Reading;
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::post_rules::{self, PostRow, SlugTaken, UnknownReference};
 use crate::domain::Slug;
@@ -173,11 +174,16 @@ struct PostColumns<'a> {
     category_id: Option<i64>,
     published_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
+    word_count: Option<i64>,
+    reading_time_minutes: Option<i64>,
 }
 
 impl<'a> PostColumns<'a> {
     fn of(row: &'a PostRow) -> Self {
+        let reading = Reading::of(&row.body_markdown);
         PostColumns {
+            word_count: Some(reading.words),
+            reading_time_minutes: Some(reading.minutes),
             slug: &row.slug,
             title: &row.title,
             excerpt: &row.excerpt,

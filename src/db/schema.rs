@@ -69,6 +69,8 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        word_count -> Nullable<BigInt>,
+        reading_time_minutes -> Nullable<BigInt>,
     }
 }
 

@@ -69,6 +69,49 @@ pub fn derive_excerpt(markdown: &str) -> String {
     )
 }
 
+/// Words a reader reads per minute, for [`Reading::minutes`].
+pub const WORDS_PER_MINUTE: i64 = 230;
+
+/// How long a body is to read: its words (the text a reader sees, code included; markup, link targets and
+/// images' alt text not), and the minutes they take at [`WORDS_PER_MINUTE`], rounded up (0 for an empty body). Derived when a
+/// post is written, like its HTML.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reading {
+    pub words: i64,
+    pub minutes: i64,
+}
+
+impl Reading {
+    pub fn of(markdown: &str) -> Self {
+        let mut text = String::with_capacity(markdown.len());
+        let mut in_image = 0_u32;
+        for event in Parser::new_ext(markdown, options()) {
+            match event {
+                // An image's alt text is not read; inline markup splits no word (`*para*graph` is one);
+                // block ends and breaks do.
+                Event::Start(Tag::Image { .. }) => in_image += 1,
+                Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
+                Event::Text(part) | Event::Code(part) if in_image == 0 => text.push_str(&part),
+                Event::End(
+                    TagEnd::Emphasis
+                    | TagEnd::Strong
+                    | TagEnd::Strikethrough
+                    | TagEnd::Superscript
+                    | TagEnd::Subscript
+                    | TagEnd::Link,
+                ) => {}
+                Event::SoftBreak | Event::HardBreak | Event::End(_) | Event::Rule => text.push(' '),
+                _ => {}
+            }
+        }
+        let words = i64::try_from(text.split_whitespace().count()).unwrap_or(i64::MAX);
+        Reading {
+            words,
+            minutes: (words + WORDS_PER_MINUTE - 1) / WORDS_PER_MINUTE,
+        }
+    }
+}
+
 fn truncate_words(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_owned();
@@ -141,6 +184,25 @@ mod tests {
             excerpt.len()
         );
         assert!(excerpt.ends_with("word…"), "{excerpt}");
+    }
+
+    #[test]
+    fn reading_counts_the_words_a_reader_sees() {
+        let reading = Reading::of(
+            "## Two words\n\nFirst *para*graph with [a link](https://example.com/x).\n\n```\nlet x = 1;\n```",
+        );
+        // Two words (2), First paragraph with a link. (5), let x = 1; (4)
+        assert_eq!(reading.words, 11);
+        assert_eq!(reading.minutes, 1);
+        assert_eq!(
+            Reading::of(""),
+            Reading {
+                words: 0,
+                minutes: 0
+            }
+        );
+        assert_eq!(Reading::of(&"word ".repeat(230)).minutes, 1);
+        assert_eq!(Reading::of(&"word ".repeat(231)).minutes, 2);
     }
 
     #[test]

@@ -32,6 +32,10 @@ pub struct PostSummary {
     pub clicks: i64,
     /// Approved comments only.
     pub comment_count: i64,
+    /// Words of the body a reader sees (markup and link targets not counted), derived when it was written.
+    pub word_count: i64,
+    /// `word_count` at 230 words a minute, rounded up (0 for an empty body).
+    pub reading_time_minutes: i64,
 }
 
 /// A single post: the list fields plus its body.

@@ -333,6 +333,8 @@ mod tests {
                 updated_at: chrono::DateTime::UNIX_EPOCH,
                 clicks: 0,
                 comment_count: 0,
+                word_count: 1,
+                reading_time_minutes: 1,
             },
             body_markdown: String::from("x"),
             body_html: String::from("<p>x</p>"),

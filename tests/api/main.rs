@@ -34,6 +34,7 @@ mod outages;
 mod post_writes;
 mod posts;
 mod query_counts;
+mod reading_time;
 mod redis_cluster;
 mod redis_faults;
 mod redis_server;
