@@ -19,7 +19,7 @@ pub mod term_input;
 pub mod token;
 
 pub use id::ResourceId;
-pub use page::{Page, PageMeta, PageRequest};
+pub use page::{Page, PageMeta, PageRequest, RelatedLimit};
 pub use post::{CategoryRef, CommentView, PostDetail, PostSummary, TagRef, TaxonomyItem};
 pub use post_filter::{PostFilter, PostKey, PostListQuery, PostStatus};
 pub use search::SearchQuery;

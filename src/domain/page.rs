@@ -56,6 +56,26 @@ impl Default for PageRequest {
     }
 }
 
+/// How many related posts to return: `limit` in 1..=20 (default 5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RelatedLimit(u32);
+
+impl RelatedLimit {
+    pub const DEFAULT: u32 = 5;
+    pub const MAX: u32 = 20;
+
+    pub fn parse(raw: Option<&str>) -> Result<Self, InvalidValue> {
+        Ok(RelatedLimit(match raw {
+            None => Self::DEFAULT,
+            Some(raw) => parse_in_range("limit", raw, 1, Self::MAX)?,
+        }))
+    }
+
+    pub fn get(self) -> i64 {
+        i64::from(self.0)
+    }
+}
+
 fn parse_in_range(name: &str, raw: &str, min: u32, max: u32) -> Result<u32, InvalidValue> {
     let message = || {
         format!(

@@ -94,6 +94,7 @@ route_table! {
     "/posts" => { get: posts::list_posts, post: posts::create_post }
     "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
     "/posts/{id}" => { get: posts::get_post, patch: posts::update_post, delete: posts::delete_post }
+    "/posts/{id}/related" => { get: posts::related_posts }
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
     "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }
     "/posts/{id}/clicks" => { post: clicks::record_click }

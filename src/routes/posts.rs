@@ -18,7 +18,7 @@ use crate::domain::etag::post_etag;
 use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
     Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus,
-    PostSummary, SearchQuery, Slug, Viewer,
+    PostSummary, RelatedLimit, SearchQuery, Slug, Viewer,
 };
 use crate::error::ApiError;
 use crate::service;
@@ -98,6 +98,50 @@ pub async fn list_posts(
         service::posts::list_posts(&state.reads, &state.clicks, &state.clock, query.value.query)
             .await?;
     Ok(list_response(&request, &query.params, &page))
+}
+
+/// `GET /posts/{id}/related` parameters.
+pub struct RelatedParams(RelatedLimit);
+
+impl FromQuery for RelatedParams {
+    const ALLOWED: &'static [&'static str] = &["limit"];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
+        Ok(RelatedParams(RelatedLimit::parse(params.get("limit"))?))
+    }
+}
+
+/// The posts related to one post, best first.
+#[derive(Serialize, ToSchema)]
+pub struct RelatedPosts {
+    pub data: Vec<PostSummary>,
+}
+
+/// `GET /posts/{id}/related`: published posts like this one, best first: most shared tags, then the same
+/// category, then newest. Never the post itself, never a draft or a scheduled post.
+#[utoipa::path(
+    get,
+    path = "/posts/{id}/related",
+    tag = "posts",
+    params(
+        ("id" = i64, Path, description = "Post id (a published post)", minimum = 1, example = 1),
+        ("limit" = Option<u32>, Query, description = "How many, 1 to 20 (default 5)", minimum = 1, maximum = 20, example = 5),
+    ),
+    responses(
+        (status = 200, description = "Related posts, best first (fewer when the blog has fewer)", body = RelatedPosts),
+        BadRequest, NotFound, Unavailable,
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn related_posts(
+    PathId(id): PathId,
+    query: Query<RelatedParams>,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let data =
+        service::posts::related_posts(&state.reads, &state.clicks, &state.clock, id, query.value.0)
+            .await?;
+    Ok(HttpResponse::Ok().json(RelatedPosts { data }))
 }
 
 /// The 200 of a single post, with its content `ETag`.

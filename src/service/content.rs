@@ -33,6 +33,8 @@ enum Key {
     PostSlug(String),
     List(String),
     Terms(String),
+    /// A post's related posts, by post id and limit.
+    Related(i64, i64),
 }
 
 #[derive(Debug, Clone)]
@@ -92,6 +94,7 @@ impl ContentCache {
                 .weigher(|key: &Key, entry: &Entry| {
                     let key_size = match key {
                         Key::PostId(_) => 8,
+                        Key::Related(..) => 16,
                         Key::PostSlug(text) | Key::List(text) | Key::Terms(text) => text.len(),
                     };
                     let size = key_size
@@ -144,6 +147,18 @@ impl ContentCache {
 
     pub fn keep_list(&self, ticket: Ticket, query: &PostListQuery, page: Arc<ListPage>) {
         self.keep(ticket, &list_key(query), Entry::List(page));
+    }
+
+    /// The posts related to `post_id` (at most `limit`), still valid at `now`.
+    pub fn related(&self, post_id: i64, limit: i64, now: NaiveDateTime) -> Option<Arc<ListPage>> {
+        match self.entries.as_ref()?.get(&Key::Related(post_id, limit))? {
+            Entry::List(page) if page.valid_until.is_none_or(|until| now < until) => Some(page),
+            _ => None,
+        }
+    }
+
+    pub fn keep_related(&self, ticket: Ticket, post_id: i64, limit: i64, page: Arc<ListPage>) {
+        self.keep(ticket, &Key::Related(post_id, limit), Entry::List(page));
     }
 
     /// Categories or tags kept under `key` ([`terms_page_key`], [`term_key`]), still valid at `now`.

@@ -8,7 +8,9 @@ use super::clicks::{ClickCounter, Count};
 use super::content::{ContentCache, ListPage};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::Clock;
-use crate::domain::{Page, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Viewer};
+use crate::domain::{
+    Page, PostDetail, PostKey, PostListQuery, PostSummary, RelatedLimit, ResourceId, Viewer,
+};
 use crate::error::ApiError;
 
 /// A page of posts with fresh click counts: the page's statements, then one cache round trip and one
@@ -47,17 +49,64 @@ pub async fn list_posts(
         reads.content.keep_list(ticket, &query, listed.clone());
         listed
     };
-    let mut posts = listed.posts.clone();
-    let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
-    let fresh = clicks.counts(&synced).await?;
-    for post in &mut posts {
-        post.clicks = fresh.get(&post.id).copied().unwrap_or(post.clicks);
-    }
+    let posts = with_fresh_counts(clicks, listed.posts.clone()).await?;
     Ok(if searching {
         Page::counted_up_to(posts, page, listed.total, db::posts::SEARCH_COUNT_CAP)
     } else {
         Page::new(posts, page, listed.total)
     })
+}
+
+/// The published posts related to published post `id` (README "Related posts"), with fresh click counts:
+/// from the content cache when it holds them, else ranked by the database. `NotFound` for drafts,
+/// scheduled posts and unknown ids.
+pub async fn related_posts(
+    reads: &Reads,
+    clicks: &ClickCounter,
+    clock: &Clock,
+    id: ResourceId,
+    limit: RelatedLimit,
+) -> Result<Vec<PostSummary>, ApiError> {
+    let now = clock.now();
+    let (post_id, limit) = (id.get(), limit.get());
+    let related = if let Some(related) = reads.content.related(post_id, limit, now) {
+        related
+    } else {
+        let ticket = reads.content.ticket();
+        let related = run_query(&reads.pool, move |conn| {
+            let Some(posts) = db::posts::related(conn, post_id, limit, now)? else {
+                return Ok(None);
+            };
+            let valid_until = db::posts::next_publication(conn, now)?;
+            Ok::<_, diesel::result::Error>(Some(ListPage {
+                total: u64::try_from(posts.len()).unwrap_or(0),
+                posts,
+                valid_until,
+            }))
+        })
+        .await?
+        .ok_or(ApiError::NotFound("post"))?;
+        let related = Arc::new(related);
+        reads
+            .content
+            .keep_related(ticket, post_id, limit, related.clone());
+        related
+    };
+    with_fresh_counts(clicks, related.posts.clone()).await
+}
+
+/// `posts` (as the content cache or the database gave them) with fresh click counts: one cache round trip
+/// and one statement for all of them.
+async fn with_fresh_counts(
+    clicks: &ClickCounter,
+    mut posts: Vec<PostSummary>,
+) -> Result<Vec<PostSummary>, ApiError> {
+    let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
+    let fresh = clicks.counts(&synced).await?;
+    for post in &mut posts {
+        post.clicks = fresh.get(&post.id).copied().unwrap_or(post.clicks);
+    }
+    Ok(posts)
 }
 
 /// What reads of posts need beside the click counter: the pool, this instance's content cache, and the

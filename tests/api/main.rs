@@ -38,6 +38,7 @@ mod reading_time;
 mod redis_cluster;
 mod redis_faults;
 mod redis_server;
+mod related;
 mod resilience;
 mod shutdown;
 mod taxonomy;
