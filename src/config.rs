@@ -56,6 +56,29 @@ pub struct Settings {
     /// `CONTENT_CACHE_BYTES`: the most memory (about) the content cache of posts and list pages may take;
     /// 0 turns it off. Default 64 MiB.
     pub content_cache_bytes: u64,
+    /// Feeds and the sitemap (README "Feeds and sitemap").
+    pub site: SiteSettings,
+}
+
+/// Where the blog's pages are and how much feeds and sitemaps hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteSettings {
+    /// `SITE_URL`: the base of every link in feeds and sitemaps (`https://blog.example.com`). Unset: the
+    /// request's `Host` over `http`, fine for trying it, not for production.
+    pub url: Option<String>,
+    /// `SITE_TITLE`: the feeds' title. Default `Blog`.
+    pub title: String,
+    /// `POST_URL_PATTERN`: a post's page, with `{slug}` and/or `{id}`. Default `/posts/{slug}`.
+    pub post_url_pattern: String,
+    /// `CATEGORY_URL_PATTERN`, `TAG_URL_PATTERN`: taxonomy pages, with `{slug}`. Defaults
+    /// `/categories/{slug}` and `/tags/{slug}`.
+    pub category_url_pattern: String,
+    pub tag_url_pattern: String,
+    /// `FEED_ITEMS`: posts per feed, 1 to 100. Default 20.
+    pub feed_items: u32,
+    /// `SITEMAP_MAX_URLS`: URLs per sitemap file before it splits into an index, 1 to 50,000 (the
+    /// protocol's limit). Default 50,000.
+    pub sitemap_max_urls: u32,
 }
 
 /// How log lines are written.
@@ -181,6 +204,7 @@ impl Settings {
         };
         let views_per_minute = per_minute(&lookup, "RATE_LIMIT_VIEWS_PER_MINUTE", 600, 1_000_000)?;
         let content_cache_bytes = whole(&lookup, "CONTENT_CACHE_BYTES", 64 << 20, 0..=(64 << 30))?;
+        let site = site_settings(&lookup)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -251,8 +275,60 @@ impl Settings {
             log_format,
             log_client_ip,
             content_cache_bytes,
+            site,
         })
     }
+}
+
+fn site_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<SiteSettings, ConfigError> {
+    let is_url = |value: &str| {
+        (value.starts_with("http://") || value.starts_with("https://"))
+            && !value.contains(['?', '#', ' ', '"', '<', '>'])
+    };
+    let url = match lookup("SITE_URL").filter(|url| !url.is_empty()) {
+        None => None,
+        Some(url) if is_url(&url) && url.len() > "https://".len() => {
+            Some(url.trim_end_matches('/').to_owned())
+        }
+        Some(url) => {
+            return Err(invalid(
+                "SITE_URL",
+                "an http:// or https:// URL without query or fragment",
+                url,
+            ))
+        }
+    };
+    let pattern = |name: &'static str, default: &str, placeholders: &[&str]| {
+        let value = lookup(name).unwrap_or_else(|| default.to_owned());
+        let well_formed = (value.starts_with('/') || is_url(&value))
+            && placeholders
+                .iter()
+                .any(|placeholder| value.contains(placeholder));
+        if well_formed {
+            Ok(value)
+        } else {
+            Err(invalid(
+                name,
+                format!(
+                    "a path (or http(s) URL) containing {}",
+                    placeholders.join(" or ")
+                ),
+                value,
+            ))
+        }
+    };
+    Ok(SiteSettings {
+        url,
+        title: lookup("SITE_TITLE")
+            .map(|title| title.trim().to_owned())
+            .filter(|title| !title.is_empty())
+            .unwrap_or_else(|| String::from("Blog")),
+        post_url_pattern: pattern("POST_URL_PATTERN", "/posts/{slug}", &["{slug}", "{id}"])?,
+        category_url_pattern: pattern("CATEGORY_URL_PATTERN", "/categories/{slug}", &["{slug}"])?,
+        tag_url_pattern: pattern("TAG_URL_PATTERN", "/tags/{slug}", &["{slug}"])?,
+        feed_items: whole(lookup, "FEED_ITEMS", 20, 1..=100)?,
+        sitemap_max_urls: whole(lookup, "SITEMAP_MAX_URLS", 50_000, 1..=50_000)?,
+    })
 }
 
 /// `true`/`1`/`yes` or `false`/`0`/`no`.

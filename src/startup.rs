@@ -196,6 +196,7 @@ impl Application {
             limits: Arc::new(rate_limits(&settings)?),
             log_client_ip: settings.log_client_ip,
             max_body_bytes: settings.max_body_bytes,
+            site: Arc::new(settings.site.clone()),
             reads: crate::service::posts::Reads {
                 pool: pool.clone(),
                 content: content.clone(),

@@ -5,6 +5,7 @@ mod connection;
 pub mod content;
 pub mod counters;
 pub mod error;
+pub mod feeds;
 pub mod import;
 pub mod migrations;
 pub mod parked_clicks;

@@ -3,6 +3,7 @@
 pub mod clock;
 pub mod comment_input;
 pub mod etag;
+pub mod feed;
 mod id;
 pub mod import_plan;
 pub mod input;

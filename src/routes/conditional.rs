@@ -1,5 +1,5 @@
 //! HTTP caching of public reads: a validator over the representation actually sent, `If-None-Match` -> 304,
-//! and `Cache-Control` / `Vary`. A JSON `GET` that a token did not see gets an `ETag` made from its body (a
+//! and `Cache-Control` / `Vary`. A JSON or XML (feeds, sitemaps) `GET` that a token did not see gets an `ETag` made from its body (a
 //! post keeps its content version in front of it, for `If-Match`), so any change of the bytes, counts
 //! included, changes it; a request with `Authorization` gets `private, no-store` and never a 304.
 
@@ -68,11 +68,20 @@ pub async fn conditional_get(
         .map(|policy| *policy.get_ref())
         .unwrap_or_default();
     let response = next.call(request).await?.map_into_boxed_body();
-    let is_json = response
+    let is_content = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|value| value.as_bytes().starts_with(b"application/json"));
-    if !read || !is_json || response.status() != StatusCode::OK {
+        .is_some_and(|value| {
+            [
+                &b"application/json"[..],
+                b"application/rss+xml",
+                b"application/atom+xml",
+                b"application/xml",
+            ]
+            .iter()
+            .any(|media| value.as_bytes().starts_with(media))
+        });
+    if !read || !is_content || response.status() != StatusCode::OK {
         return Ok(response);
     }
     let (request, response) = response.into_parts();

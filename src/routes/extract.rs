@@ -71,6 +71,24 @@ impl FromRequest for PathId {
     }
 }
 
+/// The route's `{n}`: a file number from 1, as in `/sitemap-{n}.xml` (400 naming `n` otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct PathNumber(pub ResourceId);
+
+impl FromRequest for PathNumber {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = request.match_info().get("n").unwrap_or_default();
+        ready(
+            ResourceId::parse("n", raw)
+                .map(PathNumber)
+                .map_err(ApiError::from),
+        )
+    }
+}
+
 /// The route's `{slug}`.
 pub struct PathSlug(pub Slug);
 

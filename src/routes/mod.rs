@@ -7,6 +7,7 @@ pub mod client_ip;
 pub(crate) mod comments;
 pub mod conditional;
 pub mod extract;
+pub(crate) mod feeds;
 pub(crate) mod health;
 mod list;
 pub mod openapi;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// What post reads use: the pool, the content cache, the search slots.
     pub reads: crate::service::posts::Reads,
+    /// Links and sizes of feeds and sitemaps.
+    pub site: Arc<crate::config::SiteSettings>,
 }
 
 /// Adds `handler` to a resource for one method (`get` also answers `HEAD`); an unknown method name in the
@@ -106,6 +109,14 @@ route_table! {
     }
     "/tags" => { get: taxonomy::list_tags, post: taxonomy::create_tag }
     "/tags/{id}" => { get: taxonomy::get_tag, patch: taxonomy::update_tag, delete: taxonomy::delete_tag }
+    "/feed.rss" => { get: feeds::blog_rss }
+    "/feed.atom" => { get: feeds::blog_atom }
+    "/categories/{slug}/feed.rss" => { get: feeds::category_rss }
+    "/categories/{slug}/feed.atom" => { get: feeds::category_atom }
+    "/tags/{slug}/feed.rss" => { get: feeds::tag_rss }
+    "/tags/{slug}/feed.atom" => { get: feeds::tag_atom }
+    "/sitemap.xml" => { get: feeds::sitemap }
+    "/sitemap-{n}.xml" => { get: feeds::sitemap_file }
     "/healthz" => { get: health::healthz }
     "/readyz" => { get: health::readyz }
     "/metrics" => { get: health::metrics }

@@ -274,6 +274,14 @@ impl Modify for BearerAuth {
         routes::posts::update_post,
         routes::posts::delete_post,
         routes::posts::related_posts,
+        routes::feeds::blog_rss,
+        routes::feeds::blog_atom,
+        routes::feeds::category_rss,
+        routes::feeds::category_atom,
+        routes::feeds::tag_rss,
+        routes::feeds::tag_atom,
+        routes::feeds::sitemap,
+        routes::feeds::sitemap_file,
         routes::clicks::record_click,
         routes::comments::list_comments,
         routes::comments::create_comment,
@@ -307,6 +315,7 @@ impl Modify for BearerAuth {
         (name = "clicks", description = "The click beacon"),
         (name = "comments", description = "Readers' comments and their moderation"),
         (name = "taxonomy", description = "Categories and tags"),
+        (name = "feeds", description = "RSS and Atom feeds, and the sitemap"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

@@ -5,6 +5,7 @@
 pub mod clicks;
 pub mod comments;
 pub mod content;
+pub mod feeds;
 pub mod health;
 pub mod post_writes;
 pub mod posts;

@@ -183,6 +183,8 @@ pub struct TestOptions {
     pub views_per_minute: u32,
     /// `CONTENT_CACHE_BYTES` (default 64 MiB, as in production).
     pub content_cache_bytes: u64,
+    /// Feeds and sitemaps (default: as with no variable set).
+    pub site: blog_api::config::SiteSettings,
 }
 
 impl Default for TestOptions {
@@ -200,6 +202,9 @@ impl Default for TestOptions {
             trusted_proxies: Vec::new(),
             views_per_minute: 1_000_000,
             content_cache_bytes: 64 << 20,
+            site: Settings::from_lookup(|_| None)
+                .expect("the default settings")
+                .site,
         }
     }
 }
@@ -265,6 +270,7 @@ impl TestApp {
             log_format: blog_api::config::LogFormat::Text,
             log_client_ip: false,
             content_cache_bytes: options.content_cache_bytes,
+            site: options.site.clone(),
         };
         let app = Application::build_with_clock(settings, options.clock.clone())
             .await

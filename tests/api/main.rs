@@ -23,6 +23,7 @@ mod comments;
 mod config_docs;
 mod content_cache;
 mod errors;
+mod feeds;
 mod fixture;
 mod fuzz;
 mod helpers;

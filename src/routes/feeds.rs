@@ -1,0 +1,258 @@
+//! Feeds (`/feed.rss`, `/feed.atom`, and per category and tag) and the sitemap (`/sitemap.xml`, split into
+//! `/sitemap-{n}.xml` past `SITEMAP_MAX_URLS`). Served with their XML media types; the conditional
+//! middleware gives them an `ETag`, 304 and `Cache-Control` like any public read.
+
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::extract::{NoQuery, PathNumber, PathSlug};
+use super::problems::{BadRequest, NotFound, Unavailable};
+use super::AppState;
+use crate::domain::feed::{self, SiteLinks, SitemapUrl};
+use crate::domain::Taxonomy;
+use crate::error::ApiError;
+use crate::service;
+use crate::service::feeds::FeedScope;
+
+const RSS: &str = "application/rss+xml; charset=utf-8";
+const ATOM: &str = "application/atom+xml; charset=utf-8";
+const XML: &str = "application/xml; charset=utf-8";
+
+/// The links of this request: `SITE_URL`, else `http://` and the request's `Host`.
+fn links(request: &HttpRequest, state: &AppState) -> SiteLinks {
+    let base = state.site.url.clone().unwrap_or_else(|| {
+        let host = request
+            .headers()
+            .get(header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| {
+                !host.is_empty()
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+            })
+            .unwrap_or("localhost");
+        format!("http://{host}")
+    });
+    SiteLinks {
+        base,
+        post: state.site.post_url_pattern.clone(),
+        category: state.site.category_url_pattern.clone(),
+        tag: state.site.tag_url_pattern.clone(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Rss,
+    Atom,
+}
+
+async fn feed_response(
+    request: &HttpRequest,
+    state: &AppState,
+    scope: FeedScope,
+    format: Format,
+) -> Result<HttpResponse, ApiError> {
+    let links = links(request, state);
+    let address = links.absolute(request.path());
+    let source = service::feeds::feed(
+        &state.pool,
+        &state.clock,
+        &state.site,
+        &links,
+        scope,
+        address,
+    )
+    .await?;
+    Ok(match format {
+        Format::Rss => HttpResponse::Ok()
+            .content_type(RSS)
+            .body(feed::rss(&source, &links)),
+        Format::Atom => HttpResponse::Ok()
+            .content_type(ATOM)
+            .body(feed::atom(&source, &links)),
+    })
+}
+
+/// `GET /feed.rss`: the latest published posts as RSS 2.0.
+#[utoipa::path(
+    get,
+    path = "/feed.rss",
+    tag = "feeds",
+    responses(
+        (status = 200, description = "The latest `FEED_ITEMS` published posts, newest first", content_type = "application/rss+xml", body = String),
+        BadRequest, Unavailable,
+    )
+)]
+pub async fn blog_rss(
+    request: HttpRequest,
+    _: NoQuery,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    feed_response(&request, &state, FeedScope::Blog, Format::Rss).await
+}
+
+/// `GET /feed.atom`: the same as Atom 1.0.
+#[utoipa::path(
+    get,
+    path = "/feed.atom",
+    tag = "feeds",
+    responses(
+        (status = 200, description = "The latest `FEED_ITEMS` published posts, newest first", content_type = "application/atom+xml", body = String),
+        BadRequest, Unavailable,
+    )
+)]
+pub async fn blog_atom(
+    request: HttpRequest,
+    _: NoQuery,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    feed_response(&request, &state, FeedScope::Blog, Format::Atom).await
+}
+
+macro_rules! term_feed {
+    ($name:ident, $path:literal, $taxonomy:expr, $format:expr, $media:literal, $what:literal) => {
+        #[doc = concat!("`GET ", $path, "`: ", $what)]
+        #[utoipa::path(
+            get,
+            path = $path,
+            tag = "feeds",
+            params(("slug" = String, Path, description = "The category's or tag's slug", example = "rust")),
+            responses(
+                (status = 200, description = $what, content_type = $media, body = String),
+                BadRequest, NotFound, Unavailable,
+            )
+        )]
+        pub async fn $name(
+            request: HttpRequest,
+            _: NoQuery,
+            PathSlug(slug): PathSlug,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            feed_response(&request, &state, FeedScope::Term($taxonomy, slug), $format).await
+        }
+    };
+}
+
+term_feed!(
+    category_rss,
+    "/categories/{slug}/feed.rss",
+    Taxonomy::Categories,
+    Format::Rss,
+    "application/rss+xml",
+    "The latest published posts of a category, as RSS 2.0"
+);
+term_feed!(
+    category_atom,
+    "/categories/{slug}/feed.atom",
+    Taxonomy::Categories,
+    Format::Atom,
+    "application/atom+xml",
+    "The latest published posts of a category, as Atom 1.0"
+);
+term_feed!(
+    tag_rss,
+    "/tags/{slug}/feed.rss",
+    Taxonomy::Tags,
+    Format::Rss,
+    "application/rss+xml",
+    "The latest published posts with a tag, as RSS 2.0"
+);
+term_feed!(
+    tag_atom,
+    "/tags/{slug}/feed.atom",
+    Taxonomy::Tags,
+    Format::Atom,
+    "application/atom+xml",
+    "The latest published posts with a tag, as Atom 1.0"
+);
+
+/// Every URL the sitemap lists: published posts (oldest first), then categories and tags holding one.
+async fn sitemap_urls(
+    request: &HttpRequest,
+    state: &AppState,
+) -> Result<Vec<SitemapUrl>, ApiError> {
+    let links = links(request, state);
+    let source = service::feeds::sitemap_source(&state.pool, &state.clock).await?;
+    let posts = source.posts.iter().map(|post| SitemapUrl {
+        loc: links.post(post.id, &post.slug),
+        last_change: post.last_change,
+    });
+    let categories = source.categories.iter().map(|term| SitemapUrl {
+        loc: links.category(&term.slug),
+        last_change: term.last_change,
+    });
+    let tags = source.tags.iter().map(|term| SitemapUrl {
+        loc: links.tag(&term.slug),
+        last_change: term.last_change,
+    });
+    Ok(posts.chain(categories).chain(tags).collect())
+}
+
+/// `GET /sitemap.xml`: every published post and taxonomy page; past `SITEMAP_MAX_URLS` URLs, an index of
+/// `/sitemap-1.xml`, `/sitemap-2.xml`...
+#[utoipa::path(
+    get,
+    path = "/sitemap.xml",
+    tag = "feeds",
+    responses(
+        (status = 200, description = "A sitemap (`urlset`), or a sitemap index when the URLs need more than one file", content_type = "application/xml", body = String),
+        BadRequest, Unavailable,
+    )
+)]
+pub async fn sitemap(
+    request: HttpRequest,
+    _: NoQuery,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let urls = sitemap_urls(&request, &state).await?;
+    let per_file = usize::try_from(state.site.sitemap_max_urls).unwrap_or(usize::MAX);
+    let body = if urls.len() <= per_file {
+        feed::sitemap(&urls)
+    } else {
+        let links = links(&request, &state);
+        let files: Vec<SitemapUrl> = urls
+            .chunks(per_file)
+            .enumerate()
+            .map(|(index, chunk)| SitemapUrl {
+                loc: links.absolute(&format!("/sitemap-{}.xml", index + 1)),
+                last_change: chunk
+                    .iter()
+                    .map(|url| url.last_change)
+                    .max()
+                    .unwrap_or_default(),
+            })
+            .collect();
+        feed::sitemap_index(&files)
+    };
+    Ok(HttpResponse::Ok().content_type(XML).body(body))
+}
+
+/// `GET /sitemap-{n}.xml`: the `n`th file of a split sitemap.
+#[utoipa::path(
+    get,
+    path = "/sitemap-{n}.xml",
+    tag = "feeds",
+    params(("n" = u32, Path, description = "File number, from 1", minimum = 1, example = 1)),
+    responses(
+        (status = 200, description = "One file of a split sitemap", content_type = "application/xml", body = String),
+        BadRequest, NotFound, Unavailable,
+    )
+)]
+pub async fn sitemap_file(
+    request: HttpRequest,
+    _: NoQuery,
+    PathNumber(number): PathNumber,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    let urls = sitemap_urls(&request, &state).await?;
+    let per_file = usize::try_from(state.site.sitemap_max_urls).unwrap_or(usize::MAX);
+    let chunk = usize::try_from(number.get() - 1)
+        .ok()
+        .and_then(|index| urls.chunks(per_file).nth(index))
+        .ok_or(ApiError::NotFound("sitemap file"))?;
+    Ok(HttpResponse::Ok()
+        .content_type(XML)
+        .body(feed::sitemap(chunk)))
+}
