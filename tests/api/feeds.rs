@@ -1,12 +1,10 @@
 //! Feeds and sitemaps, read back by the feed crates' own parsers: only published posts, hostile titles
 //! escaped, new content after a publication or an edit, and a sitemap split into an index at the limit.
 
-use std::io::Write as _;
-
 use reqwest::Method;
 use serde_json::json;
 
-use crate::fixture::small_blog;
+use crate::fixture::{sample_blog, small_blog};
 use crate::helpers::{TestApp, TestOptions};
 use crate::post_writes::{send, token};
 
@@ -288,14 +286,7 @@ async fn the_sitemap_lists_every_published_page_and_splits_at_the_limit(app: Tes
 }
 
 async fn the_sample_blogs_sitemap_lists_its_1816_published_posts(app: TestApp) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/blog-2000.json");
-    let Ok(json) = std::fs::read_to_string(&path) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: {} is not there",
-            path.display()
-        );
+    let Some(json) = sample_blog() else {
         return;
     };
     app.import(&json).await;

@@ -9,6 +9,23 @@ pub const PUBLISHED_NEWEST_FIRST: [i64; 4] = [3, 2, 1, 6];
 pub const DRAFT: i64 = 4;
 pub const SCHEDULED: i64 = 5;
 
+/// The sample blog (`../shared/data/blog-2000.json`: 2,000 posts, 1,816 published), or `None` with a
+/// `SKIPPED` line when it is not beside the repository.
+pub fn sample_blog() -> Option<String> {
+    use std::io::Write as _;
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/blog-2000.json");
+    let json = std::fs::read_to_string(&path).ok();
+    if json.is_none() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED: {} is not there",
+            path.display()
+        );
+    }
+    json
+}
+
 pub fn small_blog() -> String {
     json!({
         "categories": [

@@ -3,9 +3,8 @@
 use blog_api::db::schema::{categories, comments, post_counters, post_tags, posts, tags};
 use blog_api::import::plan_from_json;
 use diesel::prelude::*;
-use std::io::Write;
 
-use crate::fixture::small_blog;
+use crate::fixture::{sample_blog, small_blog};
 use crate::helpers::{TestApp, TestBackend};
 
 type Timestamp = chrono::NaiveDateTime;
@@ -184,14 +183,7 @@ async fn the_committed_example_blog_imports_and_serves_its_posts(app: TestApp) {
 }
 
 async fn the_sample_blog_imports_with_1816_published_posts(app: TestApp) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/blog-2000.json");
-    let Ok(json) = std::fs::read_to_string(&path) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: {} is not there",
-            path.display()
-        );
+    let Some(json) = sample_blog() else {
         return;
     };
     let first = app.import(&json).await;

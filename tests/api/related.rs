@@ -1,11 +1,10 @@
 //! `GET /posts/{id}/related`: published posts ranked by shared tags, then same category, then recency.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write as _;
 
 use serde_json::Value;
 
-use crate::fixture::{small_blog, DRAFT, SCHEDULED};
+use crate::fixture::{sample_blog, small_blog, DRAFT, SCHEDULED};
 use crate::helpers::TestApp;
 
 fn ids(body: &Value) -> Vec<i64> {
@@ -56,14 +55,7 @@ async fn related_posts_rank_tags_then_category_then_recency(app: TestApp) {
 /// The sample blog's post with the most tags, and its related posts ranked as the README says, computed
 /// here from the import file itself.
 async fn related_posts_of_the_sample_blog_follow_shared_tags(app: TestApp) {
-    let path =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/blog-2000.json");
-    let Ok(json) = std::fs::read_to_string(&path) else {
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED: {} is not there",
-            path.display()
-        );
+    let Some(json) = sample_blog() else {
         return;
     };
     app.import(&json).await;
