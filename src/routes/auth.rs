@@ -44,8 +44,8 @@ pub async fn authenticate(
 }
 
 /// Middleware (inside [`authenticate`]): after an editor's write succeeds, this instance's content cache is
-/// dropped at once, so the editor reads what they wrote; other instances see the content version move
-/// within `service::content::CHECK_INTERVAL`. Anonymous writes (comments wait for moderation, clicks are
+/// dropped at once, so the editor reads what they wrote; other instances see the content version move when
+/// PostgreSQL announces it (or at their next version check: README "Content cache"). Anonymous writes (comments wait for moderation, clicks are
 /// not content) change nothing cached.
 pub async fn forget_content_after_writes(
     request: ServiceRequest,
