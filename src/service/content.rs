@@ -67,6 +67,33 @@ pub struct TermsPage {
 #[derive(Debug, Clone, Copy)]
 pub struct Ticket(u64);
 
+/// The turn to load one missing entry: the first request to miss it holds the turn while it reads the
+/// database and keeps what it read; requests missing it meanwhile wait for that, then look in the cache
+/// again. Released on drop (the last one out forgets the key).
+pub struct Turn<'a> {
+    cache: &'a ContentCache,
+    key: Option<Key>,
+    loading: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        drop(self.loading.take());
+        let Some(key) = self.key.take() else {
+            return;
+        };
+        if let Ok(mut loading) = self.cache.loading.lock() {
+            // Only the map still holds it: nobody loads or waits.
+            if loading
+                .get(&key)
+                .is_some_and(|lock| Arc::strong_count(lock) == 1)
+            {
+                loading.remove(&key);
+            }
+        }
+    }
+}
+
 /// The per-instance content cache (empty and inert when `CONTENT_CACHE_BYTES=0`).
 pub struct ContentCache {
     entries: Option<moka::sync::Cache<Key, Entry>>,
@@ -74,6 +101,9 @@ pub struct ContentCache {
     version: AtomicI64,
     /// Bumped by every drop.
     generation: AtomicU64,
+    /// One loader per missing entry: the others wait for it, then read what it kept (after a write drops
+    /// the cache, a popular page is read from the database once, not by every request at that moment).
+    loading: std::sync::Mutex<std::collections::HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl std::fmt::Debug for ContentCache {
@@ -115,6 +145,47 @@ impl ContentCache {
             entries,
             version: AtomicI64::new(i64::MIN),
             generation: AtomicU64::new(0),
+            loading: std::sync::Mutex::default(),
+        }
+    }
+
+    /// Waits for the turn to load post `key` (see [`Turn`]).
+    pub async fn post_turn(&self, key: &PostKey) -> Turn<'_> {
+        self.turn(post_key(key)).await
+    }
+
+    /// Waits for the turn to load the list page of `query`.
+    pub async fn list_turn(&self, query: &PostListQuery) -> Turn<'_> {
+        self.turn(list_key(query)).await
+    }
+
+    async fn turn(&self, key: Key) -> Turn<'_> {
+        let lock = self.entries.as_ref().and_then(|_| {
+            self.loading
+                .lock()
+                .map(|mut loading| loading.entry(key.clone()).or_default().clone())
+                .ok()
+        });
+        let Some(lock) = lock else {
+            return Turn {
+                cache: self,
+                key: None,
+                loading: None,
+            };
+        };
+        // Nobody loads it: this request does, holding the turn until it is done. Somebody does: wait
+        // for that one load to end, then look again (and load too, without the turn, if it kept
+        // nothing: an unknown post, a failed read; waiting behind each other would stack their times).
+        let loading = if let Ok(guard) = lock.clone().try_lock_owned() {
+            Some(guard)
+        } else {
+            drop(lock.lock_owned().await);
+            None
+        };
+        Turn {
+            cache: self,
+            key: Some(key),
+            loading,
         }
     }
 

@@ -27,27 +27,13 @@ pub async fn list_posts(
     let listed = if let Some(listed) = reads.content.list(&query, now) {
         listed
     } else {
-        // A search waits for a slot (half the pool), so searches alone never hold every connection.
-        let _slot = if searching {
-            Some(reads.searches.take(reads.pool.statement_timeout()).await?)
+        // One request loads a missing page; those arriving meanwhile wait, then read what it kept.
+        let _turn = reads.content.list_turn(&query).await;
+        if let Some(listed) = reads.content.list(&query, now) {
+            listed
         } else {
-            None
-        };
-        let ticket = reads.content.ticket();
-        let key = query.clone();
-        let listed = run_query(&reads.pool, move |conn| {
-            let (posts, total) = db::posts::list(conn, &key, now)?;
-            let valid_until = db::posts::next_publication(conn, now)?;
-            Ok::<_, diesel::result::Error>(ListPage {
-                posts,
-                total,
-                valid_until,
-            })
-        })
-        .await?;
-        let listed = Arc::new(listed);
-        reads.content.keep_list(ticket, &query, listed.clone());
-        listed
+            load_list(reads, &query, now).await?
+        }
     };
     let posts = with_fresh_counts(clicks, listed.posts.clone()).await?;
     Ok(if searching {
@@ -55,6 +41,52 @@ pub async fn list_posts(
     } else {
         Page::new(posts, page, listed.total)
     })
+}
+
+/// Reads a post (whatever its status) from the database and keeps it in the content cache.
+async fn load_post(
+    reads: &Reads,
+    key: PostKey,
+    now: chrono::NaiveDateTime,
+) -> Result<Arc<PostDetail>, ApiError> {
+    let ticket = reads.content.ticket();
+    let post = run_query(&reads.pool, move |conn| {
+        db::posts::find(conn, &key, false, now)
+    })
+    .await?
+    .map(Arc::new)
+    .ok_or(ApiError::NotFound("post"))?;
+    reads.content.keep_post(ticket, post.clone());
+    Ok(post)
+}
+
+/// Reads a list page from the database and keeps it in the content cache.
+async fn load_list(
+    reads: &Reads,
+    query: &PostListQuery,
+    now: chrono::NaiveDateTime,
+) -> Result<Arc<ListPage>, ApiError> {
+    // A search waits for a slot (half the pool), so searches alone never hold every connection.
+    let _slot = if query.filter.search.is_some() {
+        Some(reads.searches.take(reads.pool.statement_timeout()).await?)
+    } else {
+        None
+    };
+    let ticket = reads.content.ticket();
+    let key = query.clone();
+    let listed = run_query(&reads.pool, move |conn| {
+        let (posts, total) = db::posts::list(conn, &key, now)?;
+        let valid_until = db::posts::next_publication(conn, now)?;
+        Ok::<_, diesel::result::Error>(ListPage {
+            posts,
+            total,
+            valid_until,
+        })
+    })
+    .await?;
+    let listed = Arc::new(listed);
+    reads.content.keep_list(ticket, query, listed.clone());
+    Ok(listed)
 }
 
 /// The published posts related to published post `id` (README "Related posts"), with fresh click counts:
@@ -159,15 +191,13 @@ pub async fn get_post(
             let post = if let Some(post) = reads.content.post(&key) {
                 post
             } else {
-                let ticket = reads.content.ticket();
-                let post = run_query(&reads.pool, move |conn| {
-                    db::posts::find(conn, &key, false, now)
-                })
-                .await?
-                .map(Arc::new)
-                .ok_or(ApiError::NotFound("post"))?;
-                reads.content.keep_post(ticket, post.clone());
-                post
+                // One request loads a missing post; those arriving meanwhile wait, then read what it kept.
+                let _turn = reads.content.post_turn(&key).await;
+                if let Some(post) = reads.content.post(&key) {
+                    post
+                } else {
+                    load_post(reads, key, now).await?
+                }
             };
             let published = post
                 .summary

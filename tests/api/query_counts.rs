@@ -57,4 +57,31 @@ async fn a_list_page_costs_the_same_for_1_and_100_posts(app: TestApp) {
     assert_eq!(cost_of(&app, "/tags/1").await, (0, 0));
 }
 
-crate::on_both_backends!(a_list_page_costs_the_same_for_1_and_100_posts);
+/// Twenty views of `path` at once, each answered 200.
+async fn together(app: &TestApp, path: &str) {
+    futures::future::join_all((0..20).map(|_| async {
+        let response = app.view(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+    }))
+    .await;
+}
+
+/// Requests that miss the content cache together (after a write dropped it, say) read the database once:
+/// one loads the page or post, the others wait for it and are served what it kept.
+async fn requests_missing_the_cache_together_load_it_once(app: TestApp) {
+    app.import(&many_posts(120)).await;
+    app.view("/posts?per_page=1").await; // pooled connections opened, Redis scripts loaded
+    let before = app.queries.get();
+    together(&app, "/posts?per_page=100&q=generated&sort=title").await;
+    // count, page, tags, next publication once; then each request's counts
+    assert_eq!(app.queries.get() - before, 4 + 20);
+    let before = app.queries.get();
+    together(&app, "/posts/7").await;
+    // post and tags once; then each view's counts
+    assert_eq!(app.queries.get() - before, 2 + 20);
+}
+
+crate::on_both_backends!(
+    a_list_page_costs_the_same_for_1_and_100_posts,
+    requests_missing_the_cache_together_load_it_once,
+);
