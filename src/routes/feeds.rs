@@ -75,41 +75,42 @@ async fn feed_response(
     })
 }
 
-/// `GET /feed.rss`: the latest published posts as RSS 2.0.
-#[utoipa::path(
-    get,
-    path = "/feed.rss",
-    tag = "feeds",
-    responses(
-        (status = 200, description = "The latest `FEED_ITEMS` published posts, newest first", content_type = "application/rss+xml", body = String),
-        BadRequest, Unavailable,
-    )
-)]
-pub async fn blog_rss(
-    request: HttpRequest,
-    _: NoQuery,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    feed_response(&request, &state, FeedScope::Blog, Format::Rss).await
+macro_rules! blog_feed {
+    ($name:ident, $path:literal, $format:expr, $media:literal, $what:literal) => {
+        #[doc = concat!("`GET ", $path, "`: ", $what)]
+        #[utoipa::path(
+                    get,
+                    path = $path,
+                    tag = "feeds",
+                    responses(
+                        (status = 200, description = $what, content_type = $media, body = String),
+                        BadRequest, Unavailable,
+                    )
+                )]
+        pub async fn $name(
+            request: HttpRequest,
+            _: NoQuery,
+            state: web::Data<AppState>,
+        ) -> Result<HttpResponse, ApiError> {
+            feed_response(&request, &state, FeedScope::Blog, $format).await
+        }
+    };
 }
 
-/// `GET /feed.atom`: the same as Atom 1.0.
-#[utoipa::path(
-    get,
-    path = "/feed.atom",
-    tag = "feeds",
-    responses(
-        (status = 200, description = "The latest `FEED_ITEMS` published posts, newest first", content_type = "application/atom+xml", body = String),
-        BadRequest, Unavailable,
-    )
-)]
-pub async fn blog_atom(
-    request: HttpRequest,
-    _: NoQuery,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    feed_response(&request, &state, FeedScope::Blog, Format::Atom).await
-}
+blog_feed!(
+    blog_rss,
+    "/feed.rss",
+    Format::Rss,
+    "application/rss+xml",
+    "The latest `FEED_ITEMS` published posts, newest first, as RSS 2.0"
+);
+blog_feed!(
+    blog_atom,
+    "/feed.atom",
+    Format::Atom,
+    "application/atom+xml",
+    "The latest `FEED_ITEMS` published posts, newest first, as Atom 1.0"
+);
 
 macro_rules! term_feed {
     ($name:ident, $path:literal, $taxonomy:expr, $format:expr, $media:literal, $what:literal) => {
