@@ -170,11 +170,7 @@ term_feed!(
 );
 
 /// Every URL the sitemap lists: published posts (oldest first), then categories and tags holding one.
-async fn sitemap_urls(
-    request: &HttpRequest,
-    state: &AppState,
-) -> Result<Vec<SitemapUrl>, ApiError> {
-    let links = links(request, state);
+async fn sitemap_urls(links: &SiteLinks, state: &AppState) -> Result<Vec<SitemapUrl>, ApiError> {
     let source = service::feeds::sitemap_source(&state.pool, &state.clock).await?;
     let posts = source.posts.iter().map(|post| SitemapUrl {
         loc: links.post(post.id, &post.slug),
@@ -207,12 +203,12 @@ pub async fn sitemap(
     _: NoQuery,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let urls = sitemap_urls(&request, &state).await?;
+    let links = links(&request, &state);
+    let urls = sitemap_urls(&links, &state).await?;
     let per_file = usize::try_from(state.site.sitemap_max_urls).unwrap_or(usize::MAX);
     let body = if urls.len() <= per_file {
         feed::sitemap(&urls)
     } else {
-        let links = links(&request, &state);
         let files: Vec<SitemapUrl> = urls
             .chunks(per_file)
             .enumerate()
@@ -247,7 +243,7 @@ pub async fn sitemap_file(
     PathNumber(number): PathNumber,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let urls = sitemap_urls(&request, &state).await?;
+    let urls = sitemap_urls(&links(&request, &state), &state).await?;
     let per_file = usize::try_from(state.site.sitemap_max_urls).unwrap_or(usize::MAX);
     let chunk = usize::try_from(number.get() - 1)
         .ok()

@@ -1,8 +1,10 @@
-//! Content served from memory: posts, list pages and taxonomy pages as the database last gave them, without
-//! their click counts (those are read fresh on every request). Bounded by `CONTENT_CACHE_BYTES` (an estimate of each
-//! entry's size), and dropped whole whenever the content version moves: database triggers bump it on any
-//! change to what reads serve, whoever makes it, and a watcher on every instance reads it every
-//! [`CHECK_INTERVAL`] (README "Content cache"). A write through this instance drops the cache at once.
+//! Content served from memory: posts, list pages, related posts and taxonomy pages as the database last gave
+//! them, without their click counts (those are read fresh on every request). Bounded by
+//! `CONTENT_CACHE_BYTES` (an estimate of each entry's size), and dropped whole whenever the content version
+//! moves: database triggers bump it on any change to what reads serve, whoever makes it. On PostgreSQL each
+//! instance listens for the bumps' announcements and reads the version when one arrives, every
+//! [`SAFETY_CHECK`] and after every reconnection; on SQLite a watcher reads it every [`CHECK_INTERVAL`]
+//! (README "Content cache"). A write through this instance drops the cache at once.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -17,8 +19,9 @@ use crate::domain::{
 };
 use crate::metrics::{self, Metrics};
 
-/// How often each instance reads the content version: a change made anywhere is served everywhere within
-/// this (plus a request's own time).
+/// How often an instance on SQLite reads the content version (nothing is announced there): a change made
+/// anywhere is served everywhere within this (plus a request's own time). Also how long a listener waits
+/// before reconnecting.
 pub const CHECK_INTERVAL: Duration = Duration::from_millis(200);
 
 /// How often a listening instance looks for announcements: a read of its socket, no statement.
@@ -40,26 +43,26 @@ enum Key {
 #[derive(Debug, Clone)]
 enum Entry {
     Post(Arc<PostDetail>),
+    /// A page of posts: a list page or a post's related posts.
     List(Arc<ListPage>),
-    Terms(Arc<TermsPage>),
+    /// Categories or tags: a page of a list, or one by id.
+    Terms(Arc<ListPage<TaxonomyItem>>),
 }
 
-/// A list page as the database gave it: the posts (counts as synced then), how many match, and until when
-/// it holds without any write (the next scheduled publication).
+/// A list as the database gave it: the items (posts with their counts as synced then, or categories and
+/// tags with their published post counts), how many match, and until when it holds without any write (the
+/// next scheduled publication, which changes what is published).
 #[derive(Debug, Clone)]
-pub struct ListPage {
-    pub posts: Vec<PostSummary>,
+pub struct ListPage<T = PostSummary> {
+    pub items: Vec<T>,
     pub total: u64,
     pub valid_until: Option<NaiveDateTime>,
 }
 
-/// Categories or tags as the database gave them (a page of a list, or one by id), with their published post
-/// counts, and until when those hold without any write (the next scheduled publication).
-#[derive(Debug, Clone)]
-pub struct TermsPage {
-    pub items: Vec<TaxonomyItem>,
-    pub total: u64,
-    pub valid_until: Option<NaiveDateTime>,
+impl<T> ListPage<T> {
+    fn holds_at(&self, now: NaiveDateTime) -> bool {
+        self.valid_until.is_none_or(|until| now < until)
+    }
 }
 
 /// Taken before reading the database: what was read under it is kept only if nothing was dropped meanwhile
@@ -130,7 +133,7 @@ impl ContentCache {
                     let size = key_size
                         + match entry {
                             Entry::Post(post) => post_size(post),
-                            Entry::List(page) => page.posts.iter().map(summary_size).sum(),
+                            Entry::List(page) => page.items.iter().map(summary_size).sum(),
                             Entry::Terms(page) => page
                                 .items
                                 .iter()
@@ -211,7 +214,7 @@ impl ContentCache {
     /// A list page still valid at `now`.
     pub fn list(&self, query: &PostListQuery, now: NaiveDateTime) -> Option<Arc<ListPage>> {
         match self.entries.as_ref()?.get(&list_key(query))? {
-            Entry::List(page) if page.valid_until.is_none_or(|until| now < until) => Some(page),
+            Entry::List(page) if page.holds_at(now) => Some(page),
             _ => None,
         }
     }
@@ -223,7 +226,7 @@ impl ContentCache {
     /// The posts related to `post_id` (at most `limit`), still valid at `now`.
     pub fn related(&self, post_id: i64, limit: i64, now: NaiveDateTime) -> Option<Arc<ListPage>> {
         match self.entries.as_ref()?.get(&Key::Related(post_id, limit))? {
-            Entry::List(page) if page.valid_until.is_none_or(|until| now < until) => Some(page),
+            Entry::List(page) if page.holds_at(now) => Some(page),
             _ => None,
         }
     }
@@ -233,14 +236,14 @@ impl ContentCache {
     }
 
     /// Categories or tags kept under `key` ([`terms_page_key`], [`term_key`]), still valid at `now`.
-    pub fn terms(&self, key: &TermsKey, now: NaiveDateTime) -> Option<Arc<TermsPage>> {
+    pub fn terms(&self, key: &TermsKey, now: NaiveDateTime) -> Option<Arc<ListPage<TaxonomyItem>>> {
         match self.entries.as_ref()?.get(&Key::Terms(key.0.clone()))? {
-            Entry::Terms(page) if page.valid_until.is_none_or(|until| now < until) => Some(page),
+            Entry::Terms(page) if page.holds_at(now) => Some(page),
             _ => None,
         }
     }
 
-    pub fn keep_terms(&self, ticket: Ticket, key: &TermsKey, page: Arc<TermsPage>) {
+    pub fn keep_terms(&self, ticket: Ticket, key: &TermsKey, page: Arc<ListPage<TaxonomyItem>>) {
         self.keep(ticket, &Key::Terms(key.0.clone()), Entry::Terms(page));
     }
 

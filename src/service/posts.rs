@@ -35,7 +35,7 @@ pub async fn list_posts(
             load_list(reads, &query, now).await?
         }
     };
-    let posts = with_fresh_counts(clicks, listed.posts.clone()).await?;
+    let posts = with_fresh_counts(clicks, listed.items.clone()).await?;
     Ok(if searching {
         Page::counted_up_to(posts, page, listed.total, db::posts::SEARCH_COUNT_CAP)
     } else {
@@ -78,7 +78,7 @@ async fn load_list(
         let (posts, total) = db::posts::list(conn, &key, now)?;
         let valid_until = db::posts::next_publication(conn, now)?;
         Ok::<_, diesel::result::Error>(ListPage {
-            posts,
+            items: posts,
             total,
             valid_until,
         })
@@ -112,7 +112,7 @@ pub async fn related_posts(
             let valid_until = db::posts::next_publication(conn, now)?;
             Ok::<_, diesel::result::Error>(Some(ListPage {
                 total: u64::try_from(posts.len()).unwrap_or(0),
-                posts,
+                items: posts,
                 valid_until,
             }))
         })
@@ -124,7 +124,7 @@ pub async fn related_posts(
             .keep_related(ticket, post_id, limit, related.clone());
         related
     };
-    with_fresh_counts(clicks, related.posts.clone()).await
+    with_fresh_counts(clicks, related.items.clone()).await
 }
 
 /// `posts` (as the content cache or the database gave them) with fresh click counts: one cache round trip

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use super::content::{self, TermsKey, TermsPage};
+use super::content::{self, ListPage, TermsKey};
 use super::posts::Reads;
 use crate::db::taxonomy_writes;
 use crate::db::{self, run_blocking, run_query, DbConnection, DbPool};
@@ -15,7 +15,7 @@ use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
 use crate::error::ApiError;
 
 /// A page of categories or tags, by name, each with its number of published posts: from the content cache
-/// when it holds the page, else two statements (the page, the next scheduled publication).
+/// when it holds the page, else three statements (the page, the count, the next scheduled publication).
 pub async fn list(
     reads: &Reads,
     clock: &Clock,
@@ -24,12 +24,9 @@ pub async fn list(
 ) -> Result<Page<TaxonomyItem>, ApiError> {
     let now = clock.now();
     let key = content::terms_page_key(taxonomy, page);
-    let terms = cached(reads, &key, now, move |conn| {
-        let (items, total) = match taxonomy {
-            Taxonomy::Categories => db::taxonomy::list_categories(conn, page, now),
-            Taxonomy::Tags => db::taxonomy::list_tags(conn, page, now),
-        }?;
-        Ok((items, total))
+    let terms = cached(reads, &key, now, move |conn| match taxonomy {
+        Taxonomy::Categories => db::taxonomy::list_categories(conn, page, now),
+        Taxonomy::Tags => db::taxonomy::list_tags(conn, page, now),
     })
     .await?;
     Ok(Page::new(terms.items.clone(), page, terms.total))
@@ -45,10 +42,7 @@ pub async fn get(
     let now = clock.now();
     let key = content::term_key(taxonomy, id);
     let terms = cached(reads, &key, now, move |conn| {
-        let item = match taxonomy {
-            Taxonomy::Categories => db::taxonomy::category(conn, id.get(), now),
-            Taxonomy::Tags => db::taxonomy::tag(conn, id.get(), now),
-        }?;
+        let item = term(conn, taxonomy, id, now)?;
         Ok((item.into_iter().collect(), 1))
     })
     .await?;
@@ -67,12 +61,22 @@ async fn written(
     id: ResourceId,
 ) -> Result<TaxonomyItem, ApiError> {
     let now = clock.now();
-    run_query(pool, move |conn| match taxonomy {
+    run_query(pool, move |conn| term(conn, taxonomy, id, now))
+        .await?
+        .ok_or(ApiError::NotFound(taxonomy.noun()))
+}
+
+/// One category or tag with its published post count at `now`.
+fn term(
+    conn: &mut DbConnection,
+    taxonomy: Taxonomy,
+    id: ResourceId,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TaxonomyItem>> {
+    match taxonomy {
         Taxonomy::Categories => db::taxonomy::category(conn, id.get(), now),
         Taxonomy::Tags => db::taxonomy::tag(conn, id.get(), now),
-    })
-    .await?
-    .ok_or(ApiError::NotFound(taxonomy.noun()))
+    }
 }
 
 /// What `key` holds in the content cache, else what `read` gives (kept, with the instant the post counts
@@ -82,7 +86,7 @@ async fn cached(
     key: &TermsKey,
     now: NaiveDateTime,
     read: impl FnOnce(&mut DbConnection) -> QueryResult<(Vec<TaxonomyItem>, u64)> + Send + 'static,
-) -> Result<Arc<TermsPage>, ApiError> {
+) -> Result<Arc<ListPage<TaxonomyItem>>, ApiError> {
     if let Some(terms) = reads.content.terms(key, now) {
         return Ok(terms);
     }
@@ -90,7 +94,7 @@ async fn cached(
     let terms = run_query(&reads.pool, move |conn| {
         let (items, total) = read(conn)?;
         let valid_until = db::posts::next_publication(conn, now)?;
-        Ok::<_, diesel::result::Error>(TermsPage {
+        Ok::<_, diesel::result::Error>(ListPage {
             items,
             total,
             valid_until,
