@@ -179,13 +179,47 @@ impl fmt::Debug for DatabaseUrl {
 }
 
 /// Counts the SQL statements sent on every pooled connection (exported as a metric, and used by the tests
-/// that prove a list page costs a fixed number of queries).
+/// that prove a list page costs a fixed number of queries), and keeps their text while asked to (the tests
+/// that prove which columns a read touches).
 #[derive(Debug, Clone, Default)]
-pub struct QueryCounter(Arc<AtomicU64>);
+pub struct QueryCounter {
+    count: Arc<AtomicU64>,
+    log: Arc<StatementLog>,
+}
+
+#[derive(Debug, Default)]
+struct StatementLog {
+    on: std::sync::atomic::AtomicBool,
+    statements: std::sync::Mutex<Vec<String>>,
+}
 
 impl QueryCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::Relaxed)
+        self.count.load(Ordering::Relaxed)
+    }
+
+    /// From now on, keeps the text of every statement sent (until [`QueryCounter::take_statements`]).
+    pub fn record_statements(&self) {
+        self.log.on.store(true, Ordering::SeqCst);
+    }
+
+    /// The statements kept since [`QueryCounter::record_statements`], which stops keeping them.
+    pub fn take_statements(&self) -> Vec<String> {
+        self.log.on.store(false, Ordering::SeqCst);
+        self.log
+            .statements
+            .lock()
+            .map(|mut kept| std::mem::take(&mut *kept))
+            .unwrap_or_default()
+    }
+
+    fn started(&self, text: impl FnOnce() -> String) {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        if self.log.on.load(Ordering::Relaxed) {
+            if let Ok(mut kept) = self.log.statements.lock() {
+                kept.push(text());
+            }
+        }
     }
 }
 
@@ -200,8 +234,8 @@ impl Instrumentation for ConnectionWatch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         use diesel::result::{DatabaseErrorKind, Error};
         match event {
-            InstrumentationEvent::StartQuery { .. } => {
-                self.queries.0.fetch_add(1, Ordering::Relaxed);
+            InstrumentationEvent::StartQuery { query, .. } => {
+                self.queries.started(|| query.to_string());
             }
             InstrumentationEvent::FinishQuery {
                 error:

@@ -4,52 +4,75 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
+use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{Backend, DbBackend, DbConnection};
+use crate::domain::fields::{FieldSet, POST_FIELDS, POST_SUMMARY_FIELDS};
 use crate::domain::{
     CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, PostSummary,
     TagRef,
 };
 
 /// The columns of a post in a list, with its category, its synced click count and its approved comments.
+/// Each is the column, or an empty constant when the read's fieldset leaves it out (so a sparse list reads
+/// no column it does not return, and skips the comment count's subquery); the row's shape stays the same.
 type SummaryColumns = (
-    posts::id,
-    posts::slug,
-    posts::title,
-    posts::excerpt,
-    posts::author,
-    posts::published_at,
-    posts::updated_at,
-    diesel::dsl::Nullable<categories::id>,
-    diesel::dsl::Nullable<categories::slug>,
-    diesel::dsl::Nullable<categories::name>,
-    diesel::dsl::Nullable<post_counters::clicks>,
-    posts::word_count,
-    posts::reading_time_minutes,
-    diesel::expression::SqlLiteral<BigInt>,
+    SqlLiteral<BigInt>,
+    SqlLiteral<Text>,
+    SqlLiteral<Text>,
+    SqlLiteral<Text>,
+    SqlLiteral<Text>,
+    SqlLiteral<Nullable<Timestamp>>,
+    SqlLiteral<Timestamp>,
+    SqlLiteral<Nullable<BigInt>>,
+    SqlLiteral<Nullable<Text>>,
+    SqlLiteral<Nullable<Text>>,
+    SqlLiteral<Nullable<BigInt>>,
+    SqlLiteral<Nullable<BigInt>>,
+    SqlLiteral<Nullable<BigInt>>,
+    SqlLiteral<BigInt>,
 );
 
-fn summary_columns() -> SummaryColumns {
+/// `column` when `wanted`, else `absent` (a constant of the column's type).
+fn column<T: diesel::expression::TypedExpressionType>(
+    wanted: bool,
+    column: &str,
+    absent: &str,
+) -> SqlLiteral<T> {
+    sql::<T>(if wanted { column } else { absent })
+}
+
+/// The summary columns `fields` needs. Always read: the id, the publication date (whether a reader may see
+/// the post, and the keyset of date orders) and the synced click count (the base of the fresh count, and
+/// the keyset of `-clicks`); the rest only when asked for.
+fn summary_columns(fields: &FieldSet) -> SummaryColumns {
+    let category = fields.has("category");
     (
-        posts::id,
-        posts::slug,
-        posts::title,
-        posts::excerpt,
-        posts::author,
-        posts::published_at,
-        posts::updated_at,
-        categories::id.nullable(),
-        categories::slug.nullable(),
-        categories::name.nullable(),
-        post_counters::clicks.nullable(),
-        posts::word_count,
-        posts::reading_time_minutes,
-        sql::<BigInt>(
+        sql::<BigInt>("posts.id"),
+        column(fields.has("slug"), "posts.slug", "''"),
+        column(fields.has("title"), "posts.title", "''"),
+        column(fields.has("excerpt"), "posts.excerpt", "''"),
+        column(fields.has("author"), "posts.author", "''"),
+        sql::<Nullable<Timestamp>>("posts.published_at"),
+        sql::<Timestamp>("posts.updated_at"),
+        column(category, "categories.id", "NULL"),
+        column(category, "categories.slug", "NULL"),
+        column(category, "categories.name", "NULL"),
+        sql::<Nullable<BigInt>>("post_counters.clicks"),
+        column(fields.has("word_count"), "posts.word_count", "NULL"),
+        column(
+            fields.has("reading_time_minutes"),
+            "posts.reading_time_minutes",
+            "NULL",
+        ),
+        column(
+            fields.has("comment_count"),
             "(SELECT COUNT(*) FROM comments \
               WHERE comments.post_id = posts.id AND comments.status = 'approved')",
+            "CAST(0 AS BIGINT)",
         ),
     )
 }
@@ -189,7 +212,7 @@ pub fn list(
     let query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
-        .select(summary_columns())
+        .select(summary_columns(&request.fields))
         .into_boxed();
     let query = matching!(query, &request.filter, now, backend);
     // Drafts (no date) come first among the newest and last among the oldest, on both backends.
@@ -218,7 +241,11 @@ pub fn list(
         .offset(request.page.offset())
         .load(conn)?;
 
-    let mut tags = tags_of(conn, rows.iter().map(|row| row.id).collect())?;
+    let mut tags = if request.fields.has("tags") {
+        tags_of(conn, rows.iter().map(|row| row.id).collect())?
+    } else {
+        HashMap::new()
+    };
     let posts = rows
         .into_iter()
         .map(|row| {
@@ -237,10 +264,26 @@ pub fn find(
     published_only: bool,
     now: NaiveDateTime,
 ) -> QueryResult<Option<PostDetail>> {
+    find_fields(conn, key, published_only, now, &FieldSet::all(POST_FIELDS))
+}
+
+/// [`find`] reading only what `fields` (of [`POST_FIELDS`]) needs: no body column unless asked for, no
+/// tags statement without `tags`. The fields left out hold empty values.
+pub fn find_fields(
+    conn: &mut DbConnection,
+    key: &PostKey,
+    published_only: bool,
+    now: NaiveDateTime,
+    fields: &FieldSet,
+) -> QueryResult<Option<PostDetail>> {
     let mut query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
-        .select((summary_columns(), posts::body_markdown, posts::body_html))
+        .select((
+            summary_columns(fields),
+            column::<Text>(fields.has("body_markdown"), "posts.body_markdown", "''"),
+            column::<Text>(fields.has("body_html"), "posts.body_html", "''"),
+        ))
         .into_boxed();
     if published_only {
         query = query.filter(posts::published_at.le(now));
@@ -255,9 +298,13 @@ pub fn find(
     else {
         return Ok(None);
     };
-    let tags = tags_of(conn, vec![row.id])?
-        .remove(&row.id)
-        .unwrap_or_default();
+    let tags = if fields.has("tags") {
+        tags_of(conn, vec![row.id])?
+            .remove(&row.id)
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     Ok(Some(PostDetail {
         summary: row.into_summary(tags),
         body_markdown,
@@ -305,7 +352,7 @@ pub fn related(
     let rows: Vec<SummaryRow> = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
-        .select(summary_columns())
+        .select(summary_columns(&FieldSet::all(POST_SUMMARY_FIELDS)))
         .filter(posts::id.ne(post_id))
         .filter(posts::published_at.le(now))
         .order((

@@ -4,6 +4,7 @@ pub mod clock;
 pub mod comment_input;
 pub mod etag;
 pub mod feed;
+pub mod fields;
 mod id;
 pub mod import_plan;
 pub mod input;

@@ -16,58 +16,84 @@ pub struct CategoryRef {
 /// Tags embed the same way categories do.
 pub type TagRef = CategoryRef;
 
-/// A post as it appears in lists.
+/// A post as it appears in lists. Every field is present unless the read's `fields` parameter leaves it out
+/// (`id` is always there).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PostSummary {
     pub id: i64,
+    #[schema(required = false)]
     pub slug: String,
+    #[schema(required = false)]
     pub title: String,
+    #[schema(required = false)]
     pub excerpt: String,
+    #[schema(required = false)]
     pub author: String,
+    #[schema(required = false)]
     pub category: Option<CategoryRef>,
+    #[schema(required = false)]
     pub tags: Vec<TagRef>,
     /// `null` for a draft; in the future for a scheduled post (visible to token holders only).
+    #[schema(required = false)]
     pub published_at: Option<DateTime<Utc>>,
+    #[schema(required = false)]
     pub updated_at: DateTime<Utc>,
+    #[schema(required = false)]
     pub clicks: i64,
     /// Approved comments only.
+    #[schema(required = false)]
     pub comment_count: i64,
     /// Words of the body a reader sees (markup and link targets not counted), derived when it was written.
+    #[schema(required = false)]
     pub word_count: i64,
     /// `word_count` at 230 words a minute, rounded up (0 for an empty body).
+    #[schema(required = false)]
     pub reading_time_minutes: i64,
 }
 
-/// A single post: the list fields plus its body.
+/// A single post: the list fields plus its body (every field present unless `fields` leaves it out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct PostDetail {
     #[serde(flatten)]
     pub summary: PostSummary,
+    #[schema(required = false)]
     pub body_markdown: String,
     /// Rendered from `body_markdown` when the post was written, and sanitized.
+    #[schema(required = false)]
     pub body_html: String,
 }
 
-/// A category or tag in its own list, with the number of published posts it holds.
+/// A category or tag in its own list, with the number of published posts it holds (every field present
+/// unless `fields` leaves it out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct TaxonomyItem {
     pub id: i64,
+    #[schema(required = false)]
     pub slug: String,
+    #[schema(required = false)]
     pub name: String,
+    #[schema(required = false)]
     pub post_count: i64,
 }
 
-/// A comment as readers see it (`status` only for editors: readers see approved comments only).
+/// A comment as readers see it (`status` only for editors: readers see approved comments only). Every other
+/// field is present unless `fields` leaves it out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct CommentView {
     pub id: i64,
+    #[schema(required = false)]
     pub post_id: i64,
+    #[schema(required = false)]
     pub author_name: String,
     /// As written (Markdown).
+    #[schema(required = false)]
     pub body: String,
     /// Rendered and sanitized when the comment was written; links are `nofollow ugc`.
+    #[schema(required = false)]
     pub body_html: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
     pub status: Option<String>,
+    #[schema(required = false)]
     pub created_at: DateTime<Utc>,
 }

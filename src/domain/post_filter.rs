@@ -1,5 +1,6 @@
 //! What a post list asks for: which posts, in which order, which page.
 
+use super::fields::{FieldSet, POST_SUMMARY_FIELDS};
 use super::{PageRequest, PostSort, SearchQuery, Slug};
 
 /// Which posts by publication state. Anonymous readers only ever get [`PostStatus::Published`].
@@ -43,11 +44,24 @@ pub struct PostFilter {
 }
 
 /// A validated `GET /posts` request.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostListQuery {
     pub filter: PostFilter,
     pub sort: PostSort,
     pub page: PageRequest,
+    /// The fields each post shows: the page reads only what they need.
+    pub fields: FieldSet,
+}
+
+impl Default for PostListQuery {
+    fn default() -> Self {
+        PostListQuery {
+            filter: PostFilter::default(),
+            sort: PostSort::default(),
+            page: PageRequest::default(),
+            fields: FieldSet::all(POST_SUMMARY_FIELDS),
+        }
+    }
 }
 
 /// How a single post is looked up.

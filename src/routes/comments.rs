@@ -6,13 +6,14 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::{CommentBody, Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
-use super::list::list_response;
+use super::list::sparse_list_response;
 use super::problems::{
     BadRequest, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
 };
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::comment_input::{status_filter, Moderation, NewComment, BODY_BYTES_MAX};
+use crate::domain::fields::{CommentField, FieldSet, COMMENT_FIELDS};
 use crate::domain::{CommentView, Page, PageRequest, Viewer};
 use crate::error::{ApiError, Problem};
 use crate::service;
@@ -21,15 +22,17 @@ use crate::service;
 pub struct CommentListParams {
     page: PageRequest,
     status: Option<String>,
+    fields: FieldSet,
 }
 
 impl FromQuery for CommentListParams {
-    const ALLOWED: &'static [&'static str] = &["page", "per_page", "status"];
+    const ALLOWED: &'static [&'static str] = &["page", "per_page", "status", "fields"];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
         Ok(CommentListParams {
             page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
             status: params.get("status").map(str::to_owned),
+            fields: FieldSet::parse(params.get("fields"), COMMENT_FIELDS)?,
         })
     }
 }
@@ -44,6 +47,7 @@ impl FromQuery for CommentListParams {
         ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1),
         ("status" = Option<String>, Query, description = "Editors only: `pending`, `approved`, `rejected` or `all`", pattern = "^(pending|approved|rejected|all)$"),
+        ("fields" = Option<Vec<CommentField>>, Query, style = Form, explode = false, min_items = 1, description = "Only these fields of each comment (comma-separated; `id` is always included)"),
     ),
     responses(
         (status = 200, description = "One page of comments, oldest first", body = Page<CommentView>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
@@ -76,7 +80,12 @@ pub async fn list_comments(
         query.value.page,
     )
     .await?;
-    Ok(list_response(&request, &query.params, &comments))
+    Ok(sparse_list_response(
+        &request,
+        &query.params,
+        comments,
+        query.value.fields,
+    ))
 }
 
 /// Body of `POST /posts/{id}/comments`.

@@ -13,6 +13,7 @@ use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::query::QueryParams;
+use crate::domain::fields::{FieldSet, Fields};
 use crate::domain::{ResourceId, Slug, Viewer};
 use crate::error::ApiError;
 use crate::service::clicks::ViewSignals;
@@ -148,6 +149,21 @@ impl<T: FromQuery> FromRequest for Query<T> {
             let value = T::from_query(&params)?;
             Ok(Query { value, params })
         })())
+    }
+}
+
+/// `fields`, the only parameter of a single resource's read: which of `R`'s fields it returns.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldsOnly<R>(pub FieldSet, std::marker::PhantomData<R>);
+
+impl<R: Fields> FromQuery for FieldsOnly<R> {
+    const ALLOWED: &'static [&'static str] = &["fields"];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
+        Ok(FieldsOnly(
+            FieldSet::parse(params.get("fields"), R::NAMES)?,
+            std::marker::PhantomData,
+        ))
     }
 }
 

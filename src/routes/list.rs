@@ -4,6 +4,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 
 use super::query::QueryParams;
+use crate::domain::fields::FieldSet;
 use crate::domain::Page;
 
 /// 200 with the page as its body and headers that let a client walk the list without reading `meta`.
@@ -19,6 +20,20 @@ pub fn list_response<T: Serialize>(
         response.insert_header(("Link", link));
     }
     response.json(page)
+}
+
+/// [`list_response`] showing only `fields` of each item.
+pub fn sparse_list_response<T: Serialize>(
+    request: &HttpRequest,
+    params: &QueryParams,
+    page: Page<T>,
+    fields: FieldSet,
+) -> HttpResponse {
+    if fields.is_all() {
+        list_response(request, params, &page)
+    } else {
+        list_response(request, params, &page.map(|item| fields.project(&item)))
+    }
 }
 
 fn link_header<T>(path: &str, params: &QueryParams, page: &Page<T>) -> String {

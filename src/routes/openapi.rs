@@ -9,6 +9,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
+use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
 use crate::domain::{comment_input, post_input, term_input, PageRequest, Slug};
 use crate::domain::{
@@ -306,7 +307,7 @@ impl Modify for BearerAuth {
         PostSummary, PostDetail, CategoryRef, TaxonomyItem, CommentView, PageMeta, Problem,
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
         PostCreate, PostPatch, TermBody, CommentCreate, ModerationBody, routes::clicks::ClickCount,
-        routes::posts::RelatedPosts,
+        routes::posts::RelatedPosts, PostSummaryField, PostField, CommentField, TermField,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
     )),
     modifiers(&BearerAuth, &Limits, &HttpHeaders),

@@ -5,8 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{Editor, FromQuery, IfMatch, JsonBody, NoQuery, PathId, PathSlug, Query};
-use super::list::list_response;
+use super::extract::{
+    Editor, FieldsOnly, FromQuery, IfMatch, JsonBody, NoQuery, PathId, PathSlug, Query,
+};
+use super::list::sparse_list_response;
 use super::problems::{
     BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, PreconditionFailed,
     Unauthorized, Unavailable,
@@ -15,6 +17,9 @@ use super::query::QueryParams;
 use super::rate_limit::Action;
 use super::AppState;
 use crate::domain::etag::post_etag;
+use crate::domain::fields::{
+    FieldSet, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
+};
 use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
     Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus,
@@ -31,8 +36,9 @@ pub struct PostListParams {
 }
 
 impl FromQuery for PostListParams {
-    const ALLOWED: &'static [&'static str] =
-        &["page", "per_page", "category", "tag", "q", "sort", "status"];
+    const ALLOWED: &'static [&'static str] = &[
+        "page", "per_page", "category", "tag", "q", "sort", "status", "fields",
+    ];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
         let status = params.get("status").map(PostStatus::parse).transpose()?;
@@ -57,6 +63,7 @@ impl FromQuery for PostListParams {
                     .transpose()?
                     .unwrap_or_default(),
                 page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
+                fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
             },
         })
     }
@@ -75,6 +82,7 @@ impl FromQuery for PostListParams {
         ("q" = Option<String>, Query, description = "Full-text search on title and body", example = "redis latency"),
         ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks` or `title`", pattern = "^(-published_at|published_at|-clicks|title)$"),
         ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),
+        ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
     ),
     responses(
         (status = 200, description = "One page of posts; `Link` and `X-Total-Count` headers", body = Page<PostSummary>,
@@ -94,27 +102,34 @@ pub async fn list_posts(
             "`status` needs a token: anonymous readers see published posts",
         ));
     }
+    let fields = query.value.query.fields;
     let page =
         service::posts::list_posts(&state.reads, &state.clicks, &state.clock, query.value.query)
             .await?;
-    Ok(list_response(&request, &query.params, &page))
+    Ok(sparse_list_response(&request, &query.params, page, fields))
 }
 
 /// `GET /posts/{id}/related` parameters.
-pub struct RelatedParams(RelatedLimit);
+pub struct RelatedParams {
+    limit: RelatedLimit,
+    fields: FieldSet,
+}
 
 impl FromQuery for RelatedParams {
-    const ALLOWED: &'static [&'static str] = &["limit"];
+    const ALLOWED: &'static [&'static str] = &["limit", "fields"];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
-        Ok(RelatedParams(RelatedLimit::parse(params.get("limit"))?))
+        Ok(RelatedParams {
+            limit: RelatedLimit::parse(params.get("limit"))?,
+            fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
+        })
     }
 }
 
 /// The posts related to one post, best first.
 #[derive(Serialize, ToSchema)]
-pub struct RelatedPosts {
-    pub data: Vec<PostSummary>,
+pub struct RelatedPosts<T = PostSummary> {
+    pub data: Vec<T>,
 }
 
 /// `GET /posts/{id}/related`: published posts like this one, best first: most shared tags, then the same
@@ -126,6 +141,7 @@ pub struct RelatedPosts {
     params(
         ("id" = i64, Path, description = "Post id (a published post)", minimum = 1, example = 1),
         ("limit" = Option<u32>, Query, description = "How many, 1 to 20 (default 5)", minimum = 1, maximum = 20, example = 5),
+        ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
     ),
     responses(
         (status = 200, description = "Related posts, best first (fewer when the blog has fewer)", body = RelatedPosts),
@@ -138,20 +154,45 @@ pub async fn related_posts(
     query: Query<RelatedParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let data =
-        service::posts::related_posts(&state.reads, &state.clicks, &state.clock, id, query.value.0)
-            .await?;
-    Ok(HttpResponse::Ok().json(RelatedPosts { data }))
+    let RelatedParams { limit, fields } = query.value;
+    let data = service::posts::related_posts(
+        &state.reads,
+        &state.clicks,
+        &state.clock,
+        id,
+        limit,
+        fields.has("clicks"),
+    )
+    .await?;
+    Ok(if fields.is_all() {
+        HttpResponse::Ok().json(RelatedPosts { data })
+    } else {
+        let data = data.iter().map(|post| fields.project(post)).collect();
+        HttpResponse::Ok().json(RelatedPosts::<serde_json::Value> { data })
+    })
 }
+
+/// What the `fields` parameter of a read says.
+const FIELDS_DOC: &str = "Only these fields of each item (comma-separated; `id` is always included). \
+    Unknown names are a 400 that lists the allowed ones. The read does only the work its fields need.";
 
 /// The 200 of a single post, with its content `ETag`.
 fn post_response(status: StatusCode, post: &PostDetail) -> HttpResponse {
-    HttpResponse::build(status)
-        .insert_header((
-            header::ETAG,
-            post_etag(post.summary.id, post.summary.updated_at),
-        ))
-        .json(post)
+    sparse_post_response(status, post, FieldSet::all(POST_FIELDS))
+}
+
+/// [`post_response`] with only `fields`.
+fn sparse_post_response(status: StatusCode, post: &PostDetail, fields: FieldSet) -> HttpResponse {
+    let mut response = HttpResponse::build(status);
+    response.insert_header((
+        header::ETAG,
+        post_etag(post.summary.id, post.summary.updated_at),
+    ));
+    if fields.is_all() {
+        response.json(post)
+    } else {
+        response.json(fields.project(post))
+    }
 }
 
 /// Body of `POST /posts` (only the documentation of it: the handler reads it field by field).
@@ -317,6 +358,7 @@ pub async fn delete_post(
 async fn read_post(
     request: &HttpRequest,
     key: PostKey,
+    fields: FieldSet,
     signals: &ViewSignals,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
@@ -335,9 +377,10 @@ async fn read_post(
         key,
         signals.viewer,
         count,
+        fields,
     )
     .await?;
-    Ok(post_response(StatusCode::OK, &post))
+    Ok(sparse_post_response(StatusCode::OK, &post, fields))
 }
 
 /// `GET /posts/{id}`: one published post with its body; counts a click (see README "Click counting").
@@ -345,7 +388,8 @@ async fn read_post(
     get,
     path = "/posts/{id}",
     tag = "posts",
-    params(("id" = i64, Path, description = "Post id", minimum = 1, example = 1)),
+    params(("id" = i64, Path, description = "Post id", minimum = 1, example = 1),
+        ("fields" = Option<Vec<PostField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC)),
     responses(
         (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
          headers(("ETag" = String, description = "Content version, for If-Match"))),
@@ -355,12 +399,12 @@ async fn read_post(
 )]
 pub async fn get_post(
     request: HttpRequest,
-    _: NoQuery,
+    query: Query<FieldsOnly<PostField>>,
     PathId(id): PathId,
     signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read_post(&request, PostKey::Id(id), &signals, &state).await
+    read_post(&request, PostKey::Id(id), query.value.0, &signals, &state).await
 }
 
 /// `GET /posts/slug/{slug}`: the same, by slug.
@@ -368,7 +412,8 @@ pub async fn get_post(
     get,
     path = "/posts/slug/{slug}",
     tag = "posts",
-    params(("slug" = String, Path, description = "Post slug", example = "sessions-background-jobs-1")),
+    params(("slug" = String, Path, description = "Post slug", example = "sessions-background-jobs-1"),
+        ("fields" = Option<Vec<PostField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC)),
     responses(
         (status = 200, description = "The post; `ETag` names its content version", body = PostDetail,
          headers(("ETag" = String, description = "Content version, for If-Match"))),
@@ -378,10 +423,17 @@ pub async fn get_post(
 )]
 pub async fn get_post_by_slug(
     request: HttpRequest,
-    _: NoQuery,
+    query: Query<FieldsOnly<PostField>>,
     PathSlug(slug): PathSlug,
     signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read_post(&request, PostKey::Slug(slug), &signals, &state).await
+    read_post(
+        &request,
+        PostKey::Slug(slug),
+        query.value.0,
+        &signals,
+        &state,
+    )
+    .await
 }

@@ -6,13 +6,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
-use super::list::list_response;
+use super::extract::{Editor, FieldsOnly, FromQuery, JsonBody, NoQuery, PathId, Query};
+use super::list::sparse_list_response;
 use super::problems::{
     BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
 };
 use super::query::QueryParams;
 use super::AppState;
+use crate::domain::fields::{FieldSet, TermField, TERM_FIELDS};
 use crate::domain::term_input::TermChanges;
 use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
 use crate::error::ApiError;
@@ -33,17 +34,17 @@ pub struct TermBody {
     pub slug: Option<String>,
 }
 
-/// `page` and `per_page`, the only parameters of a taxonomy list.
-pub struct PageParams(PageRequest);
+/// `page`, `per_page` and `fields`, the parameters of a taxonomy list.
+pub struct PageParams(PageRequest, FieldSet);
 
 impl FromQuery for PageParams {
-    const ALLOWED: &'static [&'static str] = &["page", "per_page"];
+    const ALLOWED: &'static [&'static str] = &["page", "per_page", "fields"];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
-        Ok(PageParams(PageRequest::parse(
-            params.get("page"),
-            params.get("per_page"),
-        )?))
+        Ok(PageParams(
+            PageRequest::parse(params.get("page"), params.get("per_page"))?,
+            FieldSet::parse(params.get("fields"), TERM_FIELDS)?,
+        ))
     }
 }
 
@@ -55,16 +56,26 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let items =
         service::taxonomy::list(&state.reads, &state.clock, taxonomy, query.value.0).await?;
-    Ok(list_response(request, &query.params, &items))
+    Ok(sparse_list_response(
+        request,
+        &query.params,
+        items,
+        query.value.1,
+    ))
 }
 
 async fn get_one(
     taxonomy: Taxonomy,
     id: ResourceId,
+    fields: FieldSet,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let item = service::taxonomy::get(&state.reads, &state.clock, taxonomy, id).await?;
-    Ok(HttpResponse::Ok().json(item))
+    Ok(if fields.is_all() {
+        HttpResponse::Ok().json(item)
+    } else {
+        HttpResponse::Ok().json(fields.project(&item))
+    })
 }
 
 async fn create(
@@ -117,6 +128,7 @@ macro_rules! taxonomy_handlers {
             params(
                 ("page" = Option<u32>, Query, description = "Page number, from 1", minimum = 1),
                 ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1),
+                ("fields" = Option<Vec<TermField>>, Query, style = Form, explode = false, min_items = 1, description = "Only these fields of each item (comma-separated; `id` is always included)"),
             ),
             responses(
                 (status = 200, description = "One page, by name, each with its published post count", body = Page<TaxonomyItem>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
@@ -137,7 +149,8 @@ macro_rules! taxonomy_handlers {
             get,
             path = $item,
             tag = "taxonomy",
-            params(("id" = i64, Path, minimum = 1)),
+            params(("id" = i64, Path, minimum = 1),
+                ("fields" = Option<Vec<TermField>>, Query, style = Form, explode = false, min_items = 1, description = "Only these fields (comma-separated; `id` is always included)")),
             responses(
                 (status = 200, description = "With its published post count", body = TaxonomyItem),
                 BadRequest, Unauthorized, NotFound, Unavailable,
@@ -145,11 +158,11 @@ macro_rules! taxonomy_handlers {
             security((), ("bearer" = []))
         )]
         pub async fn $get(
-            _: NoQuery,
+            query: Query<FieldsOnly<TermField>>,
             PathId(id): PathId,
             state: web::Data<AppState>,
         ) -> Result<HttpResponse, ApiError> {
-            get_one($taxonomy, id, &state).await
+            get_one($taxonomy, id, query.value.0, &state).await
         }
 
         #[doc = $create_doc]

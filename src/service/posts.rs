@@ -8,6 +8,7 @@ use super::clicks::{ClickCounter, Count};
 use super::content::{ContentCache, ListPage};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::Clock;
+use crate::domain::fields::FieldSet;
 use crate::domain::{
     Page, PostDetail, PostKey, PostListQuery, PostSummary, RelatedLimit, ResourceId, Viewer,
 };
@@ -35,7 +36,12 @@ pub async fn list_posts(
             load_list(reads, &query, now).await?
         }
     };
-    let posts = with_fresh_counts(clicks, listed.items.clone()).await?;
+    // Without `clicks` the click cache is not asked.
+    let posts = if query.fields.has("clicks") {
+        with_fresh_counts(clicks, listed.items.clone()).await?
+    } else {
+        listed.items.clone()
+    };
     Ok(if searching {
         Page::counted_up_to(posts, page, listed.total, db::posts::SEARCH_COUNT_CAP)
     } else {
@@ -90,14 +96,15 @@ async fn load_list(
 }
 
 /// The published posts related to published post `id` (README "Related posts"), with fresh click counts:
-/// from the content cache when it holds them, else ranked by the database. `NotFound` for drafts,
-/// scheduled posts and unknown ids.
+/// from the content cache when it holds them, else ranked by the database (the counts only `with_clicks`).
+/// `NotFound` for drafts, scheduled posts and unknown ids.
 pub async fn related_posts(
     reads: &Reads,
     clicks: &ClickCounter,
     clock: &Clock,
     id: ResourceId,
     limit: RelatedLimit,
+    with_clicks: bool,
 ) -> Result<Vec<PostSummary>, ApiError> {
     let now = clock.now();
     let (post_id, limit) = (id.get(), limit.get());
@@ -124,7 +131,11 @@ pub async fn related_posts(
             .keep_related(ticket, post_id, limit, related.clone());
         related
     };
-    with_fresh_counts(clicks, related.items.clone()).await
+    if with_clicks {
+        with_fresh_counts(clicks, related.items.clone()).await
+    } else {
+        Ok(related.items.clone())
+    }
 }
 
 /// `posts` (as the content cache or the database gave them) with fresh click counts: one cache round trip
@@ -174,7 +185,10 @@ impl SearchSlots {
 }
 
 /// One post: published ones for anyone, every one for editors; `NotFound` for drafts, scheduled posts and
-/// unknown keys alike otherwise. With [`Count::Record`] this read is a click, and the count shown includes it.
+/// unknown keys alike otherwise. With [`Count::Record`] this read is a click, and the count shown includes it
+/// (recorded whatever `fields` says: a view is a view); otherwise the click cache is asked only when `fields`
+/// has `clicks`. A read of some fields only is served from the content cache when it holds the post, else
+/// reads just those columns (and is not kept).
 pub async fn get_post(
     reads: &Reads,
     clicks: &ClickCounter,
@@ -182,6 +196,7 @@ pub async fn get_post(
     key: PostKey,
     viewer: Viewer,
     count: Count,
+    fields: FieldSet,
 ) -> Result<PostDetail, ApiError> {
     let now = clock.now();
     let mut post = match viewer {
@@ -190,6 +205,13 @@ pub async fn get_post(
         Viewer::Anonymous => {
             let post = if let Some(post) = reads.content.post(&key) {
                 post
+            } else if !fields.is_all() {
+                run_query(&reads.pool, move |conn| {
+                    db::posts::find_fields(conn, &key, false, now, &fields)
+                })
+                .await?
+                .map(Arc::new)
+                .ok_or(ApiError::NotFound("post"))?
             } else {
                 // One request loads a missing post; those arriving meanwhile wait, then read what it kept.
                 let _turn = reads.content.post_turn(&key).await;
@@ -209,7 +231,7 @@ pub async fn get_post(
             PostDetail::clone(&post)
         }
         Viewer::Editor => run_query(&reads.pool, move |conn| {
-            db::posts::find(conn, &key, false, now)
+            db::posts::find_fields(conn, &key, false, now, &fields)
         })
         .await?
         .ok_or(ApiError::NotFound("post"))?,
@@ -217,6 +239,7 @@ pub async fn get_post(
     let id = post.summary.id;
     post.summary.clicks = match count {
         Count::Record => clicks.record(id).await?,
+        Count::Peek if !fields.has("clicks") => post.summary.clicks,
         Count::Peek => {
             let fresh = clicks
                 .counts(&HashMap::from([(id, post.summary.clicks)]))

@@ -24,6 +24,7 @@ mod config_docs;
 mod content_cache;
 mod errors;
 mod feeds;
+mod fields;
 mod fixture;
 mod fuzz;
 mod helpers;
