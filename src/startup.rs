@@ -13,6 +13,7 @@ use crate::cache::{CacheBackend, CacheError, MemoryClickCache, RedisClickCache};
 use crate::config::{CorsOrigins, Settings};
 use crate::db::{self, DbError, DbPool, QueryCounter};
 use crate::domain::clock::Clock;
+use crate::domain::cursor::CursorKey;
 use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule};
 use crate::routes::{self, AppState};
@@ -128,6 +129,26 @@ async fn say_when_no_token_exists(pool: &DbPool) -> Result<(), StartupError> {
     Ok(())
 }
 
+/// The key that seals pagination cursors: made once per database, so every instance opens every cursor.
+async fn cursor_key(pool: &DbPool) -> Result<CursorKey, StartupError> {
+    use rand::RngCore as _;
+    let mut made = [0_u8; 32];
+    rand::rng().fill_bytes(&mut made);
+    let made = {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD.encode(made)
+    };
+    let pool = pool.clone();
+    let secret = actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get().map_err(DbError::from)?;
+        db::secrets::get_or_create(&mut conn, "cursor", &made).map_err(DbError::from)
+    })
+    .await
+    .map_err(|error| StartupError::Interrupted(error.to_string()))?
+    .map_err(|error| StartupError::Interrupted(format!("reading the cursor key: {error}")))?;
+    Ok(CursorKey::new(secret.as_bytes()))
+}
+
 /// The click cache: Redis when configured, else the in-process one.
 fn click_cache(settings: &Settings) -> Result<Arc<dyn CacheBackend>, StartupError> {
     Ok(if let Some(redis) = &settings.redis {
@@ -188,6 +209,7 @@ impl Application {
         )
         .start();
         say_when_no_token_exists(&pool).await?;
+        let cursors = cursor_key(&pool).await?;
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
             clock,
@@ -203,6 +225,7 @@ impl Application {
                 searches: crate::service::posts::SearchSlots::for_pool(
                     settings.database_pool_size.get(),
                 ),
+                cursors,
             },
             pool,
             queries,

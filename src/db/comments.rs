@@ -1,7 +1,9 @@
 //! Comments: reading a post's comments, posting one (pending), moderating.
 
 use chrono::NaiveDateTime;
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Timestamp};
 
 use super::schema::comments;
 use super::DbConnection;
@@ -48,31 +50,46 @@ fn view(
     }
 }
 
-/// One page of a post's comments in `statuses`, oldest first, and how many there are: two statements.
-/// `with_status` shows each comment's status (for editors).
+/// One page of a post's comments in `statuses`, oldest first, how many there are, and whether more follow:
+/// two statements. `with_status` shows each comment's status (for editors). With `after` (a cursor's
+/// position: when the last comment shown was written, and its id) the page starts after that comment.
 pub fn list(
     conn: &mut DbConnection,
     post_id: i64,
     statuses: &[&str],
     with_status: bool,
     page: PageRequest,
-) -> QueryResult<(Vec<CommentView>, u64)> {
+    after: Option<(NaiveDateTime, i64)>,
+) -> QueryResult<(Vec<CommentView>, u64, bool)> {
     let statuses: Vec<String> = statuses.iter().map(|status| (*status).to_owned()).collect();
     let total: i64 = comments::table
         .filter(comments::post_id.eq(post_id))
         .filter(comments::status.eq_any(&statuses))
         .count()
         .get_result(conn)?;
-    let rows: Vec<Row> = comments::table
+    let mut query = comments::table
         .filter(comments::post_id.eq(post_id))
         .filter(comments::status.eq_any(&statuses))
         .select(columns())
         .order((comments::created_at.asc(), comments::id.asc()))
-        .limit(page.limit())
-        .offset(page.offset())
-        .load(conn)?;
+        .limit(page.limit() + 1)
+        .into_boxed();
+    query = match after {
+        None => query.offset(page.offset()),
+        Some((created_at, id)) => query.filter(
+            sql::<Bool>("(comments.created_at, comments.id) > (")
+                .bind::<Timestamp, _>(created_at)
+                .sql(", ")
+                .bind::<BigInt, _>(id)
+                .sql(")"),
+        ),
+    };
+    let mut rows: Vec<Row> = query.load(conn)?;
+    let size = usize::try_from(page.limit()).unwrap_or(usize::MAX);
+    let more = rows.len() > size;
+    rows.truncate(size);
     let comments = rows.into_iter().map(|row| view(row, with_status)).collect();
-    Ok((comments, u64::try_from(total).unwrap_or(0)))
+    Ok((comments, u64::try_from(total).unwrap_or(0), more))
 }
 
 /// Stores a new comment (rendered by the caller) as pending; returns it.

@@ -13,6 +13,7 @@ pub mod post_writes;
 pub mod posts;
 pub mod reading;
 pub mod schema;
+pub mod secrets;
 pub mod taxonomy;
 pub mod taxonomy_writes;
 pub mod tokens;

@@ -10,6 +10,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{Backend, DbBackend, DbConnection};
+use crate::domain::cursor::After;
 use crate::domain::fields::{FieldSet, POST_FIELDS, POST_SUMMARY_FIELDS};
 use crate::domain::{
     CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, PostSummary,
@@ -184,14 +185,74 @@ fn search_condition(
     }
 }
 
+/// Narrows a boxed post list query to the posts after `after` in `sort`'s order (keyset pagination): one
+/// row-value comparison, served by the index of that order (migration 9). Drafts (no date) come first among
+/// the newest and last among the oldest, as in the order itself.
+macro_rules! after {
+    ($query:expr, $sort:expr, $after:expr) => {{
+        let query = $query;
+        match ($sort, $after) {
+            (_, None) => query,
+            (PostSort::NewestFirst, Some(After::Published(Some(at), id))) => query.filter(
+                sql::<Bool>("(posts.published_at, posts.id) < (")
+                    .bind::<Timestamp, _>(*at)
+                    .sql(", ")
+                    .bind::<BigInt, _>(*id)
+                    .sql(")"),
+            ),
+            (PostSort::NewestFirst, Some(After::Published(None, id))) => query.filter(
+                sql::<Bool>("((posts.published_at IS NULL AND posts.id < ")
+                    .bind::<BigInt, _>(*id)
+                    .sql(") OR posts.published_at IS NOT NULL)"),
+            ),
+            (PostSort::OldestFirst, Some(After::Published(Some(at), id))) => query.filter(
+                sql::<Bool>("((posts.published_at, posts.id) > (")
+                    .bind::<Timestamp, _>(*at)
+                    .sql(", ")
+                    .bind::<BigInt, _>(*id)
+                    .sql(") OR posts.published_at IS NULL)"),
+            ),
+            (PostSort::OldestFirst, Some(After::Published(None, id))) => query.filter(
+                sql::<Bool>("(posts.published_at IS NULL AND posts.id > ")
+                    .bind::<BigInt, _>(*id)
+                    .sql(")"),
+            ),
+            (PostSort::MostClicked, Some(After::Clicks(clicks, id))) => query.filter(
+                sql::<Bool>("(post_counters.clicks, post_counters.post_id) < (")
+                    .bind::<BigInt, _>(*clicks)
+                    .sql(", ")
+                    .bind::<BigInt, _>(*id)
+                    .sql(")"),
+            ),
+            (PostSort::Title, Some(After::Title(title, id))) => query.filter(
+                sql::<Bool>("(LOWER(posts.title), posts.id) > (LOWER(")
+                    .bind::<Text, _>(title.clone())
+                    .sql("), ")
+                    .bind::<BigInt, _>(*id)
+                    .sql(")"),
+            ),
+            // A cursor is sealed with its order; the route refuses one of another order before this.
+            (_, Some(_)) => query.filter(sql::<Bool>("1 = 0")),
+        }
+    }};
+}
+
+/// A page of posts: the posts, how many match in all, and whether more follow the page.
+#[derive(Debug)]
+pub struct PostsPage {
+    pub posts: Vec<PostSummary>,
+    pub total: u64,
+    pub more: bool,
+}
+
 /// One page of the posts matching the request and the number of all that match: three statements
 /// (count, page, tags), whatever the page size. A search counts at most [`SEARCH_COUNT_CAP`] + 1 matches
-/// (a common word would otherwise count every post).
+/// (a common word would otherwise count every post). With a cursor the page starts after its post.
 pub fn list(
     conn: &mut DbConnection,
     request: &PostListQuery,
     now: NaiveDateTime,
-) -> QueryResult<(Vec<PostSummary>, u64)> {
+) -> QueryResult<PostsPage> {
     let backend = conn.backend();
     let total: i64 = if request.filter.search.is_some() {
         let matches: Vec<i64> = matching!(
@@ -209,12 +270,18 @@ pub fn list(
             .get_result(conn)?
     };
 
+    // The title is the keyset of `sort=title`: read even when not shown.
+    let fields = match request.sort {
+        PostSort::Title => request.fields.with("title"),
+        _ => request.fields,
+    };
     let query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
-        .select(summary_columns(&request.fields))
+        .select(summary_columns(&fields))
         .into_boxed();
     let query = matching!(query, &request.filter, now, backend);
+    let query = after!(query, request.sort, &request.after);
     // Drafts (no date) come first among the newest and last among the oldest, on both backends.
     let query = match (request.sort, request.filter.status) {
         (_, PostStatus::Published | PostStatus::Scheduled) => query,
@@ -227,19 +294,27 @@ pub fn list(
             query.then_order_by((posts::published_at.desc(), posts::id.desc()))
         }
         PostSort::OldestFirst => query.then_order_by((posts::published_at.asc(), posts::id.asc())),
-        PostSort::MostClicked => query.then_order_by((
-            sql::<BigInt>("COALESCE(post_counters.clicks, 0)").desc(),
-            posts::published_at.desc(),
-            posts::id.desc(),
-        )),
+        // Every post has a counter row (made with it; migration 9 filled any gap): asking for it lets
+        // PostgreSQL read the posts in the order of post_counters_keyset_idx instead of sorting them all.
+        PostSort::MostClicked => query
+            .filter(post_counters::clicks.is_not_null())
+            .then_order_by((post_counters::clicks.desc(), post_counters::post_id.desc())),
         PostSort::Title => {
             query.then_order_by((sql::<Text>("LOWER(posts.title)").asc(), posts::id.asc()))
         }
     };
-    let rows: Vec<SummaryRow> = query
-        .limit(request.page.limit())
-        .offset(request.page.offset())
+    // One row past the page says whether another follows.
+    let offset = if request.after.is_some() {
+        0
+    } else {
+        request.page.offset()
+    };
+    let mut rows: Vec<SummaryRow> = query
+        .limit(request.page.limit() + 1)
+        .offset(offset)
         .load(conn)?;
+    let more = rows.len() > usize::try_from(request.page.limit()).unwrap_or(usize::MAX);
+    rows.truncate(usize::try_from(request.page.limit()).unwrap_or(usize::MAX));
 
     let mut tags = if request.fields.has("tags") {
         tags_of(conn, rows.iter().map(|row| row.id).collect())?
@@ -253,7 +328,11 @@ pub fn list(
             row.into_summary(post_tags)
         })
         .collect();
-    Ok((posts, u64::try_from(total).unwrap_or(0)))
+    Ok(PostsPage {
+        posts,
+        total: u64::try_from(total).unwrap_or(0),
+        more,
+    })
 }
 
 /// A post by id or slug, with its body: two statements (post, tags). `None` when it does not exist, or

@@ -108,3 +108,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     posts,
     tags,
 );
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Text,
+    }
+}

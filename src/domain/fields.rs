@@ -55,6 +55,14 @@ impl FieldSet {
             .is_some_and(|index| self.chosen & (1 << index) != 0)
     }
 
+    /// This set with `name` too (a name of another resource changes nothing).
+    pub fn with(mut self, name: &str) -> Self {
+        if let Some(index) = self.names.iter().position(|known| *known == name) {
+            self.chosen |= 1 << index;
+        }
+        self
+    }
+
     /// Whether every field is returned (nothing to leave out).
     pub fn is_all(&self) -> bool {
         *self == Self::all(self.names)

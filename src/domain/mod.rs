@@ -2,6 +2,7 @@
 
 pub mod clock;
 pub mod comment_input;
+pub mod cursor;
 pub mod etag;
 pub mod feed;
 pub mod fields;

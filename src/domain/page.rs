@@ -93,10 +93,12 @@ fn parse_in_range(name: &str, raw: &str, min: u32, max: u32) -> Result<u32, Inva
 }
 
 /// The `meta` object of a list response.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"page": 1, "per_page": 20, "total": 1816, "total_pages": 91}))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[schema(example = json!({"page": 1, "per_page": 20, "total": 1816, "total_pages": 91,
+    "next_cursor": "eyJQdWJsaXNoZWQiOlsiMjAyNi0xMS0yOFQxMDowMDowMCIsMTgxNV19hL1p0cgV6m4mHDxTFrQ0x1g"}))]
 pub struct PageMeta {
-    pub page: u32,
+    /// The page number; null for a page reached by `cursor`.
+    pub page: Option<u32>,
     pub per_page: u32,
     /// Every item that matches; with `total_capped`, at least this many (a search counts at most 1,000).
     pub total: u64,
@@ -106,6 +108,11 @@ pub struct PageMeta {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     #[schema(required = false)]
     pub total_capped: bool,
+    /// Where the next page starts: pass it as `cursor` (with the same sort and filters) to go on. Absent
+    /// on the last page, and on lists without cursors (categories, tags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub next_cursor: Option<String>,
 }
 
 /// One page of a list, with what a client needs to walk the rest.
@@ -121,11 +128,12 @@ impl<T> Page<T> {
         Page {
             data,
             meta: PageMeta {
-                page: request.page,
+                page: Some(request.page),
                 per_page: request.per_page,
                 total,
                 total_pages: total.div_ceil(per_page),
                 total_capped: false,
+                next_cursor: None,
             },
         }
     }
@@ -144,6 +152,20 @@ impl<T> Page<T> {
         let mut page = Page::new(data, request, total.min(cap));
         page.meta.total_capped = total > cap;
         page
+    }
+
+    /// This page as one reached by a cursor (it has no number), or not.
+    pub fn by_cursor(mut self, by_cursor: bool) -> Self {
+        if by_cursor {
+            self.meta.page = None;
+        }
+        self
+    }
+
+    /// This page, saying where the next one starts.
+    pub fn with_next_cursor(mut self, next: Option<String>) -> Self {
+        self.meta.next_cursor = next;
+        self
     }
 }
 

@@ -1,5 +1,6 @@
 //! What a post list asks for: which posts, in which order, which page.
 
+use super::cursor::After;
 use super::fields::{FieldSet, POST_SUMMARY_FIELDS};
 use super::{PageRequest, PostSort, SearchQuery, Slug};
 
@@ -51,6 +52,23 @@ pub struct PostListQuery {
     pub page: PageRequest,
     /// The fields each post shows: the page reads only what they need.
     pub fields: FieldSet,
+    /// With a cursor: the page starts just after this post (and `page` is 1).
+    pub after: Option<After>,
+}
+
+impl PostListQuery {
+    /// The list a cursor belongs to: its sort and filters, not its page, size or fields.
+    pub fn binding(&self) -> String {
+        let filter = &self.filter;
+        format!(
+            "posts\n{:?}\n{:?}\n{}\n{}\n{}",
+            self.sort,
+            filter.status,
+            filter.category.as_ref().map_or("", |slug| slug.as_str()),
+            filter.tag.as_ref().map_or("", |slug| slug.as_str()),
+            filter.search.as_ref().map_or("", |search| search.as_str()),
+        )
+    }
 }
 
 impl Default for PostListQuery {
@@ -60,6 +78,7 @@ impl Default for PostListQuery {
             sort: PostSort::default(),
             page: PageRequest::default(),
             fields: FieldSet::all(POST_SUMMARY_FIELDS),
+            after: None,
         }
     }
 }

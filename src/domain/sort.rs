@@ -1,6 +1,7 @@
 //! The orders a post list can be asked for.
 
-use super::InvalidValue;
+use super::cursor::After;
+use super::{InvalidValue, PostSummary};
 
 /// `sort` of `GET /posts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -10,7 +11,7 @@ pub enum PostSort {
     NewestFirst,
     /// `published_at`: oldest first.
     OldestFirst,
-    /// `-clicks`: most clicked first, by the count last synced to the database.
+    /// `-clicks`: most clicked first, by the count last synced to the database (then the highest id).
     MostClicked,
     /// `title`: by title, A to Z, ignoring ASCII case.
     Title,
@@ -23,6 +24,30 @@ impl PostSort {
         ("-clicks", PostSort::MostClicked),
         ("title", PostSort::Title),
     ];
+
+    /// Where a page in this order that ends with `post` (as the database gave it: its synced click count)
+    /// leaves off.
+    pub fn after(self, post: &PostSummary) -> After {
+        match self {
+            PostSort::NewestFirst | PostSort::OldestFirst => {
+                After::Published(post.published_at.map(|at| at.naive_utc()), post.id)
+            }
+            PostSort::MostClicked => After::Clicks(post.clicks, post.id),
+            PostSort::Title => After::Title(post.title.clone(), post.id),
+        }
+    }
+
+    /// Whether a cursor's position belongs to this order.
+    pub fn orders_by(self, after: &After) -> bool {
+        matches!(
+            (self, after),
+            (
+                PostSort::NewestFirst | PostSort::OldestFirst,
+                After::Published(..)
+            ) | (PostSort::MostClicked, After::Clicks(..))
+                | (PostSort::Title, After::Title(..))
+        )
+    }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         Self::ALL

@@ -7,6 +7,7 @@ use utoipa::ToSchema;
 
 use super::extract::{CommentBody, Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
 use super::list::sparse_list_response;
+use super::posts::{cursor_param, CURSOR_DOC};
 use super::problems::{
     BadRequest, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
 };
@@ -23,16 +24,18 @@ pub struct CommentListParams {
     page: PageRequest,
     status: Option<String>,
     fields: FieldSet,
+    cursor: Option<String>,
 }
 
 impl FromQuery for CommentListParams {
-    const ALLOWED: &'static [&'static str] = &["page", "per_page", "status", "fields"];
+    const ALLOWED: &'static [&'static str] = &["page", "per_page", "status", "fields", "cursor"];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
         Ok(CommentListParams {
             page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
             status: params.get("status").map(str::to_owned),
             fields: FieldSet::parse(params.get("fields"), COMMENT_FIELDS)?,
+            cursor: cursor_param(params)?,
         })
     }
 }
@@ -48,6 +51,7 @@ impl FromQuery for CommentListParams {
         ("per_page" = Option<u32>, Query, description = "Items per page, 1 to 100 (default 20)", minimum = 1),
         ("status" = Option<String>, Query, description = "Editors only: `pending`, `approved`, `rejected` or `all`", pattern = "^(pending|approved|rejected|all)$"),
         ("fields" = Option<Vec<CommentField>>, Query, style = Form, explode = false, min_items = 1, description = "Only these fields of each comment (comma-separated; `id` is always included)"),
+        ("cursor" = Option<String>, Query, description = CURSOR_DOC, max_length = 4096, pattern = "^[A-Za-z0-9_-]+$"),
     ),
     responses(
         (status = 200, description = "One page of comments, oldest first", body = Page<CommentView>, headers(("Link" = String, description = "RFC 8288 first/prev/next/last"), ("X-Total-Count" = u64))),
@@ -72,12 +76,13 @@ pub async fn list_comments(
         (Some(raw), Viewer::Editor) => status_filter(raw)?,
     };
     let comments = service::comments::list(
-        &state.pool,
+        &state.reads,
         &state.clock,
         post_id,
         statuses,
         viewer,
         query.value.page,
+        query.value.cursor.as_deref(),
     )
     .await?;
     Ok(sparse_list_response(

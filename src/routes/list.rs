@@ -37,7 +37,10 @@ pub fn sparse_list_response<T: Serialize>(
 }
 
 fn link_header<T>(path: &str, params: &QueryParams, page: &Page<T>) -> String {
-    let current = u64::from(page.meta.page);
+    let Some(current) = page.meta.page else {
+        return cursor_links(path, params, page.meta.next_cursor.as_deref());
+    };
+    let current = u64::from(current);
     let last = page.meta.total_pages.max(1);
     let mut links = vec![(1, "first")];
     if current > 1 {
@@ -57,6 +60,23 @@ fn link_header<T>(path: &str, params: &QueryParams, page: &Page<T>) -> String {
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The links of a page reached by cursor: the first page, and the next one when there is one.
+fn cursor_links(path: &str, params: &QueryParams, next: Option<&str>) -> String {
+    let first = params.without("cursor");
+    let mut links = vec![if first.is_empty() {
+        format!("<{path}>; rel=\"first\"")
+    } else {
+        format!("<{path}?{first}>; rel=\"first\"")
+    }];
+    if let Some(next) = next {
+        links.push(format!(
+            "<{path}?{}>; rel=\"next\"",
+            params.with("cursor", next)
+        ));
+    }
+    links.join(", ")
 }
 
 #[cfg(test)]

@@ -22,8 +22,8 @@ use crate::domain::fields::{
 };
 use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
-    Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus,
-    PostSummary, RelatedLimit, SearchQuery, Slug, Viewer,
+    InvalidValue, Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort,
+    PostStatus, PostSummary, RelatedLimit, SearchQuery, Slug, Viewer,
 };
 use crate::error::ApiError;
 use crate::service;
@@ -33,17 +33,20 @@ use crate::service::clicks::{Count, ViewSignals, ViewSource};
 pub struct PostListParams {
     query: PostListQuery,
     asks_status: bool,
+    /// `cursor` as given: opened by the handler, which holds the key.
+    cursor: Option<String>,
 }
 
 impl FromQuery for PostListParams {
     const ALLOWED: &'static [&'static str] = &[
-        "page", "per_page", "category", "tag", "q", "sort", "status", "fields",
+        "page", "per_page", "category", "tag", "q", "sort", "status", "fields", "cursor",
     ];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
         let status = params.get("status").map(PostStatus::parse).transpose()?;
         Ok(PostListParams {
             asks_status: status.is_some(),
+            cursor: cursor_param(params)?,
             query: PostListQuery {
                 filter: PostFilter {
                     status: status.unwrap_or_default(),
@@ -64,6 +67,7 @@ impl FromQuery for PostListParams {
                     .unwrap_or_default(),
                 page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
                 fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
+                after: None,
             },
         })
     }
@@ -83,6 +87,7 @@ impl FromQuery for PostListParams {
         ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks` or `title`", pattern = "^(-published_at|published_at|-clicks|title)$"),
         ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),
         ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
+        ("cursor" = Option<String>, Query, description = CURSOR_DOC, max_length = 4096, pattern = "^[A-Za-z0-9_-]+$"),
     ),
     responses(
         (status = 200, description = "One page of posts; `Link` and `X-Total-Count` headers", body = Page<PostSummary>,
@@ -102,10 +107,19 @@ pub async fn list_posts(
             "`status` needs a token: anonymous readers see published posts",
         ));
     }
-    let fields = query.value.query.fields;
-    let page =
-        service::posts::list_posts(&state.reads, &state.clicks, &state.clock, query.value.query)
-            .await?;
+    let mut list = query.value.query;
+    if let Some(cursor) = &query.value.cursor {
+        let after = state.reads.cursors.open(&list.binding(), cursor)?;
+        if !list.sort.orders_by(&after) {
+            return Err(ApiError::from(InvalidValue::new(
+                "cursor",
+                "made for another sort",
+            )));
+        }
+        list.after = Some(after);
+    }
+    let fields = list.fields;
+    let page = service::posts::list_posts(&state.reads, &state.clicks, &state.clock, list).await?;
     Ok(sparse_list_response(&request, &query.params, page, fields))
 }
 
@@ -171,6 +185,24 @@ pub async fn related_posts(
         HttpResponse::Ok().json(RelatedPosts::<serde_json::Value> { data })
     })
 }
+
+/// `cursor` as given, refused beside `page` (a cursor says where its page starts).
+pub fn cursor_param(params: &QueryParams) -> Result<Option<String>, ApiError> {
+    let cursor = params.get("cursor").map(str::to_owned);
+    if cursor.is_some() && params.get("page").is_some() {
+        return Err(ApiError::from(InvalidValue::new(
+            "cursor",
+            "does not combine with `page`: a cursor says where its page starts",
+        )));
+    }
+    Ok(cursor)
+}
+
+/// What the `cursor` parameter of a list says.
+pub const CURSOR_DOC: &str = "Where the page starts: `meta.next_cursor` of the page before (or the \
+    `Link` rel=\"next\"), with the same sort and filters. Scrolling by cursor shows each item once, \
+    even while posts are published or deleted. Not with `page`. A cursor that was changed, cut short or \
+    made for another sort or filter is a 400.";
 
 /// What the `fields` parameter of a read says.
 const FIELDS_DOC: &str = "Only these fields of each item (comma-separated; `id` is always included). \

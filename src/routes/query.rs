@@ -53,6 +53,17 @@ impl QueryParams {
         }
         serializer.finish()
     }
+
+    /// The query string again without `name`, other parameters in order.
+    pub fn without(&self, name: &str) -> String {
+        let mut serializer = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in &self.pairs {
+            if key != name {
+                serializer.append_pair(key, value);
+            }
+        }
+        serializer.finish()
+    }
 }
 
 #[cfg(test)]

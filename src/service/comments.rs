@@ -1,25 +1,38 @@
 //! Comments: readers see and post them; editors moderate.
 
+use super::posts::Reads;
 use crate::db::{self, run_blocking, run_query, DbPool};
 use crate::domain::clock::Clock;
 use crate::domain::comment_input::{Moderation, NewComment};
+use crate::domain::cursor::After;
 use crate::domain::markdown::render_comment_html;
-use crate::domain::{CommentView, Page, PageRequest, PostKey, ResourceId, Viewer};
+use crate::domain::{CommentView, InvalidValue, Page, PageRequest, PostKey, ResourceId, Viewer};
 use crate::error::ApiError;
 
 /// A page of a post's comments, oldest first. Readers: approved comments of a published post. Editors:
-/// the comments in `statuses` of any post, each with its status.
+/// the comments in `statuses` of any post, each with its status. With `cursor` (a `meta.next_cursor` of
+/// this list) the page starts after the comment it names.
 pub async fn list(
-    pool: &DbPool,
+    reads: &Reads,
     clock: &Clock,
     post_id: ResourceId,
     statuses: Vec<&'static str>,
     viewer: Viewer,
     page: PageRequest,
+    cursor: Option<&str>,
 ) -> Result<Page<CommentView>, ApiError> {
     let now = clock.now();
     let editor = viewer == Viewer::Editor;
-    let found = run_query(pool, move |conn| {
+    let binding = format!("comments\n{}\n{}", post_id.get(), statuses.join(","));
+    let after = match cursor
+        .map(|raw| reads.cursors.open(&binding, raw))
+        .transpose()?
+    {
+        None => None,
+        Some(After::Created(at, id)) => Some((at, id)),
+        Some(_) => return Err(InvalidValue::new("cursor", "made for another list").into()),
+    };
+    let found = run_query(&reads.pool, move |conn| {
         let visible = if editor {
             db::posts::find(conn, &PostKey::Id(post_id), false, now)?.is_some()
         } else {
@@ -28,11 +41,17 @@ pub async fn list(
         if !visible {
             return Ok(None);
         }
-        db::comments::list(conn, post_id.get(), &statuses, editor, page).map(Some)
+        db::comments::list(conn, post_id.get(), &statuses, editor, page, after).map(Some)
     })
     .await?;
-    let (comments, total) = found.ok_or(ApiError::NotFound("post"))?;
-    Ok(Page::new(comments, page, total))
+    let (comments, total, more) = found.ok_or(ApiError::NotFound("post"))?;
+    let next_cursor = comments.last().filter(|_| more).map(|last| {
+        let after = After::Created(last.created_at.naive_utc(), last.id);
+        reads.cursors.seal(&binding, &after)
+    });
+    Ok(Page::new(comments, page, total)
+        .by_cursor(after.is_some())
+        .with_next_cursor(next_cursor))
 }
 
 /// Stores a reader's comment on a published post, pending moderation, rendered once here.

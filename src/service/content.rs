@@ -56,6 +56,8 @@ enum Entry {
 pub struct ListPage<T = PostSummary> {
     pub items: Vec<T>,
     pub total: u64,
+    /// Whether more items follow these (a post list's next cursor).
+    pub more: bool,
     pub valid_until: Option<NaiveDateTime>,
 }
 

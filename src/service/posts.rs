@@ -8,6 +8,7 @@ use super::clicks::{ClickCounter, Count};
 use super::content::{ContentCache, ListPage};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::Clock;
+use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
 use crate::domain::{
     Page, PostDetail, PostKey, PostListQuery, PostSummary, RelatedLimit, ResourceId, Viewer,
@@ -36,17 +37,27 @@ pub async fn list_posts(
             load_list(reads, &query, now).await?
         }
     };
+    // The cursor holds the last post's sort key as the database ordered it (its synced count, for
+    // `-clicks`), so it is made before the counts are freshened.
+    let next_cursor = listed.items.last().filter(|_| listed.more).map(|last| {
+        reads
+            .cursors
+            .seal(&query.binding(), &query.sort.after(last))
+    });
     // Without `clicks` the click cache is not asked.
     let posts = if query.fields.has("clicks") {
         with_fresh_counts(clicks, listed.items.clone()).await?
     } else {
         listed.items.clone()
     };
-    Ok(if searching {
+    let page = if searching {
         Page::counted_up_to(posts, page, listed.total, db::posts::SEARCH_COUNT_CAP)
     } else {
         Page::new(posts, page, listed.total)
-    })
+    };
+    Ok(page
+        .by_cursor(query.after.is_some())
+        .with_next_cursor(next_cursor))
 }
 
 /// Reads a post (whatever its status) from the database and keeps it in the content cache.
@@ -81,11 +92,12 @@ async fn load_list(
     let ticket = reads.content.ticket();
     let key = query.clone();
     let listed = run_query(&reads.pool, move |conn| {
-        let (posts, total) = db::posts::list(conn, &key, now)?;
+        let page = db::posts::list(conn, &key, now)?;
         let valid_until = db::posts::next_publication(conn, now)?;
         Ok::<_, diesel::result::Error>(ListPage {
-            items: posts,
-            total,
+            items: page.posts,
+            total: page.total,
+            more: page.more,
             valid_until,
         })
     })
@@ -120,6 +132,7 @@ pub async fn related_posts(
             Ok::<_, diesel::result::Error>(Some(ListPage {
                 total: u64::try_from(posts.len()).unwrap_or(0),
                 items: posts,
+                more: false,
                 valid_until,
             }))
         })
@@ -159,6 +172,8 @@ pub struct Reads {
     pub pool: DbPool,
     pub content: Arc<ContentCache>,
     pub searches: SearchSlots,
+    /// Seals and opens the cursors of post and comment lists.
+    pub cursors: CursorKey,
 }
 
 /// How many searches may run at once: half the database pool (at least one), so that reads of single

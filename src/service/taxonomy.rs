@@ -97,6 +97,7 @@ async fn cached(
         Ok::<_, diesel::result::Error>(ListPage {
             items,
             total,
+            more: false,
             valid_until,
         })
     })

@@ -95,6 +95,46 @@ pub fn many_posts(count: i64) -> String {
     .to_string()
 }
 
+/// `count` posts whose every order has ties: three posts a day, clicks `id % 5`, titles repeating every seven
+/// posts in either case; every ninth a draft. Post 1 has `count` comments, four at each instant.
+pub fn tied_posts(count: i64) -> String {
+    let posts: Vec<_> = (1..=count)
+        .map(|id| {
+            let day = chrono::NaiveDate::from_ymd_opt(2021, 1, 1).expect("a date")
+                + chrono::Days::new((id / 3).unsigned_abs());
+            let published = (id % 9 != 0).then(|| format!("{day}T08:00:00Z"));
+            let title = if id % 2 == 0 {
+                format!("Tied title {}", id % 7)
+            } else {
+                format!("TIED TITLE {}", id % 7)
+            };
+            post(
+                id,
+                &format!("tied-{id}"),
+                &title,
+                Some(1),
+                &[1],
+                published.as_deref(),
+                id % 5,
+                "Tied body.",
+            )
+        })
+        .collect();
+    let comments: Vec<_> = (1..=count)
+        .map(|id| {
+            let at = format!("2024-01-01T00:{:02}:00Z", id / 4);
+            comment(id, 1, if id % 6 == 0 { "pending" } else { "approved" }, &at)
+        })
+        .collect();
+    json!({
+        "categories": [{"id": 1, "slug": "general", "name": "General"}],
+        "tags": [{"id": 1, "slug": "one", "name": "one"}, {"id": 2, "slug": "two", "name": "two"}],
+        "posts": posts,
+        "comments": comments
+    })
+    .to_string()
+}
+
 #[expect(
     clippy::too_many_arguments,
     reason = "one argument per field of a post record"

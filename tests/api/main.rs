@@ -22,6 +22,7 @@ mod clicks;
 mod comments;
 mod config_docs;
 mod content_cache;
+mod cursors;
 mod errors;
 mod feeds;
 mod fields;
