@@ -3,6 +3,7 @@
 //! it was made for.
 
 use std::collections::HashSet;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -187,6 +188,81 @@ async fn scrolling_while_posts_come_and_go_sees_each_once(app: TestApp) {
     }
 }
 
+/// Another task publishes posts and deletes one while a reader scrolls every order by cursor, 7 a page:
+/// each post that was there before the scroll and was not deleted is seen exactly once.
+async fn a_scroll_beside_a_publishing_task_sees_each_post_once(app: TestApp) {
+    app.import(&tied_posts(40)).await;
+    let editor = token(&app);
+    for sort in SORTS {
+        let (whole, _) = page(&app, &format!("/posts?sort={sort}&per_page=100"), None).await;
+        let before = ids(&whole);
+        let victim = before[before.len() / 2];
+        let done = std::sync::atomic::AtomicBool::new(false);
+        let publisher = async {
+            let mut published = 0;
+            while !done.load(std::sync::atomic::Ordering::SeqCst) {
+                published += 1;
+                let at = if published % 2 == 0 {
+                    "2021-01-06T08:00:00Z"
+                } else {
+                    "2026-01-01T00:00:00Z"
+                };
+                let created = send(
+                    &app,
+                    reqwest::Method::POST,
+                    "/posts",
+                    Some(&editor),
+                    Some(
+                        json!({"title": format!("Racing {sort} {published}"), "author": "Ed",
+                        "body_markdown": "New.", "published_at": at}),
+                    ),
+                )
+                .await;
+                assert_eq!(created.status(), 201);
+                if published == 3 {
+                    let path = format!("/posts/{victim}");
+                    let deleted =
+                        send(&app, reqwest::Method::DELETE, &path, Some(&editor), None).await;
+                    assert_eq!(deleted.status(), 204);
+                }
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+            published
+        };
+        let reader = async {
+            let path = format!("/posts?sort={sort}&per_page=7");
+            let mut seen = Vec::new();
+            let mut next = path.clone();
+            loop {
+                let (body, _) = page(&app, &next, None).await;
+                seen.extend(ids(&body));
+                // Give the publisher time between pages.
+                tokio::time::sleep(Duration::from_millis(15)).await;
+                let Some(cursor) = body["meta"]["next_cursor"].as_str() else {
+                    break;
+                };
+                next = with_cursor(&path, cursor);
+            }
+            done.store(true, std::sync::atomic::Ordering::SeqCst);
+            seen
+        };
+        let (published, seen) = futures::join!(publisher, reader);
+        assert!(
+            published >= 3,
+            "{sort}: the publisher ran {published} times"
+        );
+        for id in &before {
+            let times = seen.iter().filter(|seen| *seen == id).count();
+            if *id != victim {
+                assert_eq!(times, 1, "{sort}: post {id} seen {times} times in {seen:?}");
+            }
+        }
+        let distinct: HashSet<&i64> = seen.iter().collect();
+        assert_eq!(distinct.len(), seen.len(), "{sort}: {seen:?}");
+        app.import(&tied_posts(40)).await;
+    }
+}
+
 /// A cursor continues only its own list: another sort, another filter, a changed or cut cursor, one with
 /// `page`, one of another list or another deployment are each a 400 naming `cursor`, never a 500.
 async fn a_cursor_only_continues_its_own_list(app: TestApp) {
@@ -231,6 +307,14 @@ async fn a_cursor_only_continues_its_own_list(app: TestApp) {
     for (app, path) in bad {
         let response = app.get(&path).await;
         assert_eq!(response.status(), 400, "{path}");
+        assert_eq!(
+            response
+                .headers()
+                .get("content-type")
+                .and_then(|value| value.to_str().ok()),
+            Some("application/problem+json"),
+            "{path}"
+        );
         let problem: Value = response.json().await.expect("a problem");
         assert!(problem.to_string().contains("cursor"), "{path}: {problem}");
     }
@@ -262,6 +346,7 @@ async fn comments_scroll_by_cursor(app: TestApp) {
 crate::on_both_backends!(
     cursor_pages_walk_every_order_like_one_long_page,
     scrolling_while_posts_come_and_go_sees_each_once,
+    a_scroll_beside_a_publishing_task_sees_each_post_once,
     a_cursor_only_continues_its_own_list,
     comments_scroll_by_cursor,
 );
