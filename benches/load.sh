@@ -102,6 +102,7 @@ bench() {
   ceiling_rps=$rps
   run "GET /posts (20 per page)" "/posts"
   run "GET /posts?per_page=100" "/posts?per_page=100"
+  run "GET /posts?fields=id,title,slug,clicks&per_page=100" "/posts?fields=id,title,slug,clicks&per_page=100"
   run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
   run "GET /posts/1, one hot post, counted" "/posts/1" "-s $work/hot.lua"
   run "GET /posts?q=redis+latency" "/posts?q=redis+latency"

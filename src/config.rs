@@ -28,6 +28,9 @@ pub struct Settings {
     pub click_sync_deadline: Duration,
     /// `CLICK_LEDGER_RETENTION`: how long applied batch ids are remembered. Default 7 days.
     pub click_ledger_retention: Duration,
+    /// `CLICK_STATS_RETENTION`: how long clicks are kept by the hour before being rolled up into days.
+    /// Default 400 days.
+    pub click_stats_retention: Duration,
     /// `CLICKS_ON_GET`: whether reading a post counts a click (else only `POST /posts/{id}/clicks`). Default true.
     pub clicks_on_get: bool,
     /// `MAX_BODY_BYTES`: the largest request body accepted (413 beyond). Default 1 MiB.
@@ -195,6 +198,18 @@ impl Settings {
                     )
                 })?,
         };
+        let click_stats_retention = match lookup("CLICK_STATS_RETENTION") {
+            None => Duration::from_secs(400 * 86_400),
+            Some(value) => parse_duration(&value)
+                .filter(|retention| *retention >= Duration::from_secs(86_400))
+                .ok_or_else(|| {
+                    invalid(
+                        "CLICK_STATS_RETENTION",
+                        "a duration of at least 1d, like 400d or 90d",
+                        value,
+                    )
+                })?,
+        };
         let clicks_on_get = flag(&lookup, "CLICKS_ON_GET", true)?;
         let log_client_ip = flag(&lookup, "LOG_CLIENT_IP", false)?;
         let log_format = match lookup("LOG_FORMAT").as_deref() {
@@ -270,6 +285,7 @@ impl Settings {
             click_sync_interval,
             click_sync_deadline,
             click_ledger_retention,
+            click_stats_retention,
             clicks_on_get,
             views_per_minute,
             log_format,
@@ -477,6 +493,10 @@ mod tests {
         assert_eq!(
             settings.click_ledger_retention,
             Duration::from_secs(7 * 86_400)
+        );
+        assert_eq!(
+            settings.click_stats_retention,
+            Duration::from_secs(400 * 86_400)
         );
         assert!(settings.clicks_on_get);
     }

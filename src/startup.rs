@@ -205,6 +205,7 @@ impl Application {
                 interval: settings.click_sync_interval,
                 deadline: settings.click_sync_deadline,
                 retention: settings.click_ledger_retention,
+                stats_retention: settings.click_stats_retention,
             },
         )
         .start();

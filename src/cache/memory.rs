@@ -14,6 +14,8 @@ use super::{
 struct Batch {
     id: String,
     deltas: HashMap<i64, i64>,
+    /// (post id, hour) -> clicks.
+    hours: HashMap<(i64, i64), i64>,
 }
 
 #[derive(Debug, Default)]
@@ -68,13 +70,15 @@ impl MemoryClickCache {
     }
 
     /// Adds one click to the post's shard's pending batch (born with a fresh id when there is none).
-    fn add(&self, post_id: i64) -> Result<Recorded, CacheError> {
+    fn add(&self, post_id: i64, hour: i64) -> Result<Recorded, CacheError> {
         let mut shard = self.shard(shard_of(post_id))?;
         let pending = shard.pending.get_or_insert_with(|| Batch {
             id: uuid::Uuid::new_v4().to_string(),
             deltas: HashMap::new(),
+            hours: HashMap::new(),
         });
         *pending.deltas.entry(post_id).or_insert(0) += 1;
+        *pending.hours.entry((post_id, hour)).or_insert(0) += 1;
         Ok(Recorded {
             clicks: shard.pending_of(post_id),
             counted: true,
@@ -92,17 +96,21 @@ impl CacheBackend for MemoryClickCache {
     async fn record_click(
         &self,
         post_id: i64,
+        hour: i64,
         _click_id: &ClickId,
     ) -> Result<Recorded, CacheError> {
         self.count_round_trip();
-        self.add(post_id)
+        self.add(post_id, hour)
     }
 
     /// Clicks parked by a Redis-backed instance of an earlier configuration: counted here, once each (their
     /// rows go once the sync has moved them here).
     async fn settle(&self, clicks: &[ParkedClick]) -> Result<Vec<Recorded>, CacheError> {
         self.count_round_trip();
-        clicks.iter().map(|click| self.add(click.post_id)).collect()
+        clicks
+            .iter()
+            .map(|click| self.add(click.post_id, click.hour))
+            .collect()
     }
 
     async fn pending_clicks(
@@ -133,10 +141,17 @@ impl CacheBackend for MemoryClickCache {
                 let mut deltas: Vec<(i64, i64)> =
                     batch.deltas.iter().map(|(p, d)| (*p, *d)).collect();
                 deltas.sort_unstable();
+                let mut hours: Vec<(i64, i64, i64)> = batch
+                    .hours
+                    .iter()
+                    .map(|((post, hour), delta)| (*post, *hour, *delta))
+                    .collect();
+                hours.sort_unstable();
                 drained.push(DrainedBatch {
                     shard: index,
                     batch_id: batch.id.clone(),
                     deltas,
+                    hours,
                     resumed,
                     aside: false,
                 });

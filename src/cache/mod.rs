@@ -62,11 +62,12 @@ impl Default for ClickId {
     }
 }
 
-/// A click to send to the cache again, with the id it was first sent with.
+/// A click to send to the cache again, with the id it was first sent with and the hour it was made in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ParkedClick {
     pub click_id: ClickId,
     pub post_id: i64,
+    pub hour: i64,
 }
 
 /// What one record call did.
@@ -85,6 +86,9 @@ pub struct DrainedBatch {
     pub batch_id: String,
     /// (post id, clicks), every delta positive.
     pub deltas: Vec<(i64, i64)>,
+    /// The same clicks by the hour they were made in: (post id, hour, clicks), every delta positive. A
+    /// post's hourly deltas add up to its delta above.
+    pub hours: Vec<(i64, i64, i64)>,
     /// Left in flight by an earlier pass (which died or failed before acknowledging it). The shard's
     /// pending batch is still waiting behind it.
     pub resumed: bool,
@@ -121,9 +125,15 @@ pub trait CacheBackend: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Adds one click to the post's shard's pending batch (creating the batch, with a fresh id, if there is
-    /// none) and returns the post's pending clicks including this one. A `click_id` the cache has counted
-    /// before is not counted again (the pending clicks are returned as they are).
-    async fn record_click(&self, post_id: i64, click_id: &ClickId) -> Result<Recorded, CacheError>;
+    /// none), both to the post's delta and to its delta for `hour` (see [`crate::domain::clock::hour_of`]),
+    /// and returns the post's pending clicks including this one. A `click_id` the cache has counted before is
+    /// not counted again (the pending clicks are returned as they are).
+    async fn record_click(
+        &self,
+        post_id: i64,
+        hour: i64,
+        click_id: &ClickId,
+    ) -> Result<Recorded, CacheError>;
 
     /// Sends parked clicks again, each with its id, in one round trip: those the cache had counted already
     /// (their first call did run) are not counted again. One [`Recorded`] per click, in order.

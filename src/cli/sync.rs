@@ -4,7 +4,7 @@ use super::CliResult;
 use crate::cache::RedisClickCache;
 use crate::config::Settings;
 use crate::db;
-use crate::jobs::sync_once;
+use crate::jobs::{roll_up_old_clicks, sync_once};
 
 pub fn sync(settings: &Settings) -> CliResult {
     let Some(redis) = &settings.redis else {
@@ -17,14 +17,19 @@ pub fn sync(settings: &Settings) -> CliResult {
         settings.database_statement_timeout,
     )?;
     let cache = RedisClickCache::new(redis)?;
-    let report = actix_web::rt::System::new().block_on(sync_once(
-        &pool,
-        &cache,
-        settings.click_ledger_retention,
-    ))?;
+    let (report, rolled_up) = actix_web::rt::System::new().block_on(async {
+        let report = sync_once(&pool, &cache, settings.click_ledger_retention).await?;
+        let rolled_up = roll_up_old_clicks(
+            &pool,
+            settings.click_stats_retention,
+            crate::domain::clock::now(),
+        )
+        .await?;
+        Ok::<_, crate::jobs::SyncError>((report, rolled_up))
+    })?;
     println!(
-        "synced {} clicks from {} batches ({} applied before); {} old ledger rows pruned",
-        report.clicks, report.drained, report.already_applied, report.pruned
+        "synced {} clicks from {} batches ({} applied before); {} old ledger rows pruned; {} hourly click rows rolled up into days",
+        report.clicks, report.drained, report.already_applied, report.pruned, rolled_up
     );
     Ok(())
 }

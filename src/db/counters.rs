@@ -1,5 +1,6 @@
-//! Click counts in the database: applying a drained batch exactly once, reading counts together with the
-//! ledger in one snapshot, and the direct increment used while the cache is down.
+//! Click counts in the database: applying a drained batch exactly once (totals and hours together), reading
+//! counts together with the ledger in one snapshot, the direct increment used while the cache is down, and
+//! rolling old hours up into days.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt::Write as _;
@@ -23,6 +24,8 @@ pub struct Batch<'a> {
     pub id: &'a str,
     /// (post id, clicks to add)
     pub deltas: &'a [(i64, i64)],
+    /// (post id, hour, clicks to add): the same clicks by the hour they were made in.
+    pub hours: &'a [(i64, i64, i64)],
 }
 
 /// What applying one batch came to.
@@ -54,6 +57,7 @@ pub fn apply_batches(
     write_transaction(conn, |conn| {
         let mut applied = Vec::with_capacity(batches.len());
         let mut deltas: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut hours: BTreeMap<(i64, i64), i64> = BTreeMap::new();
         for batch in batches {
             let total: i64 = batch.deltas.iter().map(|(_, delta)| delta).sum();
             let fields = i64::try_from(batch.deltas.len()).unwrap_or(i64::MAX);
@@ -69,6 +73,9 @@ pub fn apply_batches(
             if inserted > 0 {
                 for &(post_id, delta) in batch.deltas {
                     *deltas.entry(post_id).or_insert(0) += delta;
+                }
+                for &(post_id, hour, delta) in batch.hours {
+                    *hours.entry((post_id, hour)).or_insert(0) += delta;
                 }
                 applied.push(BatchOutcome::Applied);
             } else {
@@ -92,6 +99,21 @@ pub fn apply_batches(
                 DbConnection::Sqlite(_) => {
                     for chunk in deltas.chunks(SQLITE_CHUNK) {
                         conn.batch_execute(&add_deltas_sql(chunk))?;
+                    }
+                }
+            }
+        }
+        // The same clicks by hour, in the same transaction: the hours never disagree with the totals.
+        let hours: Vec<(i64, i64, i64)> = hours
+            .into_iter()
+            .map(|((post_id, hour), delta)| (post_id, hour, delta))
+            .collect();
+        if !hours.is_empty() {
+            match conn {
+                DbConnection::Pg(pg) => add_hours_pg(pg, &hours)?,
+                DbConnection::Sqlite(_) => {
+                    for chunk in hours.chunks(SQLITE_CHUNK) {
+                        conn.batch_execute(&add_hours_sql(chunk))?;
                     }
                 }
             }
@@ -135,6 +157,64 @@ fn add_deltas_sql(deltas: &[(i64, i64)]) -> String {
          ON CONFLICT (post_id) DO UPDATE SET clicks = post_counters.clicks + excluded.clicks",
     );
     sql
+}
+
+/// [`add_deltas_pg`] for hours: three bound arrays.
+fn add_hours_pg(conn: &mut diesel::PgConnection, hours: &[(i64, i64, i64)]) -> QueryResult<()> {
+    let mut columns = (Vec::new(), Vec::new(), Vec::new());
+    for &(post_id, hour, delta) in hours {
+        columns.0.push(post_id);
+        columns.1.push(hour);
+        columns.2.push(delta);
+    }
+    diesel::sql_query(
+        "INSERT INTO post_click_hours (post_id, hour, clicks) \
+         SELECT deltas.post_id, deltas.hour, deltas.delta \
+         FROM unnest($1, $2, $3) AS deltas (post_id, hour, delta) \
+         WHERE EXISTS (SELECT 1 FROM posts WHERE posts.id = deltas.post_id) \
+         ON CONFLICT (post_id, hour) DO UPDATE SET clicks = post_click_hours.clicks + excluded.clicks",
+    )
+    .bind::<diesel::sql_types::Array<BigInt>, _>(columns.0)
+    .bind::<diesel::sql_types::Array<BigInt>, _>(columns.1)
+    .bind::<diesel::sql_types::Array<BigInt>, _>(columns.2)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// [`add_deltas_sql`] for hours (SQLite). Only integers are written into the text.
+fn add_hours_sql(hours: &[(i64, i64, i64)]) -> String {
+    let mut sql = String::from("WITH deltas (post_id, hour, delta) AS (VALUES ");
+    for (index, (post_id, hour, delta)) in hours.iter().enumerate() {
+        let separator = if index == 0 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{separator}(CAST({post_id} AS BIGINT), CAST({hour} AS BIGINT), CAST({delta} AS BIGINT))"
+        );
+    }
+    sql.push_str(
+        ") INSERT INTO post_click_hours (post_id, hour, clicks) \
+         SELECT deltas.post_id, deltas.hour, deltas.delta FROM deltas \
+         WHERE EXISTS (SELECT 1 FROM posts WHERE posts.id = deltas.post_id) \
+         ON CONFLICT (post_id, hour) DO UPDATE SET clicks = post_click_hours.clicks + excluded.clicks",
+    );
+    sql
+}
+
+/// Rolls the hours before `before_hour` (a multiple of 24: whole UTC days) up into days, in one transaction:
+/// each day's clicks are added to its row, then its hours go. Returns how many hour rows went.
+pub fn roll_up_hours(conn: &mut DbConnection, before_hour: i64) -> QueryResult<usize> {
+    use super::schema::post_click_hours;
+    write_transaction(conn, |conn| {
+        // Only an integer is written into the text.
+        conn.batch_execute(&format!(
+            "INSERT INTO post_click_days (post_id, day, clicks) \
+             SELECT post_id, hour / 24, SUM(clicks) FROM post_click_hours WHERE hour < {before_hour} \
+             GROUP BY post_id, hour / 24 \
+             ON CONFLICT (post_id, day) DO UPDATE SET clicks = post_click_days.clicks + excluded.clicks"
+        ))?;
+        diesel::delete(post_click_hours::table.filter(post_click_hours::hour.lt(before_hour)))
+            .execute(conn)
+    })
 }
 
 /// In **one** statement (one snapshot): the synced clicks of `post_ids` and which of `batch_ids` the ledger
@@ -188,23 +268,36 @@ pub fn counts_and_applied_batches(
     Ok((counts, applied))
 }
 
-/// Adds one click straight to the database (the fallback while the cache is down) and returns the new
-/// synced count. `None` if the post does not exist.
-pub fn increment(conn: &mut DbConnection, post_id: i64) -> QueryResult<Option<i64>> {
-    use super::schema::posts;
-    let exists: bool =
-        diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result(conn)?;
-    if !exists {
-        return Ok(None);
-    }
-    let clicks = on_backend!(conn, c => diesel::insert_into(post_counters::table)
-        .values((post_counters::post_id.eq(post_id), post_counters::clicks.eq(1_i64)))
-        .on_conflict(post_counters::post_id)
-        .do_update()
-        .set(post_counters::clicks.eq(post_counters::clicks + 1_i64))
-        .returning(post_counters::clicks)
-        .get_result::<i64>(c))?;
-    Ok(Some(clicks))
+/// Adds one click made in `hour` straight to the database (the fallback while the cache is down), to the
+/// post's total and its hour in one transaction, and returns the new synced count. `None` if the post does
+/// not exist.
+pub fn increment(conn: &mut DbConnection, post_id: i64, hour: i64) -> QueryResult<Option<i64>> {
+    use super::schema::{post_click_hours, posts};
+    write_transaction(conn, |conn| {
+        let exists: bool =
+            diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result(conn)?;
+        if !exists {
+            return Ok(None);
+        }
+        let clicks = on_backend!(conn, c => diesel::insert_into(post_counters::table)
+            .values((post_counters::post_id.eq(post_id), post_counters::clicks.eq(1_i64)))
+            .on_conflict(post_counters::post_id)
+            .do_update()
+            .set(post_counters::clicks.eq(post_counters::clicks + 1_i64))
+            .returning(post_counters::clicks)
+            .get_result::<i64>(c))?;
+        on_backend!(conn, c => diesel::insert_into(post_click_hours::table)
+            .values((
+                post_click_hours::post_id.eq(post_id),
+                post_click_hours::hour.eq(hour),
+                post_click_hours::clicks.eq(1_i64),
+            ))
+            .on_conflict((post_click_hours::post_id, post_click_hours::hour))
+            .do_update()
+            .set(post_click_hours::clicks.eq(post_click_hours::clicks + 1_i64))
+            .execute(c))?;
+        Ok(Some(clicks))
+    })
 }
 
 /// The synced clicks of a post that is published at `now` (0 without a counter row); `None` for drafts,

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use super::schema::{parked_clicks, post_counters, posts};
 use super::{write_transaction, DbConnection};
 
-/// Parks one click of `post_id` and returns the count to show for the post meanwhile: its synced clicks plus
+/// Parks one click of `post_id` made at `now` (the time its hour is taken from when it is sent again) and
+/// returns the count to show for the post meanwhile: its synced clicks plus
 /// its parked ones. `None` if the post does not exist (nothing is parked then).
 pub fn park(
     conn: &mut DbConnection,
@@ -41,10 +42,17 @@ pub fn park(
     })
 }
 
-/// The oldest parked clicks, at most `limit`, as (click id, post id).
-pub fn oldest(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<(String, i64)>> {
+/// The oldest parked clicks, at most `limit`, as (click id, post id, when it was made: its hour's bucket).
+pub fn oldest(
+    conn: &mut DbConnection,
+    limit: i64,
+) -> QueryResult<Vec<(String, i64, NaiveDateTime)>> {
     parked_clicks::table
-        .select((parked_clicks::click_id, parked_clicks::post_id))
+        .select((
+            parked_clicks::click_id,
+            parked_clicks::post_id,
+            parked_clicks::parked_at,
+        ))
         .order((
             parked_clicks::parked_at.asc(),
             parked_clicks::click_id.asc(),

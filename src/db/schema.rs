@@ -90,8 +90,33 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Text,
+    }
+}
+
+diesel::table! {
+    post_click_hours (post_id, hour) {
+        post_id -> BigInt,
+        hour -> BigInt,
+        clicks -> BigInt,
+    }
+}
+
+diesel::table! {
+    post_click_days (post_id, day) {
+        post_id -> BigInt,
+        day -> BigInt,
+        clicks -> BigInt,
+    }
+}
+
 diesel::joinable!(comments -> posts (post_id));
 diesel::joinable!(parked_clicks -> posts (post_id));
+diesel::joinable!(post_click_days -> posts (post_id));
+diesel::joinable!(post_click_hours -> posts (post_id));
 diesel::joinable!(post_counters -> posts (post_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
@@ -103,15 +128,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     counter_batches,
     parked_clicks,
+    post_click_days,
+    post_click_hours,
     post_counters,
     post_tags,
     posts,
     tags,
 );
-
-diesel::table! {
-    server_secrets (name) {
-        name -> Text,
-        secret -> Text,
-    }
-}

@@ -15,6 +15,12 @@ fn truncate(at: NaiveDateTime) -> NaiveDateTime {
         .unwrap_or(at)
 }
 
+/// The hour `at` falls in, as whole hours since 1970-01-01T00:00Z: the bucket a click made then is counted
+/// in (README "Click counting").
+pub fn hour_of(at: NaiveDateTime) -> i64 {
+    at.and_utc().timestamp().div_euclid(3600)
+}
+
 /// Where "now" comes from: the system clock, or an instant a test set.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {

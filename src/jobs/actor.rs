@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
-use super::{sync_once, SyncError, SyncReport};
+use super::{roll_up_old_clicks, sync_once, SyncError, SyncReport};
 use crate::cache::CacheBackend;
 use crate::db::DbPool;
 use crate::metrics::{self, Metrics};
@@ -20,6 +20,8 @@ pub struct SyncSchedule {
     /// hung database or cache cannot stop later passes.
     pub deadline: Duration,
     pub retention: Duration,
+    /// How long clicks stay by the hour before a pass rolls them up into days.
+    pub stats_retention: Duration,
 }
 
 /// Schedules the click sync. Holds no state of its own beyond the schedule.
@@ -30,6 +32,7 @@ pub struct ClickSyncActor {
     interval: Duration,
     deadline: Duration,
     retention: Duration,
+    stats_retention: Duration,
     running: bool,
     failures: u32,
     paused_until: Option<Instant>,
@@ -49,6 +52,7 @@ impl ClickSyncActor {
             interval: schedule.interval,
             deadline: schedule.deadline,
             retention: schedule.retention,
+            stats_retention: schedule.stats_retention,
             running: false,
             failures: 0,
             paused_until: None,
@@ -77,14 +81,20 @@ impl ClickSyncActor {
 
     /// One pass, abandoned at the deadline.
     fn pass(&self) -> impl std::future::Future<Output = Result<SyncReport, SyncError>> + 'static {
-        let (db, cache, retention, deadline) = (
+        let (db, cache, retention, stats_retention, deadline) = (
             self.db.clone(),
             self.cache.clone(),
             self.retention,
+            self.stats_retention,
             self.deadline,
         );
         async move {
-            tokio::time::timeout(deadline, sync_once(&db, cache.as_ref(), retention))
+            let pass = async {
+                let report = sync_once(&db, cache.as_ref(), retention).await?;
+                roll_up_old_clicks(&db, stats_retention, crate::domain::clock::now()).await?;
+                Ok(report)
+            };
+            tokio::time::timeout(deadline, pass)
                 .await
                 .unwrap_or(Err(SyncError::Deadline(deadline)))
         }

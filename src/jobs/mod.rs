@@ -4,4 +4,4 @@ mod actor;
 mod sync;
 
 pub use actor::{ClickSyncActor, FinalSync, SyncSchedule};
-pub use sync::{sync_once, sync_once_with, SyncError, SyncReport, SyncStage};
+pub use sync::{roll_up_old_clicks, sync_once, sync_once_with, SyncError, SyncReport, SyncStage};

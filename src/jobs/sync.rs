@@ -93,6 +93,20 @@ pub async fn sync_once_with(
     Ok(report)
 }
 
+/// Rolls the clicks kept by the hour for longer than `retention` before `now` up into days (whole UTC days:
+/// the day of the cut-off stays in hours until it has passed whole). Returns how many hour rows went.
+pub async fn roll_up_old_clicks(
+    db: &DbPool,
+    retention: Duration,
+    now: chrono::NaiveDateTime,
+) -> Result<usize, SyncError> {
+    let hours = i64::try_from(retention.as_secs() / 3600).unwrap_or(i64::MAX);
+    let before = (clock::hour_of(now).saturating_sub(hours)).div_euclid(24) * 24;
+    run_query(db, move |conn| db::counters::roll_up_hours(conn, before))
+        .await
+        .map_err(SyncError::Database)
+}
+
 /// Parked clicks per round trip when they are sent again.
 const SETTLE_CHUNK: usize = 1000;
 
@@ -114,9 +128,10 @@ async fn settle_parked(
         let full = parked.len() == SETTLE_CHUNK;
         let clicks: Vec<ParkedClick> = parked
             .into_iter()
-            .map(|(click_id, post_id)| ParkedClick {
+            .map(|(click_id, post_id, made_at)| ParkedClick {
                 click_id: ClickId::from_stored(click_id),
                 post_id,
+                hour: clock::hour_of(made_at),
             })
             .collect();
         let recorded = cache.settle(&clicks).await?;
@@ -158,6 +173,7 @@ async fn move_one_round(
                 .map(|batch| db::counters::Batch {
                     id: &batch.batch_id,
                     deltas: &batch.deltas,
+                    hours: &batch.hours,
                 })
                 .collect();
             db::counters::apply_batches(conn, &batches, now, || {

@@ -253,7 +253,7 @@ pub async fn get_post(
     };
     let id = post.summary.id;
     post.summary.clicks = match count {
-        Count::Record => clicks.record(id).await?,
+        Count::Record => clicks.record(id, now).await?,
         Count::Peek if !fields.has("clicks") => post.summary.clicks,
         Count::Peek => {
             let fresh = clicks
@@ -285,7 +285,7 @@ pub async fn beacon(
             if !published {
                 return Err(ApiError::NotFound("post"));
             }
-            clicks.record(post_id.get()).await
+            clicks.record(post_id.get(), now).await
         }
     }
 }

@@ -256,6 +256,7 @@ impl TestApp {
             click_sync_interval: options.sync_interval,
             click_sync_deadline: options.sync_deadline,
             click_ledger_retention: Duration::from_secs(7 * 86_400),
+            click_stats_retention: Duration::from_secs(400 * 86_400),
             clicks_on_get: options.clicks_on_get,
             max_body_bytes: 256 * 1024,
             cache_max_age: 0,

@@ -127,7 +127,7 @@ impl RedisClickCache {
         )
     }
 
-    fn record_call(&self, post_id: i64, click_id: &ClickId) -> Call {
+    fn record_call(&self, post_id: i64, hour: i64, click_id: &ClickId) -> Call {
         let shard = shard_of(post_id);
         let keys = [
             self.pending_key(shard),
@@ -139,6 +139,7 @@ impl RedisClickCache {
             post_id.to_string(),
             uuid::Uuid::new_v4().to_string(),
             self.click_id_ttl.as_millis().to_string(),
+            hour.to_string(),
         ];
         Call {
             shard,
@@ -147,14 +148,45 @@ impl RedisClickCache {
     }
 }
 
-/// A batch as drained: its id and its (post id, delta) pairs.
-type BatchContent = (String, Vec<(i64, i64)>);
+/// A batch's clicks as drained: (post id, delta) pairs and (post id, hour, delta) triples, sorted.
+#[derive(Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+struct Deltas {
+    posts: Vec<(i64, i64)>,
+    hours: Vec<(i64, i64, i64)>,
+}
 
-/// A batch hash as a flat field/value list: its id and its positive deltas, sorted by post id. Fields that
-/// start with `__` are labels (`__batch`, `__run`).
-fn decode_batch(fields: &[Value]) -> Option<BatchContent> {
+impl Deltas {
+    /// Adds a field of a batch hash: `<post id>` or `<post id>@<hour>`. `None` for anything else.
+    fn add(&mut self, field: &str, delta: i64) -> Option<()> {
+        match field.split_once('@') {
+            None => {
+                let post = field.parse::<i64>().ok()?;
+                if delta > 0 {
+                    self.posts.push((post, delta));
+                }
+            }
+            Some((post, hour)) => {
+                let (post, hour) = (post.parse::<i64>().ok()?, hour.parse::<i64>().ok()?);
+                if delta > 0 {
+                    self.hours.push((post, hour, delta));
+                }
+            }
+        }
+        Some(())
+    }
+
+    fn sorted(mut self) -> Self {
+        self.posts.sort_unstable();
+        self.hours.sort_unstable();
+        self
+    }
+}
+
+/// A batch hash as a flat field/value list: its id and its positive deltas. Fields that start with `__` are
+/// labels (`__batch`, `__run`).
+fn decode_batch(fields: &[Value]) -> Option<(String, Deltas)> {
     let mut batch_id = None;
-    let mut deltas = Vec::new();
+    let mut deltas = Deltas::default();
     for pair in fields.chunks(2) {
         let [field, value] = pair else {
             return None;
@@ -163,35 +195,30 @@ fn decode_batch(fields: &[Value]) -> Option<BatchContent> {
         if field == BATCH_FIELD {
             batch_id = text(value);
         } else if !field.starts_with("__") {
-            let delta = int(value)?;
-            if delta > 0 {
-                deltas.push((field.parse::<i64>().ok()?, delta));
-            }
+            deltas.add(&field, int(value)?)?;
         }
     }
-    deltas.sort_unstable();
-    Some((batch_id?, deltas))
+    Some((batch_id?, deltas.sorted()))
 }
 
-/// The set-aside hash (`<batch id>|<post id>` -> delta) as batches, each with its sorted deltas.
-fn decode_aside(fields: &[Value]) -> Option<Vec<BatchContent>> {
-    let mut batches: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+/// The set-aside hash (`<batch id>|<post id>` and `<batch id>|<post id>@<hour>` -> delta) as batches.
+fn decode_aside(fields: &[Value]) -> Option<Vec<(String, Deltas)>> {
+    let mut batches: HashMap<String, Deltas> = HashMap::new();
     for pair in fields.chunks(2) {
         let [field, value] = pair else {
             return None;
         };
         let field = text(field)?;
-        let (batch_id, post_id) = field.split_once('|')?;
-        let delta = int(value)?;
-        let deltas = batches.entry(batch_id.to_owned()).or_default();
-        if delta > 0 {
-            deltas.push((post_id.parse::<i64>().ok()?, delta));
-        }
+        let (batch_id, post_field) = field.split_once('|')?;
+        batches
+            .entry(batch_id.to_owned())
+            .or_default()
+            .add(post_field, int(value)?)?;
     }
-    let mut batches: Vec<BatchContent> = batches.into_iter().collect();
-    for (_, deltas) in &mut batches {
-        deltas.sort_unstable();
-    }
+    let mut batches: Vec<(String, Deltas)> = batches
+        .into_iter()
+        .map(|(id, deltas)| (id, deltas.sorted()))
+        .collect();
     batches.sort_unstable();
     Some(batches)
 }
@@ -231,8 +258,13 @@ impl CacheBackend for RedisClickCache {
         "redis"
     }
 
-    async fn record_click(&self, post_id: i64, click_id: &ClickId) -> Result<Recorded, CacheError> {
-        let call = self.record_call(post_id, click_id);
+    async fn record_click(
+        &self,
+        post_id: i64,
+        hour: i64,
+        click_id: &ClickId,
+    ) -> Result<Recorded, CacheError> {
+        let call = self.record_call(post_id, hour, click_id);
         // Not repeated here: a time-out leaves the click's outcome open, and the caller parks it.
         let reply = self.client.run(&[call], false).await?;
         decode_record(first(&reply)?)
@@ -244,7 +276,7 @@ impl CacheBackend for RedisClickCache {
         }
         let calls: Vec<Call> = clicks
             .iter()
-            .map(|click| self.record_call(click.post_id, &click.click_id))
+            .map(|click| self.record_call(click.post_id, click.hour, &click.click_id))
             .collect();
         // Safe to repeat: each click keeps its id, which Redis counts once.
         let replies = self.client.run(&calls, true).await?;
@@ -335,7 +367,8 @@ impl CacheBackend for RedisClickCache {
                 batches.push(DrainedBatch {
                     shard,
                     batch_id,
-                    deltas,
+                    deltas: deltas.posts,
+                    hours: deltas.hours,
                     resumed: int(resumed) == Some(1),
                     aside: false,
                 });
@@ -346,7 +379,8 @@ impl CacheBackend for RedisClickCache {
                 batches.push(DrainedBatch {
                     shard,
                     batch_id,
-                    deltas,
+                    deltas: deltas.posts,
+                    hours: deltas.hours,
                     resumed: false,
                     aside: true,
                 });

@@ -44,9 +44,11 @@ impl ClickCounter {
     /// (no connection, the breaker open, an error reply), the click is added to the database directly
     /// (exact). When the call was sent but its outcome is unknown (a time-out, a broken connection), the
     /// click is parked with its id: the sync sends it again and the cache counts the id once.
-    pub async fn record(&self, post_id: i64) -> Result<i64, ApiError> {
+    /// The click counts in the hour of `now` wherever it ends up.
+    pub async fn record(&self, post_id: i64, now: NaiveDateTime) -> Result<i64, ApiError> {
         let click_id = ClickId::new();
-        match self.cache.record_click(post_id, &click_id).await {
+        let hour = clock::hour_of(now);
+        match self.cache.record_click(post_id, hour, &click_id).await {
             Ok(recorded) => {
                 metrics::add(&self.metrics.clicks_cached, 1);
                 let counts = self
@@ -70,7 +72,6 @@ impl ClickCounter {
                         "click cache call ambiguous: click parked, the sync sends it again"
                     );
                 }
-                let now = clock::now();
                 run_query(&self.db, move |conn| {
                     db::parked_clicks::park(conn, click_id.as_str(), post_id, now)
                 })
@@ -87,9 +88,11 @@ impl ClickCounter {
                         "click cache unavailable: click counted in the database directly"
                     );
                 }
-                run_query(&self.db, move |conn| db::counters::increment(conn, post_id))
-                    .await?
-                    .ok_or(ApiError::NotFound("post"))
+                run_query(&self.db, move |conn| {
+                    db::counters::increment(conn, post_id, hour)
+                })
+                .await?
+                .ok_or(ApiError::NotFound("post"))
             }
         }
     }

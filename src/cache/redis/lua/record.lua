@@ -1,7 +1,10 @@
 -- Records one click. KEYS[1]: the shard's pending hash, KEYS[2]: its in-flight hash, KEYS[3]: the click's
 -- id key, KEYS[4]: the shard's set-aside hash (all in the shard's slot). ARGV[1]: post id, ARGV[2]: a fresh
--- batch id, used only if the pending hash is born now, ARGV[3]: how long the click id is remembered, in ms.
+-- batch id, used only if the pending hash is born now, ARGV[3]: how long the click id is remembered, in ms,
+-- ARGV[4]: the hour the click was made in (hours since the Unix epoch).
 --
+-- The click is added to the post's field and to its hour's field (`<post id>@<hour>`) together, so a
+-- batch's hourly deltas always add up to its post deltas.
 -- A click id is counted once: sending the same click again (after an ambiguous reply) changes nothing.
 -- A pending hash is born with its batch id and the run id of this Redis process, so no delta ever exists
 -- without its label. A pending hash written by another process (this one restarted from an older state, or
@@ -27,6 +30,7 @@ if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then
     redis.call('HSET', KEYS[1], '__run', run)
   end
   redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
+  redis.call('HINCRBY', KEYS[1], ARGV[1] .. '@' .. ARGV[4], 1)
   counted = 1
 end
 local batch = redis.call('HGET', KEYS[1], '__batch')

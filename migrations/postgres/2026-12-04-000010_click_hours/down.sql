@@ -1,0 +1,2 @@
+DROP TABLE post_click_days;
+DROP TABLE post_click_hours;

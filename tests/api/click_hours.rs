@@ -1,0 +1,232 @@
+//! Clicks by the hour: each click lands in the hour it was made in (by the server's clock when it was
+//! recorded, not when it was synced), in the same batch and the same transaction as the post's total, so
+//! sync crashes lose or double no hour; old hours roll up into days; and every post's hours and days add up
+//! to its total minus the clicks it was imported with.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use blog_api::domain::clock::{hour_of, Clock};
+use blog_api::jobs::{roll_up_old_clicks, sync_once_with, SyncError, SyncStage};
+use chrono::NaiveDateTime;
+
+use crate::fixture::small_blog;
+use crate::helpers::{TestApp, TestBackend, TestOptions};
+
+fn at(rfc3339: &str) -> NaiveDateTime {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .expect("a date")
+        .naive_utc()
+}
+
+/// Imported with the small blog.
+const IMPORTED: [(i64, i64); 2] = [(1, 10), (2, 50)];
+
+/// (post, hour) -> clicks, as the database holds them.
+fn hours_in_database(app: &TestApp) -> BTreeMap<(i64, i64), i64> {
+    use blog_api::db::schema::post_click_hours;
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("a connection");
+    let rows: Vec<(i64, i64, i64)> = post_click_hours::table
+        .select((
+            post_click_hours::post_id,
+            post_click_hours::hour,
+            post_click_hours::clicks,
+        ))
+        .load(&mut conn)
+        .expect("hours");
+    rows.into_iter()
+        .map(|(post, hour, clicks)| ((post, hour), clicks))
+        .collect()
+}
+
+/// (post, day) -> clicks.
+fn days_in_database(app: &TestApp) -> BTreeMap<(i64, i64), i64> {
+    use blog_api::db::schema::post_click_days;
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("a connection");
+    let rows: Vec<(i64, i64, i64)> = post_click_days::table
+        .select((
+            post_click_days::post_id,
+            post_click_days::day,
+            post_click_days::clicks,
+        ))
+        .load(&mut conn)
+        .expect("days");
+    rows.into_iter()
+        .map(|(post, day, clicks)| ((post, day), clicks))
+        .collect()
+}
+
+/// Every post's hours and days add up to its synced total minus its imported clicks.
+fn assert_buckets_add_up(app: &TestApp) {
+    let (hours, days) = (hours_in_database(app), days_in_database(app));
+    for (post, imported) in IMPORTED {
+        let bucketed: i64 = hours
+            .iter()
+            .chain(&days)
+            .filter(|((of, _), _)| *of == post)
+            .map(|(_, clicks)| clicks)
+            .sum();
+        assert_eq!(
+            bucketed,
+            app.synced_clicks(post) - imported,
+            "post {post}: hours {hours:?}, days {days:?}"
+        );
+    }
+}
+
+/// Views spread over six simulated hours, each hour's sync stopped at a different stage (as if its process
+/// died there), then completed: every hour exact, totals exact, the invariant holds; then the hours roll up
+/// into exact days.
+async fn hourly_counts_stay_exact_through_sync_crashes(backend: TestBackend) {
+    let clock = Clock::fixed(at("2026-06-01T22:10:00Z"));
+    let options = TestOptions {
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    let cache = app.clicks.cache().clone();
+    let retention = Duration::from_secs(86_400);
+    let stages = [
+        Some(SyncStage::AfterDrain),
+        Some(SyncStage::BeforeCommit),
+        Some(SyncStage::AfterCommit),
+        None,
+    ];
+    let mut expected: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    let start = at("2026-06-01T22:10:00Z");
+    for step in 0..6_i64 {
+        // Two instants in the hour: the sync between them dies, so the hour's clicks travel in two batches.
+        for minutes in [5, 50] {
+            let now = start + chrono::Duration::hours(step) + chrono::Duration::minutes(minutes);
+            clock.set(now);
+            let views = [(1, 3 + step), (2, 1 + step % 3)];
+            for (post, count) in views {
+                futures::future::join_all((0..count).map(|_| async {
+                    assert_eq!(app.view(&format!("/posts/{post}")).await.status(), 200);
+                }))
+                .await;
+                *expected.entry((post, hour_of(now))).or_insert(0) += count;
+            }
+            let index = usize::try_from(step).unwrap_or(0) + usize::from(minutes == 50);
+            if let Some(stage) = stages[index % stages.len()] {
+                let stop = Arc::new(move |at: SyncStage| at == stage);
+                let result = sync_once_with(&app.pool, cache.as_ref(), retention, stop).await;
+                assert!(
+                    matches!(result, Err(SyncError::Stopped(at)) if at == stage),
+                    "{stage:?}: {result:?}"
+                );
+            } else {
+                app.sync().await;
+            }
+        }
+    }
+    // Two clean passes: the resumed batch, then whatever waited behind it.
+    app.sync().await;
+    app.sync().await;
+    assert_eq!(hours_in_database(&app), expected);
+    for (post, imported) in IMPORTED {
+        let issued: i64 = expected
+            .iter()
+            .filter(|((of, _), _)| *of == post)
+            .map(|(_, clicks)| clicks)
+            .sum();
+        assert_eq!(app.synced_clicks(post), imported + issued, "post {post}");
+    }
+    assert_buckets_add_up(&app);
+
+    // The first day's hours are older than a one-day retention two days later: they become one day row per
+    // post; the second day's stay by the hour.
+    let later = at("2026-06-03T12:00:00Z");
+    let rolled = roll_up_old_clicks(&app.pool, retention, later)
+        .await
+        .expect("rolled up");
+    let first_day = hour_of(at("2026-06-02T00:00:00Z"));
+    let (old, kept): (Vec<_>, Vec<_>) = expected
+        .iter()
+        .partition(|((_, hour), _)| *hour < first_day);
+    assert_eq!(rolled, old.len());
+    let mut expected_days: BTreeMap<(i64, i64), i64> = BTreeMap::new();
+    for ((post, hour), clicks) in &old {
+        *expected_days
+            .entry((*post, hour.div_euclid(24)))
+            .or_insert(0) += **clicks;
+    }
+    assert_eq!(days_in_database(&app), expected_days);
+    let kept: BTreeMap<(i64, i64), i64> = kept.into_iter().map(|(k, v)| (*k, *v)).collect();
+    assert_eq!(hours_in_database(&app), kept);
+    assert_buckets_add_up(&app);
+    // Rolling up again changes nothing.
+    assert_eq!(
+        roll_up_old_clicks(&app.pool, retention, later)
+            .await
+            .expect("rolled up"),
+        0
+    );
+    assert_eq!(days_in_database(&app), expected_days);
+}
+
+/// While the click cache cannot be reached, clicks go straight to the database: to the total and to their
+/// hour, in one transaction.
+async fn clicks_counted_in_the_database_land_in_their_hour(backend: TestBackend) {
+    let clock = Clock::fixed(at("2026-06-01T08:30:00Z"));
+    let unreachable = blog_api::cache::RedisSettings {
+        endpoint: blog_api::cache::RedisEndpoint::Single(String::from("redis://127.0.0.1:1")),
+        key_prefix: format!("unreachable-{}", uuid::Uuid::new_v4().simple()),
+        timeout: Duration::from_millis(200),
+        click_id_ttl: Duration::from_secs(900),
+    };
+    let options = TestOptions {
+        clock: clock.clone(),
+        redis: Some(unreachable),
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    for _ in 0..3 {
+        assert_eq!(app.view("/posts/1").await.status(), 200);
+    }
+    clock.set(at("2026-06-01T09:01:00Z"));
+    assert_eq!(app.view("/posts/1").await.status(), 200);
+    assert!(app.metric("clicks_fallback_total").await >= 4);
+    let hour = hour_of(at("2026-06-01T08:00:00Z"));
+    assert_eq!(
+        hours_in_database(&app),
+        BTreeMap::from([((1, hour), 3), ((1, hour + 1), 1)])
+    );
+    assert_eq!(app.synced_clicks(1), 14);
+    assert_buckets_add_up(&app);
+}
+
+macro_rules! on_both {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $test() {
+                    super::$test($crate::helpers::TestBackend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $test() {
+                    super::$test($crate::helpers::TestBackend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
+on_both!(
+    hourly_counts_stay_exact_through_sync_crashes,
+    clicks_counted_in_the_database_land_in_their_hour,
+);
