@@ -14,6 +14,7 @@ pub mod posts;
 pub mod reading;
 pub mod schema;
 pub mod secrets;
+pub mod stats;
 pub mod taxonomy;
 pub mod taxonomy_writes;
 pub mod tokens;

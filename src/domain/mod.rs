@@ -18,6 +18,7 @@ pub mod post_rules;
 mod search;
 mod slug;
 mod sort;
+pub mod stats;
 pub mod term_input;
 pub mod token;
 

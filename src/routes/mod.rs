@@ -16,6 +16,7 @@ mod problems;
 pub mod query;
 pub mod rate_limit;
 pub mod request_id;
+pub(crate) mod stats;
 pub(crate) mod taxonomy;
 
 use std::sync::Arc;
@@ -98,6 +99,7 @@ route_table! {
     "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
     "/posts/{id}" => { get: posts::get_post, patch: posts::update_post, delete: posts::delete_post }
     "/posts/{id}/related" => { get: posts::related_posts }
+    "/posts/{id}/stats" => { get: stats::post_stats }
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
     "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }
     "/posts/{id}/clicks" => { post: clicks::record_click }

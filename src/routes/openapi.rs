@@ -11,6 +11,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
+use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
 use crate::domain::{comment_input, post_input, term_input, PageRequest, Slug};
 use crate::domain::{
     CategoryRef, CommentView, Page, PageMeta, PostDetail, PostSummary, TaxonomyItem,
@@ -275,6 +276,7 @@ impl Modify for BearerAuth {
         routes::posts::update_post,
         routes::posts::delete_post,
         routes::posts::related_posts,
+        routes::stats::post_stats,
         routes::feeds::blog_rss,
         routes::feeds::blog_atom,
         routes::feeds::category_rss,
@@ -308,6 +310,7 @@ impl Modify for BearerAuth {
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
         PostCreate, PostPatch, TermBody, CommentCreate, ModerationBody, routes::clicks::ClickCount,
         routes::posts::RelatedPosts, PostSummaryField, PostField, CommentField, TermField,
+        PostStats, StatsPoint, StatsMeta, Interval,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
     )),
     modifiers(&BearerAuth, &Limits, &HttpHeaders),

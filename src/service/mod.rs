@@ -10,5 +10,6 @@ pub mod health;
 pub mod post_writes;
 pub mod posts;
 pub mod rate_limits;
+pub mod stats;
 pub mod taxonomy;
 pub mod tokens;

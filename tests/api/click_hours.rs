@@ -205,6 +205,76 @@ async fn clicks_counted_in_the_database_land_in_their_hour(backend: TestBackend)
     assert_buckets_add_up(&app);
 }
 
+/// `GET /posts/{id}/stats`: zero-filled buckets of the synced clicks, by hour, day or week in a time zone;
+/// ranges past 400 points and bad parameters are 400s; drafts and scheduled posts are 404s.
+async fn stats_are_a_zero_filled_series(backend: TestBackend) {
+    let clock = Clock::fixed(at("2026-06-01T22:10:00Z"));
+    let options = TestOptions {
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    // 22:xx UTC: 3 views; 23:xx: none; 01:xx the next day: 2.
+    for (instant, views) in [("2026-06-01T22:10:00Z", 3), ("2026-06-02T01:30:00Z", 2)] {
+        clock.set(at(instant));
+        for _ in 0..views {
+            assert_eq!(app.view("/posts/2").await.status(), 200);
+        }
+    }
+    app.sync().await;
+    clock.set(at("2026-06-03T12:00:00Z"));
+
+    let hourly = app
+        .get_json("/posts/2/stats?from=2026-06-01T21:00:00Z&to=2026-06-02T02:00:00Z&interval=hour")
+        .await;
+    let clicks: Vec<i64> = hourly["data"]
+        .as_array()
+        .expect("data")
+        .iter()
+        .filter_map(|point| point["clicks"].as_i64())
+        .collect();
+    assert_eq!(clicks, [0, 3, 0, 0, 2]);
+    assert_eq!(hourly["data"][1]["start"], "2026-06-01T22:00:00Z");
+    assert_eq!(hourly["meta"]["total"], 5);
+    assert_eq!(hourly["meta"]["interval"], "hour");
+
+    // By day in Paris (UTC+2 in June): 22:10Z and 01:30Z are both on June 2nd there.
+    let daily = app
+        .get_json("/posts/2/stats?from=2026-06-01&to=2026-06-03&tz=Europe/Paris")
+        .await;
+    assert_eq!(daily["data"][0]["start"], "2026-06-01T00:00:00+02:00");
+    assert_eq!(daily["data"][0]["clicks"], 0);
+    assert_eq!(daily["data"][1]["clicks"], 5);
+    assert_eq!(daily["meta"]["tz"], "Europe/Paris");
+    // The default: the 30 days to now, and a week of them.
+    let recent = app.get_json("/posts/2/stats").await;
+    assert_eq!(recent["data"].as_array().map(Vec::len), Some(31));
+    assert_eq!(recent["meta"]["total"], 5);
+    let weekly = app
+        .get_json("/posts/2/stats?interval=week&from=2026-05-25")
+        .await;
+    assert_eq!(weekly["data"].as_array().map(Vec::len), Some(2));
+    assert_eq!(weekly["data"][1]["clicks"], 5);
+
+    for path in [
+        "/posts/2/stats?from=2025-01-01&to=2026-06-01",
+        "/posts/2/stats?interval=hour&from=2026-05-01",
+        "/posts/2/stats?from=2026-06-02&to=2026-06-01",
+        "/posts/2/stats?from=last-week",
+        "/posts/2/stats?interval=month",
+        "/posts/2/stats?tz=Mars/Olympus",
+        "/posts/2/stats?limit=3",
+    ] {
+        assert_eq!(app.get(path).await.status(), 400, "{path}");
+    }
+    for path in ["/posts/4/stats", "/posts/5/stats", "/posts/999/stats"] {
+        assert_eq!(app.get(path).await.status(), 404, "{path}");
+    }
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -229,4 +299,5 @@ macro_rules! on_both {
 on_both!(
     hourly_counts_stay_exact_through_sync_crashes,
     clicks_counted_in_the_database_land_in_their_hour,
+    stats_are_a_zero_filled_series,
 );

@@ -1,0 +1,33 @@
+//! A post's readership over time (README "Stats").
+
+use crate::db::{self, run_query, DbPool};
+use crate::domain::clock::Clock;
+use crate::domain::stats::{PostStats, StatsRange};
+use crate::domain::{PostKey, ResourceId, Viewer};
+use crate::error::ApiError;
+
+/// The series of a published post (any post, for editors): zero-filled buckets of the clicks synced to the
+/// database. `NotFound` for drafts, scheduled posts and unknown ids otherwise.
+pub async fn post_stats(
+    pool: &DbPool,
+    clock: &Clock,
+    post_id: ResourceId,
+    viewer: Viewer,
+    range: StatsRange,
+) -> Result<PostStats, ApiError> {
+    let now = clock.now();
+    let (hours, days) = (range.hours(), range.days());
+    let found = run_query(pool, move |conn| {
+        let visible = match viewer {
+            Viewer::Editor => db::posts::find(conn, &PostKey::Id(post_id), false, now)?.is_some(),
+            Viewer::Anonymous => db::posts::is_published(conn, post_id.get(), now)?,
+        };
+        if !visible {
+            return Ok(None);
+        }
+        db::stats::clicks_of(conn, post_id.get(), hours, days).map(Some)
+    })
+    .await?;
+    let (by_hour, by_day) = found.ok_or(ApiError::NotFound("post"))?;
+    Ok(range.series(&by_hour, &by_day))
+}
