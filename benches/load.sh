@@ -6,19 +6,31 @@
 # Prints requests/s, the ratio, latency percentiles and the server's peak memory (VmHWM). Bounded: each run
 # stops by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data.
 #   bash benches/load.sh            # both backends
+#   BASELINE=cb2a3de bash benches/load.sh
+#                                   # also the counted-view row of that commit's binary, on the same data
+#                                   # (what a change to the counting path costs, measured in one run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/blog-api-target}"
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk"; exit 1; }
+work=$(mktemp -d)
+server=""
+ceiling=""
+trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$ceiling" ] && kill "$ceiling" 2>/dev/null; rm -rf "$work"' EXIT
+baseline_bin=""
+if [ -n "${BASELINE:-}" ]; then
+  # Built first and copied aside: both builds share the target directory (and its dependencies).
+  git worktree add --quiet --detach "$work/baseline" "$BASELINE"
+  (cd "$work/baseline" && cargo build --release --quiet --bin blog-api)
+  cp "$CARGO_TARGET_DIR/release/blog-api" "$work/blog-api-baseline"
+  git worktree remove --force "$work/baseline"
+  baseline_bin="$work/blog-api-baseline"
+fi
 cargo build --release --quiet --bin blog-api --example ceiling
 bin="$CARGO_TARGET_DIR/release/blog-api"
 ceiling_bin="$CARGO_TARGET_DIR/release/examples/ceiling"
 sample=../shared/data/blog-2000.json
 pg="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
-work=$(mktemp -d)
-server=""
-ceiling=""
-trap '[ -n "$server" ] && kill "$server" 2>/dev/null; [ -n "$ceiling" ] && kill "$ceiling" 2>/dev/null; rm -rf "$work"' EXIT
 port=18900
 ceiling_port=18901
 
@@ -109,6 +121,15 @@ bench() {
   searches_beside_reads
   printf '| %-28s | %-34s | peak RSS %s |\n' "$backend" "server memory" "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$server/status")"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  if [ -n "$baseline_bin" ]; then
+    # The same data, a Redis prefix of its own (the two versions' batches need not read each other's).
+    BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 \
+      REDIS_KEY_PREFIX="${REDIS_KEY_PREFIX:-bench}-baseline" "$baseline_bin" serve >/dev/null &
+    server=$!
+    for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+    run "counted views, baseline $BASELINE" "/posts/1" "-s $work/views.lua"
+    kill "$server"; wait "$server" 2>/dev/null || true; server=""
+  fi
 }
 
 "$ceiling_bin" "127.0.0.1:$ceiling_port" redis://127.0.0.1:6379 "bench-$$" >/dev/null 2>&1 &
@@ -122,4 +143,4 @@ db="blog_bench_$$"
 psql -q "$pg" -c "CREATE DATABASE $db"
 DATABASE_URL="${pg%/*}/$db" REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="bench-$$" bench "PostgreSQL + Redis"
 psql -q "$pg" -c "DROP DATABASE $db WITH (FORCE)"
-redis-cli --scan --pattern "bench-$$:*" | xargs -r redis-cli del >/dev/null
+redis-cli --scan --pattern "bench-$$*" | xargs -r redis-cli del >/dev/null
