@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
-    Recorded, SHARDS,
+    PendingHour, Recorded, SHARDS,
 };
 
 #[derive(Debug, Clone)]
@@ -123,6 +123,29 @@ impl CacheBackend for MemoryClickCache {
             let pending = self.shard(shard_of(post_id))?.pending_of(post_id);
             if !pending.deltas.is_empty() {
                 found.insert(post_id, pending);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn pending_hours(&self, first_hour: i64) -> Result<Vec<PendingHour>, CacheError> {
+        self.count_round_trip();
+        let mut found = Vec::new();
+        for index in 0..SHARDS {
+            let shard = self.shard(index)?;
+            for batch in [&shard.pending, &shard.in_flight].into_iter().flatten() {
+                found.extend(
+                    batch
+                        .hours
+                        .iter()
+                        .filter(|((_, hour), _)| *hour >= first_hour)
+                        .map(|((post_id, hour), clicks)| PendingHour {
+                            batch_id: batch.id.clone(),
+                            post_id: *post_id,
+                            hour: *hour,
+                            clicks: *clicks,
+                        }),
+                );
             }
         }
         Ok(found)

@@ -79,6 +79,15 @@ pub struct Recorded {
     pub counted: bool,
 }
 
+/// Clicks of one post in one hour, in a batch not yet known to be in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingHour {
+    pub batch_id: String,
+    pub post_id: i64,
+    pub hour: i64,
+    pub clicks: i64,
+}
+
 /// One shard's in-flight batch, as handed to the sync.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DrainedBatch {
@@ -144,6 +153,10 @@ pub trait CacheBackend: Send + Sync + 'static {
         &self,
         post_ids: &[i64],
     ) -> Result<HashMap<i64, PendingClicks>, CacheError>;
+
+    /// The clicks by hour, from `first_hour` on, of every pending and in-flight batch, in one round trip
+    /// (one script per shard): what a ranking by recent clicks adds to the database's hours.
+    async fn pending_hours(&self, first_hour: i64) -> Result<Vec<PendingHour>, CacheError>;
 
     /// For every shard: its in-flight batch if one was left (by a crash or a failed sync), else its pending
     /// batch moved to in-flight. New clicks go to a new pending batch from then on.

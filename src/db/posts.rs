@@ -35,6 +35,7 @@ type SummaryColumns = (
     SqlLiteral<Nullable<BigInt>>,
     SqlLiteral<Nullable<BigInt>>,
     SqlLiteral<BigInt>,
+    SqlLiteral<Nullable<BigInt>>,
 );
 
 /// `column` when `wanted`, else `absent` (a constant of the column's type).
@@ -75,7 +76,50 @@ fn summary_columns(fields: &FieldSet) -> SummaryColumns {
               WHERE comments.post_id = posts.id AND comments.status = 'approved')",
             "CAST(0 AS BIGINT)",
         ),
+        // Set by a ranking by window (see `WindowRank`).
+        sql::<Nullable<BigInt>>("NULL"),
     )
+}
+
+/// A ranking by the clicks of a window (`GET /posts?sort=-clicks&window=7d`): its first hour (`None`: all
+/// time), and the clicks the cache held by hour when the request began, as (batch id, post id, clicks).
+/// Those of batches the ledger holds by the time the statement runs are in the database already and are
+/// not added again: the ledger is read in the same statement, so one snapshot decides.
+#[derive(Debug, Clone, Default)]
+pub struct WindowRank {
+    pub first_hour: Option<i64>,
+    pub pending: Vec<(String, i64, i64)>,
+}
+
+impl WindowRank {
+    /// The window's clicks of `posts.id`, as SQL. Only integers and batch ids checked to be UUIDs are
+    /// written into the text.
+    fn expression(&self) -> String {
+        let synced = match self.first_hour {
+            Some(first) => format!(
+                "(SELECT COALESCE(SUM(window_hours.clicks), 0) FROM post_click_hours AS window_hours \
+                  WHERE window_hours.post_id = posts.id AND window_hours.hour >= {first})"
+            ),
+            None => String::from("COALESCE(post_counters.clicks, 0)"),
+        };
+        let rows: Vec<String> = self
+            .pending
+            .iter()
+            .filter_map(|(batch, post, clicks)| {
+                let batch = uuid::Uuid::parse_str(batch).ok()?.hyphenated().to_string();
+                Some(format!("('{batch}', {post}, {clicks})"))
+            })
+            .collect();
+        if rows.is_empty() {
+            return format!("CAST({synced} AS BIGINT)");
+        }
+        format!(
+            "CAST({synced} + (SELECT COALESCE(SUM(unsynced.column3), 0) FROM (VALUES {}) AS unsynced \
+              WHERE unsynced.column2 = posts.id AND NOT EXISTS (SELECT 1 FROM counter_batches \
+              WHERE counter_batches.batch_id = unsynced.column1)) AS BIGINT)",
+            rows.join(", ")
+        )
+    }
 }
 
 #[derive(Queryable)]
@@ -94,6 +138,7 @@ struct SummaryRow {
     word_count: Option<i64>,
     reading_time_minutes: Option<i64>,
     comment_count: i64,
+    window_clicks: Option<i64>,
 }
 
 impl SummaryRow {
@@ -117,6 +162,7 @@ impl SummaryRow {
             // Filled in at start-up for posts older than the columns; 0 only for a row written by SQL since.
             word_count: self.word_count.unwrap_or(0),
             reading_time_minutes: self.reading_time_minutes.unwrap_or(0),
+            window_clicks: self.window_clicks,
         }
     }
 }
@@ -252,6 +298,7 @@ pub fn list(
     conn: &mut DbConnection,
     request: &PostListQuery,
     now: NaiveDateTime,
+    window: Option<&WindowRank>,
 ) -> QueryResult<PostsPage> {
     let backend = conn.backend();
     let total: i64 = if request.filter.search.is_some() {
@@ -275,10 +322,15 @@ pub fn list(
         PostSort::Title => request.fields.with("title"),
         _ => request.fields,
     };
+    let window_clicks = window.map(WindowRank::expression);
+    let mut columns = summary_columns(&fields);
+    if let Some(expression) = &window_clicks {
+        columns.14 = sql::<Nullable<BigInt>>(expression);
+    }
     let query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
-        .select(summary_columns(&fields))
+        .select(columns)
         .into_boxed();
     let query = matching!(query, &request.filter, now, backend);
     let query = after!(query, request.sort, &request.after);
@@ -289,17 +341,22 @@ pub fn list(
         (PostSort::OldestFirst, _) => query.order(sql::<Bool>("posts.published_at IS NULL").asc()),
         _ => query,
     };
-    let query = match request.sort {
-        PostSort::NewestFirst => {
+    let query = match (request.sort, &window_clicks) {
+        (PostSort::MostClicked, Some(expression)) => {
+            query.then_order_by((sql::<BigInt>(expression).desc(), posts::id.desc()))
+        }
+        (PostSort::NewestFirst, _) => {
             query.then_order_by((posts::published_at.desc(), posts::id.desc()))
         }
-        PostSort::OldestFirst => query.then_order_by((posts::published_at.asc(), posts::id.asc())),
+        (PostSort::OldestFirst, _) => {
+            query.then_order_by((posts::published_at.asc(), posts::id.asc()))
+        }
         // Every post has a counter row (made with it; migration 9 filled any gap): asking for it lets
         // PostgreSQL read the posts in the order of post_counters_keyset_idx instead of sorting them all.
-        PostSort::MostClicked => query
+        (PostSort::MostClicked, None) => query
             .filter(post_counters::clicks.is_not_null())
             .then_order_by((post_counters::clicks.desc(), post_counters::post_id.desc())),
-        PostSort::Title => {
+        (PostSort::Title, _) => {
             query.then_order_by((sql::<Text>("LOWER(posts.title)").asc(), posts::id.asc()))
         }
     };

@@ -28,7 +28,7 @@ pub use post::{CategoryRef, CommentView, PostDetail, PostSummary, TagRef, Taxono
 pub use post_filter::{PostFilter, PostKey, PostListQuery, PostStatus};
 pub use search::SearchQuery;
 pub use slug::Slug;
-pub use sort::PostSort;
+pub use sort::{PostSort, Window};
 
 /// Who is reading: anonymous readers see published posts and approved comments; editors (a valid token)
 /// see drafts, scheduled posts and the moderation queue too, and their reads never count as views.

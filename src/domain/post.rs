@@ -49,6 +49,10 @@ pub struct PostSummary {
     /// `word_count` at 230 words a minute, rounded up (0 for an empty body).
     #[schema(required = false)]
     pub reading_time_minutes: i64,
+    /// With `window`: the clicks inside it (`clicks` stays the total), not yet synced ones included.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub window_clicks: Option<i64>,
 }
 
 /// A single post: the list fields plus its body (every field present unless `fields` leaves it out).

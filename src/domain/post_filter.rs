@@ -2,6 +2,7 @@
 
 use super::cursor::After;
 use super::fields::{FieldSet, POST_SUMMARY_FIELDS};
+use super::sort::Window;
 use super::{PageRequest, PostSort, SearchQuery, Slug};
 
 /// Which posts by publication state. Anonymous readers only ever get [`PostStatus::Published`].
@@ -54,6 +55,8 @@ pub struct PostListQuery {
     pub fields: FieldSet,
     /// With a cursor: the page starts just after this post (and `page` is 1).
     pub after: Option<After>,
+    /// With `sort=-clicks`: rank by the clicks of this window instead of all time.
+    pub window: Option<Window>,
 }
 
 impl PostListQuery {
@@ -61,8 +64,9 @@ impl PostListQuery {
     pub fn binding(&self) -> String {
         let filter = &self.filter;
         format!(
-            "posts\n{:?}\n{:?}\n{}\n{}\n{}",
+            "posts\n{:?}\n{:?}\n{:?}\n{}\n{}\n{}",
             self.sort,
+            self.window,
             filter.status,
             filter.category.as_ref().map_or("", |slug| slug.as_str()),
             filter.tag.as_ref().map_or("", |slug| slug.as_str()),
@@ -79,6 +83,7 @@ impl Default for PostListQuery {
             page: PageRequest::default(),
             fields: FieldSet::all(POST_SUMMARY_FIELDS),
             after: None,
+            window: None,
         }
     }
 }

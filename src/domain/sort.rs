@@ -3,6 +3,55 @@
 use super::cursor::After;
 use super::{InvalidValue, PostSummary};
 
+/// `window` of `GET /posts?sort=-clicks`: rank by the clicks of the last 24 hours, 7, 30 or 365 days
+/// (whole UTC hours: the current one and those before it), or of all time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Day,
+    Week,
+    Month,
+    Year,
+    All,
+}
+
+impl Window {
+    pub const ALL: [(&'static str, Window); 5] = [
+        ("24h", Window::Day),
+        ("7d", Window::Week),
+        ("30d", Window::Month),
+        ("365d", Window::Year),
+        ("all", Window::All),
+    ];
+
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        Self::ALL
+            .iter()
+            .find(|(name, _)| *name == raw)
+            .map(|(_, window)| *window)
+            .ok_or_else(|| {
+                InvalidValue::new(
+                    "window",
+                    format!(
+                        "must be one of 24h, 7d, 30d, 365d, all, got `{}`",
+                        super::id::truncate(raw)
+                    ),
+                )
+            })
+    }
+
+    /// The first hour inside the window ending in `hour` (`None`: all time).
+    pub fn first_hour(self, hour: i64) -> Option<i64> {
+        let hours = match self {
+            Window::Day => 24,
+            Window::Week => 7 * 24,
+            Window::Month => 30 * 24,
+            Window::Year => 365 * 24,
+            Window::All => return None,
+        };
+        Some(hour - hours + 1)
+    }
+}
+
 /// `sort` of `GET /posts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum PostSort {

@@ -23,7 +23,7 @@ use crate::domain::fields::{
 use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
     InvalidValue, Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort,
-    PostStatus, PostSummary, RelatedLimit, SearchQuery, Slug, Viewer,
+    PostStatus, PostSummary, RelatedLimit, SearchQuery, Slug, Viewer, Window,
 };
 use crate::error::ApiError;
 use crate::service;
@@ -39,7 +39,7 @@ pub struct PostListParams {
 
 impl FromQuery for PostListParams {
     const ALLOWED: &'static [&'static str] = &[
-        "page", "per_page", "category", "tag", "q", "sort", "status", "fields", "cursor",
+        "page", "per_page", "category", "tag", "q", "sort", "status", "fields", "cursor", "window",
     ];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
@@ -68,6 +68,7 @@ impl FromQuery for PostListParams {
                 page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
                 fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
                 after: None,
+                window: window_param(params)?,
             },
         })
     }
@@ -88,6 +89,7 @@ impl FromQuery for PostListParams {
         ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),
         ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
         ("cursor" = Option<String>, Query, description = CURSOR_DOC, max_length = 4096, pattern = "^[A-Za-z0-9_-]+$"),
+        ("window" = Option<String>, Query, description = "With `sort=-clicks`: rank by the clicks of the last `24h`, `7d`, `30d` or `365d` (whole UTC hours, the current one included), or `all`; each post then has `window_clicks` (clicks not yet synced included). Pages by number, not by cursor", pattern = "^(24h|7d|30d|365d|all)$"),
     ),
     responses(
         (status = 200, description = "One page of posts; `Link` and `X-Total-Count` headers", body = Page<PostSummary>,
@@ -184,6 +186,28 @@ pub async fn related_posts(
         let data = data.iter().map(|post| fields.project(post)).collect();
         HttpResponse::Ok().json(RelatedPosts::<serde_json::Value> { data })
     })
+}
+
+/// `window`, which ranks `sort=-clicks` only, and pages by number only (a ranking that moves with every
+/// click has no stable place to continue from).
+fn window_param(params: &QueryParams) -> Result<Option<Window>, ApiError> {
+    let Some(raw) = params.get("window") else {
+        return Ok(None);
+    };
+    let window = Window::parse(raw)?;
+    if params.get("sort") != Some("-clicks") {
+        return Err(ApiError::from(InvalidValue::new(
+            "window",
+            "ranks by clicks: use it with sort=-clicks",
+        )));
+    }
+    if params.get("cursor").is_some() {
+        return Err(ApiError::from(InvalidValue::new(
+            "cursor",
+            "a ranking by window moves with every click: page it by number",
+        )));
+    }
+    Ok(Some(window))
 }
 
 /// `cursor` as given, refused beside `page` (a cursor says where its page starts).

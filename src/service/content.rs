@@ -413,6 +413,7 @@ mod tests {
     fn post(id: i64) -> Arc<PostDetail> {
         Arc::new(PostDetail {
             summary: PostSummary {
+                window_clicks: None,
                 id,
                 slug: format!("post-{id}"),
                 title: String::from("T"),

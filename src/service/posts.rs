@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::clicks::{ClickCounter, Count};
 use super::content::{ContentCache, ListPage};
 use crate::db::{self, run_query, DbPool};
-use crate::domain::clock::Clock;
+use crate::domain::clock::{hour_of, Clock};
 use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
 use crate::domain::{
@@ -26,7 +26,27 @@ pub async fn list_posts(
     let now = clock.now();
     let page = query.page;
     let searching = query.filter.search.is_some();
-    let listed = if let Some(listed) = reads.content.list(&query, now) {
+    let listed = if let Some(window) = query.window {
+        // A ranking by window moves with every click: read fresh each time, never kept.
+        let first_hour = window.first_hour(hour_of(now));
+        let rank = db::posts::WindowRank {
+            first_hour,
+            pending: clicks.pending_by_hour(first_hour.unwrap_or(i64::MIN)).await,
+        };
+        let key = query.clone();
+        Arc::new(
+            run_query(&reads.pool, move |conn| {
+                let page = db::posts::list(conn, &key, now, Some(&rank))?;
+                Ok::<_, diesel::result::Error>(ListPage {
+                    items: page.posts,
+                    total: page.total,
+                    more: page.more,
+                    valid_until: None,
+                })
+            })
+            .await?,
+        )
+    } else if let Some(listed) = reads.content.list(&query, now) {
         listed
     } else {
         // One request loads a missing page; those arriving meanwhile wait, then read what it kept.
@@ -39,11 +59,15 @@ pub async fn list_posts(
     };
     // The cursor holds the last post's sort key as the database ordered it (its synced count, for
     // `-clicks`), so it is made before the counts are freshened.
-    let next_cursor = listed.items.last().filter(|_| listed.more).map(|last| {
-        reads
-            .cursors
-            .seal(&query.binding(), &query.sort.after(last))
-    });
+    let next_cursor = listed
+        .items
+        .last()
+        .filter(|_| listed.more && query.window.is_none())
+        .map(|last| {
+            reads
+                .cursors
+                .seal(&query.binding(), &query.sort.after(last))
+        });
     // Without `clicks` the click cache is not asked.
     let posts = if query.fields.has("clicks") {
         with_fresh_counts(clicks, listed.items.clone()).await?
@@ -92,7 +116,7 @@ async fn load_list(
     let ticket = reads.content.ticket();
     let key = query.clone();
     let listed = run_query(&reads.pool, move |conn| {
-        let page = db::posts::list(conn, &key, now)?;
+        let page = db::posts::list(conn, &key, now, None)?;
         let valid_until = db::posts::next_publication(conn, now)?;
         Ok::<_, diesel::result::Error>(ListPage {
             items: page.posts,

@@ -275,6 +275,87 @@ async fn stats_are_a_zero_filled_series(backend: TestBackend) {
     }
 }
 
+/// `sort=-clicks&window=...` ranks by the clicks inside the window, not yet synced ones included, each post
+/// showing `window_clicks` beside its total; filters still apply.
+async fn a_window_ranks_recent_clicks_above_older_ones(backend: TestBackend) {
+    let clock = Clock::fixed(at("2026-06-01T12:00:00Z"));
+    let options = TestOptions {
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    // Post 3 (5 imported): 30 views three weeks ago, synced. Post 6 (20 imported): 5 views now, not synced.
+    for _ in 0..30 {
+        assert_eq!(app.view("/posts/3").await.status(), 200);
+    }
+    app.sync().await;
+    clock.set(at("2026-06-22T12:00:00Z"));
+    for _ in 0..5 {
+        assert_eq!(app.view("/posts/6").await.status(), 200);
+    }
+    let ranked = |path: &'static str| {
+        let app = &app;
+        async move {
+            let body = app.get_json(path).await;
+            body["data"]
+                .as_array()
+                .expect("data")
+                .iter()
+                .map(|post| {
+                    (
+                        post["id"].as_i64().unwrap_or(0),
+                        post["window_clicks"].as_i64().unwrap_or(-1),
+                        post["clicks"].as_i64().unwrap_or(-1),
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    for _ in 0..2 {
+        // The last week: post 6's unsynced views only; ties (none) by id, highest first.
+        assert_eq!(
+            ranked("/posts?sort=-clicks&window=7d").await,
+            [(6, 5, 25), (3, 0, 35), (2, 0, 50), (1, 0, 10)]
+        );
+        // The last 30 days hold post 3's views too.
+        assert_eq!(
+            ranked("/posts?sort=-clicks&window=30d").await,
+            [(3, 30, 35), (6, 5, 25), (2, 0, 50), (1, 0, 10)]
+        );
+        // All time: the totals.
+        assert_eq!(
+            ranked("/posts?sort=-clicks&window=all").await,
+            [(2, 50, 50), (3, 35, 35), (6, 25, 25), (1, 10, 10)]
+        );
+        assert_eq!(
+            ranked(
+                "/posts?sort=-clicks&window=30d&category=programming&fields=window_clicks,clicks"
+            )
+            .await,
+            [(3, 30, 35), (1, 0, 10)]
+        );
+        // Synced now: the same ranking, nothing counted twice.
+        app.sync().await;
+    }
+    let plain = app.get_json("/posts?sort=-clicks").await;
+    assert!(plain["data"][0].get("window_clicks").is_none(), "{plain}");
+    for path in [
+        "/posts?window=7d",
+        "/posts?sort=title&window=7d",
+        "/posts?sort=-clicks&window=2w",
+        "/posts?sort=-clicks&window=7d&cursor=abc",
+    ] {
+        assert_eq!(app.get(path).await.status(), 400, "{path}");
+    }
+    let page = app
+        .get_json("/posts?sort=-clicks&window=7d&per_page=1")
+        .await;
+    assert!(page["meta"].get("next_cursor").is_none(), "{page}");
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -300,4 +381,5 @@ on_both!(
     hourly_counts_stay_exact_through_sync_crashes,
     clicks_counted_in_the_database_land_in_their_hour,
     stats_are_a_zero_filled_series,
+    a_window_ranks_recent_clicks_above_older_ones,
 );

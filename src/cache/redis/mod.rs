@@ -19,13 +19,14 @@ pub use self::rate::RedisRateStore;
 use self::reply::{array, first, int, protocol, text};
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
-    Recorded, SHARDS,
+    PendingHour, Recorded, SHARDS,
 };
 
 const RECORD: &str = include_str!("lua/record.lua");
 const READ: &str = include_str!("lua/read.lua");
 const DRAIN: &str = include_str!("lua/drain.lua");
 const ACK: &str = include_str!("lua/ack.lua");
+const HOURS: &str = include_str!("lua/hours.lua");
 
 /// The field of a pending or in-flight hash that holds its batch id.
 const BATCH_FIELD: &str = "__batch";
@@ -56,7 +57,7 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 /// The scripts' sources, in the order [`RedisClient`] loads them.
-const SOURCES: &[&str] = &[RECORD, READ, DRAIN, ACK];
+const SOURCES: &[&str] = &[RECORD, READ, DRAIN, ACK, HOURS];
 
 /// The scripts' SHA1 digests, for `EVALSHA`.
 struct Scripts {
@@ -64,6 +65,7 @@ struct Scripts {
     read: String,
     drain: String,
     ack: String,
+    hours: String,
 }
 
 /// Click deltas in Redis.
@@ -101,6 +103,7 @@ impl RedisClickCache {
                 read: sha(READ),
                 drain: sha(DRAIN),
                 ack: sha(ACK),
+                hours: sha(HOURS),
             },
         })
     }
@@ -387,6 +390,39 @@ impl CacheBackend for RedisClickCache {
             }
         }
         Ok(batches)
+    }
+
+    async fn pending_hours(&self, first_hour: i64) -> Result<Vec<PendingHour>, CacheError> {
+        let calls: Vec<Call> = (0..SHARDS)
+            .map(|shard| {
+                let keys = [self.pending_key(shard), self.in_flight_key(shard)];
+                Call {
+                    shard,
+                    command: evalsha(&self.scripts.hours, &keys, &[first_hour.to_string()]),
+                }
+            })
+            .collect();
+        let replies = self.client.run(&calls, true).await?;
+        let mut found = Vec::new();
+        for reply in &replies {
+            for fields in array(reply)?.chunks(4) {
+                let [batch, post, hour, delta] = fields else {
+                    return Err(protocol("hours", reply));
+                };
+                match (text(batch), int(post), int(hour), int(delta)) {
+                    (Some(batch_id), Some(post_id), Some(hour), Some(clicks)) => {
+                        found.push(PendingHour {
+                            batch_id,
+                            post_id,
+                            hour,
+                            clicks,
+                        });
+                    }
+                    _ => return Err(protocol("hours", reply)),
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn acknowledge(&self, batches: &[DrainedBatch]) -> Result<usize, CacheError> {
