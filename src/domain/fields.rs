@@ -2,6 +2,7 @@
 //! among them). Each resource's allowed names are an enum here, which is also what the OpenAPI document
 //! shows for its operations' `fields` parameter.
 
+use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -68,13 +69,185 @@ impl FieldSet {
         *self == Self::all(self.names)
     }
 
-    /// `value` as JSON with only the chosen fields (every field when all are chosen).
-    pub fn project<T: Serialize>(&self, value: &T) -> serde_json::Value {
-        let mut json = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
-        if let serde_json::Value::Object(object) = &mut json {
-            object.retain(|name, _| self.has(name));
+    /// `value` (a struct) serializing only the chosen fields: each is written or skipped as it comes, with
+    /// no tree built in between.
+    pub fn project<T: Serialize>(self, value: &T) -> Only<'_, T> {
+        Only {
+            value,
+            fields: self,
         }
-        json
+    }
+}
+
+/// A struct serialized with only some of its top-level fields (see [`FieldSet::project`]).
+pub struct Only<'a, T> {
+    value: &'a T,
+    fields: FieldSet,
+}
+
+impl<T: Serialize> Serialize for Only<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(Filter {
+            inner: serializer,
+            fields: self.fields,
+        })
+    }
+}
+
+/// Passes everything to `inner`, except that a struct or map becomes a map of the chosen fields only.
+struct Filter<S> {
+    inner: S,
+    fields: FieldSet,
+}
+
+/// The map a filtered struct or map is written as; `skip` drops the value of a key left out.
+struct FilterMap<M> {
+    map: M,
+    fields: FieldSet,
+    skip: bool,
+}
+
+impl<M: SerializeMap> FilterMap<M> {
+    /// Whether a map key (a flattened struct's field name) is chosen; a key that is no string is kept.
+    fn wants<K: Serialize + ?Sized>(&self, key: &K) -> bool {
+        serde_json::to_value(key)
+            .ok()
+            .and_then(|key| key.as_str().map(|name| self.fields.has(name)))
+            .unwrap_or(true)
+    }
+}
+
+impl<M: SerializeMap> SerializeStruct for FilterMap<M> {
+    type Ok = M::Ok;
+    type Error = M::Error;
+
+    fn serialize_field<V: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &V,
+    ) -> Result<(), M::Error> {
+        if self.fields.has(key) {
+            self.map.serialize_entry(key, value)?;
+        }
+        Ok(())
+    }
+
+    fn end(self) -> Result<M::Ok, M::Error> {
+        self.map.end()
+    }
+}
+
+impl<M: SerializeMap> SerializeMap for FilterMap<M> {
+    type Ok = M::Ok;
+    type Error = M::Error;
+
+    fn serialize_key<K: Serialize + ?Sized>(&mut self, key: &K) -> Result<(), M::Error> {
+        self.skip = !self.wants(key);
+        if self.skip {
+            Ok(())
+        } else {
+            self.map.serialize_key(key)
+        }
+    }
+
+    fn serialize_value<V: Serialize + ?Sized>(&mut self, value: &V) -> Result<(), M::Error> {
+        if self.skip {
+            Ok(())
+        } else {
+            self.map.serialize_value(value)
+        }
+    }
+
+    fn end(self) -> Result<M::Ok, M::Error> {
+        self.map.end()
+    }
+}
+
+/// Forwards `Serializer` methods to `inner` unchanged.
+macro_rules! forward {
+    ($($method:ident($($arg:ident: $type:ty),*) -> $output:ty;)*) => {
+        $(fn $method(self, $($arg: $type),*) -> Result<$output, S::Error> {
+            self.inner.$method($($arg),*)
+        })*
+    };
+}
+
+impl<S: Serializer> Serializer for Filter<S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = S::SerializeSeq;
+    type SerializeTuple = S::SerializeTuple;
+    type SerializeTupleStruct = S::SerializeTupleStruct;
+    type SerializeTupleVariant = S::SerializeTupleVariant;
+    type SerializeMap = FilterMap<S::SerializeMap>;
+    type SerializeStruct = FilterMap<S::SerializeMap>;
+    type SerializeStructVariant = S::SerializeStructVariant;
+
+    forward! {
+        serialize_bool(v: bool) -> S::Ok;
+        serialize_i8(v: i8) -> S::Ok;
+        serialize_i16(v: i16) -> S::Ok;
+        serialize_i32(v: i32) -> S::Ok;
+        serialize_i64(v: i64) -> S::Ok;
+        serialize_u8(v: u8) -> S::Ok;
+        serialize_u16(v: u16) -> S::Ok;
+        serialize_u32(v: u32) -> S::Ok;
+        serialize_u64(v: u64) -> S::Ok;
+        serialize_f32(v: f32) -> S::Ok;
+        serialize_f64(v: f64) -> S::Ok;
+        serialize_char(v: char) -> S::Ok;
+        serialize_str(v: &str) -> S::Ok;
+        serialize_bytes(v: &[u8]) -> S::Ok;
+        serialize_none() -> S::Ok;
+        serialize_unit() -> S::Ok;
+        serialize_unit_struct(name: &'static str) -> S::Ok;
+        serialize_unit_variant(name: &'static str, index: u32, variant: &'static str) -> S::Ok;
+        serialize_seq(len: Option<usize>) -> S::SerializeSeq;
+        serialize_tuple(len: usize) -> S::SerializeTuple;
+        serialize_tuple_struct(name: &'static str, len: usize) -> S::SerializeTupleStruct;
+        serialize_tuple_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+            -> S::SerializeTupleVariant;
+        serialize_struct_variant(name: &'static str, index: u32, variant: &'static str, len: usize)
+            -> S::SerializeStructVariant;
+    }
+
+    fn serialize_some<V: Serialize + ?Sized>(self, value: &V) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_some(value)
+    }
+
+    fn serialize_newtype_struct<V: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        value: &V,
+    ) -> Result<S::Ok, S::Error> {
+        self.inner.serialize_newtype_struct(name, value)
+    }
+
+    fn serialize_newtype_variant<V: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &V,
+    ) -> Result<S::Ok, S::Error> {
+        self.inner
+            .serialize_newtype_variant(name, index, variant, value)
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        Ok(FilterMap {
+            map: self.inner.serialize_map(None)?,
+            fields: self.fields,
+            skip: false,
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, S::Error> {
+        self.serialize_map(None)
     }
 }
 
@@ -159,13 +332,44 @@ mod tests {
 
     #[test]
     fn project_keeps_only_the_chosen_fields() {
+        #[derive(Serialize)]
+        struct Term {
+            id: i64,
+            slug: &'static str,
+            name: &'static str,
+            post_count: i64,
+        }
+        #[derive(Serialize)]
+        struct Wrapped {
+            #[serde(flatten)]
+            term: Term,
+            extra: i64,
+        }
         let fields = FieldSet::parse(Some("name"), TERM_FIELDS).expect("valid");
-        let item = serde_json::json!({"id": 1, "slug": "a", "name": "A", "post_count": 3});
+        let term = || Term {
+            id: 1,
+            slug: "a",
+            name: "A",
+            post_count: 3,
+        };
+        let json = |value: serde_json::Result<serde_json::Value>| value.expect("JSON");
         assert_eq!(
-            fields.project(&item),
+            json(serde_json::to_value(fields.project(&term()))),
             serde_json::json!({"id": 1, "name": "A"})
         );
         let all = FieldSet::all(TERM_FIELDS);
-        assert_eq!(all.project(&item), item);
+        assert_eq!(
+            json(serde_json::to_value(all.project(&term()))),
+            serde_json::json!({"id": 1, "slug": "a", "name": "A", "post_count": 3})
+        );
+        // A flattened struct (as a post's detail flattens its summary) is a map: filtered the same way.
+        let wrapped = Wrapped {
+            term: term(),
+            extra: 9,
+        };
+        assert_eq!(
+            json(serde_json::to_value(fields.project(&wrapped))),
+            serde_json::json!({"id": 1, "name": "A"})
+        );
     }
 }

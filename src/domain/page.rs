@@ -138,14 +138,6 @@ impl<T> Page<T> {
         }
     }
 
-    /// The same page with each item turned into another.
-    pub fn map<U>(self, each: impl FnMut(T) -> U) -> Page<U> {
-        Page {
-            data: self.data.into_iter().map(each).collect(),
-            meta: self.meta,
-        }
-    }
-
     /// A page whose matches were counted up to `cap` only: a `total` above it is shown as `cap`, marked
     /// `total_capped`.
     pub fn counted_up_to(data: Vec<T>, request: PageRequest, total: u64, cap: u64) -> Self {

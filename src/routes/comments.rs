@@ -88,7 +88,7 @@ pub async fn list_comments(
     Ok(sparse_list_response(
         &request,
         &query.params,
-        comments,
+        &comments,
         query.value.fields,
     ))
 }

@@ -26,13 +26,17 @@ pub fn list_response<T: Serialize>(
 pub fn sparse_list_response<T: Serialize>(
     request: &HttpRequest,
     params: &QueryParams,
-    page: Page<T>,
+    page: &Page<T>,
     fields: FieldSet,
 ) -> HttpResponse {
     if fields.is_all() {
-        list_response(request, params, &page)
+        list_response(request, params, page)
     } else {
-        list_response(request, params, &page.map(|item| fields.project(&item)))
+        let shown = Page {
+            data: page.data.iter().map(|item| fields.project(item)).collect(),
+            meta: page.meta.clone(),
+        };
+        list_response(request, params, &shown)
     }
 }
 

@@ -18,7 +18,7 @@ use super::rate_limit::Action;
 use super::AppState;
 use crate::domain::etag::post_etag;
 use crate::domain::fields::{
-    FieldSet, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
+    FieldSet, Only, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
 };
 use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
@@ -122,7 +122,7 @@ pub async fn list_posts(
     }
     let fields = list.fields;
     let page = service::posts::list_posts(&state.reads, &state.clicks, &state.clock, list).await?;
-    Ok(sparse_list_response(&request, &query.params, page, fields))
+    Ok(sparse_list_response(&request, &query.params, &page, fields))
 }
 
 /// `GET /posts/{id}/related` parameters.
@@ -184,7 +184,7 @@ pub async fn related_posts(
         HttpResponse::Ok().json(RelatedPosts { data })
     } else {
         let data = data.iter().map(|post| fields.project(post)).collect();
-        HttpResponse::Ok().json(RelatedPosts::<serde_json::Value> { data })
+        HttpResponse::Ok().json(RelatedPosts::<Only<'_, PostSummary>> { data })
     })
 }
 

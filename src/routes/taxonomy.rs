@@ -59,7 +59,7 @@ async fn list(
     Ok(sparse_list_response(
         request,
         &query.params,
-        items,
+        &items,
         query.value.1,
     ))
 }
