@@ -81,44 +81,95 @@ fn summary_columns(fields: &FieldSet) -> SummaryColumns {
     )
 }
 
-/// A ranking by the clicks of a window (`GET /posts?sort=-clicks&window=7d`): its first hour (`None`: all
-/// time), and the clicks the cache held by hour when the request began, as (batch id, post id, clicks).
-/// Those of batches the ledger holds by the time the statement runs are in the database already and are
-/// not added again: the ledger is read in the same statement, so one snapshot decides.
-#[derive(Debug, Clone, Default)]
+/// A ranking by recent clicks: `GET /posts?sort=-clicks&window=7d` (the clicks from `first_hour` on; all
+/// time for `None`) or `sort=trending` (growth, see [`PostSort::Trending`]), with the clicks the cache held
+/// by hour when the request began, as (batch id, post id, hour, clicks). Those of batches the ledger holds by
+/// the time the statement runs are in the database already and are not added again: the ledger is read in
+/// the same statement, so one snapshot decides.
+#[derive(Debug, Clone)]
 pub struct WindowRank {
-    pub first_hour: Option<i64>,
-    pub pending: Vec<(String, i64, i64)>,
+    pub ranking: Ranking,
+    pub pending: Vec<(String, i64, i64, i64)>,
+}
+
+/// What a [`WindowRank`] orders by.
+#[derive(Debug, Clone, Copy)]
+pub enum Ranking {
+    /// The clicks from this hour on (`None`: all time).
+    Window(Option<i64>),
+    /// Growth as of this hour: 7 x the clicks of the 24 hours ending with it, minus the 7 days' before.
+    Trending(i64),
 }
 
 impl WindowRank {
-    /// The window's clicks of `posts.id`, as SQL. Only integers and batch ids checked to be UUIDs are
-    /// written into the text.
-    fn expression(&self) -> String {
-        let synced = match self.first_hour {
-            Some(first) => format!(
+    /// The first hour whose clicks the ranking reads.
+    pub fn first_hour(ranking: Ranking) -> Option<i64> {
+        match ranking {
+            Ranking::Window(first) => first,
+            Ranking::Trending(hour) => Some(hour - 24 * 8 + 1),
+        }
+    }
+
+    /// The clicks of `posts.id` in the hours `[first, last)` (no bound for `None`), synced and not, as SQL.
+    /// Only integers and batch ids checked to be UUIDs are written into the text.
+    fn clicks_between(&self, first: Option<i64>, last: Option<i64>) -> String {
+        let bound = |column: &str| {
+            let from = first.map(|first| format!(" AND {column} >= {first}"));
+            let to = last.map(|last| format!(" AND {column} < {last}"));
+            format!("{}{}", from.unwrap_or_default(), to.unwrap_or_default())
+        };
+        let synced = if first.is_none() && last.is_none() {
+            String::from("COALESCE(post_counters.clicks, 0)")
+        } else {
+            format!(
                 "(SELECT COALESCE(SUM(window_hours.clicks), 0) FROM post_click_hours AS window_hours \
-                  WHERE window_hours.post_id = posts.id AND window_hours.hour >= {first})"
-            ),
-            None => String::from("COALESCE(post_counters.clicks, 0)"),
+                  WHERE window_hours.post_id = posts.id{})",
+                bound("window_hours.hour")
+            )
         };
         let rows: Vec<String> = self
             .pending
             .iter()
-            .filter_map(|(batch, post, clicks)| {
+            .filter_map(|(batch, post, hour, clicks)| {
                 let batch = uuid::Uuid::parse_str(batch).ok()?.hyphenated().to_string();
-                Some(format!("('{batch}', {post}, {clicks})"))
+                Some(format!("('{batch}', {post}, {hour}, {clicks})"))
             })
             .collect();
         if rows.is_empty() {
-            return format!("CAST({synced} AS BIGINT)");
+            return synced;
         }
         format!(
-            "CAST({synced} + (SELECT COALESCE(SUM(unsynced.column3), 0) FROM (VALUES {}) AS unsynced \
-              WHERE unsynced.column2 = posts.id AND NOT EXISTS (SELECT 1 FROM counter_batches \
-              WHERE counter_batches.batch_id = unsynced.column1)) AS BIGINT)",
-            rows.join(", ")
+            "({synced} + (SELECT COALESCE(SUM(unsynced.column4), 0) FROM (VALUES {}) AS unsynced \
+              WHERE unsynced.column2 = posts.id{} AND NOT EXISTS (SELECT 1 FROM counter_batches \
+              WHERE counter_batches.batch_id = unsynced.column1)))",
+            rows.join(", "),
+            bound("unsynced.column3")
         )
+    }
+
+    /// What `window_clicks` shows: the window's clicks, or the last 24 hours' when trending.
+    fn window_clicks(&self) -> String {
+        match self.ranking {
+            Ranking::Window(first) => {
+                format!("CAST({} AS BIGINT)", self.clicks_between(first, None))
+            }
+            Ranking::Trending(hour) => format!(
+                "CAST({} AS BIGINT)",
+                self.clicks_between(Some(hour - 23), None)
+            ),
+        }
+    }
+
+    /// What the list is ordered by.
+    fn order(&self) -> String {
+        match self.ranking {
+            Ranking::Window(_) => self.window_clicks(),
+            Ranking::Trending(hour) => format!(
+                "CAST(7 * {} - {} AS BIGINT)",
+                self.clicks_between(Some(hour - 23), None),
+                self.clicks_between(Some(hour - 24 * 8 + 1), Some(hour - 23))
+            ),
+        }
     }
 }
 
@@ -322,7 +373,8 @@ pub fn list(
         PostSort::Title => request.fields.with("title"),
         _ => request.fields,
     };
-    let window_clicks = window.map(WindowRank::expression);
+    let window_clicks = window.map(WindowRank::window_clicks);
+    let window_order = window.map(WindowRank::order);
     let mut columns = summary_columns(&fields);
     if let Some(expression) = &window_clicks {
         columns.14 = sql::<Nullable<BigInt>>(expression);
@@ -341,10 +393,12 @@ pub fn list(
         (PostSort::OldestFirst, _) => query.order(sql::<Bool>("posts.published_at IS NULL").asc()),
         _ => query,
     };
-    let query = match (request.sort, &window_clicks) {
-        (PostSort::MostClicked, Some(expression)) => {
+    let query = match (request.sort, &window_order) {
+        (PostSort::MostClicked | PostSort::Trending, Some(expression)) => {
             query.then_order_by((sql::<BigInt>(expression).desc(), posts::id.desc()))
         }
+        // Trending is always given its ranking by the service; without it, the newest first.
+        (PostSort::Trending, None) => query.then_order_by(posts::id.desc()),
         (PostSort::NewestFirst, _) => {
             query.then_order_by((posts::published_at.desc(), posts::id.desc()))
         }

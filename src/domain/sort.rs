@@ -64,14 +64,18 @@ pub enum PostSort {
     MostClicked,
     /// `title`: by title, A to Z, ignoring ASCII case.
     Title,
+    /// `trending`: by growth: 7 x the last 24 hours' clicks minus the 7 days' clicks before them (the last
+    /// day against the daily mean of the week before, times 7), then the highest id.
+    Trending,
 }
 
 impl PostSort {
-    pub const ALL: [(&'static str, PostSort); 4] = [
+    pub const ALL: [(&'static str, PostSort); 5] = [
         ("-published_at", PostSort::NewestFirst),
         ("published_at", PostSort::OldestFirst),
         ("-clicks", PostSort::MostClicked),
         ("title", PostSort::Title),
+        ("trending", PostSort::Trending),
     ];
 
     /// Where a page in this order that ends with `post` (as the database gave it: its synced click count)
@@ -81,7 +85,8 @@ impl PostSort {
             PostSort::NewestFirst | PostSort::OldestFirst => {
                 After::Published(post.published_at.map(|at| at.naive_utc()), post.id)
             }
-            PostSort::MostClicked => After::Clicks(post.clicks, post.id),
+            // Trending lists page by number only (see the route); the position is never sealed.
+            PostSort::MostClicked | PostSort::Trending => After::Clicks(post.clicks, post.id),
             PostSort::Title => After::Title(post.title.clone(), post.id),
         }
     }

@@ -85,7 +85,7 @@ impl FromQuery for PostListParams {
         ("category" = Option<String>, Query, description = "Only posts in the category with this slug", example = "databases"),
         ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", example = "redis"),
         ("q" = Option<String>, Query, description = "Full-text search on title and body", example = "redis latency"),
-        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks` or `title`", pattern = "^(-published_at|published_at|-clicks|title)$"),
+        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks`, `title` or `trending` (growth: 7 x the last 24 hours' clicks minus the 7 days' before; `window_clicks` shows the last 24 hours'; pages by number)", pattern = "^(-published_at|published_at|-clicks|title|trending)$"),
         ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),
         ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
         ("cursor" = Option<String>, Query, description = CURSOR_DOC, max_length = 4096, pattern = "^[A-Za-z0-9_-]+$"),
@@ -213,6 +213,12 @@ fn window_param(params: &QueryParams) -> Result<Option<Window>, ApiError> {
 /// `cursor` as given, refused beside `page` (a cursor says where its page starts).
 pub fn cursor_param(params: &QueryParams) -> Result<Option<String>, ApiError> {
     let cursor = params.get("cursor").map(str::to_owned);
+    if cursor.is_some() && params.get("sort") == Some("trending") {
+        return Err(ApiError::from(InvalidValue::new(
+            "cursor",
+            "trending moves with every click: page it by number",
+        )));
+    }
     if cursor.is_some() && params.get("page").is_some() {
         return Err(ApiError::from(InvalidValue::new(
             "cursor",

@@ -6,12 +6,14 @@ use std::sync::Arc;
 
 use super::clicks::{ClickCounter, Count};
 use super::content::{ContentCache, ListPage};
+use crate::db::posts::{Ranking, WindowRank};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::{hour_of, Clock};
 use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
 use crate::domain::{
-    Page, PostDetail, PostKey, PostListQuery, PostSummary, RelatedLimit, ResourceId, Viewer,
+    Page, PostDetail, PostKey, PostListQuery, PostSort, PostSummary, RelatedLimit, ResourceId,
+    Viewer,
 };
 use crate::error::ApiError;
 
@@ -26,11 +28,16 @@ pub async fn list_posts(
     let now = clock.now();
     let page = query.page;
     let searching = query.filter.search.is_some();
-    let listed = if let Some(window) = query.window {
-        // A ranking by window moves with every click: read fresh each time, never kept.
-        let first_hour = window.first_hour(hour_of(now));
-        let rank = db::posts::WindowRank {
-            first_hour,
+    let ranking = match (query.sort, query.window) {
+        (PostSort::Trending, _) => Some(Ranking::Trending(hour_of(now))),
+        (_, Some(window)) => Some(Ranking::Window(window.first_hour(hour_of(now)))),
+        _ => None,
+    };
+    let listed = if let Some(ranking) = ranking {
+        // A ranking by recent clicks moves with every click: read fresh each time, never kept.
+        let first_hour = WindowRank::first_hour(ranking);
+        let rank = WindowRank {
+            ranking,
             pending: clicks.pending_by_hour(first_hour.unwrap_or(i64::MIN)).await,
         };
         let key = query.clone();
@@ -62,7 +69,7 @@ pub async fn list_posts(
     let next_cursor = listed
         .items
         .last()
-        .filter(|_| listed.more && query.window.is_none())
+        .filter(|_| listed.more && ranking.is_none())
         .map(|last| {
             reads
                 .cursors

@@ -356,6 +356,67 @@ async fn a_window_ranks_recent_clicks_above_older_ones(backend: TestBackend) {
     assert!(page["meta"].get("next_cursor").is_none(), "{page}");
 }
 
+/// `sort=trending` ranks by growth: 7 x the last 24 hours' clicks minus the 7 days' before them; clicks
+/// older than 8 days play no part; unsynced clicks count; `window_clicks` shows the last 24 hours'.
+async fn trending_favours_recent_growth(backend: TestBackend) {
+    let clock = Clock::fixed(at("2026-06-12T12:00:00Z"));
+    let options = TestOptions {
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    // (instant, post, views), synced as they go; the last ones (post 6, now) stay unsynced.
+    let views = [
+        ("2026-06-12T12:00:00Z", 3, 50), // 10 days before "now": outside both periods
+        ("2026-06-17T12:00:00Z", 1, 14), // 5 days before: the week before the last day
+        ("2026-06-19T12:00:00Z", 2, 70), // 3 days before
+        ("2026-06-22T10:00:00Z", 1, 4),  // the last 24 hours
+    ];
+    for (instant, post, count) in views {
+        clock.set(at(instant));
+        for _ in 0..count {
+            assert_eq!(app.view(&format!("/posts/{post}")).await.status(), 200);
+        }
+        app.sync().await;
+    }
+    clock.set(at("2026-06-22T12:00:00Z"));
+    for _ in 0..3 {
+        assert_eq!(app.view("/posts/6").await.status(), 200);
+    }
+    for _ in 0..2 {
+        let body = app.get_json("/posts?sort=trending").await;
+        let ranked: Vec<(i64, i64)> = body["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .map(|post| {
+                (
+                    post["id"].as_i64().unwrap_or(0),
+                    post["window_clicks"].as_i64().unwrap_or(-1),
+                )
+            })
+            .collect();
+        // Post 6: 7 x 3 = 21; post 1: 7 x 4 - 14 = 14; post 3: 0; post 2: -70.
+        assert_eq!(ranked, [(6, 3), (1, 4), (3, 0), (2, 0)]);
+        let first_two = app.get_json("/posts?sort=trending&per_page=2").await;
+        assert!(
+            first_two["meta"].get("next_cursor").is_none(),
+            "{first_two}"
+        );
+        assert_eq!(first_two["meta"]["total_pages"], 2);
+        app.sync().await;
+    }
+    for path in [
+        "/posts?sort=trending&window=7d",
+        "/posts?sort=trending&cursor=abc",
+    ] {
+        assert_eq!(app.get(path).await.status(), 400, "{path}");
+    }
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -382,4 +443,5 @@ on_both!(
     clicks_counted_in_the_database_land_in_their_hour,
     stats_are_a_zero_filled_series,
     a_window_ranks_recent_clicks_above_older_ones,
+    trending_favours_recent_growth,
 );

@@ -146,13 +146,13 @@ impl ClickCounter {
     }
 
     /// The clicks by hour, from `first_hour` on, that the cache holds in batches the database may not have
-    /// yet, as (batch id, post id, clicks): what a ranking by window adds (the ranking's statement leaves out
+    /// yet, as (batch id, post id, hour, clicks): what a ranking by window adds (the ranking's statement leaves out
     /// those whose batch the ledger holds). While the cache is down: none (the database's hours alone).
-    pub async fn pending_by_hour(&self, first_hour: i64) -> Vec<(String, i64, i64)> {
+    pub async fn pending_by_hour(&self, first_hour: i64) -> Vec<(String, i64, i64, i64)> {
         match self.cache.pending_hours(first_hour).await {
             Ok(hours) => hours
                 .into_iter()
-                .map(|hour| (hour.batch_id, hour.post_id, hour.clicks))
+                .map(|hour| (hour.batch_id, hour.post_id, hour.hour, hour.clicks))
                 .collect(),
             Err(error) => {
                 metrics::add(&self.metrics.reads_from_synced_counts, 1);
