@@ -128,7 +128,11 @@ impl CacheBackend for MemoryClickCache {
         Ok(found)
     }
 
-    async fn pending_hours(&self, first_hour: i64) -> Result<Vec<PendingHour>, CacheError> {
+    async fn pending_hours(
+        &self,
+        first_hour: i64,
+        post: Option<i64>,
+    ) -> Result<Vec<PendingHour>, CacheError> {
         self.count_round_trip();
         let mut found = Vec::new();
         for index in 0..SHARDS {
@@ -138,7 +142,9 @@ impl CacheBackend for MemoryClickCache {
                     batch
                         .hours
                         .iter()
-                        .filter(|((_, hour), _)| *hour >= first_hour)
+                        .filter(|((of, hour), _)| {
+                            *hour >= first_hour && post.is_none_or(|post| post == *of)
+                        })
                         .map(|((post_id, hour), clicks)| PendingHour {
                             batch_id: batch.id.clone(),
                             post_id: *post_id,

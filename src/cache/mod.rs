@@ -156,7 +156,12 @@ pub trait CacheBackend: Send + Sync + 'static {
 
     /// The clicks by hour, from `first_hour` on, of every pending and in-flight batch, in one round trip
     /// (one script per shard): what a ranking by recent clicks adds to the database's hours.
-    async fn pending_hours(&self, first_hour: i64) -> Result<Vec<PendingHour>, CacheError>;
+    /// With `post`: that post's only (one script, on its shard).
+    async fn pending_hours(
+        &self,
+        first_hour: i64,
+        post: Option<i64>,
+    ) -> Result<Vec<PendingHour>, CacheError>;
 
     /// For every shard: its in-flight batch if one was left (by a crash or a failed sync), else its pending
     /// batch moved to in-flight. New clicks go to a new pending batch from then on.

@@ -66,6 +66,8 @@ pub async fn post_stats(
         params.tz.as_deref(),
         state.clock.now(),
     )?;
-    let series = service::stats::post_stats(&state.pool, &state.clock, id, viewer, range).await?;
+    let series =
+        service::stats::post_stats(&state.pool, &state.clicks, &state.clock, id, viewer, range)
+            .await?;
     Ok(HttpResponse::Ok().json(series))
 }

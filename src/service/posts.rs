@@ -38,7 +38,9 @@ pub async fn list_posts(
         let first_hour = WindowRank::first_hour(ranking);
         let rank = WindowRank {
             ranking,
-            pending: clicks.pending_by_hour(first_hour.unwrap_or(i64::MIN)).await,
+            pending: clicks
+                .pending_by_hour(first_hour.unwrap_or(i64::MIN), None)
+                .await,
         };
         let key = query.clone();
         Arc::new(

@@ -1,15 +1,18 @@
 //! A post's readership over time (README "Stats").
 
+use super::clicks::ClickCounter;
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::Clock;
 use crate::domain::stats::{PostStats, StatsRange};
 use crate::domain::{PostKey, ResourceId, Viewer};
 use crate::error::ApiError;
 
-/// The series of a published post (any post, for editors): zero-filled buckets of the clicks synced to the
-/// database. `NotFound` for drafts, scheduled posts and unknown ids otherwise.
+/// The series of a published post (any post, for editors): zero-filled buckets of its clicks, those not yet
+/// synced included (read from the cache first; the statement leaves out the batches the ledger holds).
+/// `NotFound` for drafts, scheduled posts and unknown ids otherwise.
 pub async fn post_stats(
     pool: &DbPool,
+    clicks: &ClickCounter,
     clock: &Clock,
     post_id: ResourceId,
     viewer: Viewer,
@@ -17,6 +20,12 @@ pub async fn post_stats(
 ) -> Result<PostStats, ApiError> {
     let now = clock.now();
     let (hours, days) = (range.hours(), range.days());
+    let pending: Vec<(String, i64, i64)> = clicks
+        .pending_by_hour(hours.0, Some(post_id.get()))
+        .await
+        .into_iter()
+        .map(|(batch, _, hour, count)| (batch, hour, count))
+        .collect();
     let found = run_query(pool, move |conn| {
         let visible = match viewer {
             Viewer::Editor => db::posts::find(conn, &PostKey::Id(post_id), false, now)?.is_some(),
@@ -25,7 +34,7 @@ pub async fn post_stats(
         if !visible {
             return Ok(None);
         }
-        db::stats::clicks_of(conn, post_id.get(), hours, days).map(Some)
+        db::stats::clicks_of(conn, post_id.get(), hours, days, &pending).map(Some)
     })
     .await?;
     let (by_hour, by_day) = found.ok_or(ApiError::NotFound("post"))?;

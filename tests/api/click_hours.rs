@@ -259,6 +259,27 @@ async fn stats_are_a_zero_filled_series(backend: TestBackend) {
     assert_eq!(weekly["data"].as_array().map(Vec::len), Some(2));
     assert_eq!(weekly["data"][1]["clicks"], 5);
 
+    // Clicks not yet synced count, once: before the sync and after it.
+    clock.set(at("2026-06-03T12:30:00Z"));
+    for _ in 0..2 {
+        assert_eq!(app.view("/posts/2").await.status(), 200);
+    }
+    for _ in 0..2 {
+        let now = app
+            .get_json(
+                "/posts/2/stats?from=2026-06-03T11:00:00Z&to=2026-06-03T13:00:00Z&interval=hour",
+            )
+            .await;
+        let clicks: Vec<i64> = now["data"]
+            .as_array()
+            .expect("data")
+            .iter()
+            .filter_map(|point| point["clicks"].as_i64())
+            .collect();
+        assert_eq!(clicks, [0, 2]);
+        app.sync().await;
+    }
+
     for path in [
         "/posts/2/stats?from=2025-01-01&to=2026-06-01",
         "/posts/2/stats?interval=hour&from=2026-05-01",

@@ -162,7 +162,26 @@ async fn a_redis_stall_neither_fails_a_view_nor_counts_one_twice(app: TestApp) {
             answered,
             "post {post}: the database holds each answered view once"
         );
+        // Each in its hour too, the parked ones included (imported with none).
+        assert_eq!(
+            clicks_by_hour(&app, post),
+            answered,
+            "post {post}: its hours add up to its total"
+        );
     }
+}
+
+/// The clicks of a post in the database's hourly counts.
+fn clicks_by_hour(app: &TestApp, post: i64) -> i64 {
+    use blog_api::db::schema::post_click_hours;
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("a connection");
+    let clicks: Vec<i64> = post_click_hours::table
+        .filter(post_click_hours::post_id.eq(post))
+        .select(post_click_hours::clicks)
+        .load(&mut conn)
+        .expect("hours");
+    clicks.iter().sum()
 }
 
 /// Redis crashes (`kill -9`) and comes back from a snapshot taken while a batch was pending, after that batch

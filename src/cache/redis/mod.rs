@@ -392,13 +392,24 @@ impl CacheBackend for RedisClickCache {
         Ok(batches)
     }
 
-    async fn pending_hours(&self, first_hour: i64) -> Result<Vec<PendingHour>, CacheError> {
-        let calls: Vec<Call> = (0..SHARDS)
+    async fn pending_hours(
+        &self,
+        first_hour: i64,
+        post: Option<i64>,
+    ) -> Result<Vec<PendingHour>, CacheError> {
+        let shards: Vec<u16> = match post {
+            Some(post) => vec![shard_of(post)],
+            None => (0..SHARDS).collect(),
+        };
+        let mut args = vec![first_hour.to_string()];
+        args.extend(post.map(|post| post.to_string()));
+        let calls: Vec<Call> = shards
+            .into_iter()
             .map(|shard| {
                 let keys = [self.pending_key(shard), self.in_flight_key(shard)];
                 Call {
                     shard,
-                    command: evalsha(&self.scripts.hours, &keys, &[first_hour.to_string()]),
+                    command: evalsha(&self.scripts.hours, &keys, &args),
                 }
             })
             .collect();

@@ -146,10 +146,14 @@ impl ClickCounter {
     }
 
     /// The clicks by hour, from `first_hour` on, that the cache holds in batches the database may not have
-    /// yet, as (batch id, post id, hour, clicks): what a ranking by window adds (the ranking's statement leaves out
+    /// yet (of `post` only, when given), as (batch id, post id, hour, clicks): what a ranking by window adds (the ranking's statement leaves out
     /// those whose batch the ledger holds). While the cache is down: none (the database's hours alone).
-    pub async fn pending_by_hour(&self, first_hour: i64) -> Vec<(String, i64, i64, i64)> {
-        match self.cache.pending_hours(first_hour).await {
+    pub async fn pending_by_hour(
+        &self,
+        first_hour: i64,
+        post: Option<i64>,
+    ) -> Vec<(String, i64, i64, i64)> {
+        match self.cache.pending_hours(first_hour, post).await {
             Ok(hours) => hours
                 .into_iter()
                 .map(|hour| (hour.batch_id, hour.post_id, hour.hour, hour.clicks))
