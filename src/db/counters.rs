@@ -217,6 +217,25 @@ pub fn roll_up_hours(conn: &mut DbConnection, before_hour: i64) -> QueryResult<u
     })
 }
 
+/// Clicks the cache held when a read began, as (batch id, post id, hour, clicks), written as a SQL `VALUES`
+/// list for a statement that adds those whose batch the ledger does not hold (`column1` batch id, `column2`
+/// post, `column3` hour, `column4` clicks). `None` when there are none. Only integers and batch ids checked
+/// to be UUIDs are written into the text.
+pub fn unsynced_values(pending: &[(String, i64, i64, i64)]) -> Option<String> {
+    let rows: Vec<String> = pending
+        .iter()
+        .filter_map(|(batch, post, hour, clicks)| {
+            let batch = uuid::Uuid::parse_str(batch).ok()?.hyphenated().to_string();
+            Some(format!("('{batch}', {post}, {hour}, {clicks})"))
+        })
+        .collect();
+    (!rows.is_empty()).then(|| format!("VALUES {}", rows.join(", ")))
+}
+
+/// The condition that leaves out the `unsynced` rows (see [`unsynced_values`]) of batches already applied.
+pub const NOT_APPLIED: &str = "NOT EXISTS (SELECT 1 FROM counter_batches \
+     WHERE counter_batches.batch_id = unsynced.column1)";
+
 /// In **one** statement (one snapshot): the synced clicks of `post_ids` and which of `batch_ids` the ledger
 /// holds. Posts without a counter row are absent (zero). Batch ids that are not UUIDs are ignored.
 ///

@@ -127,23 +127,14 @@ impl WindowRank {
                 bound("window_hours.hour")
             )
         };
-        let rows: Vec<String> = self
-            .pending
-            .iter()
-            .filter_map(|(batch, post, hour, clicks)| {
-                let batch = uuid::Uuid::parse_str(batch).ok()?.hyphenated().to_string();
-                Some(format!("('{batch}', {post}, {hour}, {clicks})"))
-            })
-            .collect();
-        if rows.is_empty() {
+        let Some(values) = super::counters::unsynced_values(&self.pending) else {
             return synced;
-        }
+        };
         format!(
-            "({synced} + (SELECT COALESCE(SUM(unsynced.column4), 0) FROM (VALUES {}) AS unsynced \
-              WHERE unsynced.column2 = posts.id{} AND NOT EXISTS (SELECT 1 FROM counter_batches \
-              WHERE counter_batches.batch_id = unsynced.column1)))",
-            rows.join(", "),
-            bound("unsynced.column3")
+            "({synced} + (SELECT COALESCE(SUM(unsynced.column4), 0) FROM ({values}) AS unsynced \
+              WHERE unsynced.column2 = posts.id{} AND {}))",
+            bound("unsynced.column3"),
+            super::counters::NOT_APPLIED
         )
     }
 

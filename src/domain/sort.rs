@@ -24,19 +24,7 @@ impl Window {
     ];
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        Self::ALL
-            .iter()
-            .find(|(name, _)| *name == raw)
-            .map(|(_, window)| *window)
-            .ok_or_else(|| {
-                InvalidValue::new(
-                    "window",
-                    format!(
-                        "must be one of 24h, 7d, 30d, 365d, all, got `{}`",
-                        super::id::truncate(raw)
-                    ),
-                )
-            })
+        one_of("window", raw, &Self::ALL)
     }
 
     /// The first hour inside the window ending in `hour` (`None`: all time).
@@ -104,22 +92,27 @@ impl PostSort {
     }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        Self::ALL
-            .iter()
-            .find(|(name, _)| *name == raw)
-            .map(|(_, sort)| *sort)
-            .ok_or_else(|| {
-                let names: Vec<&str> = Self::ALL.iter().map(|(name, _)| *name).collect();
-                InvalidValue::new(
-                    "sort",
-                    format!(
-                        "must be one of {}, got `{}`",
-                        names.join(", "),
-                        super::id::truncate(raw)
-                    ),
-                )
-            })
+        one_of("sort", raw, &Self::ALL)
     }
+}
+
+/// The value named `raw` in `table`, else a 400 on `parameter` listing the names.
+fn one_of<T: Copy>(parameter: &str, raw: &str, table: &[(&str, T)]) -> Result<T, InvalidValue> {
+    table
+        .iter()
+        .find(|(name, _)| *name == raw)
+        .map(|(_, value)| *value)
+        .ok_or_else(|| {
+            let names: Vec<&str> = table.iter().map(|(name, _)| *name).collect();
+            InvalidValue::new(
+                parameter,
+                format!(
+                    "must be one of {}, got `{}`",
+                    names.join(", "),
+                    super::id::truncate(raw)
+                ),
+            )
+        })
 }
 
 #[cfg(test)]

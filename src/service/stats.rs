@@ -20,12 +20,7 @@ pub async fn post_stats(
 ) -> Result<PostStats, ApiError> {
     let now = clock.now();
     let (hours, days) = (range.hours(), range.days());
-    let pending: Vec<(String, i64, i64)> = clicks
-        .pending_by_hour(hours.0, Some(post_id.get()))
-        .await
-        .into_iter()
-        .map(|(batch, _, hour, count)| (batch, hour, count))
-        .collect();
+    let pending = clicks.pending_by_hour(hours.0, Some(post_id.get())).await;
     let found = run_query(pool, move |conn| {
         let visible = match viewer {
             Viewer::Editor => db::posts::find(conn, &PostKey::Id(post_id), false, now)?.is_some(),

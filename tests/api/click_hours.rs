@@ -20,6 +20,18 @@ fn at(rfc3339: &str) -> NaiveDateTime {
         .naive_utc()
 }
 
+/// An app serving the small blog whose clock stands at `instant` until the test moves it.
+async fn small_blog_at(backend: TestBackend, instant: &str) -> Option<(TestApp, Clock)> {
+    let clock = Clock::fixed(at(instant));
+    let options = TestOptions {
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let app = TestApp::spawn_with(backend, options).await?;
+    app.import(&small_blog()).await;
+    Some((app, clock))
+}
+
 /// Imported with the small blog.
 const IMPORTED: [(i64, i64); 2] = [(1, 10), (2, 50)];
 
@@ -81,15 +93,9 @@ fn assert_buckets_add_up(app: &TestApp) {
 /// died there), then completed: every hour exact, totals exact, the invariant holds; then the hours roll up
 /// into exact days.
 async fn hourly_counts_stay_exact_through_sync_crashes(backend: TestBackend) {
-    let clock = Clock::fixed(at("2026-06-01T22:10:00Z"));
-    let options = TestOptions {
-        clock: clock.clone(),
-        ..TestOptions::default()
-    };
-    let Some(app) = TestApp::spawn_with(backend, options).await else {
+    let Some((app, clock)) = small_blog_at(backend, "2026-06-01T22:10:00Z").await else {
         return;
     };
-    app.import(&small_blog()).await;
     let cache = app.clicks.cache().clone();
     let retention = Duration::from_secs(86_400);
     let stages = [
@@ -208,15 +214,9 @@ async fn clicks_counted_in_the_database_land_in_their_hour(backend: TestBackend)
 /// `GET /posts/{id}/stats`: zero-filled buckets of the synced clicks, by hour, day or week in a time zone;
 /// ranges past 400 points and bad parameters are 400s; drafts and scheduled posts are 404s.
 async fn stats_are_a_zero_filled_series(backend: TestBackend) {
-    let clock = Clock::fixed(at("2026-06-01T22:10:00Z"));
-    let options = TestOptions {
-        clock: clock.clone(),
-        ..TestOptions::default()
-    };
-    let Some(app) = TestApp::spawn_with(backend, options).await else {
+    let Some((app, clock)) = small_blog_at(backend, "2026-06-01T22:10:00Z").await else {
         return;
     };
-    app.import(&small_blog()).await;
     // 22:xx UTC: 3 views; 23:xx: none; 01:xx the next day: 2.
     for (instant, views) in [("2026-06-01T22:10:00Z", 3), ("2026-06-02T01:30:00Z", 2)] {
         clock.set(at(instant));
@@ -299,15 +299,9 @@ async fn stats_are_a_zero_filled_series(backend: TestBackend) {
 /// `sort=-clicks&window=...` ranks by the clicks inside the window, not yet synced ones included, each post
 /// showing `window_clicks` beside its total; filters still apply.
 async fn a_window_ranks_recent_clicks_above_older_ones(backend: TestBackend) {
-    let clock = Clock::fixed(at("2026-06-01T12:00:00Z"));
-    let options = TestOptions {
-        clock: clock.clone(),
-        ..TestOptions::default()
-    };
-    let Some(app) = TestApp::spawn_with(backend, options).await else {
+    let Some((app, clock)) = small_blog_at(backend, "2026-06-01T12:00:00Z").await else {
         return;
     };
-    app.import(&small_blog()).await;
     // Post 3 (5 imported): 30 views three weeks ago, synced. Post 6 (20 imported): 5 views now, not synced.
     for _ in 0..30 {
         assert_eq!(app.view("/posts/3").await.status(), 200);
@@ -380,15 +374,9 @@ async fn a_window_ranks_recent_clicks_above_older_ones(backend: TestBackend) {
 /// `sort=trending` ranks by growth: 7 x the last 24 hours' clicks minus the 7 days' before them; clicks
 /// older than 8 days play no part; unsynced clicks count; `window_clicks` shows the last 24 hours'.
 async fn trending_favours_recent_growth(backend: TestBackend) {
-    let clock = Clock::fixed(at("2026-06-12T12:00:00Z"));
-    let options = TestOptions {
-        clock: clock.clone(),
-        ..TestOptions::default()
-    };
-    let Some(app) = TestApp::spawn_with(backend, options).await else {
+    let Some((app, clock)) = small_blog_at(backend, "2026-06-12T12:00:00Z").await else {
         return;
     };
-    app.import(&small_blog()).await;
     // (instant, post, views), synced as they go; the last ones (post 6, now) stay unsynced.
     let views = [
         ("2026-06-12T12:00:00Z", 3, 50), // 10 days before "now": outside both periods

@@ -120,14 +120,7 @@ impl ClickCounter {
         match self.cache.pending_clicks(&ids).await {
             Ok(pending) => self.fresh(pending.into_iter().collect(), &ids).await,
             Err(error) => {
-                metrics::add(&self.metrics.reads_from_synced_counts, 1);
-                if let Some(held_back) = self.fallback_log.due() {
-                    tracing::warn!(
-                        %error,
-                        held_back,
-                        "click cache unavailable: showing the counts synced to the database"
-                    );
-                }
+                self.read_without_cache(&error);
                 let now_synced = run_query(&self.db, move |conn| {
                     db::counters::counts_and_applied_batches(conn, &ids, &[])
                 })
@@ -159,16 +152,22 @@ impl ClickCounter {
                 .map(|hour| (hour.batch_id, hour.post_id, hour.hour, hour.clicks))
                 .collect(),
             Err(error) => {
-                metrics::add(&self.metrics.reads_from_synced_counts, 1);
-                if let Some(held_back) = self.fallback_log.due() {
-                    tracing::warn!(
-                        %error,
-                        held_back,
-                        "click cache unavailable: ranking by the clicks synced to the database"
-                    );
-                }
+                self.read_without_cache(&error);
                 Vec::new()
             }
+        }
+    }
+
+    /// Counts a read answered from the database alone while the cache is down, and says so in the log (at
+    /// most every 10 s).
+    fn read_without_cache(&self, error: &CacheError) {
+        metrics::add(&self.metrics.reads_from_synced_counts, 1);
+        if let Some(held_back) = self.fallback_log.due() {
+            tracing::warn!(
+                %error,
+                held_back,
+                "click cache unavailable: showing the clicks synced to the database"
+            );
         }
     }
 
