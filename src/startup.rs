@@ -129,8 +129,8 @@ async fn say_when_no_token_exists(pool: &DbPool) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The key that seals pagination cursors: made once per database, so every instance opens every cursor.
-async fn cursor_key(pool: &DbPool) -> Result<CursorKey, StartupError> {
+/// The secret named `name` this database's instances share, made by the first that needs it.
+async fn shared_secret(pool: &DbPool, name: &'static str) -> Result<String, StartupError> {
     use rand::RngCore as _;
     let mut made = [0_u8; 32];
     rand::rng().fill_bytes(&mut made);
@@ -141,12 +141,12 @@ async fn cursor_key(pool: &DbPool) -> Result<CursorKey, StartupError> {
     let pool = pool.clone();
     let secret = actix_web::rt::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(DbError::from)?;
-        db::secrets::get_or_create(&mut conn, "cursor", &made).map_err(DbError::from)
+        db::secrets::get_or_create(&mut conn, name, &made).map_err(DbError::from)
     })
     .await
     .map_err(|error| StartupError::Interrupted(error.to_string()))?
-    .map_err(|error| StartupError::Interrupted(format!("reading the cursor key: {error}")))?;
-    Ok(CursorKey::new(secret.as_bytes()))
+    .map_err(|error| StartupError::Interrupted(format!("reading the {name} secret: {error}")))?;
+    Ok(secret)
 }
 
 /// The click cache: Redis when configured, else the in-process one.
@@ -210,7 +210,12 @@ impl Application {
         )
         .start();
         say_when_no_token_exists(&pool).await?;
-        let cursors = cursor_key(&pool).await?;
+        // Cursors are sealed with one key per database, so every instance opens every cursor; readers are
+        // hashed with another, so every instance counts a reader once.
+        let cursors = CursorKey::new(shared_secret(&pool, "cursor").await?.as_bytes());
+        let visitors = Arc::new(crate::service::clicks::Visitors::new(
+            shared_secret(&pool, "visitor").await?.as_bytes(),
+        ));
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
             clock,
@@ -220,6 +225,7 @@ impl Application {
             log_client_ip: settings.log_client_ip,
             max_body_bytes: settings.max_body_bytes,
             site: Arc::new(settings.site.clone()),
+            visitors,
             reads: crate::service::posts::Reads {
                 pool: pool.clone(),
                 content: content.clone(),

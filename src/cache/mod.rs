@@ -137,12 +137,23 @@ pub trait CacheBackend: Send + Sync + 'static {
     /// none), both to the post's delta and to its delta for `hour` (see [`crate::domain::clock::hour_of`]),
     /// and returns the post's pending clicks including this one. A `click_id` the cache has counted before is
     /// not counted again (the pending clicks are returned as they are).
+    /// With `reader` (a reader's daily hash), the reader is also added to the post's unique readers of the
+    /// hour's UTC day, in the same call.
     async fn record_click(
         &self,
         post_id: i64,
         hour: i64,
+        reader: Option<&str>,
         click_id: &ClickId,
     ) -> Result<Recorded, CacheError>;
+
+    /// A post's unique readers over each group of UTC days (days since the Unix epoch): the estimated size
+    /// of the union of the readers of its days, one per group, in one round trip.
+    async fn unique_readers(
+        &self,
+        post_id: i64,
+        groups: &[Vec<i64>],
+    ) -> Result<Vec<u64>, CacheError>;
 
     /// Sends parked clicks again, each with its id, in one round trip: those the cache had counted already
     /// (their first call did run) are not counted again. One [`Recorded`] per click, in order.

@@ -141,9 +141,35 @@ impl StatsRange {
         (first, last)
     }
 
+    /// For day and week buckets: the UTC days (days since the epoch) whose start falls in each bucket, whose
+    /// readers the bucket's unique readers are. `None` for hours (readers are kept by day).
+    pub fn reader_days(&self) -> Option<Vec<Vec<i64>>> {
+        if self.interval == Interval::Hour {
+            return None;
+        }
+        let ends = self.starts.iter().skip(1).chain(std::iter::once(&self.end));
+        Some(
+            self.starts
+                .iter()
+                .zip(ends)
+                .map(|(start, end)| {
+                    let first = (start.timestamp() + 86_399).div_euclid(86_400);
+                    let last = (end.timestamp() + 86_399).div_euclid(86_400);
+                    (first..last).collect()
+                })
+                .collect(),
+        )
+    }
+
     /// The series: every bucket, zero-filled, with the clicks of the UTC hours (and rolled-up UTC days)
-    /// whose start falls in it.
-    pub fn series(&self, hours: &[(i64, i64)], days: &[(i64, i64)]) -> PostStats {
+    /// whose start falls in it, and its unique readers when known (one per bucket, in order).
+    pub fn series(
+        &self,
+        hours: &[(i64, i64)],
+        days: &[(i64, i64)],
+        readers: Option<Vec<u64>>,
+    ) -> PostStats {
+        let readers = readers.filter(|readers| readers.len() == self.starts.len());
         let mut clicks = vec![0_i64; self.starts.len()];
         let counted = hours
             .iter()
@@ -174,9 +200,13 @@ impl StatsRange {
                 .starts
                 .iter()
                 .zip(clicks)
-                .map(|(start, clicks)| StatsPoint {
+                .enumerate()
+                .map(|(index, (start, clicks))| StatsPoint {
                     start: local(*start),
                     clicks,
+                    unique_readers: readers
+                        .as_ref()
+                        .and_then(|readers| readers.get(index).copied()),
                 })
                 .collect(),
         }
@@ -185,13 +215,16 @@ impl StatsRange {
 
 /// One bucket of a series.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"start": "2026-06-01T00:00:00+02:00", "clicks": 42}))]
+#[schema(example = json!({"start": "2026-06-01T00:00:00+02:00", "clicks": 42, "unique_readers": 30}))]
 pub struct StatsPoint {
     /// Where the bucket starts, in the requested time zone.
     #[schema(value_type = String, format = DateTime)]
     pub start: DateTime<chrono::FixedOffset>,
     /// Clicks made in the bucket.
     pub clicks: i64,
+    /// About how many different readers made them (HyperLogLog, about 1% off), counted over the UTC days
+    /// that start in the bucket; null for hourly buckets and while the click cache is down.
+    pub unique_readers: Option<u64>,
 }
 
 /// What a series covers.
@@ -317,7 +350,7 @@ mod tests {
         let june_2 = DateTime::parse_from_rfc3339("2026-06-02T23:00:00Z")
             .map(|at| at.timestamp() / 3600)
             .unwrap_or_default();
-        let stats = range.series(&[(june_2, 5), (june_2 + 1, 2)], &[]);
+        let stats = range.series(&[(june_2, 5), (june_2 + 1, 2)], &[], None);
         let clicks: Vec<i64> = stats.data.iter().map(|point| point.clicks).collect();
         assert_eq!(clicks, [0, 5, 2]);
         assert_eq!(stats.meta.total, 7);
@@ -327,7 +360,7 @@ mod tests {
     fn days_follow_the_time_zone_across_a_daylight_saving_change() {
         // Paris moves to summer time on 2026-03-29: that day has 23 hours.
         let range = range("2026-03-28", "2026-03-31", "day", "Europe/Paris");
-        let paris = range.series(&[], &[]);
+        let paris = range.series(&[], &[], None);
         let starts: Vec<String> = paris
             .data
             .iter()
@@ -347,14 +380,14 @@ mod tests {
     #[test]
     fn weeks_start_on_monday_and_defaults_cover_thirty_intervals_to_now() {
         let weeks = range("2026-06-03", "2026-06-20", "week", "UTC");
-        let stats = weeks.series(&[], &[]);
+        let stats = weeks.series(&[], &[], None);
         assert_eq!(
             stats.data[0].start.to_rfc3339(),
             "2026-06-01T00:00:00+00:00"
         );
         assert_eq!(stats.data.len(), 3);
         let defaults = StatsRange::parse(None, None, None, None, now()).expect("defaults");
-        assert_eq!(defaults.series(&[], &[]).data.len(), 31);
+        assert_eq!(defaults.series(&[], &[], None).data.len(), 31);
     }
 
     #[test]

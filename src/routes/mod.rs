@@ -45,6 +45,8 @@ pub struct AppState {
     pub reads: crate::service::posts::Reads,
     /// Links and sizes of feeds and sitemaps.
     pub site: Arc<crate::config::SiteSettings>,
+    /// Hashes readers (address and User-Agent, salted daily) for the unique-reader counts.
+    pub visitors: Arc<crate::service::clicks::Visitors>,
 }
 
 /// Adds `handler` to a resource for one method (`get` also answers `HEAD`); an unknown method name in the

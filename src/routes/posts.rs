@@ -428,7 +428,7 @@ async fn read_post(
     let count = if state.views.counts(signals, ViewSource::Read)
         && state.limits.check(request, Action::View).await.is_ok()
     {
-        Count::Record
+        Count::Record(super::clicks::reader(request, state))
     } else {
         Count::Peek
     };

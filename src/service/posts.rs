@@ -286,7 +286,7 @@ pub async fn get_post(
     };
     let id = post.summary.id;
     post.summary.clicks = match count {
-        Count::Record => clicks.record(id, now).await?,
+        Count::Record(reader) => clicks.record(id, now, reader.as_deref()).await?,
         Count::Peek if !fields.has("clicks") => post.summary.clicks,
         Count::Peek => {
             let fresh = clicks
@@ -310,7 +310,7 @@ pub async fn beacon(
     let now = clock.now();
     match count {
         Count::Peek => clicks.click_count(post_id.get(), now).await,
-        Count::Record => {
+        Count::Record(reader) => {
             let published = run_query(pool, move |conn| {
                 db::posts::is_published(conn, post_id.get(), now)
             })
@@ -318,7 +318,7 @@ pub async fn beacon(
             if !published {
                 return Err(ApiError::NotFound("post"));
             }
-            clicks.record(post_id.get(), now).await
+            clicks.record(post_id.get(), now, reader.as_deref()).await
         }
     }
 }

@@ -33,5 +33,9 @@ pub async fn post_stats(
     })
     .await?;
     let (by_hour, by_day) = found.ok_or(ApiError::NotFound("post"))?;
-    Ok(range.series(&by_hour, &by_day))
+    let readers = match range.reader_days() {
+        Some(groups) => clicks.unique_readers(post_id.get(), &groups).await,
+        None => None,
+    };
+    Ok(range.series(&by_hour, &by_day, readers))
 }

@@ -426,6 +426,150 @@ async fn trending_favours_recent_growth(backend: TestBackend) {
     }
 }
 
+/// Unique readers: 1,000 readers viewing a post 5 times each count 1,000 +- 3%; a reader viewing it again
+/// and again counts once a day; the readers' addresses are kept nowhere (database, Redis).
+async fn unique_readers_count_each_reader_once_a_day(backend: TestBackend) {
+    use futures::StreamExt as _;
+    let clock = Clock::fixed(at("2026-06-01T10:00:00Z"));
+    let options = TestOptions {
+        clock: clock.clone(),
+        trusted_proxies: vec!["127.0.0.1/32".parse().expect("a CIDR")],
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    let view_as = |reader: usize| {
+        let app = &app;
+        async move {
+            let response = app
+                .client
+                .get(format!("{}/posts/2", app.address))
+                .header(
+                    "User-Agent",
+                    format!("{} r{reader}", crate::helpers::BROWSER),
+                )
+                .header("X-Forwarded-For", format!("198.51.100.{}", reader % 200))
+                .send()
+                .await
+                .expect("answers");
+            assert_eq!(response.status(), 200);
+        }
+    };
+    futures::stream::iter((0..5000).map(|view| view_as(view % 1000)))
+        .buffer_unordered(32)
+        .collect::<Vec<()>>()
+        .await;
+    // The next day: one reader, ten times.
+    clock.set(at("2026-06-02T10:00:00Z"));
+    for _ in 0..10 {
+        view_as(7).await;
+    }
+    app.sync().await;
+    let stats = app
+        .get_json("/posts/2/stats?from=2026-06-01&to=2026-06-03")
+        .await;
+    let first_day = stats["data"][0]["unique_readers"]
+        .as_i64()
+        .expect("readers");
+    assert!(
+        (970..=1030).contains(&first_day),
+        "1,000 readers estimated as {first_day}"
+    );
+    assert_eq!(stats["data"][0]["clicks"], 5000);
+    assert_eq!(stats["data"][1]["unique_readers"], 1);
+    // A week holds both days' readers: reader 7 read on both.
+    let week = app
+        .get_json("/posts/2/stats?from=2026-06-01&to=2026-06-03&interval=week")
+        .await;
+    let both = week["data"][0]["unique_readers"].as_i64().expect("readers");
+    assert!((970..=1030).contains(&both), "{both}");
+    // Hours carry no reader count.
+    let hourly = app
+        .get_json("/posts/2/stats?from=2026-06-01T09:00:00Z&to=2026-06-01T11:00:00Z&interval=hour")
+        .await;
+    assert!(hourly["data"][1]["unique_readers"].is_null(), "{hourly}");
+
+    // No address is kept: not in any table, not in any Redis key or value of this test.
+    let marker = "198.51.100.";
+    match &app.database.url {
+        blog_api::db::DatabaseUrl::Sqlite(path) => {
+            for file in [path.clone(), format!("{path}-wal")] {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                let text = String::from_utf8_lossy(&bytes);
+                assert!(!text.contains(marker), "{file} holds an address");
+            }
+        }
+        blog_api::db::DatabaseUrl::Postgres(_) => {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                row: String,
+            }
+            let mut conn = app.pool.get().expect("a connection");
+            let blog_api::db::DbConnection::Pg(pg) = &mut *conn else {
+                panic!("a PostgreSQL connection");
+            };
+            #[derive(QueryableByName)]
+            struct Table {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                name: String,
+            }
+            let tables: Vec<Table> = diesel::sql_query(
+                "SELECT table_name::text AS name FROM information_schema.tables \
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+            )
+            .load(pg)
+            .expect("tables");
+            assert!(tables.len() > 5);
+            for table in tables {
+                let rows: Vec<Row> = diesel::sql_query(format!(
+                    "SELECT row_to_json(t)::text AS row FROM {} AS t",
+                    table.name
+                ))
+                .load(pg)
+                .expect("rows");
+                for row in rows {
+                    assert!(!row.row.contains(marker), "{}: {}", table.name, row.row);
+                }
+            }
+        }
+    }
+    if let Some(redis) = &app.database.redis {
+        let mut connection = redis::Client::open(crate::helpers::redis_url())
+            .and_then(|client| client.get_connection())
+            .expect("redis");
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("{}:*", redis.key_prefix))
+            .query(&mut connection)
+            .expect("keys");
+        assert!(keys.iter().any(|key| key.contains(":readers:")), "{keys:?}");
+        for key in keys {
+            assert!(!key.contains(marker), "{key}");
+            let kind: String = redis::cmd("TYPE")
+                .arg(&key)
+                .query(&mut connection)
+                .expect("type");
+            let content: Vec<Vec<u8>> = match kind.as_str() {
+                "string" => vec![redis::cmd("GET")
+                    .arg(&key)
+                    .query(&mut connection)
+                    .expect("get")],
+                "hash" => redis::cmd("HGETALL")
+                    .arg(&key)
+                    .query(&mut connection)
+                    .expect("hash"),
+                _ => Vec::new(),
+            };
+            for bytes in content {
+                assert!(!String::from_utf8_lossy(&bytes).contains(marker), "{key}");
+            }
+        }
+    }
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -453,4 +597,5 @@ on_both!(
     stats_are_a_zero_filled_series,
     a_window_ranks_recent_clicks_above_older_ones,
     trending_favours_recent_growth,
+    unique_readers_count_each_reader_once_a_day,
 );

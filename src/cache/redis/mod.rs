@@ -27,6 +27,10 @@ const READ: &str = include_str!("lua/read.lua");
 const DRAIN: &str = include_str!("lua/drain.lua");
 const ACK: &str = include_str!("lua/ack.lua");
 const HOURS: &str = include_str!("lua/hours.lua");
+const READERS: &str = include_str!("lua/readers.lua");
+
+/// How long a day's reader HyperLogLog is kept: the stats can show unique readers this far back.
+const READERS_TTL_SECONDS: u64 = 400 * 86_400;
 
 /// The field of a pending or in-flight hash that holds its batch id.
 const BATCH_FIELD: &str = "__batch";
@@ -57,7 +61,7 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 /// The scripts' sources, in the order [`RedisClient`] loads them.
-const SOURCES: &[&str] = &[RECORD, READ, DRAIN, ACK, HOURS];
+const SOURCES: &[&str] = &[RECORD, READ, DRAIN, ACK, HOURS, READERS];
 
 /// The scripts' SHA1 digests, for `EVALSHA`.
 struct Scripts {
@@ -66,6 +70,7 @@ struct Scripts {
     drain: String,
     ack: String,
     hours: String,
+    readers: String,
 }
 
 /// Click deltas in Redis.
@@ -104,6 +109,7 @@ impl RedisClickCache {
                 drain: sha(DRAIN),
                 ack: sha(ACK),
                 hours: sha(HOURS),
+                readers: sha(READERS),
             },
         })
     }
@@ -130,19 +136,34 @@ impl RedisClickCache {
         )
     }
 
-    fn record_call(&self, post_id: i64, hour: i64, click_id: &ClickId) -> Call {
+    /// A post's readers on one UTC day, in its shard's slot.
+    fn readers_key(&self, post_id: i64, day: i64) -> String {
+        let shard = shard_of(post_id);
+        format!("{}:clicks:{{{shard}}}:readers:{post_id}:{day}", self.prefix)
+    }
+
+    fn record_call(
+        &self,
+        post_id: i64,
+        hour: i64,
+        reader: Option<&str>,
+        click_id: &ClickId,
+    ) -> Call {
         let shard = shard_of(post_id);
         let keys = [
             self.pending_key(shard),
             self.in_flight_key(shard),
             self.click_id_key(shard, click_id),
             self.aside_key(shard),
+            self.readers_key(post_id, hour.div_euclid(24)),
         ];
         let args = [
             post_id.to_string(),
             uuid::Uuid::new_v4().to_string(),
             self.click_id_ttl.as_millis().to_string(),
             hour.to_string(),
+            reader.unwrap_or_default().to_owned(),
+            READERS_TTL_SECONDS.to_string(),
         ];
         Call {
             shard,
@@ -265,9 +286,10 @@ impl CacheBackend for RedisClickCache {
         &self,
         post_id: i64,
         hour: i64,
+        reader: Option<&str>,
         click_id: &ClickId,
     ) -> Result<Recorded, CacheError> {
-        let call = self.record_call(post_id, hour, click_id);
+        let call = self.record_call(post_id, hour, reader, click_id);
         // Not repeated here: a time-out leaves the click's outcome open, and the caller parks it.
         let reply = self.client.run(&[call], false).await?;
         decode_record(first(&reply)?)
@@ -279,7 +301,7 @@ impl CacheBackend for RedisClickCache {
         }
         let calls: Vec<Call> = clicks
             .iter()
-            .map(|click| self.record_call(click.post_id, click.hour, &click.click_id))
+            .map(|click| self.record_call(click.post_id, click.hour, None, &click.click_id))
             .collect();
         // Safe to repeat: each click keeps its id, which Redis counts once.
         let replies = self.client.run(&calls, true).await?;
@@ -434,6 +456,36 @@ impl CacheBackend for RedisClickCache {
             }
         }
         Ok(found)
+    }
+
+    async fn unique_readers(
+        &self,
+        post_id: i64,
+        groups: &[Vec<i64>],
+    ) -> Result<Vec<u64>, CacheError> {
+        if groups.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = groups
+            .iter()
+            .flatten()
+            .map(|day| self.readers_key(post_id, *day))
+            .collect();
+        let sizes: Vec<String> = groups.iter().map(|days| days.len().to_string()).collect();
+        let call = Call {
+            shard: shard_of(post_id),
+            command: evalsha(&self.scripts.readers, &keys, &sizes),
+        };
+        let reply = self.client.run(&[call], true).await?;
+        let reply = first(&reply)?;
+        array(reply)?
+            .iter()
+            .map(|count| {
+                int(count)
+                    .and_then(|count| u64::try_from(count).ok())
+                    .ok_or_else(|| protocol("readers", reply))
+            })
+            .collect()
     }
 
     async fn acknowledge(&self, batches: &[DrainedBatch]) -> Result<usize, CacheError> {

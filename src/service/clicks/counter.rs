@@ -44,11 +44,21 @@ impl ClickCounter {
     /// (no connection, the breaker open, an error reply), the click is added to the database directly
     /// (exact). When the call was sent but its outcome is unknown (a time-out, a broken connection), the
     /// click is parked with its id: the sync sends it again and the cache counts the id once.
-    /// The click counts in the hour of `now` wherever it ends up.
-    pub async fn record(&self, post_id: i64, now: NaiveDateTime) -> Result<i64, ApiError> {
+    /// The click counts in the hour of `now` wherever it ends up; `reader` (the reader's daily hash) joins
+    /// the post's unique readers of that day when the click goes through the cache.
+    pub async fn record(
+        &self,
+        post_id: i64,
+        now: NaiveDateTime,
+        reader: Option<&str>,
+    ) -> Result<i64, ApiError> {
         let click_id = ClickId::new();
         let hour = clock::hour_of(now);
-        match self.cache.record_click(post_id, hour, &click_id).await {
+        match self
+            .cache
+            .record_click(post_id, hour, reader, &click_id)
+            .await
+        {
             Ok(recorded) => {
                 metrics::add(&self.metrics.clicks_cached, 1);
                 let counts = self
@@ -154,6 +164,18 @@ impl ClickCounter {
             Err(error) => {
                 self.read_without_cache(&error);
                 Vec::new()
+            }
+        }
+    }
+
+    /// A post's unique readers over each group of UTC days (see [`CacheBackend::unique_readers`]); `None`
+    /// while the cache is down.
+    pub async fn unique_readers(&self, post_id: i64, groups: &[Vec<i64>]) -> Option<Vec<u64>> {
+        match self.cache.unique_readers(post_id, groups).await {
+            Ok(counts) => Some(counts),
+            Err(error) => {
+                self.read_without_cache(&error);
+                None
             }
         }
     }

@@ -6,15 +6,18 @@
 mod counter;
 pub mod displayed;
 mod policy;
+mod visitor;
 
 pub use counter::ClickCounter;
 pub use policy::{ViewPolicy, ViewSignals, ViewSource};
+pub use visitor::Visitors;
 
 /// Whether a read of a post records a click or only looks at the count.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Count {
-    /// The read is a view: record it, and show the count including it.
-    Record,
+    /// The read is a view: record it, and show the count including it. With the reader's daily hash
+    /// (see [`Visitors`]), the reader joins the post's unique readers.
+    Record(Option<String>),
     /// Show the fresh count without adding to it.
     Peek,
 }

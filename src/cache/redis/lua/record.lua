@@ -1,7 +1,8 @@
 -- Records one click. KEYS[1]: the shard's pending hash, KEYS[2]: its in-flight hash, KEYS[3]: the click's
 -- id key, KEYS[4]: the shard's set-aside hash (all in the shard's slot). ARGV[1]: post id, ARGV[2]: a fresh
 -- batch id, used only if the pending hash is born now, ARGV[3]: how long the click id is remembered, in ms,
--- ARGV[4]: the hour the click was made in (hours since the Unix epoch).
+-- ARGV[4]: the hour the click was made in (hours since the Unix epoch), ARGV[5]: the reader's hash (or ''),
+-- ARGV[6]: how long the day's reader HyperLogLog (KEYS[5]) is kept, in seconds.
 --
 -- The click is added to the post's field and to its hour's field (`<post id>@<hour>`) together, so a
 -- batch's hourly deltas always add up to its post deltas.
@@ -31,6 +32,9 @@ if redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then
   end
   redis.call('HINCRBY', KEYS[1], ARGV[1], 1)
   redis.call('HINCRBY', KEYS[1], ARGV[1] .. '@' .. ARGV[4], 1)
+  if ARGV[5] ~= '' and redis.call('PFADD', KEYS[5], ARGV[5]) == 1 then
+    redis.call('EXPIRE', KEYS[5], ARGV[6])
+  end
   counted = 1
 end
 local batch = redis.call('HGET', KEYS[1], '__batch')
