@@ -570,6 +570,39 @@ async fn unique_readers_count_each_reader_once_a_day(backend: TestBackend) {
     }
 }
 
+/// Nothing the server logs while counting readers names their addresses, even at `debug`.
+async fn reader_addresses_are_not_logged(backend: TestBackend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.import(&small_blog()).await;
+    let env = [("TRUSTED_PROXIES", "127.0.0.1/32"), ("LOG_FORMAT", "json")];
+    let server = crate::helpers::BinaryServer::start_with(&app.database.url, "debug", &env).await;
+    let client = crate::helpers::http_client();
+    for reader in 0..20 {
+        let response = client
+            .get(format!("{}/posts/2", server.base))
+            .header("User-Agent", crate::helpers::BROWSER)
+            .header("X-Forwarded-For", format!("198.51.100.{reader}"))
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(response.status(), 200);
+    }
+    let stats = client
+        .get(format!("{}/posts/2/stats", server.base))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(stats.status(), 200);
+    let log = server.stop_and_read_log();
+    assert!(log.contains("request served"), "{log}");
+    assert!(
+        !log.contains("198.51.100."),
+        "an address in the log:\n{log}"
+    );
+}
+
 macro_rules! on_both {
     ($($test:ident),* $(,)?) => {
         mod sqlite {
@@ -598,4 +631,5 @@ on_both!(
     a_window_ranks_recent_clicks_above_older_ones,
     trending_favours_recent_growth,
     unique_readers_count_each_reader_once_a_day,
+    reader_addresses_are_not_logged,
 );
