@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use hyperloglog::HyperLogLog;
+use hyperloglockless::HyperLogLog;
 
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
@@ -45,10 +45,10 @@ impl Shard {
 /// Click deltas held in this process, and each post's readers per UTC day.
 pub struct MemoryClickCache {
     shards: Vec<Mutex<Shard>>,
-    /// (post id, day) -> its readers. Every sketch is made from `template` (the same hash keys), so that
-    /// the days of a week can be merged.
+    /// (post id, day) -> its readers. Every sketch hashes with `seed`, so that the days of a week can be
+    /// merged.
     readers: Mutex<HashMap<(i64, i64), HyperLogLog>>,
-    template: HyperLogLog,
+    seed: u128,
     round_trips: AtomicU64,
 }
 
@@ -58,15 +58,25 @@ impl std::fmt::Debug for MemoryClickCache {
     }
 }
 
-/// The relative error the in-process reader sketches are made for (as Redis's: about 0.81%).
-const READERS_ERROR: f64 = 0.008_125;
+/// An estimated count as a whole number (the crate's own `count` truncates: one reader would show 0).
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "an estimate of a count, clamped at 0 and rounded: far inside u64"
+)]
+fn rounded(estimate: f64) -> u64 {
+    estimate.max(0.0).round() as u64
+}
+
+/// 2^14 registers, as Redis's `HyperLogLog`s: a standard error of about 0.81%.
+const READERS_PRECISION: u8 = 14;
 
 impl Default for MemoryClickCache {
     fn default() -> Self {
         MemoryClickCache {
             shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
             readers: Mutex::new(HashMap::new()),
-            template: HyperLogLog::new(READERS_ERROR),
+            seed: rand::random(),
             round_trips: AtomicU64::new(0),
         }
     }
@@ -79,6 +89,36 @@ impl MemoryClickCache {
             .ok_or_else(|| CacheError::Protocol(format!("no shard {index}")))?
             .lock()
             .map_err(|_| CacheError::Failed(String::from("a shard lock was poisoned")))
+    }
+
+    /// The estimated number of readers of all `sketches` together. By hand (the register-wise maximum, then
+    /// the crate's estimate of that): `HyperLogLog::union` of hyperloglockless 0.4 miscounts (a union into a
+    /// fresh sketch of 1,000 readers estimates 12,000).
+    fn union_count(&self, sketches: &[&HyperLogLog]) -> f64 {
+        match sketches {
+            [] => 0.0,
+            [one] => one.raw_count(),
+            several => {
+                let mut registers = vec![0_u8; 1 << READERS_PRECISION];
+                for sketch in several {
+                    for (register, value) in registers.iter_mut().zip(sketch.iter()) {
+                        *register = (*register).max(value);
+                    }
+                }
+                #[expect(
+                    clippy::naive_bytecount,
+                    reason = "16 KiB once per stats read: not worth a crate"
+                )]
+                let zeros = registers.iter().filter(|register| **register == 0).count();
+                let sum: f64 = registers
+                    .iter()
+                    .map(|register| 2_f64.powi(-i32::from(*register)))
+                    .sum();
+                let hasher = hyperloglockless::DefaultHasher::seeded(&self.seed.to_be_bytes());
+                HyperLogLog::from_parts(registers.into_boxed_slice(), hasher, zeros, sum)
+                    .raw_count()
+            }
+        }
     }
 
     fn count_round_trip(&self) {
@@ -124,8 +164,8 @@ impl CacheBackend for MemoryClickCache {
                 .map_err(|_| CacheError::Failed(String::from("the readers lock was poisoned")))?;
             readers
                 .entry((post_id, hour.div_euclid(24)))
-                .or_insert_with(|| HyperLogLog::new_from_template(&self.template))
-                .insert(&reader);
+                .or_insert_with(|| HyperLogLog::seeded(READERS_PRECISION, self.seed))
+                .insert(reader);
         }
         self.add(post_id, hour)
     }
@@ -143,14 +183,11 @@ impl CacheBackend for MemoryClickCache {
         Ok(groups
             .iter()
             .map(|days| {
-                let mut union = HyperLogLog::new_from_template(&self.template);
-                for day in days {
-                    if let Some(sketch) = readers.get(&(post_id, *day)) {
-                        union.merge(sketch);
-                    }
-                }
-                // An estimate of a count, rounded: never negative, far inside u64.
-                format!("{:.0}", union.len().max(0.0)).parse().unwrap_or(0)
+                let sketches: Vec<&HyperLogLog> = days
+                    .iter()
+                    .filter_map(|day| readers.get(&(post_id, *day)))
+                    .collect();
+                rounded(self.union_count(&sketches))
             })
             .collect())
     }
