@@ -101,15 +101,17 @@ pub enum Ranking {
     Trending(i64),
 }
 
-impl WindowRank {
-    /// The first hour whose clicks the ranking reads.
-    pub fn first_hour(ranking: Ranking) -> Option<i64> {
-        match ranking {
+impl Ranking {
+    /// The first hour whose clicks the ranking reads (`None`: all time).
+    pub fn first_hour(self) -> Option<i64> {
+        match self {
             Ranking::Window(first) => first,
             Ranking::Trending(hour) => Some(hour - 24 * 8 + 1),
         }
     }
+}
 
+impl WindowRank {
     /// The clicks of `posts.id` in the hours `[first, last)` (no bound for `None`), synced and not, as SQL.
     /// Only integers and batch ids checked to be UUIDs are written into the text.
     fn clicks_between(&self, first: Option<i64>, last: Option<i64>) -> String {

@@ -60,6 +60,12 @@ pub struct PostListQuery {
 }
 
 impl PostListQuery {
+    /// Whether the list ranks by recent clicks (`sort=trending`, or a `window`): it moves with every click,
+    /// so it is read fresh each time and paged by number only.
+    pub fn ranks_by_recent_clicks(&self) -> bool {
+        self.sort == PostSort::Trending || self.window.is_some()
+    }
+
     /// The list a cursor belongs to: its sort and filters, not its page, size or fields.
     pub fn binding(&self) -> String {
         let filter = &self.filter;

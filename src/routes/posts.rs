@@ -44,32 +44,47 @@ impl FromQuery for PostListParams {
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
         let status = params.get("status").map(PostStatus::parse).transpose()?;
+        let cursor = cursor_param(params)?;
+        let query = PostListQuery {
+            filter: PostFilter {
+                status: status.unwrap_or_default(),
+                category: params
+                    .get("category")
+                    .map(|raw| Slug::parse("category", raw))
+                    .transpose()?,
+                tag: params
+                    .get("tag")
+                    .map(|raw| Slug::parse("tag", raw))
+                    .transpose()?,
+                search: params.get("q").map(SearchQuery::parse).transpose()?,
+            },
+            sort: params
+                .get("sort")
+                .map(PostSort::parse)
+                .transpose()?
+                .unwrap_or_default(),
+            page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
+            fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
+            after: None,
+            window: params.get("window").map(Window::parse).transpose()?,
+        };
+        if query.window.is_some() && query.sort != PostSort::MostClicked {
+            return Err(ApiError::from(InvalidValue::new(
+                "window",
+                "ranks by clicks: use it with sort=-clicks",
+            )));
+        }
+        // A ranking that moves with every click has no stable place to continue from.
+        if cursor.is_some() && query.ranks_by_recent_clicks() {
+            return Err(ApiError::from(InvalidValue::new(
+                "cursor",
+                "a ranking by recent clicks (a window, trending) moves with every click: page it by number",
+            )));
+        }
         Ok(PostListParams {
             asks_status: status.is_some(),
-            cursor: cursor_param(params)?,
-            query: PostListQuery {
-                filter: PostFilter {
-                    status: status.unwrap_or_default(),
-                    category: params
-                        .get("category")
-                        .map(|raw| Slug::parse("category", raw))
-                        .transpose()?,
-                    tag: params
-                        .get("tag")
-                        .map(|raw| Slug::parse("tag", raw))
-                        .transpose()?,
-                    search: params.get("q").map(SearchQuery::parse).transpose()?,
-                },
-                sort: params
-                    .get("sort")
-                    .map(PostSort::parse)
-                    .transpose()?
-                    .unwrap_or_default(),
-                page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
-                fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
-                after: None,
-                window: window_param(params)?,
-            },
+            cursor,
+            query,
         })
     }
 }
@@ -188,37 +203,9 @@ pub async fn related_posts(
     })
 }
 
-/// `window`, which ranks `sort=-clicks` only, and pages by number only (a ranking that moves with every
-/// click has no stable place to continue from).
-fn window_param(params: &QueryParams) -> Result<Option<Window>, ApiError> {
-    let Some(raw) = params.get("window") else {
-        return Ok(None);
-    };
-    let window = Window::parse(raw)?;
-    if params.get("sort") != Some("-clicks") {
-        return Err(ApiError::from(InvalidValue::new(
-            "window",
-            "ranks by clicks: use it with sort=-clicks",
-        )));
-    }
-    if params.get("cursor").is_some() {
-        return Err(ApiError::from(InvalidValue::new(
-            "cursor",
-            "a ranking by window moves with every click: page it by number",
-        )));
-    }
-    Ok(Some(window))
-}
-
 /// `cursor` as given, refused beside `page` (a cursor says where its page starts).
 pub fn cursor_param(params: &QueryParams) -> Result<Option<String>, ApiError> {
     let cursor = params.get("cursor").map(str::to_owned);
-    if cursor.is_some() && params.get("sort") == Some("trending") {
-        return Err(ApiError::from(InvalidValue::new(
-            "cursor",
-            "trending moves with every click: page it by number",
-        )));
-    }
     if cursor.is_some() && params.get("page").is_some() {
         return Err(ApiError::from(InvalidValue::new(
             "cursor",

@@ -35,7 +35,7 @@ pub async fn list_posts(
     };
     let listed = if let Some(ranking) = ranking {
         // A ranking by recent clicks moves with every click: read fresh each time, never kept.
-        let first_hour = WindowRank::first_hour(ranking);
+        let first_hour = ranking.first_hour();
         let rank = WindowRank {
             ranking,
             pending: clicks
