@@ -61,6 +61,46 @@ pub struct Settings {
     pub content_cache_bytes: u64,
     /// Feeds and the sitemap (README "Feeds and sitemap").
     pub site: SiteSettings,
+    /// Webhook deliveries (README "Webhooks").
+    pub webhooks: WebhookSettings,
+}
+
+/// How webhooks are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookSettings {
+    /// `WEBHOOKS_ALLOW_PRIVATE`: whether targets may be loopback, private or link-local addresses (or names
+    /// resolving to them). Default false: no request forgery into the operator's network.
+    pub allow_private: bool,
+    /// `WEBHOOK_RETRY_BASE_MS`: the wait before the first retry; it doubles per failure, up to an hour.
+    /// Default 2000.
+    pub retry_base: Duration,
+    /// `WEBHOOK_MAX_AGE`: how long a delivery is retried before it is given up. Default 24h.
+    pub max_age: Duration,
+    /// `WEBHOOK_TIMEOUT_MS`: the longest one attempt may take, connection to answer. Default 10000. A
+    /// delivery whose worker died is claimed again 2 x this + 5 s after it was claimed.
+    pub timeout: Duration,
+    /// `WEBHOOK_POLL_INTERVAL_MS`: how often each instance looks for due deliveries and for scheduled posts
+    /// whose time has come. Default 1000.
+    pub poll_interval: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allow_private: false,
+            retry_base: Duration::from_secs(2),
+            max_age: Duration::from_secs(86_400),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+impl WebhookSettings {
+    /// How long a claim on a delivery holds: an attempt ends (by the time-out) well within it.
+    pub fn claim_lease(&self) -> Duration {
+        self.timeout.saturating_mul(2) + Duration::from_secs(5)
+    }
 }
 
 /// Where the blog's pages are and how much feeds and sitemaps hold.
@@ -220,6 +260,7 @@ impl Settings {
         let views_per_minute = per_minute(&lookup, "RATE_LIMIT_VIEWS_PER_MINUTE", 600, 1_000_000)?;
         let content_cache_bytes = whole(&lookup, "CONTENT_CACHE_BYTES", 64 << 20, 0..=(64 << 30))?;
         let site = site_settings(&lookup)?;
+        let webhooks = webhook_settings(&lookup)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -292,8 +333,33 @@ impl Settings {
             log_client_ip,
             content_cache_bytes,
             site,
+            webhooks,
         })
     }
+}
+
+fn webhook_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<WebhookSettings, ConfigError> {
+    let max_age = match lookup("WEBHOOK_MAX_AGE") {
+        None => Duration::from_secs(86_400),
+        Some(value) => parse_duration(&value)
+            .filter(|age| *age >= Duration::from_secs(60))
+            .ok_or_else(|| {
+                invalid(
+                    "WEBHOOK_MAX_AGE",
+                    "a duration of at least 1m, like 24h, 3d or 90m",
+                    value,
+                )
+            })?,
+    };
+    Ok(WebhookSettings {
+        allow_private: flag(lookup, "WEBHOOKS_ALLOW_PRIVATE", false)?,
+        retry_base: millis(lookup, "WEBHOOK_RETRY_BASE_MS", 2000, 10..=3_600_000)?,
+        max_age,
+        timeout: millis(lookup, "WEBHOOK_TIMEOUT_MS", 10_000, 100..=120_000)?,
+        poll_interval: millis(lookup, "WEBHOOK_POLL_INTERVAL_MS", 1000, 10..=60_000)?,
+    })
 }
 
 fn site_settings(lookup: &impl Fn(&str) -> Option<String>) -> Result<SiteSettings, ConfigError> {

@@ -39,6 +39,14 @@ pub struct Metrics {
     /// Set by the first sync pass that fails after a successful one, cleared by the next success: a batch
     /// it drained may wait in flight since then.
     pub unsynced_since: Mutex<Option<Instant>>,
+    /// Webhook attempts by what came of them: delivered, to be retried, given up.
+    pub webhooks_delivered: AtomicU64,
+    pub webhooks_retried: AtomicU64,
+    pub webhooks_failed: AtomicU64,
+    /// The outbox as the delivery worker last saw it: pending deliveries, and the Unix time the oldest was
+    /// made (0: none).
+    pub webhook_backlog: AtomicU64,
+    pub webhook_oldest_pending: AtomicU64,
 }
 
 /// The labels of a request series. The route is the template that matched (`/posts/{id}`), or `unmatched`:
@@ -131,6 +139,11 @@ pub struct Gauges {
 
 pub fn add(counter: &AtomicU64, amount: u64) {
     counter.fetch_add(amount, Ordering::Relaxed);
+}
+
+/// Sets a gauge.
+pub fn set(gauge: &AtomicU64, value: u64) {
+    gauge.store(value, Ordering::Relaxed);
 }
 
 impl Metrics {
@@ -226,6 +239,47 @@ impl Metrics {
         ]
     }
 
+    /// The webhook series: attempts by result, the outbox's backlog and its oldest age.
+    fn render_webhooks(&self, out: &mut String) {
+        let mut gauge = |name: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP blog_api_{name} {help}\n# TYPE blog_api_{name} gauge\nblog_api_{name} {value}");
+        };
+        let oldest = self.webhook_oldest_pending.load(Ordering::Relaxed);
+        gauge(
+            "webhook_backlog",
+            "Webhook deliveries pending (waiting for an attempt or a retry), in the whole database.",
+            self.webhook_backlog.load(Ordering::Relaxed),
+        );
+        gauge(
+            "webhook_oldest_pending_seconds",
+            "Age of the oldest pending webhook delivery (0 when none).",
+            if oldest == 0 {
+                0
+            } else {
+                u64::try_from(chrono::Utc::now().timestamp())
+                    .unwrap_or(0)
+                    .saturating_sub(oldest)
+            },
+        );
+        let _ = writeln!(
+            out,
+            "# HELP blog_api_webhook_deliveries_total Webhook attempts by result: delivered (2xx), retried \
+             (failed, another attempt scheduled), failed (refused, or given up after WEBHOOK_MAX_AGE).\n\
+             # TYPE blog_api_webhook_deliveries_total counter"
+        );
+        for (result, counter) in [
+            ("delivered", &self.webhooks_delivered),
+            ("retried", &self.webhooks_retried),
+            ("failed", &self.webhooks_failed),
+        ] {
+            let _ = writeln!(
+                out,
+                "blog_api_webhook_deliveries_total{{result=\"{result}\"}} {}",
+                counter.load(Ordering::Relaxed)
+            );
+        }
+    }
+
     /// The Prometheus text exposition of every counter and gauge.
     pub fn render(&self, gauges: Gauges, cache_backend: &str) -> String {
         let mut out = String::new();
@@ -278,6 +332,7 @@ impl Metrics {
              drained may have waited in flight (0 while passes succeed).",
             unsynced,
         );
+        self.render_webhooks(&mut out);
         let _ = writeln!(
             out,
             "# HELP blog_api_cache_available 1 while the click cache answers, 0 while clicks go to the database.\n\

@@ -15,7 +15,7 @@ use crate::db::{self, DbError, DbPool, QueryCounter};
 use crate::domain::clock::Clock;
 use crate::domain::cursor::CursorKey;
 use crate::error::problem_for_bare_errors;
-use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule};
+use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule, WebhookWorker};
 use crate::routes::{self, AppState};
 use crate::service::clicks::{ClickCounter, ViewPolicy};
 use crate::service::content::ContentCache;
@@ -33,6 +33,8 @@ pub enum StartupError {
     },
     #[error("the click cache cannot be set up: {0}")]
     Cache(#[from] CacheError),
+    #[error(transparent)]
+    WebhookClient(#[from] crate::service::webhook_delivery::ClientError),
     #[error("start-up was interrupted: {0}")]
     Interrupted(String),
 }
@@ -110,6 +112,7 @@ pub struct Application {
     server: Server,
     state: AppState,
     sync: Addr<ClickSyncActor>,
+    _webhooks: Addr<WebhookWorker>,
 }
 
 /// Tells the operator how to make the first token, when there is none.
@@ -158,6 +161,27 @@ fn click_cache(settings: &Settings) -> Result<Arc<dyn CacheBackend>, StartupErro
         tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
         Arc::new(MemoryClickCache::default())
     })
+}
+
+/// The webhook delivery worker, started. It has connections of its own: its polling is never queued
+/// behind requests, and its statements are not the requests'.
+fn webhook_worker(
+    settings: &Settings,
+    clock: &Clock,
+    metrics: &Arc<crate::metrics::Metrics>,
+) -> Result<Addr<WebhookWorker>, StartupError> {
+    let deliverer = crate::service::webhook_delivery::Deliverer::new(
+        db::build_pool(
+            &settings.database_url,
+            2,
+            settings.database_statement_timeout,
+            QueryCounter::default(),
+        ),
+        settings.webhooks,
+        clock.clone(),
+        metrics.clone(),
+    )?;
+    Ok(WebhookWorker::new(deliverer, settings.webhooks.poll_interval).start())
 }
 
 /// The per-client limits: shared in Redis when it is configured.
@@ -209,6 +233,7 @@ impl Application {
             },
         )
         .start();
+        let webhooks = webhook_worker(&settings, &clock, &metrics)?;
         say_when_no_token_exists(&pool).await?;
         // Cursors are sealed with one key per database, so every instance opens every cursor; readers are
         // hashed with another, so every instance counts a reader once.
@@ -225,6 +250,7 @@ impl Application {
             log_client_ip: settings.log_client_ip,
             max_body_bytes: settings.max_body_bytes,
             site: Arc::new(settings.site.clone()),
+            webhooks: settings.webhooks,
             visitors,
             reads: crate::service::posts::Reads {
                 pool: pool.clone(),
@@ -280,6 +306,7 @@ impl Application {
             server,
             state,
             sync,
+            _webhooks: webhooks,
         })
     }
 

@@ -6,8 +6,9 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Timestamp};
 
 use super::schema::comments;
-use super::DbConnection;
+use super::{content_write, DbConnection};
 use crate::domain::markdown::comment_html;
+use crate::domain::webhook::{CommentEventData, Event, EventType};
 use crate::domain::{CommentView, PageRequest};
 
 /// The value of `comments.status` for comments readers may see.
@@ -92,8 +93,36 @@ pub fn list(
     Ok((comments, u64::try_from(total).unwrap_or(0), more))
 }
 
-/// Stores a new comment (rendered by the caller) as pending; returns it.
+/// What a comment event says about `comment`.
+fn event(event_type: EventType, comment: &CommentView, at: NaiveDateTime) -> Event {
+    let data = CommentEventData {
+        id: comment.id,
+        post_id: comment.post_id,
+        author_name: comment.author_name.clone(),
+        body: comment.body.clone(),
+        status: comment.status.clone().unwrap_or_default(),
+        created_at: comment.created_at,
+    };
+    Event::new(event_type, &data, at)
+}
+
+/// Stores a new comment (rendered by the caller) as pending and emits `comment.created`; returns it.
 pub fn create(
+    conn: &mut DbConnection,
+    post_id: i64,
+    author_name: &str,
+    body: &str,
+    body_html: &str,
+    now: NaiveDateTime,
+) -> QueryResult<CommentView> {
+    content_write(conn, |conn, events| {
+        let comment = insert(conn, post_id, author_name, body, body_html, now)?;
+        events.push(event(EventType::CommentCreated, &comment, now));
+        Ok(comment)
+    })
+}
+
+fn insert(
     conn: &mut DbConnection,
     post_id: i64,
     author_name: &str,
@@ -125,19 +154,34 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<CommentView>
     Ok(row.map(|row| view(row, true)))
 }
 
-/// Sets a comment's status; `None` when there is no such comment.
+/// Sets a comment's status (emitting `comment.approved` when it becomes approved); `None` when there is
+/// no such comment.
 pub fn set_status(
     conn: &mut DbConnection,
     id: i64,
     status: &str,
+    now: NaiveDateTime,
 ) -> QueryResult<Option<CommentView>> {
-    let updated = diesel::update(comments::table.find(id))
-        .set(comments::status.eq(status))
-        .execute(conn)?;
-    if updated == 0 {
-        return Ok(None);
-    }
-    find(conn, id)
+    content_write(conn, |conn, events| {
+        let before: Option<String> = comments::table
+            .find(id)
+            .select(comments::status)
+            .first(conn)
+            .optional()?;
+        let Some(before) = before else {
+            return Ok(None);
+        };
+        diesel::update(comments::table.find(id))
+            .set(comments::status.eq(status))
+            .execute(conn)?;
+        let comment = find(conn, id)?;
+        if let Some(comment) = &comment {
+            if status == APPROVED && before != APPROVED {
+                events.push(event(EventType::CommentApproved, comment, now));
+            }
+        }
+        Ok(comment)
+    })
 }
 
 /// Deletes a comment; whether it existed.

@@ -125,6 +125,8 @@ struct PostContent<'a> {
     updated_at: NaiveDateTime,
     word_count: Option<i64>,
     reading_time_minutes: Option<i64>,
+    /// Imported posts already public are not announced to webhooks; those scheduled are, when due.
+    announced: bool,
 }
 
 #[derive(Insertable)]
@@ -159,9 +161,16 @@ impl ExistingPost {
     }
 }
 
-fn content(post: &ImportPost, category_id: Option<i64>, now: NaiveDateTime) -> PostContent<'_> {
+/// A post's columns as imported at `now`, with `updated_at` set to `stamp`.
+fn content(
+    post: &ImportPost,
+    category_id: Option<i64>,
+    stamp: NaiveDateTime,
+    now: NaiveDateTime,
+) -> PostContent<'_> {
     let reading = Reading::of(&post.body_markdown);
     PostContent {
+        announced: post.published_at.is_some_and(|at| at <= now),
         word_count: Some(reading.words),
         reading_time_minutes: Some(reading.minutes),
         slug: post.slug.as_str(),
@@ -172,7 +181,7 @@ fn content(post: &ImportPost, category_id: Option<i64>, now: NaiveDateTime) -> P
         author: &post.author,
         category_id,
         published_at: post.published_at,
-        updated_at: now,
+        updated_at: stamp,
     }
 }
 
@@ -231,7 +240,7 @@ fn import_posts(
             let same_tags = links.get(&current.id).cloned().unwrap_or_default() == wanted_tags;
             if !same_content {
                 diesel::update(posts::table.find(current.id))
-                    .set(content(post, category_id, now))
+                    .set(content(post, category_id, now, now))
                     .execute(conn)?;
             }
             if !same_tags {
@@ -251,14 +260,14 @@ fn import_posts(
             let id = if taken.insert(post.id) {
                 new_posts.push(NewPost {
                     id: post.id,
-                    content: content(post, category_id, created_at),
+                    content: content(post, category_id, created_at, now),
                     created_at,
                 });
                 post.id
             } else {
                 diesel::insert_into(posts::table)
                     .values((
-                        content(post, category_id, created_at),
+                        content(post, category_id, created_at, now),
                         posts::created_at.eq(created_at),
                     ))
                     .returning(posts::id)

@@ -18,6 +18,7 @@ pub mod stats;
 pub mod taxonomy;
 pub mod taxonomy_writes;
 pub mod tokens;
+pub mod webhooks;
 
 pub use connection::{
     build_pool, init_tls, redact, Backend, ConnectionManager, DatabaseUrl, DbBackend, DbConnection,
@@ -105,6 +106,23 @@ where
         }
     }
     result
+}
+
+/// A write to content readers see: `work` runs in one write transaction ([`write_transaction`]) and lists
+/// the webhook events it causes in its second argument; they are written to the outbox
+/// ([`webhooks::emit`]) in the same transaction, just before it commits. Every write of posts, comments
+/// and taxonomy commits here, so an event exists exactly when its change does.
+pub fn content_write<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection, &mut Vec<crate::domain::webhook::Event>) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    write_transaction(conn, |conn| {
+        let mut events = Vec::new();
+        let value = work(conn, &mut events)?;
+        webhooks::emit(conn, &events)?;
+        Ok(value)
+    })
 }
 
 /// Why the database could not be made ready at start-up.

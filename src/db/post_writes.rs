@@ -7,11 +7,12 @@ use diesel::prelude::*;
 
 use super::error::WriteError;
 use super::schema::{categories, post_counters, post_tags, posts, tags};
-use super::{write_transaction, DbConnection};
+use super::{content_write, DbConnection};
 use crate::domain::input::Field;
 use crate::domain::markdown::Reading;
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::post_rules::{self, PostRow, SlugTaken, UnknownReference};
+use crate::domain::webhook::{post_write_event, Event, EventType, PostEventData};
 use crate::domain::Slug;
 use crate::on_backend;
 
@@ -128,13 +129,35 @@ fn replace_tags(conn: &mut DbConnection, post_id: i64, tag_ids: &[i64]) -> Query
     Ok(())
 }
 
-/// Creates a post with a zero counter; returns its id.
+/// What a post event says about post `id` as `row` has it.
+fn event_data(id: i64, row: &PostRow, previous_slug: Option<String>) -> PostEventData {
+    PostEventData {
+        id,
+        slug: row.slug.clone(),
+        title: row.title.clone(),
+        published_at: row.published_at.map(|at| at.and_utc()),
+        updated_at: row.updated_at.and_utc(),
+        previous_slug,
+    }
+}
+
+fn is_public(row: &PostRow, now: NaiveDateTime) -> bool {
+    row.published_at.is_some_and(|at| at <= now)
+}
+
+/// Whether `post.published` was sent for the post's current publication.
+fn announced(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
+    posts::table.find(id).select(posts::announced).first(conn)
+}
+
+/// Creates a post with a zero counter; returns its id. A post public at once is announced
+/// (`post.published`); a scheduled one is when its time comes.
 pub fn create(
     conn: &mut DbConnection,
     post: &NewPost,
     now: NaiveDateTime,
 ) -> Result<i64, WriteError> {
-    write_transaction(conn, |conn| {
+    content_write(conn, |conn, events| {
         let (category, tag_ids) = resolve(conn, &post.changes)?;
         let slug = if let Some(slug) = &post.changes.slug {
             if let Some(owner) = slug_owner(conn, slug.as_str())? {
@@ -146,10 +169,22 @@ pub fn create(
             post_rules::free_slug(&base, &slugs_like(conn, &base)?)
         };
         let row = post_rules::new_row(post, &slug, category.value(), now);
+        let public = is_public(&row, now);
         let id: i64 = diesel::insert_into(posts::table)
-            .values((PostColumns::of(&row), posts::created_at.eq(now)))
+            .values((
+                PostColumns::of(&row),
+                posts::created_at.eq(now),
+                posts::announced.eq(public),
+            ))
             .returning(posts::id)
             .get_result(conn)?;
+        if public {
+            events.push(Event::new(
+                EventType::PostPublished,
+                &event_data(id, &row, None),
+                now,
+            ));
+        }
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
         diesel::insert_into(post_counters::table)
             .values((
@@ -242,7 +277,8 @@ fn current(conn: &mut DbConnection, id: i64) -> Result<PostRow, WriteError> {
     })
 }
 
-/// Applies the fields `changes` sends; the others stay. Honours `If-Match`.
+/// Applies the fields `changes` sends; the others stay. Honours `If-Match`. Emits `post.published`,
+/// `post.updated` or `post.unpublished` when what readers see changes.
 pub fn update(
     conn: &mut DbConnection,
     id: i64,
@@ -250,7 +286,7 @@ pub fn update(
     if_match: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<(), WriteError> {
-    write_transaction(conn, |conn| {
+    content_write(conn, |conn, events| {
         let current = current(conn, id)?;
         if !post_rules::version_matches(id, current.updated_at, if_match) {
             return Err(WriteError::Stale);
@@ -276,16 +312,40 @@ pub fn update(
         if let Some(tag_ids) = tag_ids {
             replace_tags(conn, id, &tag_ids)?;
         }
+        let was_announced = announced(conn, id)?;
+        let public = is_public(&row, now);
+        if let Some(event) = post_write_event(was_announced, public) {
+            let previous_slug = (current.slug != row.slug).then(|| current.slug.clone());
+            events.push(Event::new(event, &event_data(id, &row, previous_slug), now));
+        }
+        if was_announced != public {
+            diesel::update(posts::table.find(id))
+                .set(posts::announced.eq(public))
+                .execute(conn)?;
+        }
         Ok(())
     })
 }
 
-/// Deletes a post with its counter, comments and tag links (cascades). Honours `If-Match`.
-pub fn delete(conn: &mut DbConnection, id: i64, if_match: Option<&str>) -> Result<(), WriteError> {
-    write_transaction(conn, |conn| {
+/// Deletes a post with its counter, comments and tag links (cascades). Honours `If-Match`. Emits
+/// `post.deleted` when readers could see it.
+pub fn delete(
+    conn: &mut DbConnection,
+    id: i64,
+    if_match: Option<&str>,
+    now: NaiveDateTime,
+) -> Result<(), WriteError> {
+    content_write(conn, |conn, events| {
         let current = current(conn, id)?;
         if !post_rules::version_matches(id, current.updated_at, if_match) {
             return Err(WriteError::Stale);
+        }
+        if announced(conn, id)? {
+            events.push(Event::new(
+                EventType::PostDeleted,
+                &event_data(id, &current, None),
+                now,
+            ));
         }
         diesel::delete(posts::table.find(id)).execute(conn)?;
         Ok(())

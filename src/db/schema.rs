@@ -71,6 +71,7 @@ diesel::table! {
         updated_at -> Timestamp,
         word_count -> Nullable<BigInt>,
         reading_time_minutes -> Nullable<BigInt>,
+        announced -> Bool,
     }
 }
 
@@ -113,7 +114,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhooks (id) {
+        id -> BigInt,
+        url -> Text,
+        events -> Text,
+        active -> Bool,
+        secret -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_events (id) {
+        id -> Text,
+        #[sql_name = "type"]
+        event_type -> Text,
+        payload -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        webhook_id -> BigInt,
+        event_id -> Text,
+        status -> Text,
+        attempts -> BigInt,
+        next_attempt_at -> Timestamp,
+        retry_from -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        claim -> Nullable<Text>,
+        created_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> BigInt,
+        delivery_id -> BigInt,
+        number -> BigInt,
+        started_at -> Timestamp,
+        duration_ms -> BigInt,
+        response_status -> Nullable<BigInt>,
+        error -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(comments -> posts (post_id));
+diesel::joinable!(webhook_deliveries -> webhooks (webhook_id));
+diesel::joinable!(webhook_deliveries -> webhook_events (event_id));
+diesel::joinable!(webhook_attempts -> webhook_deliveries (delivery_id));
 diesel::joinable!(parked_clicks -> posts (post_id));
 diesel::joinable!(post_click_days -> posts (post_id));
 diesel::joinable!(post_click_hours -> posts (post_id));
@@ -134,4 +189,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_tags,
     posts,
     tags,
+    webhook_attempts,
+    webhook_deliveries,
+    webhook_events,
+    webhooks,
 );

@@ -5,9 +5,10 @@ use diesel::prelude::*;
 
 use super::error::WriteError;
 use super::schema::{categories, tags};
-use super::{write_transaction, DbConnection};
+use super::{content_write, DbConnection};
 use crate::domain::post_rules::{free_slug, SlugTaken};
 use crate::domain::term_input::TermChanges;
+use crate::domain::webhook::{Event, EventType, TaxonomyEventData};
 use crate::domain::{Slug, Taxonomy};
 
 /// Expands `$body` with `$table` bound to the taxonomy's table module.
@@ -47,6 +48,40 @@ fn slugs_like(
         .load(conn))
 }
 
+/// The term's slug and name as stored now.
+fn stored(
+    conn: &mut DbConnection,
+    taxonomy: Taxonomy,
+    id: i64,
+) -> QueryResult<Option<(String, String)>> {
+    on_table!(taxonomy, table => table::table
+        .find(id)
+        .select((table::slug, table::name))
+        .first(conn)
+        .optional())
+}
+
+/// `taxonomy.changed` for term `id`, as it is (or was, when deleted).
+fn changed(
+    taxonomy: Taxonomy,
+    action: &'static str,
+    id: i64,
+    (slug, name): (String, String),
+) -> Event {
+    let data = TaxonomyEventData {
+        taxonomy: taxonomy.noun(),
+        action,
+        id,
+        slug,
+        name,
+    };
+    Event::new(
+        EventType::TaxonomyChanged,
+        &data,
+        crate::domain::clock::now(),
+    )
+}
+
 fn conflict(taxonomy: Taxonomy, slug: &Slug, owner: i64) -> WriteError {
     WriteError::SlugTaken(SlugTaken {
         noun: taxonomy.noun(),
@@ -62,7 +97,7 @@ pub fn create(
     changes: &TermChanges,
 ) -> Result<i64, WriteError> {
     let name = changes.name.clone().unwrap_or_default();
-    write_transaction(conn, |conn| {
+    content_write(conn, |conn, events| {
         let slug = if let Some(slug) = &changes.slug {
             if let Some(owner) = slug_owner(conn, taxonomy, slug.as_str())? {
                 return Err(conflict(taxonomy, slug, owner));
@@ -76,6 +111,12 @@ pub fn create(
             .values((table::slug.eq(slug.as_str()), table::name.eq(&name)))
             .returning(table::id)
             .get_result(conn))?;
+        events.push(changed(
+            taxonomy,
+            "created",
+            id,
+            (slug.as_str().to_owned(), name.clone()),
+        ));
         Ok(id)
     })
 }
@@ -87,7 +128,7 @@ pub fn update(
     id: i64,
     changes: &TermChanges,
 ) -> Result<(), WriteError> {
-    write_transaction(conn, |conn| {
+    content_write(conn, |conn, events| {
         let exists: bool = on_table!(taxonomy, table =>
             diesel::select(diesel::dsl::exists(table::table.find(id))).get_result(conn))?;
         if !exists {
@@ -107,15 +148,20 @@ pub fn update(
                 .set(table::name.eq(name))
                 .execute(conn))?;
         }
+        if let Some(now) = stored(conn, taxonomy, id)? {
+            events.push(changed(taxonomy, "updated", id, now));
+        }
         Ok(())
     })
 }
 
 pub fn delete(conn: &mut DbConnection, taxonomy: Taxonomy, id: i64) -> Result<(), WriteError> {
-    let deleted =
+    content_write(conn, |conn, events| {
+        let Some(was) = stored(conn, taxonomy, id)? else {
+            return Err(WriteError::NotFound(taxonomy.noun()));
+        };
         on_table!(taxonomy, table => diesel::delete(table::table.find(id)).execute(conn))?;
-    if deleted == 0 {
-        return Err(WriteError::NotFound(taxonomy.noun()));
-    }
-    Ok(())
+        events.push(changed(taxonomy, "deleted", id, was));
+        Ok(())
+    })
 }

@@ -100,6 +100,11 @@ impl JsonObject {
         }
     }
 
+    /// A field's value as sent (`null` included), for shapes the readers below do not cover.
+    pub fn get(&self, name: &str) -> Option<Value> {
+        self.fields.get(name).cloned()
+    }
+
     fn raw(&self, name: &str) -> Field<&Value> {
         match self.fields.get(name) {
             None => Field::Absent,

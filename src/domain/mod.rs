@@ -21,6 +21,7 @@ mod sort;
 pub mod stats;
 pub mod term_input;
 pub mod token;
+pub mod webhook;
 
 pub use id::ResourceId;
 pub use page::{Page, PageMeta, PageRequest, RelatedLimit};

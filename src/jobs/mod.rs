@@ -1,7 +1,10 @@
-//! Background work: the click sync (a public step that tests call, and the actor that schedules it).
+//! Background work: the click sync (a public step that tests call, and the actor that schedules it), and
+//! the webhook delivery worker.
 
 mod actor;
 mod sync;
+mod webhooks;
 
 pub use actor::{ClickSyncActor, FinalSync, SyncSchedule};
 pub use sync::{roll_up_old_clicks, sync_once, sync_once_with, SyncError, SyncReport, SyncStage};
+pub use webhooks::WebhookWorker;

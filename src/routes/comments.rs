@@ -163,7 +163,8 @@ pub async fn moderate_comment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let moderation = Moderation::parse(&body.0)?;
-    Ok(HttpResponse::Ok().json(service::comments::moderate(&state.pool, id, moderation).await?))
+    Ok(HttpResponse::Ok()
+        .json(service::comments::moderate(&state.pool, &state.clock, id, moderation).await?))
 }
 
 /// `DELETE /comments/{id}` (token): 204.

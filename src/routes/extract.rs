@@ -72,6 +72,24 @@ impl FromRequest for PathId {
     }
 }
 
+/// The route's `{delivery_id}`, a positive integer (400 naming it otherwise).
+#[derive(Debug, Clone, Copy)]
+pub struct PathDeliveryId(pub ResourceId);
+
+impl FromRequest for PathDeliveryId {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let raw = request.match_info().get("delivery_id").unwrap_or_default();
+        ready(
+            ResourceId::parse("delivery_id", raw)
+                .map(PathDeliveryId)
+                .map_err(ApiError::from),
+        )
+    }
+}
+
 /// The route's `{n}`: a file number from 1, as in `/sitemap-{n}.xml` (400 naming `n` otherwise).
 #[derive(Debug, Clone, Copy)]
 pub struct PathNumber(pub ResourceId);

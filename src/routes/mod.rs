@@ -18,6 +18,7 @@ pub mod rate_limit;
 pub mod request_id;
 pub(crate) mod stats;
 pub(crate) mod taxonomy;
+pub(crate) mod webhooks;
 
 use std::sync::Arc;
 
@@ -45,6 +46,8 @@ pub struct AppState {
     pub reads: crate::service::posts::Reads,
     /// Links and sizes of feeds and sitemaps.
     pub site: Arc<crate::config::SiteSettings>,
+    /// How webhooks are delivered (whether private targets are allowed).
+    pub webhooks: crate::config::WebhookSettings,
     /// Hashes readers (address and User-Agent, salted daily) for the unique-reader counts.
     pub visitors: Arc<crate::service::clicks::Visitors>,
 }
@@ -121,6 +124,15 @@ route_table! {
     "/tags/{slug}/feed.atom" => { get: feeds::tag_atom }
     "/sitemap.xml" => { get: feeds::sitemap }
     "/sitemap-{n}.xml" => { get: feeds::sitemap_file }
+    "/webhooks" => { get: webhooks::list_webhooks, post: webhooks::create_webhook }
+    "/webhooks/{id}" => {
+        get: webhooks::get_webhook,
+        patch: webhooks::update_webhook,
+        delete: webhooks::delete_webhook,
+    }
+    "/webhooks/{id}/rotate-secret" => { post: webhooks::rotate_webhook_secret }
+    "/webhooks/{id}/deliveries" => { get: webhooks::list_deliveries }
+    "/webhooks/{id}/deliveries/{delivery_id}/retry" => { post: webhooks::retry_delivery }
     "/healthz" => { get: health::healthz }
     "/readyz" => { get: health::readyz }
     "/metrics" => { get: health::metrics }

@@ -12,6 +12,7 @@ use utoipa::{Modify, OpenApi};
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
 use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
+use crate::domain::webhook::{AttemptRecord, Delivery, DeliveryStatus, EventType, Subscription};
 use crate::domain::{comment_input, post_input, term_input, PageRequest, Slug};
 use crate::domain::{
     CategoryRef, CommentView, Page, PageMeta, PostDetail, PostSummary, TaxonomyItem,
@@ -300,6 +301,14 @@ impl Modify for BearerAuth {
         routes::taxonomy::get_tag,
         routes::taxonomy::update_tag,
         routes::taxonomy::delete_tag,
+        routes::webhooks::create_webhook,
+        routes::webhooks::list_webhooks,
+        routes::webhooks::get_webhook,
+        routes::webhooks::update_webhook,
+        routes::webhooks::delete_webhook,
+        routes::webhooks::rotate_webhook_secret,
+        routes::webhooks::list_deliveries,
+        routes::webhooks::retry_delivery,
         routes::health::healthz,
         routes::health::readyz,
         routes::health::metrics,
@@ -312,6 +321,8 @@ impl Modify for BearerAuth {
         routes::posts::RelatedPosts, PostSummaryField, PostField, CommentField, TermField,
         PostStats, StatsPoint, StatsMeta, Interval,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
+        routes::webhooks::WebhookBody, routes::webhooks::WebhookList, Subscription, EventType,
+        Delivery, DeliveryStatus, AttemptRecord, Page<Delivery>,
     )),
     modifiers(&BearerAuth, &Limits, &HttpHeaders),
     tags(
@@ -320,6 +331,7 @@ impl Modify for BearerAuth {
         (name = "comments", description = "Readers' comments and their moderation"),
         (name = "taxonomy", description = "Categories and tags"),
         (name = "feeds", description = "RSS and Atom feeds, and the sitemap"),
+        (name = "webhooks", description = "Signed, retried notifications of content changes, for editors"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

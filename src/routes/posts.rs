@@ -399,7 +399,7 @@ pub async fn delete_post(
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    service::post_writes::delete(&state.pool, id, if_match.0).await?;
+    service::post_writes::delete(&state.pool, &state.clock, id, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -81,11 +81,13 @@ pub async fn create(
 
 pub async fn moderate(
     pool: &DbPool,
+    clock: &Clock,
     id: ResourceId,
     moderation: Moderation,
 ) -> Result<CommentView, ApiError> {
+    let now = clock.now();
     run_query(pool, move |conn| {
-        db::comments::set_status(conn, id.get(), moderation.status)
+        db::comments::set_status(conn, id.get(), moderation.status, now)
     })
     .await?
     .ok_or(ApiError::NotFound("comment"))

@@ -13,3 +13,5 @@ pub mod rate_limits;
 pub mod stats;
 pub mod taxonomy;
 pub mod tokens;
+pub mod webhook_delivery;
+pub mod webhooks;

@@ -63,11 +63,13 @@ pub async fn update(
 /// Deletes a post (honouring `If-Match`). Its clicks still buffered in the cache are dropped by the sync.
 pub async fn delete(
     pool: &DbPool,
+    clock: &Clock,
     id: ResourceId,
     if_match: Option<String>,
 ) -> Result<(), ApiError> {
+    let now = clock.now();
     run_blocking(pool, move |conn| {
-        db::post_writes::delete(conn, id.get(), if_match.as_deref()).map_err(ApiError::from)
+        db::post_writes::delete(conn, id.get(), if_match.as_deref(), now).map_err(ApiError::from)
     })
     .await
 }

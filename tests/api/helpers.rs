@@ -185,6 +185,9 @@ pub struct TestOptions {
     pub content_cache_bytes: u64,
     /// Feeds and sitemaps (default: as with no variable set).
     pub site: blog_api::config::SiteSettings,
+    /// Webhook delivery (default: as in production, but polling once an hour, so the worker stays out of
+    /// the way unless a test asks for it, and with loopback receivers allowed).
+    pub webhooks: blog_api::config::WebhookSettings,
 }
 
 impl Default for TestOptions {
@@ -205,6 +208,12 @@ impl Default for TestOptions {
             site: Settings::from_lookup(|_| None)
                 .expect("the default settings")
                 .site,
+            webhooks: blog_api::config::WebhookSettings {
+                poll_interval: Duration::from_secs(3600),
+                // Should that hourly poll fall inside a test, its receivers on loopback are reachable.
+                allow_private: true,
+                ..blog_api::config::WebhookSettings::default()
+            },
         }
     }
 }
@@ -272,6 +281,7 @@ impl TestApp {
             log_client_ip: false,
             content_cache_bytes: options.content_cache_bytes,
             site: options.site.clone(),
+            webhooks: options.webhooks,
         };
         let app = Application::build_with_clock(settings, options.clock.clone())
             .await
@@ -466,6 +476,12 @@ impl BinaryServer {
             actix_web::rt::time::sleep(Duration::from_millis(50)).await;
         }
         BinaryServer { base, child, log }
+    }
+
+    /// SIGKILL: the process dies at once, as in a crash (nothing runs on the way out).
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, wait, and the whole log.

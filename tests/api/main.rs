@@ -48,3 +48,4 @@ mod shutdown;
 mod taxonomy;
 mod tcp_proxy;
 mod tokens;
+mod webhooks;

@@ -1,0 +1,364 @@
+//! Delivering webhooks: one pass announces scheduled posts whose time has come, claims due deliveries and
+//! starts an attempt for each (each on its own task, so a slow receiver delays nobody else); an attempt
+//! signs the stored body (Standard Webhooks), posts it, and records what came of it.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{NaiveDateTime, Utc};
+
+use crate::config::WebhookSettings;
+use crate::db::{self, run_query, DbError, DbPool};
+use crate::domain::clock::Clock;
+use crate::domain::webhook::{
+    is_public_address, parse_retry_after, retry_delay, signature, AttemptRecord, AttemptResult,
+    ClaimedDelivery, NextStep, TargetUrl,
+};
+use crate::metrics::{self, Metrics};
+use crate::telemetry::error_chain;
+
+/// The most of a receiver's answer kept in the attempt log.
+const BODY_KEPT: usize = 1024;
+/// The most deliveries one instance attempts at once.
+const MAX_IN_FLIGHT: usize = 64;
+/// The most deliveries of one subscription attempted at once, by all instances together.
+const PER_WEBHOOK: i64 = 4;
+/// Finished events are kept this long for the delivery log.
+const LOG_RETENTION: Duration = Duration::from_secs(30 * 86_400);
+
+/// Resolves receivers' names for the HTTP client, refusing every address a target may not have (unless
+/// `WEBHOOKS_ALLOW_PRIVATE`): checked at each connection, so a name that resolved to a public address
+/// when the subscription was made cannot be turned to an internal one later.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for GuardedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found = tokio::net::lookup_host((name.as_str(), 0)).await?;
+            let allowed: Vec<SocketAddr> = found
+                .filter(|address| allow_private || is_public_address(address.ip()))
+                .collect();
+            if allowed.is_empty() {
+                return Err(format!(
+                    "{} resolves to no public address (refused: WEBHOOKS_ALLOW_PRIVATE is off)",
+                    name.as_str()
+                )
+                .into());
+            }
+            let addresses: reqwest::dns::Addrs = Box::new(allowed.into_iter());
+            Ok(addresses)
+        })
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PassReport {
+    /// Scheduled posts announced as published.
+    pub announced: usize,
+    /// Deliveries claimed and started.
+    pub started: usize,
+}
+
+/// Delivers webhooks from one instance. Cheap to clone.
+#[derive(Clone)]
+pub struct Deliverer {
+    pool: DbPool,
+    client: reqwest::Client,
+    settings: WebhookSettings,
+    clock: Clock,
+    metrics: Arc<Metrics>,
+    in_flight: Arc<AtomicUsize>,
+    last_prune: Arc<std::sync::Mutex<Option<Instant>>>,
+}
+
+/// Why the HTTP client could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("the webhook HTTP client cannot be built: {0}")]
+pub struct ClientError(#[from] reqwest::Error);
+
+impl Deliverer {
+    /// A deliverer on `pool` (a pool of its own: its statements are not the requests').
+    pub fn new(
+        pool: DbPool,
+        settings: WebhookSettings,
+        clock: Clock,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ClientError> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .user_agent(concat!("blog-api-webhooks/", env!("CARGO_PKG_VERSION")))
+            .dns_resolver(Arc::new(GuardedResolver {
+                allow_private: settings.allow_private,
+            }))
+            .build()?;
+        Ok(Deliverer {
+            pool,
+            client,
+            settings,
+            clock,
+            metrics,
+            in_flight: Arc::new(AtomicUsize::new(0)),
+            last_prune: Arc::new(std::sync::Mutex::new(None)),
+        })
+    }
+
+    /// Attempts started by this instance and not yet recorded.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// One pass: announce due scheduled posts, refresh the backlog gauges, claim what is due (up to this
+    /// instance's free slots) and start an attempt for each. Returns once they are started, not finished.
+    pub async fn pass(&self) -> Result<PassReport, DbError> {
+        let now = self.clock.now();
+        let announced = run_query(&self.pool, move |conn| {
+            db::webhooks::announce_due(conn, now)
+        })
+        .await?;
+        self.prune_now_and_then().await?;
+        let backlog = run_query(&self.pool, db::webhooks::backlog).await?;
+        metrics::set(
+            &self.metrics.webhook_backlog,
+            u64::try_from(backlog.pending).unwrap_or(0),
+        );
+        metrics::set(
+            &self.metrics.webhook_oldest_pending,
+            backlog
+                .oldest
+                .and_then(|at| u64::try_from(at.and_utc().timestamp()).ok())
+                .unwrap_or(0),
+        );
+        let free = MAX_IN_FLIGHT.saturating_sub(self.in_flight());
+        if free == 0 || backlog.pending == 0 {
+            return Ok(PassReport {
+                announced,
+                started: 0,
+            });
+        }
+        let real_now = crate::domain::clock::now();
+        let limits = db::webhooks::ClaimLimits {
+            batch: i64::try_from(free).unwrap_or(1),
+            per_webhook: PER_WEBHOOK,
+            until: real_now + self.settings.claim_lease(),
+        };
+        let claim = uuid::Uuid::new_v4().simple().to_string();
+        let claimed = run_query(&self.pool, move |conn| {
+            db::webhooks::claim_due(conn, real_now, limits, &claim)
+        })
+        .await?;
+        let started = claimed.len();
+        for delivery in claimed {
+            self.in_flight.fetch_add(1, Ordering::Relaxed);
+            let deliverer = self.clone();
+            tokio::spawn(async move {
+                deliverer.attempt(delivery).await;
+                deliverer.in_flight.fetch_sub(1, Ordering::Relaxed);
+            });
+        }
+        Ok(PassReport { announced, started })
+    }
+
+    /// Deletes old finished events once an hour.
+    async fn prune_now_and_then(&self) -> Result<(), DbError> {
+        let due = self.last_prune.lock().is_ok_and(|mut last| {
+            let due = last.is_none_or(|at| at.elapsed() > Duration::from_secs(3600));
+            if due {
+                *last = Some(Instant::now());
+            }
+            due
+        });
+        if due {
+            let before = crate::domain::clock::now()
+                - chrono::Duration::from_std(LOG_RETENTION).unwrap_or_default();
+            run_query(&self.pool, move |conn| db::webhooks::prune(conn, before)).await?;
+        }
+        Ok(())
+    }
+
+    /// One attempt at `delivery`, recorded. A failure to record it (the database gone) leaves the claim to
+    /// run out: the delivery is attempted again then (at least once, never lost).
+    async fn attempt(&self, delivery: ClaimedDelivery) {
+        let started_at = Utc::now();
+        let started = Instant::now();
+        let (status, error, body, retry_after) = self.send(&delivery, started_at).await;
+        let record = AttemptRecord {
+            number: delivery.attempt,
+            started_at,
+            duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            response_status: status.map(i64::from),
+            error,
+            response_body: body,
+        };
+        let now = crate::domain::clock::now();
+        let next = self.next_step(&delivery, status, retry_after, now);
+        let counter = match next {
+            NextStep::Delivered => &self.metrics.webhooks_delivered,
+            NextStep::RetryAt(_) => &self.metrics.webhooks_retried,
+            NextStep::GiveUp => &self.metrics.webhooks_failed,
+        };
+        metrics::add(counter, 1);
+        tracing::debug!(
+            delivery = delivery.id,
+            webhook = delivery.webhook_id,
+            attempt = delivery.attempt,
+            status,
+            error = record.error.as_deref(),
+            ?next,
+            "webhook attempt"
+        );
+        let recorded = run_query(&self.pool, move |conn| {
+            db::webhooks::finish_attempt(conn, &delivery, &record, next, now)
+        })
+        .await;
+        if let Err(error) = recorded {
+            tracing::error!(
+                error = %error_chain(&error),
+                "recording a webhook attempt failed; the delivery is attempted again when its claim runs out"
+            );
+        }
+    }
+
+    /// What comes after an attempt that got `status` (or none).
+    fn next_step(
+        &self,
+        delivery: &ClaimedDelivery,
+        status: Option<u16>,
+        retry_after: Option<Duration>,
+        now: NaiveDateTime,
+    ) -> NextStep {
+        match AttemptResult::of(status) {
+            AttemptResult::Delivered => NextStep::Delivered,
+            AttemptResult::Refused => NextStep::GiveUp,
+            AttemptResult::Retryable => {
+                let failures = u32::try_from(delivery.attempt).unwrap_or(u32::MAX);
+                let delay = retry_delay(
+                    self.settings.retry_base,
+                    failures,
+                    rand::random::<f64>(),
+                    retry_after,
+                );
+                let at = now + chrono::Duration::from_std(delay).unwrap_or_default();
+                let give_up_at = delivery.retry_from
+                    + chrono::Duration::from_std(self.settings.max_age).unwrap_or_default();
+                if at > give_up_at {
+                    NextStep::GiveUp
+                } else {
+                    NextStep::RetryAt(at)
+                }
+            }
+        }
+    }
+
+    /// Posts the signed body: the status (if any answer came), why it failed, the start of the answer,
+    /// and the `Retry-After` it asked for.
+    async fn send(
+        &self,
+        delivery: &ClaimedDelivery,
+        at: chrono::DateTime<Utc>,
+    ) -> (
+        Option<u16>,
+        Option<String>,
+        Option<String>,
+        Option<Duration>,
+    ) {
+        if let Err(refused) = self.allowed(&delivery.url) {
+            return (None, Some(refused), None, None);
+        }
+        let timestamp = at.timestamp();
+        let Some(signed) = signature(
+            &delivery.secret,
+            &delivery.event_id,
+            timestamp,
+            &delivery.payload,
+        ) else {
+            return (
+                None,
+                Some(String::from("the subscription's secret is malformed")),
+                None,
+                None,
+            );
+        };
+        let sent = self
+            .client
+            .post(&delivery.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", &delivery.event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signed)
+            .body(delivery.payload.clone())
+            .send()
+            .await;
+        let mut response = match sent {
+            Ok(response) => response,
+            Err(error) => return (None, Some(describe(&error)), None, None),
+        };
+        let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, Utc::now()));
+        let mut kept = Vec::new();
+        let mut error = None;
+        while kept.len() < BODY_KEPT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => kept.extend_from_slice(&chunk),
+                Ok(None) => break,
+                Err(failed) => {
+                    error = Some(describe(&failed));
+                    break;
+                }
+            }
+        }
+        kept.truncate(BODY_KEPT);
+        let body = (!kept.is_empty()).then(|| String::from_utf8_lossy(&kept).into_owned());
+        let error = error.or_else(|| match AttemptResult::of(Some(status)) {
+            AttemptResult::Delivered => None,
+            AttemptResult::Retryable => Some(format!("the receiver answered {status}")),
+            AttemptResult::Refused if (300..400).contains(&status) => Some(format!(
+                "the receiver answered {status}; redirects are not followed"
+            )),
+            AttemptResult::Refused => Some(format!(
+                "the receiver answered {status}: refused, not retried"
+            )),
+        });
+        (Some(status), error, body, retry_after)
+    }
+
+    /// A target given as an address is checked here (names are checked as they resolve).
+    fn allowed(&self, url: &str) -> Result<(), String> {
+        let target = TargetUrl::parse(url)?;
+        match target.host() {
+            Some((_, Some(address)))
+                if !self.settings.allow_private && !is_public_address(address) =>
+            {
+                Err(format!(
+                    "{address} is not a public address (refused: WEBHOOKS_ALLOW_PRIVATE is off)"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A client error as one line: what failed, with its causes.
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "failed"
+    };
+    format!("{kind}: {}", error_chain(error))
+}

@@ -1,0 +1,1009 @@
+//! Webhooks end to end: real HTTP receivers on loopback (allowed by `WEBHOOKS_ALLOW_PRIVATE`), signatures
+//! checked by the Standard Webhooks reference library, retries, crashes, two instances, scheduled posts.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use actix_web::dev::ServerHandle;
+use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{TestApp, TestBackend, TestOptions};
+use crate::post_writes::{send, token};
+use blog_api::config::WebhookSettings;
+
+/// How a receiver answers a request to one path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Status(u16),
+    /// Never answers (the connection stays open until the sender gives up).
+    Hang,
+}
+
+/// One request a receiver got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub path: String,
+    pub headers: http::HeaderMap,
+    pub body: String,
+}
+
+impl Received {
+    pub fn id(&self) -> String {
+        self.headers["webhook-id"]
+            .to_str()
+            .expect("ASCII")
+            .to_owned()
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.body).expect("a JSON body")
+    }
+
+    pub fn event_type(&self) -> String {
+        self.json()["type"].as_str().expect("a type").to_owned()
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    received: Mutex<Vec<Received>>,
+    /// Per path, the answers to its requests in order; the last one repeats. Unscripted paths get 200.
+    script: Mutex<HashMap<String, Vec<Answer>>>,
+}
+
+/// A webhook receiver: an HTTP server on loopback that records every request.
+pub struct Receiver {
+    pub base: String,
+    shared: Arc<Shared>,
+    handle: ServerHandle,
+}
+
+async fn receive(
+    request: HttpRequest,
+    body: web::Bytes,
+    shared: web::Data<Shared>,
+) -> HttpResponse {
+    let path = request.path().to_owned();
+    let mut headers = http::HeaderMap::new();
+    for (name, value) in request.headers() {
+        headers.append(
+            http::HeaderName::from_bytes(name.as_str().as_bytes()).expect("a header name"),
+            http::HeaderValue::from_bytes(value.as_bytes()).expect("a header value"),
+        );
+    }
+    let answer = {
+        let mut received = shared.received.lock().expect("lock");
+        let earlier = received.iter().filter(|seen| seen.path == path).count();
+        received.push(Received {
+            path: path.clone(),
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        });
+        let script = shared.script.lock().expect("lock");
+        script.get(&path).map_or(Answer::Status(200), |answers| {
+            answers
+                .get(earlier)
+                .or(answers.last())
+                .copied()
+                .unwrap_or(Answer::Status(200))
+        })
+    };
+    match answer {
+        Answer::Status(status) => {
+            HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a status"))
+                .body(format!("answered {status}"))
+        }
+        Answer::Hang => {
+            std::future::pending::<()>().await;
+            HttpResponse::Ok().finish()
+        }
+    }
+}
+
+impl Receiver {
+    pub fn start() -> Receiver {
+        let shared = web::Data::new(Shared::default());
+        let data = shared.clone();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let port = listener.local_addr().expect("an address").port();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .default_service(web::to(receive))
+        })
+        .workers(1)
+        .listen(listener)
+        .expect("listens")
+        .run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        Receiver {
+            base: format!("http://127.0.0.1:{port}"),
+            shared: shared.into_inner(),
+            handle,
+        }
+    }
+
+    /// How requests to `path` are answered from now on (counting from its first request).
+    pub fn script(&self, path: &str, answers: &[Answer]) {
+        self.shared
+            .script
+            .lock()
+            .expect("lock")
+            .insert(path.to_owned(), answers.to_vec());
+    }
+
+    pub fn received(&self, path: &str) -> Vec<Received> {
+        self.shared
+            .received
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|seen| seen.path == path)
+            .cloned()
+            .collect()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+/// Waits (up to 60 s) for `done` to hold.
+pub async fn eventually(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Delivery as tests want it: private targets allowed (the receivers are on loopback), polling every
+/// 20 ms, retries 50 ms apart (doubling).
+pub fn fast_webhooks() -> WebhookSettings {
+    WebhookSettings {
+        allow_private: true,
+        retry_base: Duration::from_millis(50),
+        max_age: Duration::from_secs(3600),
+        timeout: Duration::from_secs(5),
+        poll_interval: Duration::from_millis(20),
+    }
+}
+
+async fn spawn_fast(backend: TestBackend) -> Option<TestApp> {
+    TestApp::spawn_with(
+        backend,
+        TestOptions {
+            webhooks: fast_webhooks(),
+            ..TestOptions::default()
+        },
+    )
+    .await
+}
+
+/// Subscribes `url` to `events`; returns the subscription's id and secret.
+pub async fn subscribe(app: &TestApp, token: &str, url: &str, events: &[&str]) -> (i64, String) {
+    let response = send(
+        app,
+        Method::POST,
+        "/webhooks",
+        Some(token),
+        Some(json!({"url": url, "events": events})),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let created: Value = response.json().await.expect("JSON");
+    (
+        created["id"].as_i64().expect("an id"),
+        created["secret"].as_str().expect("a secret").to_owned(),
+    )
+}
+
+async fn create_post(app: &TestApp, token: &str, title: &str, published_at: Option<&str>) -> i64 {
+    let response = send(
+        app,
+        Method::POST,
+        "/posts",
+        Some(token),
+        Some(json!({"title": title, "author": "Ada", "body_markdown": "Words.", "published_at": published_at})),
+    )
+    .await;
+    assert_eq!(
+        response.status(),
+        201,
+        "{}",
+        response.text().await.unwrap_or_default()
+    );
+    let post: Value = response.json().await.expect("JSON");
+    post["id"].as_i64().expect("an id")
+}
+
+async fn deliveries(app: &TestApp, token: &str, webhook: i64) -> Vec<Value> {
+    let response = send(
+        app,
+        Method::GET,
+        &format!("/webhooks/{webhook}/deliveries?per_page=100"),
+        Some(token),
+        None,
+    )
+    .await;
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.expect("JSON");
+    page["data"].as_array().expect("data").clone()
+}
+
+fn verify(secret: &str, received: &Received) {
+    let verifier = standardwebhooks::Webhook::new(secret).expect("a Standard Webhooks secret");
+    verifier
+        .verify(received.body.as_bytes(), &received.headers)
+        .unwrap_or_else(|error| panic!("the signature of {} verifies: {error:?}", received.body));
+}
+
+async fn every_event_arrives_once_with_a_valid_signature(app: TestApp) {
+    let receiver = Receiver::start();
+    let token = token(&app);
+    let all = [
+        "post.published",
+        "post.updated",
+        "post.unpublished",
+        "post.deleted",
+        "comment.created",
+        "comment.approved",
+        "taxonomy.changed",
+    ];
+    let (_, secret) = subscribe(&app, &token, &receiver.url("/all"), &all).await;
+    let (_, only_posts_secret) = subscribe(
+        &app,
+        &token,
+        &receiver.url("/published"),
+        &["post.published"],
+    )
+    .await;
+
+    let category = send(
+        &app,
+        Method::POST,
+        "/categories",
+        Some(&token),
+        Some(json!({"name": "News"})),
+    )
+    .await;
+    assert_eq!(category.status(), 201);
+    let post = create_post(&app, &token, "Hello", Some("2026-01-01T00:00:00Z")).await;
+    let draft = create_post(&app, &token, "Draft", None).await;
+    let patched = send(
+        &app,
+        Method::PATCH,
+        &format!("/posts/{post}"),
+        Some(&token),
+        Some(json!({"title": "Hello again", "slug": "hello-again"})),
+    )
+    .await;
+    assert_eq!(patched.status(), 200);
+    let patched = send(
+        &app,
+        Method::PATCH,
+        &format!("/posts/{draft}"),
+        Some(&token),
+        Some(json!({"title": "Still a draft"})),
+    )
+    .await;
+    assert_eq!(patched.status(), 200);
+    let comment = send(
+        &app,
+        Method::POST,
+        &format!("/posts/{post}/comments"),
+        None,
+        Some(json!({"author_name": "Bo", "body": "Nice."})),
+    )
+    .await;
+    assert_eq!(comment.status(), 201);
+    let comment: Value = comment.json().await.expect("JSON");
+    let approved = send(
+        &app,
+        Method::PATCH,
+        &format!("/comments/{}", comment["id"]),
+        Some(&token),
+        Some(json!({"status": "approved"})),
+    )
+    .await;
+    assert_eq!(approved.status(), 200);
+    let unpublished = send(
+        &app,
+        Method::PATCH,
+        &format!("/posts/{post}"),
+        Some(&token),
+        Some(json!({"published_at": null})),
+    )
+    .await;
+    assert_eq!(unpublished.status(), 200);
+    let republished = send(
+        &app,
+        Method::PATCH,
+        &format!("/posts/{post}"),
+        Some(&token),
+        Some(json!({"published_at": "2026-01-02T00:00:00Z"})),
+    )
+    .await;
+    assert_eq!(republished.status(), 200);
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("/posts/{post}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        &format!("/posts/{draft}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+
+    // What readers could see changed nine times; the draft's life is not among them.
+    let mut expected = vec![
+        "taxonomy.changed",
+        "post.published",
+        "post.updated",
+        "comment.created",
+        "comment.approved",
+        "post.unpublished",
+        "post.published",
+        "post.deleted",
+    ];
+    eventually("every event at /all", || {
+        receiver.received("/all").len() >= expected.len()
+    })
+    .await;
+    eventually("both publications at /published", || {
+        receiver.received("/published").len() >= 2
+    })
+    .await;
+    // Nothing more comes, and nothing twice (the worker polls every 20 ms).
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let received = receiver.received("/all");
+    let mut types: Vec<String> = received.iter().map(Received::event_type).collect();
+    types.sort();
+    expected.sort_unstable();
+    assert_eq!(types, expected);
+    let mut ids: Vec<String> = received.iter().map(Received::id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), received.len(), "each event arrives once");
+    for request in &received {
+        verify(&secret, request);
+        assert_eq!(request.headers["content-type"], "application/json");
+        let body = request.json();
+        assert!(
+            body["timestamp"].is_string() && body["data"].is_object(),
+            "{body}"
+        );
+    }
+    let updated = received
+        .iter()
+        .find(|request| request.event_type() == "post.updated")
+        .expect("post.updated")
+        .json();
+    assert_eq!(updated["data"]["id"], post);
+    assert_eq!(updated["data"]["slug"], "hello-again");
+    assert_eq!(updated["data"]["previous_slug"], "hello");
+    let published = receiver.received("/published");
+    assert_eq!(published.len(), 2);
+    for request in &published {
+        verify(&only_posts_secret, request);
+        assert_eq!(request.event_type(), "post.published");
+    }
+    // A secret of another subscription does not verify.
+    let verifier = standardwebhooks::Webhook::new(&only_posts_secret).expect("a secret");
+    assert!(verifier
+        .verify(received[0].body.as_bytes(), &received[0].headers)
+        .is_err());
+}
+
+async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt(app: TestApp) {
+    let receiver = Receiver::start();
+    receiver.script(
+        "/flaky",
+        &[
+            Answer::Status(500),
+            Answer::Status(503),
+            Answer::Status(204),
+        ],
+    );
+    let token = token(&app);
+    let (webhook, secret) =
+        subscribe(&app, &token, &receiver.url("/flaky"), &["post.published"]).await;
+    create_post(
+        &app,
+        &token,
+        "Third time lucky",
+        Some("2026-01-01T00:00:00Z"),
+    )
+    .await;
+
+    let app_ref = &app;
+    let token_ref = &token;
+    let mut log = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while log
+        .first()
+        .is_none_or(|delivery: &Value| delivery["status"] != "delivered")
+    {
+        assert!(Instant::now() < deadline, "delivered in time: {log:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        log = deliveries(app_ref, token_ref, webhook).await;
+    }
+    let requests = receiver.received("/flaky");
+    assert_eq!(requests.len(), 3, "two failures, then the delivery");
+    assert!(
+        requests.windows(2).all(|pair| pair[0].id() == pair[1].id()),
+        "one event id on every attempt"
+    );
+    for request in &requests {
+        verify(&secret, request);
+    }
+    assert_eq!(log.len(), 1);
+    let delivery = &log[0];
+    assert_eq!(delivery["attempts"], 3);
+    assert_eq!(delivery["event_type"], "post.published");
+    assert_eq!(delivery["event_id"], requests[0].id().as_str());
+    let statuses: Vec<i64> = delivery["attempt_log"]
+        .as_array()
+        .expect("attempts")
+        .iter()
+        .map(|attempt| attempt["response_status"].as_i64().expect("a status"))
+        .collect();
+    assert_eq!(statuses, [500, 503, 204]);
+    assert!(delivery["attempt_log"][0]["error"]
+        .as_str()
+        .expect("an error")
+        .contains("500"));
+    assert!(delivery["finished_at"].is_string());
+    assert!(delivery["next_attempt_at"].is_null());
+
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("blog_api_webhook_deliveries_total{result=\"retried\"} 2"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("blog_api_webhook_deliveries_total{result=\"delivered\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("blog_api_webhook_backlog "), "{metrics}");
+    assert!(
+        metrics.contains("blog_api_webhook_oldest_pending_seconds "),
+        "{metrics}"
+    );
+}
+
+async fn a_400_is_not_retried_until_an_editor_retries_it(app: TestApp) {
+    let receiver = Receiver::start();
+    receiver.script("/strict", &[Answer::Status(400), Answer::Status(200)]);
+    let token = token(&app);
+    let (webhook, _) = subscribe(&app, &token, &receiver.url("/strict"), &["post.published"]).await;
+    create_post(&app, &token, "Refused", Some("2026-01-01T00:00:00Z")).await;
+    eventually("the first attempt", || {
+        !receiver.received("/strict").is_empty()
+    })
+    .await;
+    let mut log = deliveries(&app, &token, webhook).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while log[0]["status"] == "pending" {
+        assert!(Instant::now() < deadline, "recorded in time");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        log = deliveries(&app, &token, webhook).await;
+    }
+    assert_eq!(log[0]["status"], "failed");
+    assert_eq!(log[0]["attempts"], 1);
+    assert_eq!(log[0]["attempt_log"][0]["response_status"], 400);
+    assert_eq!(log[0]["attempt_log"][0]["response_body"], "answered 400");
+    // Many polls later, still one request.
+    actix_web::rt::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(receiver.received("/strict").len(), 1);
+
+    let retried = send(
+        &app,
+        Method::POST,
+        &format!("/webhooks/{webhook}/deliveries/{}/retry", log[0]["id"]),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(retried.status(), 202);
+    eventually("the manual retry", || {
+        receiver.received("/strict").len() == 2
+    })
+    .await;
+    let requests = receiver.received("/strict");
+    assert_eq!(requests[0].id(), requests[1].id(), "the same event id");
+    let missing = send(
+        &app,
+        Method::POST,
+        &format!("/webhooks/{webhook}/deliveries/999999/retry"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+}
+
+async fn a_hanging_receiver_does_not_delay_another_subscription(app: TestApp) {
+    let receiver = Receiver::start();
+    receiver.script("/hang", &[Answer::Hang]);
+    let token = token(&app);
+    let (hanging, _) = subscribe(&app, &token, &receiver.url("/hang"), &["post.published"]).await;
+    let (_, _) = subscribe(&app, &token, &receiver.url("/fast"), &["post.published"]).await;
+    for number in 0..12 {
+        create_post(
+            &app,
+            &token,
+            &format!("Post {number}"),
+            Some("2026-01-01T00:00:00Z"),
+        )
+        .await;
+    }
+    eventually("all twelve at the fast receiver", || {
+        receiver.received("/fast").len() == 12
+    })
+    .await;
+    // Every attempt at the hanging one is still open (the time-out is 5 s): none has been recorded, yet the
+    // other subscription got everything.
+    let log = deliveries(&app, &token, hanging).await;
+    assert_eq!(log.len(), 12);
+    assert!(
+        log.iter().all(|delivery| delivery["status"] == "pending"
+            && delivery["attempt_log"]
+                .as_array()
+                .is_some_and(Vec::is_empty)),
+        "{log:?}"
+    );
+    let open = receiver.received("/hang").len();
+    assert!(
+        (1..=4).contains(&open),
+        "at most four attempts at one subscription at once, saw {open}"
+    );
+}
+
+async fn targets_inside_the_network_are_refused_without_the_flag(app: TestApp) {
+    let token = token(&app);
+    for url in [
+        "http://127.0.0.1:9/hook",
+        "http://localhost:8080/hook",
+        "http://[::1]/hook",
+        "http://10.1.2.3/hook",
+        "http://172.16.0.1/hook",
+        "http://192.168.1.20/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://100.64.0.1/hook",
+        "http://0.0.0.0/hook",
+        "http://[fd00::1]/hook",
+        "http://[::ffff:127.0.0.1]/hook",
+        "http://2130706433/hook",
+    ] {
+        let response = send(
+            &app,
+            Method::POST,
+            "/webhooks",
+            Some(&token),
+            Some(json!({"url": url, "events": ["post.published"]})),
+        )
+        .await;
+        assert_eq!(response.status(), 422, "{url}");
+        let problem: Value = response.json().await.expect("JSON");
+        assert!(
+            problem["errors"]["url"][0]
+                .as_str()
+                .expect("a message")
+                .contains("WEBHOOKS_ALLOW_PRIVATE"),
+            "{url}: {problem}"
+        );
+    }
+    for (url, message) in [
+        ("ftp://example.com/hook", "http"),
+        ("https://user:secret@example.com/hook", "credentials"),
+        ("not a url", "URL"),
+    ] {
+        let response = send(
+            &app,
+            Method::POST,
+            "/webhooks",
+            Some(&token),
+            Some(json!({"url": url, "events": ["post.published"]})),
+        )
+        .await;
+        assert_eq!(response.status(), 422, "{url}");
+        let problem: Value = response.json().await.expect("JSON");
+        assert!(
+            problem["errors"]["url"][0]
+                .as_str()
+                .expect("a message")
+                .contains(message),
+            "{url}: {problem}"
+        );
+    }
+    // A public address is accepted (an address: nothing to resolve, nothing sent yet).
+    let (id, secret) = subscribe(
+        &app,
+        &token,
+        "http://93.184.216.34/hook",
+        &["post.published"],
+    )
+    .await;
+    assert!(secret.starts_with("whsec_"));
+    // ... and cannot be moved inside afterwards.
+    let moved = send(
+        &app,
+        Method::PATCH,
+        &format!("/webhooks/{id}"),
+        Some(&token),
+        Some(json!({"url": "http://127.0.0.1/hook"})),
+    )
+    .await;
+    assert_eq!(moved.status(), 422);
+    // Unknown events, empty lists and unknown fields are named together.
+    let bad = send(
+        &app,
+        Method::POST,
+        "/webhooks",
+        Some(&token),
+        Some(json!({"url": "http://93.184.216.34/", "events": ["post.exploded"], "colour": "red"})),
+    )
+    .await;
+    assert_eq!(bad.status(), 422);
+    let problem: Value = bad.json().await.expect("JSON");
+    assert!(
+        problem["errors"]["events"].is_array() && problem["errors"]["colour"].is_array(),
+        "{problem}"
+    );
+    // Without a token, nothing.
+    assert_eq!(app.get("/webhooks").await.status(), 401);
+    let listed = send(&app, Method::GET, "/webhooks", Some(&token), None).await;
+    let listed: Value = listed.json().await.expect("JSON");
+    assert_eq!(listed["data"].as_array().expect("data").len(), 1);
+    assert!(
+        listed["data"][0].get("secret").is_none(),
+        "the secret is shown once"
+    );
+    let rotated = send(
+        &app,
+        Method::POST,
+        &format!("/webhooks/{id}/rotate-secret"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(rotated.status(), 200);
+    let rotated: Value = rotated.json().await.expect("JSON");
+    assert_ne!(rotated["secret"].as_str().expect("a new secret"), secret);
+}
+
+async fn a_scheduled_post_is_announced_once_by_two_instances(backend: TestBackend) {
+    let start = chrono::Utc::now().naive_utc();
+    let clock = blog_api::domain::clock::Clock::fixed(start);
+    let options = TestOptions {
+        webhooks: fast_webhooks(),
+        clock: clock.clone(),
+        ..TestOptions::default()
+    };
+    let Some(first) = TestApp::spawn_with(backend, options.clone()).await else {
+        return;
+    };
+    let second = first.another_instance(options).await;
+    let receiver = Receiver::start();
+    let token = token(&first);
+    subscribe(
+        &first,
+        &token,
+        &receiver.url("/published"),
+        &["post.published"],
+    )
+    .await;
+    let at = (start + chrono::Duration::hours(1)).and_utc().to_rfc3339();
+    let post = create_post(&first, &token, "Scheduled", Some(&at)).await;
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        receiver.received("/published").is_empty(),
+        "not before its time"
+    );
+
+    // Its time comes; no request touches it.
+    clock.set(start + chrono::Duration::hours(2));
+    eventually("the announcement", || {
+        !receiver.received("/published").is_empty()
+    })
+    .await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let received = receiver.received("/published");
+    assert_eq!(received.len(), 1, "announced once by two polling instances");
+    let body = received[0].json();
+    assert_eq!(body["data"]["id"], post);
+    assert_eq!(
+        body["timestamp"].as_str().expect("a timestamp")[..16],
+        at[..16]
+    );
+    drop(second);
+}
+
+/// Two instances, one receiver, 200 events: each delivered, none twice.
+async fn two_instances_deliver_each_of_200_events_once(backend: TestBackend) {
+    let options = TestOptions {
+        webhooks: fast_webhooks(),
+        ..TestOptions::default()
+    };
+    let Some(first) = TestApp::spawn_with(backend, options.clone()).await else {
+        return;
+    };
+    let second = first.another_instance(options).await;
+    let receiver = Receiver::start();
+    let token = token(&first);
+    let (webhook, secret) =
+        subscribe(&first, &token, &receiver.url("/hook"), &["comment.created"]).await;
+    let post = create_post(&first, &token, "Talked about", Some("2026-01-01T00:00:00Z")).await;
+    for number in 0..200 {
+        let app = if number % 2 == 0 { &first } else { &second };
+        let response = send(
+            app,
+            Method::POST,
+            &format!("/posts/{post}/comments"),
+            None,
+            Some(json!({"author_name": "Bo", "body": format!("Comment {number}")})),
+        )
+        .await;
+        assert_eq!(response.status(), 201);
+    }
+    eventually("200 deliveries", || receiver.received("/hook").len() >= 200).await;
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    let received = receiver.received("/hook");
+    let mut ids: Vec<String> = received.iter().map(Received::id).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "200 distinct events");
+    assert_eq!(received.len(), 200, "none delivered twice");
+    for request in &received {
+        verify(&secret, request);
+    }
+    let mut log = deliveries(&first, &token, webhook).await;
+    let mut page = 2;
+    loop {
+        let response = send(
+            &first,
+            Method::GET,
+            &format!("/webhooks/{webhook}/deliveries?per_page=100&page={page}"),
+            Some(&token),
+            None,
+        )
+        .await;
+        let more: Value = response.json().await.expect("JSON");
+        let more = more["data"].as_array().expect("data").clone();
+        if more.is_empty() {
+            break;
+        }
+        log.extend(more);
+        page += 1;
+    }
+    assert_eq!(log.len(), 200);
+    assert!(
+        log.iter()
+            .all(|delivery| delivery["status"] == "delivered" && delivery["attempts"] == 1),
+        "one attempt each"
+    );
+    let delivered = |app: &TestApp| {
+        let app = app.address.clone();
+        async move {
+            let text = reqwest::get(format!("{app}/metrics"))
+                .await
+                .expect("metrics")
+                .text()
+                .await
+                .expect("text");
+            text.lines()
+                .find_map(|line| {
+                    line.strip_prefix("blog_api_webhook_deliveries_total{result=\"delivered\"} ")
+                })
+                .and_then(|value| value.parse::<u64>().ok())
+                .expect("the delivered series")
+        }
+    };
+    assert_eq!(delivered(&first).await + delivered(&second).await, 200);
+}
+
+async fn targets_inside_are_refused(backend: TestBackend) {
+    let options = TestOptions {
+        webhooks: WebhookSettings::default(),
+        ..TestOptions::default()
+    };
+    if let Some(app) = TestApp::spawn_with(backend, options).await {
+        targets_inside_the_network_are_refused_without_the_flag(app).await;
+    }
+}
+
+/// The binary is killed (SIGKILL) while a delivery's attempt is open: the write committed, the attempt
+/// began, nothing was recorded. After a restart the delivery is claimed again once the dead worker's
+/// claim runs out, and delivered.
+async fn a_delivery_survives_kill_9_between_commit_and_delivery(backend: TestBackend) {
+    use crate::helpers::{http_client, BinaryServer, TestDatabase};
+    let Some(database) = TestDatabase::create(backend) else {
+        return;
+    };
+    let receiver = Receiver::start();
+    receiver.script("/hook", &[Answer::Hang, Answer::Status(200)]);
+    let env = [
+        ("WEBHOOKS_ALLOW_PRIVATE", "true"),
+        ("WEBHOOK_POLL_INTERVAL_MS", "20"),
+        ("WEBHOOK_TIMEOUT_MS", "1000"),
+        ("WEBHOOK_RETRY_BASE_MS", "50"),
+    ];
+    let server = BinaryServer::start_with(&database.url, "info", &env).await;
+    let token = {
+        let pool = blog_api::db::build_pool(
+            &database.url,
+            1,
+            Duration::from_secs(5),
+            blog_api::db::QueryCounter::default(),
+        );
+        let mut conn = pool.get().expect("a connection");
+        let name = blog_api::domain::token::TokenName::parse("crash-test").expect("a name");
+        blog_api::service::tokens::create(&mut conn, &name).expect("a token")
+    };
+    let client = http_client();
+    let created = client
+        .post(format!("{}/webhooks", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"url": receiver.url("/hook"), "events": ["post.published"]}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("JSON");
+    let secret = created["secret"].as_str().expect("a secret").to_owned();
+    let post = client
+        .post(format!("{}/posts", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Survivor", "author": "Ada", "body_markdown": "Words.", "published_at": "2026-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(post.status(), 201);
+    eventually("the first attempt to open", || {
+        receiver.received("/hook").len() == 1
+    })
+    .await;
+    server.kill();
+
+    let restarted = BinaryServer::start_with(&database.url, "info", &env).await;
+    // The dead worker's claim holds 2 x WEBHOOK_TIMEOUT_MS + 5 s = 7 s from when it was made.
+    eventually("the delivery after the restart", || {
+        receiver.received("/hook").len() == 2
+    })
+    .await;
+    let requests = receiver.received("/hook");
+    assert_eq!(
+        requests[0].id(),
+        requests[1].id(),
+        "the same event, to deduplicate on"
+    );
+    verify(&secret, &requests[1]);
+    let log_url = format!("{}/webhooks/{}/deliveries", restarted.base, created["id"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let delivery = loop {
+        let page: Value = client
+            .get(&log_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        if page["data"][0]["status"] == "delivered" {
+            break page["data"][0].clone();
+        }
+        assert!(Instant::now() < deadline, "recorded: {page}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        delivery["attempts"], 2,
+        "the attempt the crash cut short counts"
+    );
+    let attempts = delivery["attempt_log"].as_array().expect("attempts");
+    assert_eq!(attempts.len(), 1, "only the finished attempt is recorded");
+    assert_eq!(attempts[0]["number"], 2);
+    assert_eq!(attempts[0]["response_status"], 200);
+    // Nothing more arrives.
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.received("/hook").len(), 2);
+    drop(restarted.stop_and_read_log());
+}
+
+/// `mod fast_sqlite` and `mod fast_postgres`, each with one test per named `async fn name(app: TestApp)`,
+/// served with [`fast_webhooks`].
+macro_rules! with_fast_webhooks {
+    ($($test:ident),* $(,)?) => {
+        mod fast_sqlite {
+            $(
+                #[actix_web::test]
+                async fn $test() {
+                    if let Some(app) = super::spawn_fast(super::TestBackend::Sqlite).await {
+                        super::$test(app).await;
+                    }
+                }
+            )*
+        }
+        mod fast_postgres {
+            $(
+                #[actix_web::test]
+                async fn $test() {
+                    if let Some(app) = super::spawn_fast(super::TestBackend::Postgres).await {
+                        super::$test(app).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+with_fast_webhooks!(
+    every_event_arrives_once_with_a_valid_signature,
+    a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt,
+    a_400_is_not_retried_until_an_editor_retries_it,
+    a_hanging_receiver_does_not_delay_another_subscription,
+);
+
+mod by_backend {
+    use super::*;
+
+    #[actix_web::test]
+    async fn sqlite_targets_inside_are_refused() {
+        targets_inside_are_refused(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres_targets_inside_are_refused() {
+        targets_inside_are_refused(TestBackend::Postgres).await;
+    }
+
+    #[actix_web::test]
+    async fn sqlite_delivery_survives_kill_9() {
+        a_delivery_survives_kill_9_between_commit_and_delivery(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres_delivery_survives_kill_9() {
+        a_delivery_survives_kill_9_between_commit_and_delivery(TestBackend::Postgres).await;
+    }
+
+    #[actix_web::test]
+    async fn sqlite_scheduled_post_announced_once() {
+        a_scheduled_post_is_announced_once_by_two_instances(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres_scheduled_post_announced_once() {
+        a_scheduled_post_is_announced_once_by_two_instances(TestBackend::Postgres).await;
+    }
+
+    #[actix_web::test]
+    async fn sqlite_200_events_delivered_once() {
+        two_instances_deliver_each_of_200_events_once(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres_200_events_delivered_once() {
+        two_instances_deliver_each_of_200_events_once(TestBackend::Postgres).await;
+    }
+}
