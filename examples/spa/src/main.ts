@@ -1,0 +1,315 @@
+// An example blog front end on blog-api, in plain TypeScript (no framework: the page is a list, a post and a
+// form). It reads the API through the typed client generated from the OpenAPI document.
+import "./style.css";
+import { ApiProblem, body, createBlogClient, type PostSummary } from "../../../clients/typescript/src/index";
+
+/** Where the API is: `VITE_BLOG_API_URL` at build time (another origin; the API answers CORS). */
+const API_URL: string = import.meta.env.VITE_BLOG_API_URL ?? "http://127.0.0.1:8080";
+const PAGE_SIZE = 10;
+const LIST_FIELDS = [
+  "id", "title", "excerpt", "author", "published_at", "reading_time_minutes", "clicks", "tags", "category",
+] as const;
+
+const api = createBlogClient({ baseUrl: API_URL });
+
+const element = <T extends HTMLElement>(id: string): T => {
+  const found = document.getElementById(id);
+  if (!found) throw new Error(`#${id} is missing from the page`);
+  return found as T;
+};
+
+const view = {
+  list: element<HTMLElement>("list-view"),
+  heading: element<HTMLHeadingElement>("list-heading"),
+  summary: element<HTMLParagraphElement>("list-summary"),
+  posts: element<HTMLOListElement>("posts"),
+  end: element<HTMLParagraphElement>("list-end"),
+  sentinel: element<HTMLDivElement>("sentinel"),
+  post: element<HTMLElement>("post-view"),
+  title: element<HTMLHeadingElement>("post-title"),
+  byline: element<HTMLSpanElement>("post-byline"),
+  reading: element<HTMLSpanElement>("post-reading"),
+  clicks: element<HTMLSpanElement>("post-clicks"),
+  body: element<HTMLDivElement>("post-body"),
+  related: element<HTMLUListElement>("related"),
+  comments: element<HTMLOListElement>("comments"),
+  commentForm: element<HTMLFormElement>("comment-form"),
+  commentStatus: element<HTMLParagraphElement>("comment-status"),
+  popular: element<HTMLOListElement>("popular"),
+  error: element<HTMLParagraphElement>("error"),
+  search: element<HTMLInputElement>("search"),
+  searchForm: element<HTMLFormElement>("search-form"),
+  category: element<HTMLSelectElement>("category-filter"),
+  tag: element<HTMLSelectElement>("tag-filter"),
+};
+
+/** What the list shows: a search and the two filters. */
+const filters = { q: "", category: "", tag: "" };
+/** The list's scroll position: `undefined` before the first page, `null` after the last. */
+let cursor: string | null | undefined;
+let loading = false;
+/** Bumped whenever the list starts over, so that an answer to an older list is dropped. */
+let generation = 0;
+/** The post on show, for the comment form. */
+let openPost: number | null = null;
+
+function text(tag: string, content: string, className?: string): HTMLElement {
+  const node = document.createElement(tag);
+  node.textContent = content;
+  if (className) node.className = className;
+  return node;
+}
+
+function showError(error: unknown): void {
+  const message =
+    error instanceof ApiProblem ? `${error.title}: ${error.detail}` : "The blog could not be reached. Try again.";
+  view.error.textContent = message;
+  view.error.hidden = false;
+}
+
+const views = (clicks: number | undefined): string => `${clicks ?? 0} ${clicks === 1 ? "view" : "views"}`;
+const date = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleDateString() : "");
+
+function postItem(post: PostSummary): HTMLLIElement {
+  const item = document.createElement("li");
+  item.className = "post-card";
+  item.dataset.postId = String(post.id);
+  const link = document.createElement("a");
+  link.href = `#/posts/${post.id}`;
+  link.textContent = post.title ?? `Post ${post.id}`;
+  const heading = document.createElement("h2");
+  heading.append(link);
+  const meta = text(
+    "p",
+    `${post.author ?? ""} · ${date(post.published_at)} · ${post.reading_time_minutes ?? 1} min read · `,
+    "meta",
+  );
+  const count = text("span", views(post.clicks), "card-clicks");
+  meta.append(count);
+  item.append(heading, meta, text("p", post.excerpt ?? ""));
+  const tags = post.tags ?? [];
+  if (tags.length > 0 || post.category) {
+    const labels = document.createElement("p");
+    labels.className = "labels";
+    if (post.category) labels.append(text("span", post.category.name, "label category"));
+    for (const tag of tags) labels.append(text("span", `#${tag.slug}`, "label"));
+    item.append(labels);
+  }
+  return item;
+}
+
+/** Loads the next page of the list (by cursor) and appends it. */
+async function loadMore(): Promise<void> {
+  if (loading || cursor === null) return;
+  loading = true;
+  const mine = generation;
+  try {
+    const query = {
+      per_page: PAGE_SIZE,
+      fields: [...LIST_FIELDS],
+      ...(cursor ? { cursor } : {}),
+      ...(filters.q ? { q: filters.q } : {}),
+      ...(filters.category ? { category: filters.category } : {}),
+      ...(filters.tag ? { tag: filters.tag } : {}),
+    };
+    const page = body(await api.GET("/posts", { params: { query } }));
+    if (mine !== generation) return;
+    view.posts.append(...page.data.map(postItem));
+    cursor = page.meta.next_cursor ?? null;
+    view.summary.textContent = `${page.meta.total} ${page.meta.total === 1 ? "post" : "posts"}`;
+    view.end.hidden = cursor !== null || page.meta.total === 0;
+    if (page.meta.total === 0) view.summary.textContent = "No posts match.";
+  } catch (error) {
+    showError(error);
+    cursor = null;
+  } finally {
+    if (mine === generation) loading = false;
+  }
+  // A short first page leaves the sentinel in view, where the observer will not fire again.
+  if (mine === generation && cursor && !view.list.hidden && sentinelInView()) void loadMore();
+}
+
+function sentinelInView(): boolean {
+  return view.sentinel.getBoundingClientRect().top < window.innerHeight + 200;
+}
+
+function startList(): void {
+  generation += 1;
+  loading = false;
+  cursor = undefined;
+  view.posts.replaceChildren();
+  view.end.hidden = true;
+  view.summary.textContent = "";
+  const parts = [
+    filters.q && `“${filters.q}”`,
+    filters.category && `in ${view.category.selectedOptions[0]?.textContent ?? filters.category}`,
+    filters.tag && `tagged #${filters.tag}`,
+  ].filter(Boolean);
+  view.heading.textContent = parts.length > 0 ? `Posts ${parts.join(" ")}` : "Latest posts";
+  void loadMore();
+}
+
+async function loadPopular(): Promise<void> {
+  try {
+    const page = body(
+      await api.GET("/posts", {
+        params: { query: { sort: "-clicks", window: "7d", per_page: 5, fields: ["id", "title", "window_clicks"] } },
+      }),
+    );
+    view.popular.replaceChildren(
+      ...page.data.map((post) => {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = `#/posts/${post.id}`;
+        link.textContent = post.title ?? `Post ${post.id}`;
+        item.append(link, text("span", ` ${post.window_clicks ?? 0} this week`, "muted"));
+        return item;
+      }),
+    );
+  } catch (error) {
+    showError(error);
+  }
+}
+
+async function loadTaxonomy(): Promise<void> {
+  try {
+    const [categories, tags] = await Promise.all([
+      api.GET("/categories", { params: { query: { per_page: 100, fields: ["slug", "name"] } } }),
+      api.GET("/tags", { params: { query: { per_page: 100, fields: ["slug", "name"] } } }),
+    ]);
+    for (const [select, page] of [
+      [view.category, body(categories)],
+      [view.tag, body(tags)],
+    ] as const) {
+      for (const term of page.data) {
+        const option = document.createElement("option");
+        option.value = term.slug ?? "";
+        option.textContent = term.name ?? term.slug ?? "";
+        select.append(option);
+      }
+    }
+  } catch (error) {
+    showError(error);
+  }
+}
+
+/** Opens a post: the read counts a view, and the count shown is the one the API answered with. */
+async function showPost(id: number): Promise<void> {
+  openPost = id;
+  view.list.hidden = true;
+  view.post.hidden = false;
+  view.commentStatus.textContent = "";
+  view.title.textContent = "Loading…";
+  for (const part of [view.byline, view.reading, view.clicks, view.body, view.related, view.comments]) {
+    part.replaceChildren();
+  }
+  try {
+    const [post, related, comments] = await Promise.all([
+      api.GET("/posts/{id}", { params: { path: { id } } }).then(body),
+      api.GET("/posts/{id}/related", { params: { path: { id }, query: { limit: 4 } } }).then(body),
+      api.GET("/posts/{id}/comments", { params: { path: { id }, query: { per_page: 50 } } }).then(body),
+    ]);
+    if (openPost !== id) return;
+    document.title = `${post.title ?? "Post"} · Blog`;
+    view.title.textContent = post.title ?? "";
+    view.byline.textContent = `${post.author ?? ""}, ${date(post.published_at)}`;
+    view.reading.textContent = `${post.reading_time_minutes ?? 1} min read`;
+    view.clicks.textContent = views(post.clicks);
+    view.clicks.dataset.clicks = String(post.clicks ?? 0);
+    // Sanitized by the API (no scripts, no remote images).
+    view.body.innerHTML = post.body_html ?? "";
+    view.related.replaceChildren(
+      ...related.data.map((other) => {
+        const item = document.createElement("li");
+        const link = document.createElement("a");
+        link.href = `#/posts/${other.id}`;
+        link.textContent = other.title ?? `Post ${other.id}`;
+        item.append(link);
+        return item;
+      }),
+    );
+    if (related.data.length === 0) view.related.append(text("li", "Nothing related yet.", "muted"));
+    view.comments.replaceChildren(
+      ...comments.data.map((comment) => {
+        const item = document.createElement("li");
+        const who = text("p", `${comment.author_name ?? "Someone"} · ${date(comment.created_at)}`, "meta");
+        const said = document.createElement("div");
+        said.innerHTML = comment.body_html ?? "";
+        item.append(who, said);
+        return item;
+      }),
+    );
+    if (comments.data.length === 0) view.comments.append(text("li", "No comments yet.", "muted"));
+    // The list shows the fresh count too, when the reader goes back to it.
+    const card = view.posts.querySelector<HTMLElement>(`[data-post-id="${id}"] .card-clicks`);
+    if (card) card.textContent = views(post.clicks);
+    view.title.focus();
+  } catch (error) {
+    view.title.textContent = "";
+    showError(error);
+  }
+}
+
+function showList(): void {
+  openPost = null;
+  document.title = "Blog";
+  view.post.hidden = true;
+  view.list.hidden = false;
+  void loadPopular();
+  if (cursor === undefined && !loading) startList();
+}
+
+function route(): void {
+  view.error.hidden = true;
+  const match = /^#\/posts\/(\d+)$/.exec(window.location.hash);
+  if (match?.[1]) {
+    void showPost(Number(match[1]));
+  } else {
+    showList();
+  }
+}
+
+view.searchForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  filters.q = view.search.value.trim();
+  if (window.location.hash.startsWith("#/posts/")) window.location.hash = "#/";
+  startList();
+});
+view.category.addEventListener("change", () => {
+  filters.category = view.category.value;
+  startList();
+});
+view.tag.addEventListener("change", () => {
+  filters.tag = view.tag.value;
+  startList();
+});
+view.commentForm.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const id = openPost;
+  if (id === null) return;
+  const form = new FormData(view.commentForm);
+  const comment = { author_name: String(form.get("author_name") ?? ""), body: String(form.get("body") ?? "") };
+  view.commentStatus.textContent = "Sending…";
+  api
+    .POST("/posts/{id}/comments", { params: { path: { id } }, body: comment })
+    .then(() => {
+      view.commentForm.reset();
+      view.commentStatus.textContent = "Thank you! Your comment is awaiting moderation.";
+    })
+    .catch((error: unknown) => {
+      view.commentStatus.textContent =
+        error instanceof ApiProblem
+          ? Object.entries(error.errors)
+              .map(([field, messages]) => `${field.replace("_", " ")} ${messages.join(", ")}`)
+              .join("; ") || error.detail
+          : "The comment could not be sent. Try again.";
+    });
+});
+
+new IntersectionObserver((entries) => {
+  if (entries.some((entry) => entry.isIntersecting) && !view.list.hidden) void loadMore();
+}, { rootMargin: "200px" }).observe(view.sentinel);
+
+window.addEventListener("hashchange", route);
+void loadTaxonomy();
+route();

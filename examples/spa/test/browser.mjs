@@ -1,0 +1,246 @@
+// Drives the built SPA (dist/) in Debian's headless Chromium against a live API, at desktop and phone sizes,
+// with every request that is not to the SPA's own origin or the API refused (and both on loopback): scrolls
+// by cursor, filters by tag and category, searches, opens a post twice (its count, the API's, one more each
+// time, without a reload), posts a comment, and saves screenshots.
+//
+// Usage: BLOG_API_URL=http://127.0.0.1:8080 [BLOG_API_TOKEN=...] [SCREENSHOTS=../../docs] node test/browser.mjs
+import { createServer } from "node:http";
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { extname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { chromium } from "playwright-core";
+
+const api = (process.env.BLOG_API_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
+const token = process.env.BLOG_API_TOKEN;
+const root = resolve(fileURLToPath(import.meta.url), "../..");
+const dist = join(root, "dist");
+const screenshots = resolve(process.env.SCREENSHOTS ?? join(root, "test-results"));
+// A desktop Chrome's User-Agent: headless Chromium names itself HeadlessChrome, which the API rightly
+// takes for a bot whose reads are not views.
+const userAgent =
+  "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36";
+const phoneAgent =
+  "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36";
+
+function fail(message) {
+  console.error(`FAIL: ${message}`);
+  process.exit(1);
+}
+function check(condition, message) {
+  if (!condition) fail(message);
+}
+
+/** The API as a test reads it: as a bot, so nothing it reads counts as a view. */
+async function apiGet(path) {
+  const response = await fetch(`${api}${path}`, { headers: { "user-agent": "blog-api-spa-test-bot/1.0" } });
+  check(response.ok, `GET ${path} answered ${response.status}`);
+  return response.json();
+}
+
+// The production build: every file, and what it weighs gzipped.
+const files = [];
+const walk = (dir) => {
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) walk(path);
+    else files.push(path);
+  }
+};
+walk(dist);
+const gzipped = files.reduce((total, path) => total + gzipSync(readFileSync(path), { level: 9 }).length, 0);
+console.log(`SPA build: ${files.length} files, ${(gzipped / 1024).toFixed(1)} KiB gzipped in all`);
+check(gzipped < 50 * 1024, `the build weighs ${gzipped} bytes gzipped, over the 50 KiB budget`);
+
+// The built SPA on its own origin.
+const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
+const server = createServer((request, response) => {
+  const path = new URL(request.url ?? "/", "http://localhost").pathname;
+  const file = join(dist, path === "/" ? "index.html" : path);
+  if (!file.startsWith(dist)) return response.writeHead(403).end();
+  try {
+    const content = readFileSync(file);
+    response.writeHead(200, { "content-type": types[extname(file)] ?? "application/octet-stream" }).end(content);
+  } catch {
+    response.writeHead(404).end();
+  }
+});
+await new Promise((done) => server.listen(0, "127.0.0.1", done));
+const spa = `http://127.0.0.1:${server.address().port}`;
+const allowed = new Set([new URL(spa).origin, new URL(api).origin]);
+for (const origin of allowed) check(new URL(origin).hostname === "127.0.0.1", `${origin} is not loopback`);
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"],
+});
+
+/** A browser context that refuses every request beyond the SPA and the API, and records the list's. */
+async function context(options) {
+  const made = await browser.newContext(options);
+  const refused = [];
+  const listRequests = [];
+  await made.route("**/*", (route) => {
+    const url = new URL(route.request().url());
+    if (!allowed.has(url.origin)) {
+      refused.push(url.href);
+      return route.abort();
+    }
+    if (url.origin === new URL(api).origin && url.pathname === "/posts") listRequests.push(url);
+    return route.continue();
+  });
+  return { made, refused, listRequests };
+}
+
+const shownIds = (page) =>
+  page.locator("#posts .post-card").evaluateAll((cards) => cards.map((card) => Number(card.dataset.postId)));
+
+/** Waits until the list shows what the API's first page of `query` holds, in order. */
+async function listMatches(page, query, what) {
+  const expected = (await apiGet(`/posts?per_page=10&fields=id&${query}`)).data.map((post) => post.id);
+  check(expected.length > 0, `${what}: the API has posts for ${query}`);
+  await page.waitForFunction(
+    (ids) => {
+      const cards = [...document.querySelectorAll("#posts .post-card")].map((card) => Number(card.dataset.postId));
+      return ids.every((id, index) => cards[index] === id) && cards.length >= ids.length;
+    },
+    expected,
+    { timeout: 15_000 },
+  ).catch(() => fail(`${what}: the list does not show the API's page for ${query}`));
+  return expected;
+}
+
+async function clicksShown(page) {
+  await page.locator("#post-clicks[data-clicks]").waitFor({ timeout: 15_000 });
+  return Number(await page.locator("#post-clicks").getAttribute("data-clicks"));
+}
+
+try {
+  // Desktop.
+  const desktop = await context({ viewport: { width: 1280, height: 900 }, userAgent });
+  const page = await desktop.made.newPage();
+  const errors = [];
+  page.on("pageerror", (error) => errors.push(String(error)));
+  await page.goto(spa);
+  await page.locator("#posts .post-card").nth(9).waitFor({ timeout: 15_000 });
+  await page.evaluate(() => {
+    window.__sameDocument = true;
+  });
+
+  // Infinite scroll: each page by the cursor of the one before, no post twice.
+  for (let round = 0; round < 20 && (await page.locator("#posts .post-card").count()) < 40; round += 1) {
+    await page.locator("#sentinel").scrollIntoViewIfNeeded();
+    await page.waitForTimeout(150);
+  }
+  const scrolled = await shownIds(page);
+  check(scrolled.length >= 40, `scrolling loaded ${scrolled.length} posts`);
+  check(new Set(scrolled).size === scrolled.length, "no post twice while scrolling");
+  const firstPages = (await apiGet("/posts?per_page=40&fields=id")).data.map((post) => post.id);
+  check(firstPages.every((id, index) => scrolled[index] === id), "the scrolled list is the API's, in order");
+  const byCursor = desktop.listRequests.filter((url) => url.searchParams.has("cursor") && !url.searchParams.has("window"));
+  check(byCursor.length >= 3, `later pages asked by cursor (${byCursor.length} requests)`);
+
+  // Filters and search, each the API's own answer.
+  const tag = await page.locator("#tag-filter option").nth(1).getAttribute("value");
+  await page.selectOption("#tag-filter", tag);
+  await listMatches(page, `tag=${tag}`, "tag filter");
+  await page.selectOption("#tag-filter", "");
+  const category = await page.locator("#category-filter option").nth(1).getAttribute("value");
+  await page.selectOption("#category-filter", category);
+  await listMatches(page, `category=${category}`, "category filter");
+  await page.selectOption("#category-filter", "");
+  const title = (await apiGet("/posts?per_page=1&fields=title")).data[0].title;
+  const word = title.split(/\s+/).find((candidate) => /^[A-Za-z]{5,}$/.test(candidate)) ?? title.split(/\s+/)[0];
+  await page.fill("#search", word);
+  await page.press("#search", "Enter");
+  await listMatches(page, `q=${encodeURIComponent(word)}`, "search");
+  check((await page.locator("#list-heading").innerText()).includes(word), "the heading names the search");
+  await page.fill("#search", "");
+  await page.press("#search", "Enter");
+  await listMatches(page, "", "the whole list again");
+  await page.locator("#popular li").nth(4).waitFor({ timeout: 15_000 });
+
+  // Open a post from the list: its count is the API's; again from the list: one more, no reload.
+  const card = page.locator("#posts .post-card").first();
+  const id = Number(await card.getAttribute("data-post-id"));
+  await card.locator("h2 a").click();
+  await page.locator("#post-view:not([hidden])").waitFor();
+  const first = await clicksShown(page);
+  const fromApi = (await apiGet(`/posts/${id}?fields=clicks`)).clicks;
+  check(first === fromApi, `the page shows ${first} views, the API says ${fromApi}`);
+  await page.locator("#related li").first().waitFor();
+  await page.locator("#comments li").first().waitFor();
+  check((await page.locator("#post-reading").innerText()).includes("min read"), "the reading time is shown");
+  await page.click("a.back");
+  await page.locator("#list-view:not([hidden])").waitFor();
+  check((await page.locator(`[data-post-id="${id}"] .card-clicks`).innerText()).startsWith(`${first} `), "the list shows the count seen");
+  await page.locator(`[data-post-id="${id}"] h2 a`).click();
+  await page.waitForFunction((before) => Number(document.querySelector("#post-clicks")?.dataset.clicks) === before + 1, first, { timeout: 15_000 })
+    .catch(() => fail("opening the post again does not show one more view"));
+  const second = await clicksShown(page);
+  check(second === first + 1, `the second opening shows ${second}, after ${first}`);
+  check((await apiGet(`/posts/${id}?fields=clicks`)).clicks === second, "the API agrees with the second count");
+  check(await page.evaluate(() => window.__sameDocument === true), "the page was not reloaded");
+
+  // A comment: accepted, pending moderation.
+  const marker = `Browser test comment ${Date.now()}`;
+  await page.fill("#comment-name", "Playwright");
+  await page.fill("#comment-body", marker);
+  await page.click("#comment-form button[type=submit]");
+  await page.locator("#comment-status", { hasText: "awaiting moderation" }).waitFor({ timeout: 15_000 });
+  if (token) {
+    const pending = await (await fetch(`${api}/posts/${id}/comments?status=pending&per_page=100`, {
+      headers: { authorization: `Bearer ${token}` },
+    })).json();
+    check(pending.data.some((comment) => comment.body === marker), "the comment is in the moderation queue");
+  }
+  // Approved comments are what readers see: the new one is not among them yet.
+  check(!(await page.locator("#comments").innerText()).includes(marker), "a pending comment is not shown");
+
+  // An error answer is shown, not thrown away.
+  await page.goto(`${spa}/#/posts/999999999`);
+  await page.locator("#error:not([hidden])").waitFor({ timeout: 15_000 });
+  check((await page.locator("#error").innerText()).includes("Not Found"), "a missing post says so");
+
+  await page.goto(spa);
+  await page.locator("#posts .post-card").nth(5).waitFor();
+  await page.locator("#popular li").nth(4).waitFor();
+  await page.screenshot({ path: join(screenshots, "spa-desktop.png") });
+  check(errors.length === 0, `errors on the page: ${errors.join("; ")}`);
+  check(desktop.refused.length === 0, `the page tried to reach beyond its origin and the API: ${desktop.refused.join(", ")}`);
+
+  // Phone.
+  const phone = await context({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+    userAgent: phoneAgent,
+  });
+  const small = await phone.made.newPage();
+  await small.goto(spa);
+  await small.locator("#posts .post-card").nth(3).waitFor({ timeout: 15_000 });
+  const overflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(overflow <= 0, `the phone layout scrolls sideways by ${overflow}px`);
+  const landmarks = await small.evaluate(() => ["header", "nav", "main", "aside", "footer"].every((tag) => document.querySelector(tag)));
+  check(landmarks, "banner, navigation, main, complementary and contentinfo landmarks");
+  await small.screenshot({ path: join(screenshots, "spa-phone.png") });
+  await small.locator("#posts .post-card h2 a").first().click();
+  const phoneClicks = await clicksShown(small);
+  const phoneId = Number(new URL(small.url()).hash.split("/").pop());
+  check(phoneClicks === (await apiGet(`/posts/${phoneId}?fields=clicks`)).clicks, "the phone shows the API's count");
+  const postOverflow = await small.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(postOverflow <= 0, `a post scrolls sideways on a phone by ${postOverflow}px`);
+  await small.screenshot({ path: join(screenshots, "spa-phone-post.png") });
+  check(phone.refused.length === 0, `the phone page tried to reach beyond its origin and the API: ${phone.refused.join(", ")}`);
+
+  console.log(
+    `SPA in Chromium: scrolled ${scrolled.length} posts by cursor, filtered by #${tag} and ${category}, searched ` +
+      `"${word}", opened post ${id} twice (${first} then ${second} views, as the API says), commented; ` +
+      `desktop and phone screenshots in ${screenshots}`,
+  );
+} finally {
+  await browser.close();
+  server.close();
+}
