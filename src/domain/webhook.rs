@@ -589,6 +589,26 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_read_as_seconds_or_a_date() {
+        let now = DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+            .expect("a date")
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 04 Dec 2026 10:05:00 GMT", now),
+            Some(Duration::from_secs(300))
+        );
+        assert_eq!(
+            parse_retry_after("Fri, 04 Dec 2026 09:00:00 GMT", now),
+            None
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
+
+    #[test]
     fn only_failures_worth_repeating_are_retried() {
         assert_eq!(AttemptResult::of(Some(204)), AttemptResult::Delivered);
         for retried in [None, Some(500), Some(503), Some(408), Some(429)] {

@@ -957,6 +957,79 @@ macro_rules! with_fast_webhooks {
     };
 }
 
+/// A receiver that keeps failing: retried (no faster than the back-off), then given up at
+/// `WEBHOOK_MAX_AGE`, and counted as failed.
+async fn a_delivery_failing_past_the_max_age_is_given_up(backend: TestBackend) {
+    let options = TestOptions {
+        webhooks: WebhookSettings {
+            max_age: Duration::from_millis(600),
+            ..fast_webhooks()
+        },
+        ..TestOptions::default()
+    };
+    let Some(app) = TestApp::spawn_with(backend, options).await else {
+        return;
+    };
+    let receiver = Receiver::start();
+    receiver.script("/down", &[Answer::Status(503)]);
+    let token = token(&app);
+    let (webhook, _) = subscribe(&app, &token, &receiver.url("/down"), &["post.published"]).await;
+    create_post(&app, &token, "Nobody home", Some("2026-01-01T00:00:00Z")).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let delivery = loop {
+        let log = deliveries(&app, &token, webhook).await;
+        if log
+            .first()
+            .is_some_and(|delivery| delivery["status"] == "failed")
+        {
+            break log[0].clone();
+        }
+        assert!(Instant::now() < deadline, "given up in time: {log:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    };
+    let attempts = delivery["attempt_log"].as_array().expect("attempts");
+    // 50 ms doubling (with up to 25% jitter either way) fits 3 to 5 attempts in 600 ms.
+    assert!(
+        (3..=6).contains(&attempts.len()),
+        "{} attempts: {delivery}",
+        attempts.len()
+    );
+    assert_eq!(receiver.received("/down").len(), attempts.len());
+    assert!(attempts
+        .iter()
+        .all(|attempt| attempt["response_status"] == 503));
+    let started: Vec<chrono::DateTime<chrono::Utc>> = attempts
+        .iter()
+        .map(|attempt| {
+            attempt["started_at"]
+                .as_str()
+                .expect("a time")
+                .parse()
+                .expect("RFC 3339")
+        })
+        .collect();
+    for (index, pair) in started.windows(2).enumerate() {
+        let gap = (pair[1] - pair[0]).num_milliseconds();
+        let least = 50 * (1 << index) * 3 / 4;
+        assert!(
+            gap >= least,
+            "retry {} came {gap} ms after the one before (back-off at least {least} ms)",
+            index + 1
+        );
+    }
+    let metrics = app.get("/metrics").await.text().await.expect("metrics");
+    assert!(
+        metrics.contains("blog_api_webhook_deliveries_total{result=\"failed\"} 1"),
+        "{metrics}"
+    );
+    actix_web::rt::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        receiver.received("/down").len(),
+        attempts.len(),
+        "nothing after giving up"
+    );
+}
+
 with_fast_webhooks!(
     every_event_arrives_once_with_a_valid_signature,
     a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt,
@@ -975,6 +1048,16 @@ mod by_backend {
     #[actix_web::test]
     async fn postgres_targets_inside_are_refused() {
         targets_inside_are_refused(TestBackend::Postgres).await;
+    }
+
+    #[actix_web::test]
+    async fn sqlite_failing_delivery_given_up_at_max_age() {
+        a_delivery_failing_past_the_max_age_is_given_up(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres_failing_delivery_given_up_at_max_age() {
+        a_delivery_failing_past_the_max_age_is_given_up(TestBackend::Postgres).await;
     }
 
     #[actix_web::test]

@@ -3,7 +3,8 @@
 // by cursor, filters by tag and category, searches, opens a post twice (its count, the API's, one more each
 // time, without a reload), posts a comment, and saves screenshots.
 //
-// Usage: BLOG_API_URL=http://127.0.0.1:8080 [BLOG_API_TOKEN=...] [SCREENSHOTS=../../docs] node test/browser.mjs
+// Usage: BLOG_API_URL=http://127.0.0.1:8080 [BLOG_API_TOKEN=...] [SCREENSHOTS=../../docs] [SPA_PORT=...]
+//        node test/browser.mjs
 import { createServer } from "node:http";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
@@ -65,7 +66,8 @@ const server = createServer((request, response) => {
     response.writeHead(404).end();
   }
 });
-await new Promise((done) => server.listen(0, "127.0.0.1", done));
+// SPA_PORT: a fixed port, so that the API can allow exactly this origin (CORS_ORIGINS); default any free one.
+await new Promise((done) => server.listen(Number(process.env.SPA_PORT ?? 0), "127.0.0.1", done));
 const spa = `http://127.0.0.1:${server.address().port}`;
 const allowed = new Set([new URL(spa).origin, new URL(api).origin]);
 for (const origin of allowed) check(new URL(origin).hostname === "127.0.0.1", `${origin} is not loopback`);
