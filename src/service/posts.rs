@@ -28,6 +28,13 @@ pub async fn list_posts(
     let now = clock.now();
     let page = query.page;
     let searching = query.filter.search.is_some();
+    // A search holds a slot for its whole request, served from memory or not: a burst of searches never
+    // holds every connection, nor every core (the rest of the API stays responsive beside them).
+    let _slot = if searching {
+        Some(reads.searches.take(reads.pool.statement_timeout()).await?)
+    } else {
+        None
+    };
     let ranking = match (query.sort, query.window) {
         (PostSort::Trending, _) => Some(Ranking::Trending(hour_of(now))),
         (_, Some(window)) => Some(Ranking::Window(window.first_hour(hour_of(now)))),
@@ -116,12 +123,6 @@ async fn load_list(
     query: &PostListQuery,
     now: chrono::NaiveDateTime,
 ) -> Result<Arc<ListPage>, ApiError> {
-    // A search waits for a slot (half the pool), so searches alone never hold every connection.
-    let _slot = if query.filter.search.is_some() {
-        Some(reads.searches.take(reads.pool.statement_timeout()).await?)
-    } else {
-        None
-    };
     let ticket = reads.content.ticket();
     let key = query.clone();
     let listed = run_query(&reads.pool, move |conn| {
@@ -209,14 +210,19 @@ pub struct Reads {
     pub cursors: CursorKey,
 }
 
-/// How many searches may run at once: half the database pool (at least one), so that reads of single
-/// posts and lists always find a connection while common-word searches pile up.
+/// How many search requests may run at once: half the database pool, and no more than the machine has
+/// cores (at least one), so that reads of single posts and lists always find a connection, and a core,
+/// while common-word searches pile up (waiting for a slot costs nothing).
 #[derive(Debug, Clone)]
 pub struct SearchSlots(std::sync::Arc<tokio::sync::Semaphore>);
 
 impl SearchSlots {
     pub fn for_pool(pool_size: u32) -> Self {
-        let slots = usize::try_from((pool_size / 2).max(1)).unwrap_or(1);
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let slots = usize::try_from(pool_size / 2)
+            .unwrap_or(1)
+            .min(cores)
+            .max(1);
         SearchSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(slots)))
     }
 
