@@ -1030,7 +1030,22 @@ async fn a_delivery_failing_past_the_max_age_is_given_up(backend: TestBackend) {
     );
 }
 
+/// The worker polls every 20 ms here; with nothing due, its polls change nothing readers see, so the
+/// content version (whose every move drops every instance's content cache) stays put.
+async fn idle_polling_leaves_the_content_cache_alone(app: TestApp) {
+    let version = || {
+        let mut conn = app.pool.get().expect("a connection");
+        blog_api::db::content::version(&mut conn).expect("the content version")
+    };
+    let token = token(&app);
+    create_post(&app, &token, "Already public", Some("2026-01-01T00:00:00Z")).await;
+    let before = version();
+    actix_web::rt::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(version(), before, "25 idle polls moved the content version");
+}
+
 with_fast_webhooks!(
+    idle_polling_leaves_the_content_cache_alone,
     every_event_arrives_once_with_a_valid_signature,
     a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt,
     a_400_is_not_retried_until_an_editor_retries_it,
