@@ -113,6 +113,7 @@ pub struct Application {
     state: AppState,
     sync: Addr<ClickSyncActor>,
     _webhooks: Addr<WebhookWorker>,
+    deliverer: crate::service::webhook_delivery::Deliverer,
 }
 
 /// Tells the operator how to make the first token, when there is none.
@@ -169,7 +170,13 @@ fn webhook_worker(
     settings: &Settings,
     clock: &Clock,
     metrics: &Arc<crate::metrics::Metrics>,
-) -> Result<Addr<WebhookWorker>, StartupError> {
+) -> Result<
+    (
+        Addr<WebhookWorker>,
+        crate::service::webhook_delivery::Deliverer,
+    ),
+    StartupError,
+> {
     let deliverer = crate::service::webhook_delivery::Deliverer::new(
         db::build_pool(
             &settings.database_url,
@@ -181,7 +188,8 @@ fn webhook_worker(
         clock.clone(),
         metrics.clone(),
     )?;
-    Ok(WebhookWorker::new(deliverer, settings.webhooks.poll_interval).start())
+    let worker = WebhookWorker::new(deliverer.clone(), settings.webhooks.poll_interval).start();
+    Ok((worker, deliverer))
 }
 
 /// The per-client limits: shared in Redis when it is configured.
@@ -233,7 +241,7 @@ impl Application {
             },
         )
         .start();
-        let webhooks = webhook_worker(&settings, &clock, &metrics)?;
+        let (webhooks, deliverer) = webhook_worker(&settings, &clock, &metrics)?;
         say_when_no_token_exists(&pool).await?;
         // Cursors are sealed with one key per database, so every instance opens every cursor; readers are
         // hashed with another, so every instance counts a reader once.
@@ -307,6 +315,7 @@ impl Application {
             state,
             sync,
             _webhooks: webhooks,
+            deliverer,
         })
     }
 
@@ -348,9 +357,19 @@ impl Application {
     }
 
     /// Serves until the server is stopped (SIGTERM or Ctrl-C, or [`Self::handle`]): in-flight requests
-    /// finish, then one last click sync moves everything buffered to the database.
+    /// finish, webhook attempts under way finish and are recorded, then one last click sync moves everything
+    /// buffered to the database.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let served = self.server.await;
+        // Webhook attempts under way finish and are recorded (else their claims would run out and the
+        // deliveries be sent again after a restart).
+        let open = self.deliverer.drain().await;
+        if open > 0 {
+            tracing::warn!(
+                attempts = open,
+                "webhook attempts still open at shutdown: they are attempted again once their claims run out"
+            );
+        }
         match self.sync.send(FinalSync).await {
             Ok(Ok(report)) => tracing::info!(clicks = report.clicks, "final click sync done"),
             Ok(Err(error)) => tracing::error!(

@@ -74,6 +74,8 @@ pub struct Deliverer {
     clock: Clock,
     metrics: Arc<Metrics>,
     in_flight: Arc<AtomicUsize>,
+    /// Set by [`Deliverer::drain`]: passes claim nothing more.
+    stopping: Arc<std::sync::atomic::AtomicBool>,
     last_prune: Arc<std::sync::Mutex<Option<Instant>>>,
 }
 
@@ -108,6 +110,7 @@ impl Deliverer {
             clock,
             metrics,
             in_flight: Arc::new(AtomicUsize::new(0)),
+            stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
             last_prune: Arc::new(std::sync::Mutex::new(None)),
         })
     }
@@ -115,6 +118,18 @@ impl Deliverer {
     /// Attempts started by this instance and not yet recorded.
     pub fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// Stops claiming, and waits for the attempts under way to finish and be recorded (each ends within
+    /// `WEBHOOK_TIMEOUT_MS`), at most that long and a second. Called at shutdown, so that a stop does not
+    /// leave claims to run out and deliveries to be sent again. Returns how many were still open at the end.
+    pub async fn drain(&self) -> usize {
+        self.stopping.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + self.settings.timeout + Duration::from_secs(1);
+        while self.in_flight() > 0 && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.in_flight()
     }
 
     /// One pass: announce due scheduled posts, refresh the backlog gauges, claim what is due (up to this
@@ -139,7 +154,7 @@ impl Deliverer {
                 .unwrap_or(0),
         );
         let free = MAX_IN_FLIGHT.saturating_sub(self.in_flight());
-        if free == 0 || backlog.pending == 0 {
+        if free == 0 || backlog.pending == 0 || self.stopping.load(Ordering::Relaxed) {
             return Ok(PassReport {
                 announced,
                 started: 0,

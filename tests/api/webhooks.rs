@@ -18,6 +18,8 @@ use blog_api::config::WebhookSettings;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     Status(u16),
+    /// Answers 200 after this many milliseconds.
+    Slow(u64),
     /// Never answers (the connection stays open until the sender gives up).
     Hang,
 }
@@ -95,6 +97,10 @@ async fn receive(
         Answer::Status(status) => {
             HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a status"))
                 .body(format!("answered {status}"))
+        }
+        Answer::Slow(millis) => {
+            actix_web::rt::time::sleep(Duration::from_millis(millis)).await;
+            HttpResponse::Ok().body("answered 200, slowly")
         }
         Answer::Hang => {
             std::future::pending::<()>().await;
@@ -1044,7 +1050,36 @@ async fn idle_polling_leaves_the_content_cache_alone(app: TestApp) {
     assert_eq!(version(), before, "25 idle polls moved the content version");
 }
 
+/// A graceful stop (SIGTERM) lets an attempt under way finish and records it: the delivery is not left
+/// claimed, to be sent again after a restart.
+async fn a_stop_waits_for_attempts_under_way(mut app: TestApp) {
+    let receiver = Receiver::start();
+    receiver.script("/slow", &[Answer::Slow(700)]);
+    let token = token(&app);
+    let (webhook, _) = subscribe(&app, &token, &receiver.url("/slow"), &["post.published"]).await;
+    create_post(&app, &token, "Slow to land", Some("2026-01-01T00:00:00Z")).await;
+    eventually("the attempt to open", || {
+        !receiver.received("/slow").is_empty()
+    })
+    .await;
+    app.stop().await;
+    use blog_api::db::schema::webhook_deliveries;
+    use diesel::prelude::*;
+    let mut conn = app.pool.get().expect("a connection");
+    let (status, attempts, claim): (String, i64, Option<String>) = webhook_deliveries::table
+        .filter(webhook_deliveries::webhook_id.eq(webhook))
+        .select((
+            webhook_deliveries::status,
+            webhook_deliveries::attempts,
+            webhook_deliveries::claim,
+        ))
+        .first(&mut conn)
+        .expect("the delivery");
+    assert_eq!((status.as_str(), attempts, claim), ("delivered", 1, None));
+}
+
 with_fast_webhooks!(
+    a_stop_waits_for_attempts_under_way,
     idle_polling_leaves_the_content_cache_alone,
     every_event_arrives_once_with_a_valid_signature,
     a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt,
