@@ -838,6 +838,228 @@ async fn targets_inside_are_refused(backend: TestBackend) {
     }
 }
 
+/// A token made straight in `url`'s database (for a test that runs the binary).
+fn token_for(url: &blog_api::db::DatabaseUrl) -> String {
+    let pool = blog_api::db::build_pool(
+        url,
+        1,
+        Duration::from_secs(5),
+        blog_api::db::QueryCounter::default(),
+    );
+    let mut conn = pool.get().expect("a connection");
+    let name = blog_api::domain::token::TokenName::parse(&format!(
+        "binary-{}",
+        uuid::Uuid::new_v4().simple()
+    ))
+    .expect("a name");
+    blog_api::service::tokens::create(&mut conn, &name).expect("a token")
+}
+
+/// An HTTPS receiver on loopback, for `localhost`, with a self-signed certificate made here: its port, the
+/// certificate's PEM file (for `SSL_CERT_FILE`) and the bodies it got (each answered 204).
+struct TlsReceiver {
+    port: u16,
+    certificate: tempfile::NamedTempFile,
+    bodies: Arc<Mutex<Vec<String>>>,
+}
+
+fn tls_receiver() -> TlsReceiver {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::ssl::{SslAcceptor, SslMethod};
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::{X509NameBuilder, X509};
+    use std::io::{Read, Write};
+
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("a key")).expect("a key");
+    let mut name = X509NameBuilder::new().expect("a name");
+    name.append_entry_by_text("CN", "localhost").expect("a CN");
+    let name = name.build();
+    let mut builder = X509::builder().expect("a certificate");
+    builder.set_version(2).expect("v3");
+    let serial = BigNum::from_u32(1)
+        .and_then(|n| n.to_asn1_integer())
+        .expect("a serial");
+    builder.set_serial_number(&serial).expect("a serial");
+    builder.set_subject_name(&name).expect("a subject");
+    builder.set_issuer_name(&name).expect("an issuer");
+    builder.set_pubkey(&key).expect("a public key");
+    builder
+        .set_not_before(&Asn1Time::days_from_now(0).expect("now"))
+        .expect("not before");
+    builder
+        .set_not_after(&Asn1Time::days_from_now(2).expect("later"))
+        .expect("not after");
+    let san = SubjectAlternativeName::new()
+        .dns("localhost")
+        .build(&builder.x509v3_context(None, None))
+        .expect("a SAN");
+    builder.append_extension(san).expect("the SAN");
+    builder.sign(&key, MessageDigest::sha256()).expect("signed");
+    let certificate = builder.build();
+    let mut file = tempfile::NamedTempFile::new().expect("a file");
+    file.write_all(&certificate.to_pem().expect("PEM"))
+        .expect("written");
+
+    let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("an acceptor");
+    acceptor.set_private_key(&key).expect("the key");
+    acceptor
+        .set_certificate(&certificate)
+        .expect("the certificate");
+    let acceptor = acceptor.build();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+    let port = listener.local_addr().expect("an address").port();
+    let bodies = Arc::new(Mutex::new(Vec::new()));
+    let seen = bodies.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let Ok(mut tls) = acceptor.accept(stream) else {
+                continue;
+            };
+            let mut request = Vec::new();
+            let mut buffer = [0_u8; 4096];
+            // The headers, then as many body bytes as Content-Length says.
+            while let Ok(read) = tls.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                request.extend_from_slice(&buffer[..read]);
+                let text = String::from_utf8_lossy(&request).into_owned();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let length = head
+                        .lines()
+                        .find_map(|line| {
+                            let (name, value) = line.split_once(':')?;
+                            name.eq_ignore_ascii_case("content-length")
+                                .then(|| value.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= length {
+                        seen.lock().expect("lock").push(body.to_owned());
+                        break;
+                    }
+                }
+            }
+            let _ = tls.write_all(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n");
+            let _ = tls.shutdown();
+        }
+    });
+    TlsReceiver {
+        port,
+        certificate: file,
+        bodies,
+    }
+}
+
+/// A delivery over HTTPS, to a receiver whose certificate the server trusts through `SSL_CERT_FILE` (what
+/// OpenSSL reads): the TLS path production uses, end to end. Without that trust, the attempt fails on the
+/// certificate and is retried.
+async fn a_delivery_goes_over_https(backend: TestBackend) {
+    use crate::helpers::{http_client, BinaryServer, TestDatabase};
+    let Some(database) = TestDatabase::create(backend) else {
+        return;
+    };
+    let receiver = tls_receiver();
+    let certificate = receiver.certificate.path().display().to_string();
+    let env = [
+        ("WEBHOOKS_ALLOW_PRIVATE", "true"),
+        ("WEBHOOK_POLL_INTERVAL_MS", "20"),
+        ("WEBHOOK_RETRY_BASE_MS", "50"),
+        ("SSL_CERT_FILE", certificate.as_str()),
+    ];
+    let server = BinaryServer::start_with(&database.url, "info", &env).await;
+    let token = token_for(&database.url);
+    let client = http_client();
+    let created = client
+        .post(format!("{}/webhooks", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"url": format!("https://localhost:{}/hook", receiver.port), "events": ["post.published"]}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(created.status(), 201);
+    let created: Value = created.json().await.expect("JSON");
+    let post = client
+        .post(format!("{}/posts", server.base))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Over TLS", "author": "Ada", "body_markdown": "Words.", "published_at": "2026-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(post.status(), 201);
+    let bodies = receiver.bodies.clone();
+    eventually("the delivery over HTTPS", || {
+        !bodies.lock().expect("lock").is_empty()
+    })
+    .await;
+    let body: Value = serde_json::from_str(&bodies.lock().expect("lock")[0]).expect("JSON");
+    assert_eq!(body["type"], "post.published");
+    assert_eq!(body["data"]["title"], "Over TLS");
+    let log_url = format!("{}/webhooks/{}/deliveries", server.base, created["id"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page: Value = client
+            .get(&log_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        if page["data"][0]["status"] == "delivered" {
+            assert_eq!(page["data"][0]["attempt_log"][0]["response_status"], 204);
+            break;
+        }
+        assert!(Instant::now() < deadline, "recorded: {page}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(server.stop_and_read_log());
+
+    // The same receiver, not trusted: the handshake fails, the attempt says why, and it is retried.
+    let untrusted = BinaryServer::start_with(&database.url, "info", &env[..3]).await;
+    let post = client
+        .post(format!("{}/posts", untrusted.base))
+        .bearer_auth(&token)
+        .json(&json!({"title": "Refused by TLS", "author": "Ada", "body_markdown": "Words.", "published_at": "2026-01-01T00:00:00Z"}))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(post.status(), 201);
+    let log_url = format!("{}/webhooks/{}/deliveries", untrusted.base, created["id"]);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let page: Value = client
+            .get(&log_url)
+            .bearer_auth(&token)
+            .send()
+            .await
+            .expect("answers")
+            .json()
+            .await
+            .expect("JSON");
+        let attempt = &page["data"][0]["attempt_log"][0];
+        if attempt.is_object() {
+            assert_eq!(page["data"][0]["status"], "pending", "retried: {page}");
+            assert!(attempt["response_status"].is_null(), "{attempt}");
+            let error = attempt["error"].as_str().expect("an error");
+            assert!(error.contains("certificate"), "{error}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "attempted: {page}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        receiver.bodies.lock().expect("lock").len(),
+        1,
+        "nothing more got through"
+    );
+    drop(untrusted.stop_and_read_log());
+}
+
 /// The binary is killed (SIGKILL) while a delivery's attempt is open: the write committed, the attempt
 /// began, nothing was recorded. After a restart the delivery is claimed again once the dead worker's
 /// claim runs out, and delivered.
@@ -855,17 +1077,7 @@ async fn a_delivery_survives_kill_9_between_commit_and_delivery(backend: TestBac
         ("WEBHOOK_RETRY_BASE_MS", "50"),
     ];
     let server = BinaryServer::start_with(&database.url, "info", &env).await;
-    let token = {
-        let pool = blog_api::db::build_pool(
-            &database.url,
-            1,
-            Duration::from_secs(5),
-            blog_api::db::QueryCounter::default(),
-        );
-        let mut conn = pool.get().expect("a connection");
-        let name = blog_api::domain::token::TokenName::parse("crash-test").expect("a name");
-        blog_api::service::tokens::create(&mut conn, &name).expect("a token")
-    };
+    let token = token_for(&database.url);
     let client = http_client();
     let created = client
         .post(format!("{}/webhooks", server.base))
@@ -1108,6 +1320,16 @@ mod by_backend {
     #[actix_web::test]
     async fn postgres_failing_delivery_given_up_at_max_age() {
         a_delivery_failing_past_the_max_age_is_given_up(TestBackend::Postgres).await;
+    }
+
+    #[actix_web::test]
+    async fn sqlite_delivery_over_https() {
+        a_delivery_goes_over_https(TestBackend::Sqlite).await;
+    }
+
+    #[actix_web::test]
+    async fn postgres_delivery_over_https() {
+        a_delivery_goes_over_https(TestBackend::Postgres).await;
     }
 
     #[actix_web::test]
