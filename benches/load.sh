@@ -88,7 +88,7 @@ p99_ms() {
 }
 
 # Ten connections searching a common word must not make single-post reads wait for a pool connection
-# (searches take at most half the pool): the p99 of GET /posts/{id} alone, then beside the searches.
+# (search requests take at most half the pool and half the cores): the p99 of GET /posts/{id} alone, then beside the searches.
 searches_beside_reads() {
   local idle busy searching
   idle=$(p99_ms /posts/1)

@@ -108,31 +108,29 @@ pub fn update(
     active: Option<bool>,
     now: NaiveDateTime,
 ) -> QueryResult<Option<Subscription>> {
-    write_transaction(conn, |conn| {
-        let target = webhooks::table.find(id);
-        let touched = diesel::update(target)
-            .set(webhooks::updated_at.eq(now))
-            .execute(conn)?;
-        if touched == 0 {
-            return Ok(None);
-        }
-        if let Some(url) = url {
-            diesel::update(target)
-                .set(webhooks::url.eq(url))
-                .execute(conn)?;
-        }
-        if let Some(events) = events {
-            diesel::update(target)
-                .set(webhooks::events.eq(stored_events(events)))
-                .execute(conn)?;
-        }
-        if let Some(active) = active {
-            diesel::update(target)
-                .set(webhooks::active.eq(active))
-                .execute(conn)?;
-        }
-        find(conn, id)
-    })
+    // One statement: the fields left `None` are not set.
+    #[derive(AsChangeset)]
+    #[diesel(table_name = webhooks)]
+    struct Changes<'a> {
+        url: Option<&'a str>,
+        events: Option<String>,
+        active: Option<bool>,
+        updated_at: NaiveDateTime,
+    }
+    let changes = Changes {
+        url,
+        events: events.map(stored_events),
+        active,
+        updated_at: now,
+    };
+    if diesel::update(webhooks::table.find(id))
+        .set(changes)
+        .execute(conn)?
+        == 0
+    {
+        return Ok(None);
+    }
+    find(conn, id)
 }
 
 /// Replaces the signing secret; the subscription with the new one, or `None`.
@@ -504,7 +502,7 @@ pub fn deliveries(
     webhook_id: i64,
     page: PageRequest,
 ) -> QueryResult<Option<(Vec<Delivery>, u64)>> {
-    if find(conn, webhook_id)?.is_none() {
+    if !diesel::select(diesel::dsl::exists(webhooks::table.find(webhook_id))).get_result(conn)? {
         return Ok(None);
     }
     let total: i64 = webhook_deliveries::table
@@ -519,6 +517,12 @@ pub fn deliveries(
         .offset(page.offset())
         .select(delivery_columns())
         .load(conn)?;
+    let deliveries = with_attempts(conn, rows)?;
+    Ok(Some((deliveries, u64::try_from(total).unwrap_or(0))))
+}
+
+/// The deliveries of `rows`, each with its attempts (one statement for all of them).
+fn with_attempts(conn: &mut DbConnection, rows: Vec<DeliveryRow>) -> QueryResult<Vec<Delivery>> {
     let ids: Vec<i64> = rows.iter().map(|row| row.0).collect();
     let attempts: Vec<AttemptRow> = webhook_attempts::table
         .filter(webhook_attempts::delivery_id.eq_any(&ids))
@@ -529,11 +533,10 @@ pub fn deliveries(
         ))
         .select(attempt_columns())
         .load(conn)?;
-    let deliveries = rows
+    Ok(rows
         .into_iter()
         .map(|row| delivery(row, &attempts))
-        .collect();
-    Ok(Some((deliveries, u64::try_from(total).unwrap_or(0))))
+        .collect())
 }
 
 fn delivery(
@@ -614,11 +617,7 @@ pub fn retry(
             .filter(webhook_deliveries::id.eq(delivery_id))
             .select(delivery_columns())
             .first(conn)?;
-        let attempts: Vec<AttemptRow> = webhook_attempts::table
-            .filter(webhook_attempts::delivery_id.eq(delivery_id))
-            .order((webhook_attempts::number, webhook_attempts::id))
-            .select(attempt_columns())
-            .load(conn)?;
-        Ok(Ok(delivery(row, &attempts)))
+        let retried = with_attempts(conn, vec![row])?.pop();
+        Ok(retried.ok_or(RetryRefused::NotFound))
     })
 }

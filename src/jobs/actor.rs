@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use actix::prelude::*;
 
+use super::pacing::{millis, Pacing};
 use super::{roll_up_old_clicks, sync_once, SyncError, SyncReport};
 use crate::cache::CacheBackend;
 use crate::db::DbPool;
@@ -29,13 +30,10 @@ pub struct ClickSyncActor {
     db: DbPool,
     cache: Arc<dyn CacheBackend>,
     metrics: Arc<Metrics>,
-    interval: Duration,
+    pacing: Pacing,
     deadline: Duration,
     retention: Duration,
     stats_retention: Duration,
-    running: bool,
-    failures: u32,
-    paused_until: Option<Instant>,
 }
 
 impl ClickSyncActor {
@@ -49,29 +47,21 @@ impl ClickSyncActor {
             db,
             cache,
             metrics,
-            interval: schedule.interval,
+            pacing: Pacing::new(schedule.interval),
             deadline: schedule.deadline,
             retention: schedule.retention,
             stats_retention: schedule.stats_retention,
-            running: false,
-            failures: 0,
-            paused_until: None,
         }
     }
 
     fn tick(&mut self, ctx: &mut Context<Self>) {
-        if self.running
-            || self
-                .paused_until
-                .is_some_and(|until| Instant::now() < until)
-        {
+        if !self.pacing.start() {
             return;
         }
-        self.running = true;
         let pass = self.pass();
         let started = Instant::now();
         ctx.spawn(pass.into_actor(self).map(move |result, actor, _| {
-            actor.running = false;
+            actor.pacing.finished();
             actor
                 .metrics
                 .observe_sync(started.elapsed(), result.is_ok(), started);
@@ -122,27 +112,21 @@ impl ClickSyncActor {
                     &self.metrics.clicks_synced,
                     u64::try_from(report.clicks).unwrap_or(0),
                 );
-                if self.failures > 0 {
-                    tracing::info!(after_failures = self.failures, "click sync recovered");
+                let failures = self.pacing.succeeded();
+                if failures > 0 {
+                    tracing::info!(after_failures = failures, "click sync recovered");
                 }
-                self.failures = 0;
-                self.paused_until = None;
                 if report.drained > 0 {
                     tracing::debug!(?report, "click sync");
                 }
             }
             Err(error) => {
                 metrics::add(&self.metrics.sync_failures, 1);
-                self.failures += 1;
-                let backoff = self
-                    .interval
-                    .saturating_mul(1 << self.failures.min(6))
-                    .min(Duration::from_secs(60));
-                self.paused_until = Some(Instant::now() + backoff);
+                let (failures, pause) = self.pacing.failed();
                 tracing::error!(
                     error = %error_chain(error),
-                    failures = self.failures,
-                    retry_in_ms = u64::try_from(backoff.as_millis()).unwrap_or(u64::MAX),
+                    failures,
+                    retry_in_ms = millis(pause),
                     "click sync failed; the clicks stay in the cache and the next pass retries them"
                 );
             }
@@ -154,13 +138,9 @@ impl Actor for ClickSyncActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let interval_ms = u64::try_from(self.interval.as_millis())
-            .unwrap_or(u64::MAX)
-            .max(1);
-        let phase = Duration::from_millis(rand::random_range(0..interval_ms));
-        ctx.run_later(phase, |actor, ctx| {
+        ctx.run_later(self.pacing.phase(), |actor, ctx| {
             actor.tick(ctx);
-            ctx.run_interval(actor.interval, ClickSyncActor::tick);
+            ctx.run_interval(actor.pacing.interval(), ClickSyncActor::tick);
         });
     }
 }

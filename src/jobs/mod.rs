@@ -2,6 +2,7 @@
 //! the webhook delivery worker.
 
 mod actor;
+mod pacing;
 mod sync;
 mod webhooks;
 

@@ -18,7 +18,7 @@ use crate::error::ApiError;
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The addresses `url`'s host stands for: itself when it is one, else what the name resolves to.
-pub async fn resolve(url: &TargetUrl) -> Result<Vec<IpAddr>, String> {
+async fn resolve(url: &TargetUrl) -> Result<Vec<IpAddr>, String> {
     let Some((host, literal)) = url.host() else {
         return Err(String::from("must name a host"));
     };

@@ -233,18 +233,41 @@ async fn create_post(app: &TestApp, token: &str, title: &str, published_at: Opti
     post["id"].as_i64().expect("an id")
 }
 
-async fn deliveries(app: &TestApp, token: &str, webhook: i64) -> Vec<Value> {
-    let response = send(
-        app,
-        Method::GET,
-        &format!("/webhooks/{webhook}/deliveries?per_page=100"),
-        Some(token),
-        None,
-    )
-    .await;
+/// The newest 100 deliveries of `webhook` on the server at `base` (a test app's or a binary's).
+async fn log_at(client: &reqwest::Client, base: &str, token: &str, webhook: i64) -> Vec<Value> {
+    let response = client
+        .get(format!("{base}/webhooks/{webhook}/deliveries?per_page=100"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
     assert_eq!(response.status(), 200);
     let page: Value = response.json().await.expect("JSON");
     page["data"].as_array().expect("data").clone()
+}
+
+async fn deliveries(app: &TestApp, token: &str, webhook: i64) -> Vec<Value> {
+    log_at(&app.client, &app.address, token, webhook).await
+}
+
+/// Reads the log (for up to 30 s) until its newest delivery satisfies `done`, and returns that delivery.
+async fn newest_delivery_when(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    webhook: i64,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = log_at(client, base, token, webhook).await;
+        if let Some(newest) = log.first().filter(|newest| done(newest)) {
+            return newest.clone();
+        }
+        assert!(Instant::now() < deadline, "{what}: {log:?}");
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn verify(secret: &str, received: &Received) {
@@ -441,18 +464,16 @@ async fn a_receiver_that_fails_twice_gets_the_event_on_the_third_attempt(app: Te
     )
     .await;
 
-    let app_ref = &app;
-    let token_ref = &token;
-    let mut log = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while log
-        .first()
-        .is_none_or(|delivery: &Value| delivery["status"] != "delivered")
-    {
-        assert!(Instant::now() < deadline, "delivered in time: {log:?}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-        log = deliveries(app_ref, token_ref, webhook).await;
-    }
+    newest_delivery_when(
+        &app.client,
+        &app.address,
+        &token,
+        webhook,
+        "delivered",
+        |delivery| delivery["status"] == "delivered",
+    )
+    .await;
+    let log = deliveries(&app, &token, webhook).await;
     let requests = receiver.received("/flaky");
     assert_eq!(requests.len(), 3, "two failures, then the delivery");
     assert!(
@@ -507,17 +528,19 @@ async fn a_400_is_not_retried_until_an_editor_retries_it(app: TestApp) {
         !receiver.received("/strict").is_empty()
     })
     .await;
-    let mut log = deliveries(&app, &token, webhook).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while log[0]["status"] == "pending" {
-        assert!(Instant::now() < deadline, "recorded in time");
-        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
-        log = deliveries(&app, &token, webhook).await;
-    }
-    assert_eq!(log[0]["status"], "failed");
-    assert_eq!(log[0]["attempts"], 1);
-    assert_eq!(log[0]["attempt_log"][0]["response_status"], 400);
-    assert_eq!(log[0]["attempt_log"][0]["response_body"], "answered 400");
+    let delivery = newest_delivery_when(
+        &app.client,
+        &app.address,
+        &token,
+        webhook,
+        "recorded",
+        |delivery| delivery["status"] != "pending",
+    )
+    .await;
+    assert_eq!(delivery["status"], "failed");
+    assert_eq!(delivery["attempts"], 1);
+    assert_eq!(delivery["attempt_log"][0]["response_status"], 400);
+    assert_eq!(delivery["attempt_log"][0]["response_body"], "answered 400");
     // Many polls later, still one request.
     actix_web::rt::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(receiver.received("/strict").len(), 1);
@@ -525,7 +548,7 @@ async fn a_400_is_not_retried_until_an_editor_retries_it(app: TestApp) {
     let retried = send(
         &app,
         Method::POST,
-        &format!("/webhooks/{webhook}/deliveries/{}/retry", log[0]["id"]),
+        &format!("/webhooks/{webhook}/deliveries/{}/retry", delivery["id"]),
         Some(&token),
         None,
     )
@@ -587,39 +610,20 @@ async fn a_hanging_receiver_does_not_delay_another_subscription(app: TestApp) {
 
 async fn targets_inside_the_network_are_refused_without_the_flag(app: TestApp) {
     let token = token(&app);
-    for url in [
-        "http://127.0.0.1:9/hook",
-        "http://localhost:8080/hook",
-        "http://[::1]/hook",
-        "http://10.1.2.3/hook",
-        "http://172.16.0.1/hook",
-        "http://192.168.1.20/hook",
-        "http://169.254.169.254/latest/meta-data",
-        "http://100.64.0.1/hook",
-        "http://0.0.0.0/hook",
-        "http://[fd00::1]/hook",
-        "http://[::ffff:127.0.0.1]/hook",
-        "http://2130706433/hook",
-    ] {
-        let response = send(
-            &app,
-            Method::POST,
-            "/webhooks",
-            Some(&token),
-            Some(json!({"url": url, "events": ["post.published"]})),
-        )
-        .await;
-        assert_eq!(response.status(), 422, "{url}");
-        let problem: Value = response.json().await.expect("JSON");
-        assert!(
-            problem["errors"]["url"][0]
-                .as_str()
-                .expect("a message")
-                .contains("WEBHOOKS_ALLOW_PRIVATE"),
-            "{url}: {problem}"
-        );
-    }
+    let inside = "WEBHOOKS_ALLOW_PRIVATE";
     for (url, message) in [
+        ("http://127.0.0.1:9/hook", inside),
+        ("http://localhost:8080/hook", inside),
+        ("http://[::1]/hook", inside),
+        ("http://10.1.2.3/hook", inside),
+        ("http://172.16.0.1/hook", inside),
+        ("http://192.168.1.20/hook", inside),
+        ("http://169.254.169.254/latest/meta-data", inside),
+        ("http://100.64.0.1/hook", inside),
+        ("http://0.0.0.0/hook", inside),
+        ("http://[fd00::1]/hook", inside),
+        ("http://[::ffff:127.0.0.1]/hook", inside),
+        ("http://2130706433/hook", inside),
         ("ftp://example.com/hook", "http"),
         ("https://user:secret@example.com/hook", "credentials"),
         ("not a url", "URL"),
@@ -998,25 +1002,17 @@ async fn a_delivery_goes_over_https(backend: TestBackend) {
     let body: Value = serde_json::from_str(&bodies.lock().expect("lock")[0]).expect("JSON");
     assert_eq!(body["type"], "post.published");
     assert_eq!(body["data"]["title"], "Over TLS");
-    let log_url = format!("{}/webhooks/{}/deliveries", server.base, created["id"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let page: Value = client
-            .get(&log_url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("answers")
-            .json()
-            .await
-            .expect("JSON");
-        if page["data"][0]["status"] == "delivered" {
-            assert_eq!(page["data"][0]["attempt_log"][0]["response_status"], 204);
-            break;
-        }
-        assert!(Instant::now() < deadline, "recorded: {page}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let webhook = created["id"].as_i64().expect("an id");
+    let delivered = newest_delivery_when(
+        &client,
+        &server.base,
+        &token,
+        webhook,
+        "recorded",
+        |delivery| delivery["status"] == "delivered",
+    )
+    .await;
+    assert_eq!(delivered["attempt_log"][0]["response_status"], 204);
     drop(server.stop_and_read_log());
 
     // The same receiver, not trusted: the handshake fails, the attempt says why, and it is retried.
@@ -1029,29 +1025,20 @@ async fn a_delivery_goes_over_https(backend: TestBackend) {
         .await
         .expect("answers");
     assert_eq!(post.status(), 201);
-    let log_url = format!("{}/webhooks/{}/deliveries", untrusted.base, created["id"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let page: Value = client
-            .get(&log_url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("answers")
-            .json()
-            .await
-            .expect("JSON");
-        let attempt = &page["data"][0]["attempt_log"][0];
-        if attempt.is_object() {
-            assert_eq!(page["data"][0]["status"], "pending", "retried: {page}");
-            assert!(attempt["response_status"].is_null(), "{attempt}");
-            let error = attempt["error"].as_str().expect("an error");
-            assert!(error.contains("certificate"), "{error}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "attempted: {page}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    }
+    let refused = newest_delivery_when(
+        &client,
+        &untrusted.base,
+        &token,
+        webhook,
+        "attempted",
+        |delivery| delivery["attempt_log"][0].is_object(),
+    )
+    .await;
+    assert_eq!(refused["status"], "pending", "retried: {refused}");
+    let attempt = &refused["attempt_log"][0];
+    assert!(attempt["response_status"].is_null(), "{attempt}");
+    let error = attempt["error"].as_str().expect("an error");
+    assert!(error.contains("certificate"), "{error}");
     assert_eq!(
         receiver.bodies.lock().expect("lock").len(),
         1,
@@ -1116,24 +1103,16 @@ async fn a_delivery_survives_kill_9_between_commit_and_delivery(backend: TestBac
         "the same event, to deduplicate on"
     );
     verify(&secret, &requests[1]);
-    let log_url = format!("{}/webhooks/{}/deliveries", restarted.base, created["id"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let delivery = loop {
-        let page: Value = client
-            .get(&log_url)
-            .bearer_auth(&token)
-            .send()
-            .await
-            .expect("answers")
-            .json()
-            .await
-            .expect("JSON");
-        if page["data"][0]["status"] == "delivered" {
-            break page["data"][0].clone();
-        }
-        assert!(Instant::now() < deadline, "recorded: {page}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    };
+    let webhook = created["id"].as_i64().expect("an id");
+    let delivery = newest_delivery_when(
+        &client,
+        &restarted.base,
+        &token,
+        webhook,
+        "recorded",
+        |delivery| delivery["status"] == "delivered",
+    )
+    .await;
     assert_eq!(
         delivery["attempts"], 2,
         "the attempt the crash cut short counts"
@@ -1193,18 +1172,15 @@ async fn a_delivery_failing_past_the_max_age_is_given_up(backend: TestBackend) {
     let token = token(&app);
     let (webhook, _) = subscribe(&app, &token, &receiver.url("/down"), &["post.published"]).await;
     create_post(&app, &token, "Nobody home", Some("2026-01-01T00:00:00Z")).await;
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let delivery = loop {
-        let log = deliveries(&app, &token, webhook).await;
-        if log
-            .first()
-            .is_some_and(|delivery| delivery["status"] == "failed")
-        {
-            break log[0].clone();
-        }
-        assert!(Instant::now() < deadline, "given up in time: {log:?}");
-        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
-    };
+    let delivery = newest_delivery_when(
+        &app.client,
+        &app.address,
+        &token,
+        webhook,
+        "given up",
+        |delivery| delivery["status"] == "failed",
+    )
+    .await;
     let attempts = delivery["attempt_log"].as_array().expect("attempts");
     // 50 ms doubling (with up to 25% jitter either way) fits 3 to 5 attempts in 600 ms.
     assert!(
