@@ -1,5 +1,5 @@
 //! Applies a validated [`ImportPlan`] in one write transaction. Records are matched on slug (categories, tags,
-//! posts) or id (comments); a matched record is updated only where it differs, so importing the same file
+//! posts) or on the source record a comment was imported from (`import_sources`); a matched record is updated only where it differs, so importing the same file
 //! twice changes nothing. Live click counts are never overwritten: a file's `clicks` seeds new posts only.
 
 use std::collections::{HashMap, HashSet};
@@ -9,7 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::error::DbError;
-use super::schema::{categories, comments, post_counters, post_tags, posts, tags};
+use super::schema::{categories, comments, import_sources, post_counters, post_tags, posts, tags};
 use super::{write_transaction, DbConnection};
 use crate::domain::import_plan::{ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
 use crate::domain::markdown::Reading;
@@ -31,7 +31,7 @@ pub fn apply(
         let category_ids = import_categories(conn, &plan.categories, &mut report.categories)?;
         let tag_ids = import_tags(conn, &plan.tags, &mut report.tags)?;
         let post_ids = import_posts(conn, plan, &category_ids, &tag_ids, now, &mut report.posts)?;
-        import_comments(conn, plan, &post_ids, &mut report.comments)?;
+        report.renumbered_comments = import_comments(conn, plan, &post_ids, &mut report.comments)?;
         if let DbConnection::Pg(pg) = conn {
             // Rows went in with explicit ids: move each sequence past them, or the next insert collides.
             pg.batch_execute(
@@ -308,7 +308,7 @@ fn import_posts(
     Ok(ids)
 }
 
-#[derive(Insertable, AsChangeset, Queryable, PartialEq)]
+#[derive(Insertable, AsChangeset, Queryable, PartialEq, Clone)]
 #[diesel(table_name = comments)]
 struct CommentRow {
     id: i64,
@@ -320,12 +320,35 @@ struct CommentRow {
     body_html: String,
 }
 
+impl CommentRow {
+    /// Whether `self`, found under a file comment's id with no provenance, is that comment written by an
+    /// import older than provenance: the same post, author and instant.
+    fn is_earlier_import_of(&self, wanted: &CommentRow) -> bool {
+        self.post_id == wanted.post_id
+            && self.author_name == wanted.author_name
+            && self.created_at == wanted.created_at
+    }
+}
+
+/// The `import_sources` kind of the file's comments.
+const COMMENT_SOURCE: &str = "comment";
+
+/// Comments are matched on the source record they came from (`import_sources`), never on a bare id: an
+/// id the file names may belong to a comment made through the API, which an import never touches. A file
+/// comment whose id is taken by such a row gets a free id, and the report says so.
 fn import_comments(
     conn: &mut DbConnection,
     plan: &ImportPlan,
     post_ids: &IdMap,
     report: &mut SectionReport,
-) -> Result<(), DbError> {
+) -> Result<Vec<(i64, i64)>, DbError> {
+    let sources: HashMap<i64, i64> = import_sources::table
+        .filter(import_sources::kind.eq(COMMENT_SOURCE))
+        .select((import_sources::source_id, import_sources::row_id))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let claimed: HashSet<i64> = sources.values().copied().collect();
     let existing: HashMap<i64, CommentRow> = comments::table
         .select((
             comments::id,
@@ -340,12 +363,15 @@ fn import_comments(
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
+    let mut taken: HashSet<i64> = existing.keys().chain(claimed.iter()).copied().collect();
     let mut new_rows = Vec::new();
+    let mut new_sources = Vec::new();
+    let mut renumbered = Vec::new();
     for comment in &plan.comments {
         let Some(post_id) = post_ids.get(&comment.post_id).copied() else {
             continue; // unreachable: the plan checked every reference
         };
-        let row = CommentRow {
+        let mut row = CommentRow {
             id: comment.id,
             post_id,
             author_name: comment.author_name.clone(),
@@ -354,22 +380,84 @@ fn import_comments(
             created_at: comment.created_at,
             body_html: comment.body_html.clone(),
         };
-        match existing.get(&comment.id) {
-            Some(current) if *current == row => report.unchanged += 1,
-            Some(_) => {
-                diesel::update(comments::table.find(comment.id))
+        let current = match sources.get(&comment.id) {
+            Some(row_id) => existing.get(row_id),
+            None => existing
+                .get(&comment.id)
+                .filter(|found| !claimed.contains(&found.id) && found.is_earlier_import_of(&row)),
+        };
+        if let Some(current) = current {
+            row.id = current.id;
+            if !sources.contains_key(&comment.id) {
+                new_sources.push((comment.id, current.id));
+            }
+            if *current == row {
+                report.unchanged += 1;
+            } else {
+                diesel::update(comments::table.find(current.id))
                     .set(&row)
                     .execute(conn)?;
                 report.updated += 1;
             }
-            None => {
-                new_rows.push(row);
-                report.created += 1;
-            }
+            continue;
+        }
+        report.created += 1;
+        if taken.insert(comment.id) {
+            new_sources.push((comment.id, comment.id));
+            new_rows.push(row);
+        } else {
+            let id: i64 = diesel::insert_into(comments::table)
+                .values((
+                    comments::post_id.eq(row.post_id),
+                    comments::author_name.eq(&row.author_name),
+                    comments::body.eq(&row.body),
+                    comments::status.eq(&row.status),
+                    comments::created_at.eq(row.created_at),
+                    comments::body_html.eq(&row.body_html),
+                ))
+                .returning(comments::id)
+                .get_result(conn)?;
+            renumbered.push((comment.id, id));
+            new_sources.push((comment.id, id));
         }
     }
     for chunk in new_rows.chunks(CHUNK) {
         on_backend!(conn, c => diesel::insert_into(comments::table).values(chunk).execute(c))?;
+    }
+    remember_comment_sources(conn, &sources, &new_sources)?;
+    Ok(renumbered)
+}
+
+/// Records which file comment each of `new_sources` (file id, row id) came from; a source whose row was
+/// deleted since it was imported (in `known`) is pointed at its new row.
+fn remember_comment_sources(
+    conn: &mut DbConnection,
+    known: &HashMap<i64, i64>,
+    new_sources: &[(i64, i64)],
+) -> Result<(), DbError> {
+    let sources_gone: Vec<i64> = new_sources
+        .iter()
+        .map(|(source, _)| *source)
+        .filter(|source| known.contains_key(source))
+        .collect();
+    diesel::delete(
+        import_sources::table
+            .filter(import_sources::kind.eq(COMMENT_SOURCE))
+            .filter(import_sources::source_id.eq_any(sources_gone)),
+    )
+    .execute(conn)?;
+    for chunk in new_sources.chunks(CHUNK) {
+        let rows: Vec<_> = chunk
+            .iter()
+            .map(|(source, row)| {
+                (
+                    import_sources::kind.eq(COMMENT_SOURCE),
+                    import_sources::source_id.eq(*source),
+                    import_sources::row_id.eq(*row),
+                )
+            })
+            .collect();
+        on_backend!(conn, c => diesel::insert_into(import_sources::table).values(&rows).execute(c))?;
     }
     Ok(())
 }

@@ -43,6 +43,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_sources (kind, source_id) {
+        kind -> Text,
+        source_id -> BigInt,
+        row_id -> BigInt,
+    }
+}
+
+diesel::table! {
     post_counters (post_id) {
         post_id -> BigInt,
         clicks -> BigInt,
@@ -182,6 +190,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     comments,
     counter_batches,
+    import_sources,
     parked_clicks,
     post_click_days,
     post_click_hours,

@@ -55,12 +55,15 @@ pub struct ImportPlan {
 }
 
 /// What an import did, section by section.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub categories: SectionReport,
     pub tags: SectionReport,
     pub posts: SectionReport,
     pub comments: SectionReport,
+    /// File comments stored under another id (theirs was taken by a comment no import made from them), as
+    /// (file id, stored id).
+    pub renumbered_comments: Vec<(i64, i64)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -84,6 +87,18 @@ impl std::fmt::Display for ImportReport {
                 f,
                 "{separator}{name}: {} created, {} updated, {} unchanged",
                 section.created, section.updated, section.unchanged
+            )?;
+        }
+        if !self.renumbered_comments.is_empty() {
+            let moves: Vec<String> = self
+                .renumbered_comments
+                .iter()
+                .map(|(file, stored)| format!("{file} -> {stored}"))
+                .collect();
+            write!(
+                f,
+                "; comment ids taken by comments no import made, stored under new ids: {}",
+                moves.join(", ")
             )?;
         }
         Ok(())

@@ -112,8 +112,87 @@ async fn imported_ids_are_kept_and_new_rows_get_fresh_ones(app: TestApp) {
     assert!(id > 6, "id {id} should be fresh");
     assert_eq!(post["category"]["slug"], "other-databases");
     assert_eq!(post["tags"].as_array().map(Vec::len), Some(2));
-    // Comments are matched on id, so the second file's comments update the first's rather than duplicate.
+    // Comments are matched on the source record (section and file id) they were imported from, so the
+    // second file's comments update the first's rather than duplicate.
     assert_eq!(report.comments.created, 0);
+}
+
+/// A comment made through the API takes an id from the sequence the import's ids share: a file naming that
+/// id for another comment must not move it, rewrite it, or change its status.
+async fn an_import_never_rewrites_a_comment_it_did_not_create(app: TestApp) {
+    app.import(&small_blog()).await;
+    let made = crate::post_writes::send(
+        &app,
+        reqwest::Method::POST,
+        "/posts/1/comments",
+        None,
+        Some(serde_json::json!({"author_name": "api reader", "body": "made through the API"})),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+    let made: serde_json::Value = made.json().await.expect("the comment");
+    let api_id = made["id"].as_i64().expect("an id");
+    let api_row = |app: &TestApp| {
+        let mut conn = app.pool.get().expect("a connection");
+        comments::table
+            .find(api_id)
+            .select((comments::post_id, comments::body, comments::status))
+            .first::<(i64, String, String)>(&mut conn)
+            .expect("the API's comment is still there")
+    };
+    let before = api_row(&app);
+    assert_eq!(
+        before,
+        (
+            1,
+            String::from("made through the API"),
+            String::from("pending")
+        )
+    );
+
+    // A later export of the source blog has a comment under that very id, on another post, approved.
+    let mut file: serde_json::Value = serde_json::from_str(&small_blog()).expect("JSON");
+    file["comments"]
+        .as_array_mut()
+        .expect("comments")
+        .push(serde_json::json!({
+            "id": api_id, "post_id": 2, "author_name": "exported", "body": "from the file",
+            "status": "approved", "created_at": "2024-02-03T00:00:00Z"
+        }));
+    let file = file.to_string();
+    let report = app.import(&file).await;
+    assert_eq!(api_row(&app), before, "the API's comment is untouched");
+    assert_eq!(report.comments.created, 1);
+    assert_eq!(report.renumbered_comments.len(), 1, "{report}");
+    let (file_id, stored_id) = report.renumbered_comments[0];
+    assert_eq!(file_id, api_id);
+    assert_ne!(stored_id, api_id);
+    assert!(
+        report
+            .to_string()
+            .contains(&format!("{api_id} -> {stored_id}")),
+        "{report}"
+    );
+    let stored: (i64, String) = {
+        let mut conn = app.pool.get().expect("a connection");
+        comments::table
+            .find(stored_id)
+            .select((comments::post_id, comments::body))
+            .first(&mut conn)
+            .expect("the file's comment")
+    };
+    assert_eq!(stored, (2, String::from("from the file")));
+
+    // Importing the same file again changes nothing, and finds the file's comment where it put it.
+    let snapshot_before = snapshot(&app);
+    let again = app.import(&file).await;
+    assert_eq!(
+        (again.comments.created, again.comments.updated),
+        (0, 0),
+        "{again}"
+    );
+    assert!(again.renumbered_comments.is_empty());
+    assert_eq!(snapshot(&app), snapshot_before);
 }
 
 async fn a_broken_file_changes_nothing_and_names_the_record(app: TestApp) {
@@ -208,6 +287,7 @@ crate::on_both_backends!(
     importing_the_same_file_twice_changes_nothing,
     a_changed_file_updates_only_what_changed_and_keeps_live_click_counts,
     imported_ids_are_kept_and_new_rows_get_fresh_ones,
+    an_import_never_rewrites_a_comment_it_did_not_create,
     a_broken_file_changes_nothing_and_names_the_record,
     the_cli_import_reports_and_refuses_like_the_library,
     the_sample_blog_imports_with_1816_published_posts,
