@@ -63,6 +63,27 @@ pub struct Settings {
     pub site: SiteSettings,
     /// Webhook deliveries (README "Webhooks").
     pub webhooks: WebhookSettings,
+    /// `SHUTDOWN_TIMEOUT_MS`: how long a stop (SIGTERM, Ctrl-C) may take in all: the final click sync,
+    /// requests under way, webhook attempts under way. Default 8000 (under Docker's 10 s and Kubernetes' 30 s
+    /// grace periods).
+    pub shutdown_timeout: Duration,
+    /// `FORWARDED_HEADER`: the one header the trusted proxies set to name the client, `x-forwarded-for`
+    /// (default) or `forwarded`; the other is ignored.
+    pub forwarded_header: ForwardedHeader,
+    /// `CONTENT_CACHE_MAX_STALENESS_MS`: the longest an instance serves content from memory without a
+    /// successful check of the content version; past it reads go to the database until a check succeeds.
+    /// Default 3000.
+    pub content_cache_max_staleness: Duration,
+}
+
+/// The header trusted proxies name the client in (`FORWARDED_HEADER`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For`, which the common proxies and load balancers append to.
+    #[default]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded: for=...`.
+    Forwarded,
 }
 
 /// How webhooks are delivered.
@@ -286,6 +307,27 @@ impl Settings {
                     )
                 })?,
         };
+        let forwarded_header = match lookup("FORWARDED_HEADER")
+            .map(|value| value.trim().to_ascii_lowercase())
+            .as_deref()
+        {
+            None | Some("x-forwarded-for") => ForwardedHeader::XForwardedFor,
+            Some("forwarded") => ForwardedHeader::Forwarded,
+            Some(other) => {
+                return Err(invalid(
+                    "FORWARDED_HEADER",
+                    "x-forwarded-for or forwarded",
+                    other.to_owned(),
+                ))
+            }
+        };
+        let shutdown_timeout = millis(&lookup, "SHUTDOWN_TIMEOUT_MS", 8000, 100..=600_000)?;
+        let content_cache_max_staleness = millis(
+            &lookup,
+            "CONTENT_CACHE_MAX_STALENESS_MS",
+            3000,
+            100..=3_600_000,
+        )?;
         let cache_max_age = whole(&lookup, "CACHE_MAX_AGE", 0, 0..=31_536_000)?;
         let cache_stale_while_revalidate =
             whole(&lookup, "CACHE_STALE_WHILE_REVALIDATE", 0, 0..=31_536_000)?;
@@ -334,6 +376,9 @@ impl Settings {
             content_cache_bytes,
             site,
             webhooks,
+            shutdown_timeout,
+            forwarded_header,
+            content_cache_max_staleness,
         })
     }
 }

@@ -105,6 +105,57 @@ fn bind(bind: &str) -> Result<(TcpListener, std::net::SocketAddr), StartupError>
     Ok((listener, address))
 }
 
+/// The HTTP server over `listener`: every route, with the middleware in order (innermost first).
+fn http_server(
+    settings: &Settings,
+    listener: TcpListener,
+    state: &AppState,
+) -> Result<Server, StartupError> {
+    let data = web::Data::new(state.clone());
+    let max_body_bytes = settings.max_body_bytes;
+    let cache_policy = web::Data::new(routes::conditional::CachePolicy {
+        max_age: settings.cache_max_age,
+        stale_while_revalidate: settings.cache_stale_while_revalidate,
+    });
+    let cors_origins = settings.cors_origins.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(actix_web::middleware::from_fn(
+                routes::auth::forget_content_after_writes,
+            ))
+            .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
+            .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
+            .wrap(actix_web::middleware::from_fn(
+                routes::conditional::conditional_get,
+            ))
+            .wrap(Compress::default())
+            .wrap(actix_web::middleware::from_fn(
+                routes::conditional::vary_on_encoding,
+            ))
+            .wrap(cors(&cors_origins))
+            .wrap(actix_web::middleware::from_fn(
+                routes::request_id::request_id_header,
+            ))
+            .wrap(actix_web::middleware::from_fn(routes::request_id::measure))
+            .wrap(TracingLogger::<routes::request_id::RequestSpan>::new())
+            .app_data(data.clone())
+            .app_data(cache_policy.clone())
+            .app_data(web::PayloadConfig::new(max_body_bytes))
+            .configure(routes::configure)
+    })
+    // Signals are this application's to handle (see `run_until_stopped`): the final click sync starts the
+    // moment the listener stops accepting, not after the requests under way have finished.
+    .disable_signals()
+    .shutdown_timeout(settings.shutdown_timeout.as_secs().max(1))
+    .listen(listener)
+    .map_err(|source| StartupError::Bind {
+        bind: settings.bind.clone(),
+        source,
+    })?
+    .run();
+    Ok(server)
+}
+
 /// A built, not yet running, service.
 pub struct Application {
     port: u16,
@@ -114,6 +165,8 @@ pub struct Application {
     sync: Addr<ClickSyncActor>,
     _webhooks: Addr<WebhookWorker>,
     deliverer: crate::service::webhook_delivery::Deliverer,
+    /// `SHUTDOWN_TIMEOUT_MS`: the whole stop's budget.
+    shutdown_timeout: std::time::Duration,
 }
 
 /// Tells the operator how to make the first token, when there is none.
@@ -206,6 +259,7 @@ fn rate_limits(settings: &Settings) -> Result<routes::rate_limit::RateLimits, St
     Ok(routes::rate_limit::RateLimits::new(
         routes::rate_limit::Limiter::new(rates, shared),
         settings.trusted_proxies.clone(),
+        settings.forwarded_header,
     ))
 }
 
@@ -267,47 +321,14 @@ impl Application {
                     settings.database_pool_size.get(),
                 ),
                 cursors,
+                click_order_lifetime: settings.click_sync_interval,
             },
             pool,
             queries,
         };
 
         let (listener, address) = bind(&settings.bind)?;
-        let data = web::Data::new(state.clone());
-        let max_body_bytes = settings.max_body_bytes;
-        let cache_policy = web::Data::new(routes::conditional::CachePolicy {
-            max_age: settings.cache_max_age,
-            stale_while_revalidate: settings.cache_stale_while_revalidate,
-        });
-        let cors_origins = settings.cors_origins.clone();
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(actix_web::middleware::from_fn(
-                    routes::auth::forget_content_after_writes,
-                ))
-                .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
-                .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
-                .wrap(actix_web::middleware::from_fn(
-                    routes::conditional::conditional_get,
-                ))
-                .wrap(Compress::default())
-                .wrap(cors(&cors_origins))
-                .wrap(actix_web::middleware::from_fn(
-                    routes::request_id::request_id_header,
-                ))
-                .wrap(actix_web::middleware::from_fn(routes::request_id::measure))
-                .wrap(TracingLogger::<routes::request_id::RequestSpan>::new())
-                .app_data(data.clone())
-                .app_data(cache_policy.clone())
-                .app_data(web::PayloadConfig::new(max_body_bytes))
-                .configure(routes::configure)
-        })
-        .listen(listener)
-        .map_err(|source| StartupError::Bind {
-            bind: settings.bind.clone(),
-            source,
-        })?
-        .run();
+        let server = http_server(&settings, listener, &state)?;
         Ok(Application {
             port: address.port(),
             host: address.ip().to_string(),
@@ -316,6 +337,7 @@ impl Application {
             sync,
             _webhooks: webhooks,
             deliverer,
+            shutdown_timeout: settings.shutdown_timeout,
         })
     }
 
@@ -356,28 +378,137 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until the server is stopped (SIGTERM or Ctrl-C, or [`Self::handle`]): in-flight requests
-    /// finish, webhook attempts under way finish and are recorded, then one last click sync moves everything
-    /// buffered to the database.
+    /// Serves until the server is stopped (SIGTERM, SIGINT or SIGQUIT, or [`Self::handle`]), then stops
+    /// within `SHUTDOWN_TIMEOUT_MS` whatever a webhook receiver or the database does: the listener stops
+    /// accepting and, at once, a click sync moves what is buffered to the database while the requests under
+    /// way finish; a last sync moves the clicks those requests recorded; webhook attempts under way finish
+    /// and are recorded, in whatever time is left. What could not be finished is logged with its count.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
-        // Webhook attempts under way finish and are recorded (else their claims would run out and the
-        // deliveries be sent again after a restart).
-        let open = self.deliverer.drain().await;
-        if open > 0 {
-            tracing::warn!(
+        let Application {
+            server,
+            state,
+            sync,
+            deliverer,
+            shutdown_timeout,
+            ..
+        } = self;
+        let handle = server.handle();
+        let mut running = actix_web::rt::spawn(server);
+        let ended = tokio::select! {
+            result = &mut running => Some(result),
+            () = stop_signal() => None,
+        };
+        // The work's deadline leaves a moment to log what it could not finish.
+        let deadline = tokio::time::Instant::now() + shutdown_timeout.saturating_sub(LOG_RESERVE);
+        // Stop accepting now (the command is sent by this call), graceful: requests under way go on.
+        let stopping = handle.stop(true);
+        // Webhook attempts under way go on too, but nothing more is claimed.
+        let drainer = deliverer.clone();
+        let draining = actix_web::rt::spawn(async move { drainer.drain().await });
+        sync_before(
+            &sync,
+            &state.clicks,
+            deadline,
+            crate::jobs::SyncNow,
+            "first",
+        )
+        .await;
+        let joined = |result: Result<std::io::Result<()>, actix_web::rt::task::JoinError>| {
+            result.unwrap_or_else(|joined| Err(std::io::Error::other(joined.to_string())))
+        };
+        let served = if let Some(result) = ended {
+            joined(result)
+        } else {
+            if tokio::time::timeout_at(deadline, stopping).await.is_err() {
+                tracing::warn!("requests still under way at the shutdown deadline were cut off");
+                handle.stop(false).await;
+            }
+            tokio::time::timeout_at(deadline, &mut running)
+                .await
+                .map_or(Ok(()), joined)
+        };
+        sync_before(&sync, &state.clicks, deadline, FinalSync, "last").await;
+        match tokio::time::timeout_at(deadline, draining).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(open)) => tracing::warn!(
                 attempts = open,
                 "webhook attempts still open at shutdown: they are attempted again once their claims run out"
-            );
-        }
-        match self.sync.send(FinalSync).await {
-            Ok(Ok(report)) => tracing::info!(clicks = report.clicks, "final click sync done"),
-            Ok(Err(error)) => tracing::error!(
-                error = %error_chain(&error),
-                "final click sync failed: unsynced clicks stay in the cache for the next start"
             ),
-            Err(error) => tracing::error!(%error, "the click sync actor was gone at shutdown"),
+            Ok(Err(_)) | Err(_) => tracing::warn!(
+                attempts = deliverer.in_flight(),
+                "webhook attempts still open at the shutdown deadline: they are attempted again once their \
+                 claims run out"
+            ),
         }
         served
     }
+}
+
+/// One click sync pass (`message`), given up at `deadline`; when it fails, the clicks left buffered are
+/// counted in the log.
+async fn sync_before<M>(
+    sync: &Addr<ClickSyncActor>,
+    clicks: &ClickCounter,
+    deadline: tokio::time::Instant,
+    message: M,
+    which: &'static str,
+) where
+    M: actix::Message<Result = Result<crate::jobs::SyncReport, crate::jobs::SyncError>>
+        + Send
+        + 'static,
+    ClickSyncActor: actix::Handler<M>,
+{
+    match tokio::time::timeout_at(deadline, sync.send(message)).await {
+        Ok(Ok(Ok(report))) => {
+            tracing::info!(
+                clicks = report.clicks,
+                pass = which,
+                "shutdown click sync done"
+            );
+            return;
+        }
+        Ok(Ok(Err(error))) => tracing::error!(
+            error = %error_chain(&error),
+            pass = which,
+            "shutdown click sync failed"
+        ),
+        Ok(Err(error)) => tracing::error!(%error, "the click sync actor was gone at shutdown"),
+        Err(_) => tracing::error!(
+            pass = which,
+            "shutdown click sync did not finish by SHUTDOWN_TIMEOUT_MS"
+        ),
+    }
+    let cache = clicks.cache().clone();
+    let left = tokio::time::timeout(LOG_RESERVE / 2, cache.pending_hours(i64::MIN, None)).await;
+    if let Ok(Ok(pending)) = left {
+        let clicks: i64 = pending.iter().map(|hour| hour.clicks).sum();
+        tracing::error!(
+            clicks,
+            cache = cache.name(),
+            "clicks left unsynced at shutdown (kept in Redis for the next start; lost with the \
+                 in-process cache)"
+        );
+    }
+}
+
+/// The part of `SHUTDOWN_TIMEOUT_MS` kept for counting, in the log, what a stop could not finish.
+const LOG_RESERVE: std::time::Duration = std::time::Duration::from_millis(250);
+
+/// Resolves at the first SIGTERM, SIGINT or SIGQUIT (never, where they cannot be listened for).
+async fn stop_signal() {
+    use tokio::signal::unix::{signal, SignalKind};
+    let kinds = [
+        SignalKind::terminate(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+    ];
+    let mut streams: Vec<_> = kinds
+        .into_iter()
+        .filter_map(|kind| signal(kind).ok())
+        .collect();
+    if streams.is_empty() {
+        std::future::pending::<()>().await;
+    }
+    let waits = streams.iter_mut().map(|stream| Box::pin(stream.recv()));
+    futures_util::future::select_all(waits).await;
 }

@@ -217,24 +217,50 @@ pub fn roll_up_hours(conn: &mut DbConnection, before_hour: i64) -> QueryResult<u
     })
 }
 
-/// Clicks the cache held when a read began, as (batch id, post id, hour, clicks), written as a SQL `VALUES`
-/// list for a statement that adds those whose batch the ledger does not hold (`column1` batch id, `column2`
-/// post, `column3` hour, `column4` clicks). `None` when there are none. Only integers and batch ids checked
-/// to be UUIDs are written into the text.
-pub fn unsynced_values(pending: &[(String, i64, i64, i64)]) -> Option<String> {
-    let rows: Vec<String> = pending
+/// Clicks the cache held when a read began, as (batch id, post id, hour, clicks), for a statement that adds
+/// those whose batch the ledger does not hold. They travel as **one bound parameter** (a JSON array, see
+/// [`unsynced_parameter`]) whatever their number, read as a table by [`unsynced_rows`]: the statement's text
+/// and plan stay the same whether one post or ten thousand were clicked since the last sync.
+pub fn unsynced_parameter(pending: &[(String, i64, i64, i64)]) -> String {
+    let rows: Vec<serde_json::Value> = pending
         .iter()
-        .filter_map(|(batch, post, hour, clicks)| {
-            let batch = uuid::Uuid::parse_str(batch).ok()?.hyphenated().to_string();
-            Some(format!("('{batch}', {post}, {hour}, {clicks})"))
+        .map(|(batch, post, hour, clicks)| {
+            serde_json::json!({"batch_id": batch, "post_id": post, "hour": hour, "clicks": clicks})
         })
         .collect();
-    (!rows.is_empty()).then(|| format!("VALUES {}", rows.join(", ")))
+    serde_json::Value::Array(rows).to_string()
 }
 
-/// The condition that leaves out the `unsynced` rows (see [`unsynced_values`]) of batches already applied.
-pub const NOT_APPLIED: &str = "NOT EXISTS (SELECT 1 FROM counter_batches \
-     WHERE counter_batches.batch_id = unsynced.column1)";
+/// The rows of [`unsynced_parameter`] (bound as parameter `number`) as a table `unsynced (batch_id, post_id,
+/// hour, clicks)`, for a `FROM` clause, without the rows of batches the ledger already holds.
+pub fn unsynced_rows(backend: super::Backend, number: u8) -> String {
+    let table = match backend {
+        super::Backend::Postgres => format!(
+            "jsonb_to_recordset(CAST(${number} AS jsonb)) \
+             AS unsynced (batch_id TEXT, post_id BIGINT, hour BIGINT, clicks BIGINT)"
+        ),
+        super::Backend::Sqlite => format!(
+            "(SELECT json_extract(value, '$.batch_id') AS batch_id, \
+                     CAST(json_extract(value, '$.post_id') AS BIGINT) AS post_id, \
+                     CAST(json_extract(value, '$.hour') AS BIGINT) AS hour, \
+                     CAST(json_extract(value, '$.clicks') AS BIGINT) AS clicks \
+               FROM json_each(?{number})) AS unsynced"
+        ),
+    };
+    format!(
+        "(SELECT unsynced.post_id, unsynced.hour, unsynced.clicks FROM {table} \
+           WHERE NOT EXISTS (SELECT 1 FROM counter_batches \
+                              WHERE counter_batches.batch_id = unsynced.batch_id))"
+    )
+}
+
+/// Placeholder `number` of a statement written for `backend`.
+pub fn placeholder(backend: super::Backend, number: u8) -> String {
+    match backend {
+        super::Backend::Postgres => format!("${number}"),
+        super::Backend::Sqlite => format!("?{number}"),
+    }
+}
 
 /// In **one** statement (one snapshot): the synced clicks of `post_ids` and which of `batch_ids` the ledger
 /// holds. Posts without a counter row are absent (zero). Batch ids that are not UUIDs are ignored.

@@ -76,94 +76,9 @@ fn summary_columns(fields: &FieldSet) -> SummaryColumns {
               WHERE comments.post_id = posts.id AND comments.status = 'approved')",
             "CAST(0 AS BIGINT)",
         ),
-        // Set by a ranking by window (see `WindowRank`).
+        // Set by a ranking by window (see `super::rankings`).
         sql::<Nullable<BigInt>>("NULL"),
     )
-}
-
-/// A ranking by recent clicks: `GET /posts?sort=-clicks&window=7d` (the clicks from `first_hour` on; all
-/// time for `None`) or `sort=trending` (growth, see [`PostSort::Trending`]), with the clicks the cache held
-/// by hour when the request began, as (batch id, post id, hour, clicks). Those of batches the ledger holds by
-/// the time the statement runs are in the database already and are not added again: the ledger is read in
-/// the same statement, so one snapshot decides.
-#[derive(Debug, Clone)]
-pub struct WindowRank {
-    pub ranking: Ranking,
-    pub pending: Vec<(String, i64, i64, i64)>,
-}
-
-/// What a [`WindowRank`] orders by.
-#[derive(Debug, Clone, Copy)]
-pub enum Ranking {
-    /// The clicks from this hour on (`None`: all time).
-    Window(Option<i64>),
-    /// Growth as of this hour: 7 x the clicks of the 24 hours ending with it, minus the 7 days' before.
-    Trending(i64),
-}
-
-impl Ranking {
-    /// The first hour whose clicks the ranking reads (`None`: all time).
-    pub fn first_hour(self) -> Option<i64> {
-        match self {
-            Ranking::Window(first) => first,
-            Ranking::Trending(hour) => Some(hour - 24 * 8 + 1),
-        }
-    }
-}
-
-impl WindowRank {
-    /// The clicks of `posts.id` in the hours `[first, last)` (no bound for `None`), synced and not, as SQL.
-    /// Only integers and batch ids checked to be UUIDs are written into the text.
-    fn clicks_between(&self, first: Option<i64>, last: Option<i64>) -> String {
-        let bound = |column: &str| {
-            let from = first.map(|first| format!(" AND {column} >= {first}"));
-            let to = last.map(|last| format!(" AND {column} < {last}"));
-            format!("{}{}", from.unwrap_or_default(), to.unwrap_or_default())
-        };
-        let synced = if first.is_none() && last.is_none() {
-            String::from("COALESCE(post_counters.clicks, 0)")
-        } else {
-            format!(
-                "(SELECT COALESCE(SUM(window_hours.clicks), 0) FROM post_click_hours AS window_hours \
-                  WHERE window_hours.post_id = posts.id{})",
-                bound("window_hours.hour")
-            )
-        };
-        let Some(values) = super::counters::unsynced_values(&self.pending) else {
-            return synced;
-        };
-        format!(
-            "({synced} + (SELECT COALESCE(SUM(unsynced.column4), 0) FROM ({values}) AS unsynced \
-              WHERE unsynced.column2 = posts.id{} AND {}))",
-            bound("unsynced.column3"),
-            super::counters::NOT_APPLIED
-        )
-    }
-
-    /// What `window_clicks` shows: the window's clicks, or the last 24 hours' when trending.
-    fn window_clicks(&self) -> String {
-        match self.ranking {
-            Ranking::Window(first) => {
-                format!("CAST({} AS BIGINT)", self.clicks_between(first, None))
-            }
-            Ranking::Trending(hour) => format!(
-                "CAST({} AS BIGINT)",
-                self.clicks_between(Some(hour - 23), None)
-            ),
-        }
-    }
-
-    /// What the list is ordered by.
-    fn order(&self) -> String {
-        match self.ranking {
-            Ranking::Window(_) => self.window_clicks(),
-            Ranking::Trending(hour) => format!(
-                "CAST(7 * {} - {} AS BIGINT)",
-                self.clicks_between(Some(hour - 23), None),
-                self.clicks_between(Some(hour - 24 * 8 + 1), Some(hour - 23))
-            ),
-        }
-    }
 }
 
 #[derive(Queryable)]
@@ -253,13 +168,14 @@ macro_rules! matching {
         query
     }};
 }
+pub(super) use matching;
 
 /// The most matches of a search that are counted.
 pub const SEARCH_COUNT_CAP: u64 = 1000;
 
 /// Full-text match on title and body: the stored, GIN-indexed `posts.search` on PostgreSQL, the FTS5
 /// table on SQLite.
-fn search_condition(
+pub(super) fn search_condition(
     backend: Backend,
     search: &crate::domain::SearchQuery,
 ) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<DbBackend>> {
@@ -342,7 +258,6 @@ pub fn list(
     conn: &mut DbConnection,
     request: &PostListQuery,
     now: NaiveDateTime,
-    window: Option<&WindowRank>,
 ) -> QueryResult<PostsPage> {
     let backend = conn.backend();
     let total: i64 = if request.filter.search.is_some() {
@@ -366,12 +281,7 @@ pub fn list(
         PostSort::Title => request.fields.with("title"),
         _ => request.fields,
     };
-    let window_clicks = window.map(WindowRank::window_clicks);
-    let window_order = window.map(WindowRank::order);
-    let mut columns = summary_columns(&fields);
-    if let Some(expression) = &window_clicks {
-        columns.14 = sql::<Nullable<BigInt>>(expression);
-    }
+    let columns = summary_columns(&fields);
     let query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
@@ -386,24 +296,19 @@ pub fn list(
         (PostSort::OldestFirst, _) => query.order(sql::<Bool>("posts.published_at IS NULL").asc()),
         _ => query,
     };
-    let query = match (request.sort, &window_order) {
-        (PostSort::MostClicked | PostSort::Trending, Some(expression)) => {
-            query.then_order_by((sql::<BigInt>(expression).desc(), posts::id.desc()))
-        }
-        // Trending is always given its ranking by the service; without it, the newest first.
-        (PostSort::Trending, None) => query.then_order_by(posts::id.desc()),
-        (PostSort::NewestFirst, _) => {
+    let query = match request.sort {
+        // Trending is ranked by `super::rankings`; asked of this list, the newest first.
+        PostSort::Trending => query.then_order_by(posts::id.desc()),
+        PostSort::NewestFirst => {
             query.then_order_by((posts::published_at.desc(), posts::id.desc()))
         }
-        (PostSort::OldestFirst, _) => {
-            query.then_order_by((posts::published_at.asc(), posts::id.asc()))
-        }
+        PostSort::OldestFirst => query.then_order_by((posts::published_at.asc(), posts::id.asc())),
         // Every post has a counter row (made with it; migration 9 filled any gap): asking for it lets
         // PostgreSQL read the posts in the order of post_counters_keyset_idx instead of sorting them all.
-        (PostSort::MostClicked, None) => query
+        PostSort::MostClicked => query
             .filter(post_counters::clicks.is_not_null())
             .then_order_by((post_counters::clicks.desc(), post_counters::post_id.desc())),
-        (PostSort::Title, _) => {
+        PostSort::Title => {
             query.then_order_by((sql::<Text>("LOWER(posts.title)").asc(), posts::id.asc()))
         }
     };
@@ -495,7 +400,38 @@ pub fn find_fields(
     }))
 }
 
-/// Whether the post exists and is published.
+/// The summaries of the posts `ids` (those that exist), in that order, with what `fields` needs: two
+/// statements (rows, tags).
+pub(super) fn summaries_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    fields: &FieldSet,
+) -> QueryResult<Vec<PostSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<SummaryRow> = posts::table
+        .left_join(categories::table)
+        .left_join(post_counters::table)
+        .select(summary_columns(fields))
+        .filter(posts::id.eq_any(ids))
+        .load(conn)?;
+    let mut tags = if fields.has("tags") {
+        tags_of(conn, ids.to_vec())?
+    } else {
+        HashMap::new()
+    };
+    let mut by_id: HashMap<i64, SummaryRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+    Ok(ids
+        .iter()
+        .filter_map(|id| by_id.remove(id))
+        .map(|row| {
+            let post_tags = tags.remove(&row.id).unwrap_or_default();
+            row.into_summary(post_tags)
+        })
+        .collect())
+}
+
 /// The earliest publication still to come after `now`, if any: until then, which posts are published
 /// does not change by itself.
 pub fn next_publication(
@@ -557,6 +493,7 @@ pub fn related(
     ))
 }
 
+/// Whether the post exists and is published.
 pub fn is_published(
     conn: &mut DbConnection,
     post_id: i64,

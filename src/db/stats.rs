@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{post_click_days, post_click_hours};
+use super::schema::post_click_days;
 use super::DbConnection;
 
 #[derive(QueryableByName)]
@@ -18,9 +18,9 @@ pub type Buckets = Vec<(i64, i64)>;
 
 /// (hour, clicks) of `post_id` for the UTC hours in `hours`, and (day, clicks) for the rolled-up UTC days in
 /// `days` (each a half-open range): two statements, each one primary-key range. The hours include
-/// `pending`, the post's clicks the cache held when the request began (see
-/// [`super::counters::unsynced_values`]), except those of batches the ledger holds by then, read in the same
-/// statement (one snapshot decides).
+/// `pending`, the post's clicks the cache held when the request began (bound as one parameter, see
+/// [`super::counters::unsynced_parameter`]), except those of batches the ledger holds by then, read in the
+/// same statement (one snapshot decides).
 pub fn clicks_of(
     conn: &mut DbConnection,
     post_id: i64,
@@ -28,29 +28,28 @@ pub fn clicks_of(
     days: (i64, i64),
     pending: &[(String, i64, i64, i64)],
 ) -> QueryResult<(Buckets, Buckets)> {
-    let by_hour = if let Some(values) = super::counters::unsynced_values(pending) {
-        let (first, last) = hours;
-        let rows: Vec<HourRow> = diesel::sql_query(format!(
-            "SELECT hour, CAST(SUM(clicks) AS BIGINT) AS clicks FROM ( \
-               SELECT hour, clicks FROM post_click_hours \
-                WHERE post_id = {post_id} AND hour >= {first} AND hour < {last} \
-               UNION ALL \
-               SELECT unsynced.column3, unsynced.column4 FROM ({values}) AS unsynced \
-                WHERE unsynced.column2 = {post_id} \
-                  AND unsynced.column3 >= {first} AND unsynced.column3 < {last} AND {} \
-             ) AS hours GROUP BY hour",
-            super::counters::NOT_APPLIED
-        ))
-        .load(conn)?;
-        rows.into_iter().map(|row| (row.hour, row.clicks)).collect()
-    } else {
-        post_click_hours::table
-            .filter(post_click_hours::post_id.eq(post_id))
-            .filter(post_click_hours::hour.ge(hours.0))
-            .filter(post_click_hours::hour.lt(hours.1))
-            .select((post_click_hours::hour, post_click_hours::clicks))
-            .load(conn)?
-    };
+    use diesel::sql_types::{BigInt, Text};
+    let backend = conn.backend();
+    let at = |number| super::counters::placeholder(backend, number);
+    let rows: Vec<HourRow> = diesel::sql_query(format!(
+        "SELECT hour, CAST(SUM(clicks) AS BIGINT) AS clicks FROM ( \
+           SELECT hour, clicks FROM post_click_hours \
+            WHERE post_id = {post} AND hour >= {first} AND hour < {last} \
+           UNION ALL \
+           SELECT unsynced.hour, unsynced.clicks FROM {unsynced} AS unsynced \
+            WHERE unsynced.post_id = {post} AND unsynced.hour >= {first} AND unsynced.hour < {last} \
+         ) AS hours GROUP BY hour",
+        post = at(1),
+        first = at(2),
+        last = at(3),
+        unsynced = super::counters::unsynced_rows(backend, 4),
+    ))
+    .bind::<BigInt, _>(post_id)
+    .bind::<BigInt, _>(hours.0)
+    .bind::<BigInt, _>(hours.1)
+    .bind::<Text, _>(super::counters::unsynced_parameter(pending))
+    .load(conn)?;
+    let by_hour = rows.into_iter().map(|row| (row.hour, row.clicks)).collect();
     let by_day = post_click_days::table
         .filter(post_click_days::post_id.eq(post_id))
         .filter(post_click_days::day.ge(days.0))

@@ -145,6 +145,24 @@ impl Actor for ClickSyncActor {
     }
 }
 
+/// Runs one pass now, beside any pass under way (passes are safe side by side). Sent at shutdown as soon as
+/// the listener stops accepting, before requests under way have finished.
+#[derive(Message)]
+#[rtype(result = "Result<SyncReport, SyncError>")]
+pub struct SyncNow;
+
+impl Handler<SyncNow> for ClickSyncActor {
+    type Result = ResponseActFuture<Self, Result<SyncReport, SyncError>>;
+
+    fn handle(&mut self, _: SyncNow, _: &mut Context<Self>) -> Self::Result {
+        let pass = self.pass();
+        Box::pin(pass.into_actor(self).map(|result, actor, _| {
+            actor.record(&result);
+            result
+        }))
+    }
+}
+
 /// Runs one last pass and stops the actor. Send after the server has stopped accepting requests.
 #[derive(Message)]
 #[rtype(result = "Result<SyncReport, SyncError>")]

@@ -6,6 +6,6 @@ mod pacing;
 mod sync;
 mod webhooks;
 
-pub use actor::{ClickSyncActor, FinalSync, SyncSchedule};
+pub use actor::{ClickSyncActor, FinalSync, SyncNow, SyncSchedule};
 pub use sync::{roll_up_old_clicks, sync_once, sync_once_with, SyncError, SyncReport, SyncStage};
 pub use webhooks::WebhookWorker;

@@ -130,6 +130,41 @@ pub async fn conditional_get(
     ))
 }
 
+/// Middleware, outside `Compress`: every answer whose body `Compress` may encode, and every 304 (whose
+/// headers a cache merges into the answer it keeps), names `Accept-Encoding` in `Vary`, once. `Compress` adds
+/// it only to the answers it encodes: without it on the others, a shared cache could keep one encoding for
+/// every client, or lose the header from a kept gzip answer when a 304 refreshes it.
+pub async fn vary_on_encoding(
+    request: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let mut response = next.call(request).await?;
+    let has_body = !matches!(
+        response.response().body().size(),
+        body::BodySize::None | body::BodySize::Sized(0)
+    );
+    if has_body || response.status() == StatusCode::NOT_MODIFIED {
+        // One header line: CORS, outside, merges only the first `Vary` line it finds and drops the rest.
+        let mut names: Vec<String> = response
+            .headers()
+            .get_all(header::VARY)
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        names.retain(|name| seen.insert(name.to_ascii_lowercase()));
+        if !seen.contains("accept-encoding") {
+            names.push(String::from("Accept-Encoding"));
+        }
+        if let Ok(value) = HeaderValue::from_str(&names.join(", ")) {
+            response.headers_mut().insert(header::VARY, value);
+        }
+    }
+    Ok(response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,11 +59,15 @@ pub struct ListPage<T = PostSummary> {
     /// Whether more items follow these (a post list's next cursor).
     pub more: bool,
     pub valid_until: Option<NaiveDateTime>,
+    /// When it must be read again even without any write (a list ordered by synced click counts, whose
+    /// order the next sync moves).
+    pub expires: Option<Instant>,
 }
 
 impl<T> ListPage<T> {
     fn holds_at(&self, now: NaiveDateTime) -> bool {
         self.valid_until.is_none_or(|until| now < until)
+            && self.expires.is_none_or(|at| Instant::now() < at)
     }
 }
 

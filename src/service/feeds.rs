@@ -56,7 +56,7 @@ pub async fn feed(
         ..PostListQuery::default()
     };
     let posts = run_query(pool, move |conn| {
-        let posts = db::posts::list(conn, &query, now, None)?.posts;
+        let posts = db::posts::list(conn, &query, now)?.posts;
         let ids: Vec<i64> = posts.iter().map(|post| post.id).collect();
         let mut bodies = db::feeds::bodies(conn, &ids)?;
         Ok::<_, diesel::result::Error>(

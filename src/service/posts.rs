@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::clicks::{ClickCounter, Count};
 use super::content::{ContentCache, ListPage};
-use crate::db::posts::{Ranking, WindowRank};
+use crate::db::rankings::{Ranking, WindowRank};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::{hour_of, Clock};
 use crate::domain::cursor::CursorKey;
@@ -28,17 +28,18 @@ pub async fn list_posts(
     let now = clock.now();
     let page = query.page;
     let searching = query.filter.search.is_some();
-    // A search holds a slot for its whole request, served from memory or not: a burst of searches never
-    // holds every connection, nor every core (the rest of the API stays responsive beside them).
-    let _slot = if searching {
-        Some(reads.searches.take(reads.pool.statement_timeout()).await?)
-    } else {
-        None
-    };
     let ranking = match (query.sort, query.window) {
         (PostSort::Trending, _) => Some(Ranking::Trending(hour_of(now))),
         (_, Some(window)) => Some(Ranking::Window(window.first_hour(hour_of(now)))),
         _ => None,
+    };
+    // A search or a ranking holds a slot for its whole request, served from memory or not: a burst of them
+    // never holds every connection, nor every core (the rest of the API stays responsive beside them).
+    // Waiting for a slot costs nothing; they queue, and are not refused.
+    let _slot = if searching || ranking.is_some() {
+        Some(reads.searches.take(reads.pool.statement_timeout()).await?)
+    } else {
+        None
     };
     let listed = if let Some(ranking) = ranking {
         // A ranking by recent clicks moves with every click: read fresh each time, never kept.
@@ -52,12 +53,13 @@ pub async fn list_posts(
         let key = query.clone();
         Arc::new(
             run_query(&reads.pool, move |conn| {
-                let page = db::posts::list(conn, &key, now, Some(&rank))?;
+                let page = db::rankings::ranked(conn, &key, now, &rank)?;
                 Ok::<_, diesel::result::Error>(ListPage {
                     items: page.posts,
                     total: page.total,
                     more: page.more,
                     valid_until: None,
+                    expires: None,
                 })
             })
             .await?,
@@ -125,14 +127,18 @@ async fn load_list(
 ) -> Result<Arc<ListPage>, ApiError> {
     let ticket = reads.content.ticket();
     let key = query.clone();
+    // Ordered by synced counts, a page is kept one sync interval at most: the next sync moves the order.
+    let expires = (query.sort == PostSort::MostClicked)
+        .then(|| std::time::Instant::now() + reads.click_order_lifetime);
     let listed = run_query(&reads.pool, move |conn| {
-        let page = db::posts::list(conn, &key, now, None)?;
+        let page = db::posts::list(conn, &key, now)?;
         let valid_until = db::posts::next_publication(conn, now)?;
         Ok::<_, diesel::result::Error>(ListPage {
             items: page.posts,
             total: page.total,
             more: page.more,
             valid_until,
+            expires,
         })
     })
     .await?;
@@ -168,6 +174,7 @@ pub async fn related_posts(
                 items: posts,
                 more: false,
                 valid_until,
+                expires: None,
             }))
         })
         .await?
@@ -208,6 +215,8 @@ pub struct Reads {
     pub searches: SearchSlots,
     /// Seals and opens the cursors of post and comment lists.
     pub cursors: CursorKey,
+    /// How long a list ordered by synced click counts is kept (`CLICK_SYNC_INTERVAL_MS`).
+    pub click_order_lifetime: std::time::Duration,
 }
 
 /// How many search requests may run at once: half the database pool and half the machine's cores (at

@@ -99,6 +99,7 @@ async fn cached(
             total,
             more: false,
             valid_until,
+            expires: None,
         })
     })
     .await?;

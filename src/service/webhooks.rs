@@ -53,13 +53,11 @@ async fn check_target(url: &TargetUrl, allow_private: bool) -> Result<(), ApiErr
     if allow_private {
         return Ok(());
     }
-    if let Some(private) = addresses
-        .iter()
-        .find(|address| !is_public_address(**address))
-    {
-        return Err(refuse(format!(
-            "points at {private}, a loopback, private or reserved address: refused (an operator can \
-             allow such targets with WEBHOOKS_ALLOW_PRIVATE=true)"
+    // What the name resolved to is not echoed: the answer must not map the operator's network.
+    if addresses.iter().any(|address| !is_public_address(*address)) {
+        return Err(refuse(String::from(
+            "the host is not public (it is, or resolves to, a loopback, private or reserved address): \
+             refused (an operator can allow such targets with WEBHOOKS_ALLOW_PRIVATE=true)",
         )));
     }
     Ok(())

@@ -177,8 +177,13 @@ pub struct TestOptions {
     /// `DATABASE_STATEMENT_TIMEOUT_MS` (default 5 s) and `CLICK_SYNC_DEADLINE_MS` (default 60 s).
     pub statement_timeout: Duration,
     pub sync_deadline: Duration,
-    /// `TRUSTED_PROXIES` (default none).
+    /// `TRUSTED_PROXIES` (default none) and `FORWARDED_HEADER` (default `x-forwarded-for`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub forwarded_header: blog_api::config::ForwardedHeader,
+    /// `BIND` (default `127.0.0.1:0`).
+    pub bind: String,
+    /// `CONTENT_CACHE_MAX_STALENESS_MS` (default 3 s).
+    pub content_cache_max_staleness: Duration,
     /// `RATE_LIMIT_VIEWS_PER_MINUTE` (default a million: load tests view from one address).
     pub views_per_minute: u32,
     /// `CONTENT_CACHE_BYTES` (default 64 MiB, as in production).
@@ -203,6 +208,9 @@ impl Default for TestOptions {
             statement_timeout: Duration::from_secs(5),
             sync_deadline: Duration::from_secs(60),
             trusted_proxies: Vec::new(),
+            forwarded_header: blog_api::config::ForwardedHeader::XForwardedFor,
+            content_cache_max_staleness: Duration::from_secs(3),
+            bind: String::from("127.0.0.1:0"),
             views_per_minute: 1_000_000,
             content_cache_bytes: 64 << 20,
             site: Settings::from_lookup(|_| None)
@@ -260,7 +268,7 @@ impl TestApp {
             database_url: options.database_url.unwrap_or_else(|| database.url.clone()),
             database_pool_size: std::num::NonZeroU32::new(8).expect("non-zero"),
             database_statement_timeout: options.statement_timeout,
-            bind: String::from("127.0.0.1:0"),
+            bind: options.bind.clone(),
             redis: options.redis.or_else(|| database.redis.clone()),
             click_sync_interval: options.sync_interval,
             click_sync_deadline: options.sync_deadline,
@@ -282,6 +290,9 @@ impl TestApp {
             content_cache_bytes: options.content_cache_bytes,
             site: options.site.clone(),
             webhooks: options.webhooks,
+            shutdown_timeout: Duration::from_secs(8),
+            forwarded_header: options.forwarded_header,
+            content_cache_max_staleness: options.content_cache_max_staleness,
         };
         let app = Application::build_with_clock(settings, options.clock.clone())
             .await
@@ -482,6 +493,29 @@ impl BinaryServer {
     pub fn kill(mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace` (as `docker stop` does): how long it took,
+    /// whether it exited by itself, and the whole log.
+    pub fn stop_within(mut self, grace: Duration) -> (Duration, bool, String) {
+        let started = std::time::Instant::now();
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let mut by_itself = false;
+        while started.elapsed() < grace {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                by_itself = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        if !by_itself {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        let log = std::fs::read_to_string(self.log.path()).expect("the log");
+        (started.elapsed(), by_itself, log)
     }
 
     /// SIGTERM, wait, and the whole log.

@@ -418,7 +418,84 @@ async fn public_reads_revalidate_and_every_change_shows(app: TestApp) {
     assert_eq!(guarded.status(), 200, "If-Match with a read's tag");
 }
 
+/// The names in a response's `Vary`, lower-cased.
+fn varies_on(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("vary")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .collect()
+}
+
+/// A body that `Accept-Encoding` chooses the encoding of says so in `Vary`, once, whether it was encoded
+/// or not, and so does a 304 (a cache merges its headers into the answer it keeps).
+async fn every_answer_whose_encoding_may_vary_says_so(app: TestApp) {
+    app.import(&crate::fixture::small_blog()).await;
+    let encoding = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-encoding")
+            .map(|value| value.to_str().unwrap_or_default().to_owned())
+    };
+    for path in [
+        "/posts",
+        "/posts/1",
+        "/posts/999999",
+        "/openapi.json",
+        "/feed.rss",
+    ] {
+        let plain = app.get(path).await;
+        assert_eq!(encoding(&plain), None, "{path}");
+        let names = varies_on(&plain);
+        assert_eq!(
+            names
+                .iter()
+                .filter(|name| *name == "accept-encoding")
+                .count(),
+            1,
+            "{path} without Accept-Encoding: Vary {names:?}"
+        );
+        let gzip = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .expect("answers");
+        assert_eq!(encoding(&gzip).as_deref(), Some("gzip"), "{path}");
+        let names = varies_on(&gzip);
+        assert_eq!(
+            names
+                .iter()
+                .filter(|name| *name == "accept-encoding")
+                .count(),
+            1,
+            "{path} in gzip: Vary {names:?}"
+        );
+    }
+    let tag = etag_of(&app, "/posts").await;
+    let not_modified = app
+        .client
+        .get(format!("{}/posts", app.address))
+        .header("if-none-match", &tag)
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(not_modified.status(), 304);
+    let names = varies_on(&not_modified);
+    assert!(
+        names.contains(&String::from("accept-encoding"))
+            && names.contains(&String::from("authorization")),
+        "{names:?}"
+    );
+}
+
 crate::on_both_backends!(
+    every_answer_whose_encoding_may_vary_says_so,
     public_reads_revalidate_and_every_change_shows,
     metrics_count_clicks_statements_and_cache_state,
     request_metrics_are_labelled_by_route_template_and_stay_bounded,

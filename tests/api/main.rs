@@ -38,6 +38,7 @@ mod outages;
 mod post_writes;
 mod posts;
 mod query_counts;
+mod rankings;
 mod reading_time;
 mod redis_cluster;
 mod redis_faults;

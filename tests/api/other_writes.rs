@@ -426,6 +426,127 @@ async fn trusted_proxies_decide_who_the_client_is(app: TestApp) {
     );
 }
 
+/// One comment sent to `base` with `headers`: the status.
+async fn comment_with(app: &TestApp, base: &str, headers: &[(&str, &str)]) -> u16 {
+    let mut request = app
+        .client
+        .post(format!("{base}/posts/1/comments"))
+        .json(&json!({"author_name": "Reader", "body": "Hi"}));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request.send().await.expect("answers").status().as_u16()
+}
+
+/// Common proxies (nginx, `HAProxy`, ALB, Cloudflare) append the client to `X-Forwarded-For` and pass a client's own
+/// `Forwarded` through: a client that sends a new `Forwarded: for=` each time must not get a new limit.
+async fn a_client_cannot_choose_its_address_with_the_header_the_proxy_does_not_set(app: TestApp) {
+    app.import(&small_blog()).await;
+    let behind_nginx = app
+        .another_instance(TestOptions {
+            comments_per_minute: 1,
+            trusted_proxies: vec!["127.0.0.1/32".parse().expect("a net")],
+            ..TestOptions::default()
+        })
+        .await;
+    let mut statuses = Vec::new();
+    for forged in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        let forwarded = format!("for={forged}");
+        statuses.push(
+            comment_with(
+                &behind_nginx,
+                &behind_nginx.address,
+                &[
+                    ("forwarded", &forwarded),
+                    ("x-forwarded-for", "203.0.113.7"),
+                ],
+            )
+            .await,
+        );
+    }
+    assert_eq!(statuses, [201, 429, 429], "one client, one limit");
+
+    // Behind proxies that set `Forwarded` (FORWARDED_HEADER=forwarded), X-Forwarded-For is the forgery.
+    let behind_envoy = app
+        .another_instance(TestOptions {
+            comments_per_minute: 1,
+            trusted_proxies: vec!["127.0.0.1/32".parse().expect("a net")],
+            forwarded_header: blog_api::config::ForwardedHeader::Forwarded,
+            ..TestOptions::default()
+        })
+        .await;
+    let mut statuses = Vec::new();
+    for forged in ["192.0.2.1", "192.0.2.2"] {
+        statuses.push(
+            comment_with(
+                &behind_envoy,
+                &behind_envoy.address,
+                &[
+                    ("x-forwarded-for", forged),
+                    ("forwarded", "for=203.0.113.77"),
+                ],
+            )
+            .await,
+        );
+    }
+    assert_eq!(statuses, [201, 429]);
+    // Several proxy hops: the rightmost address that is not a trusted proxy is the client.
+    let hops = behind_nginx
+        .another_instance(TestOptions {
+            comments_per_minute: 1,
+            trusted_proxies: vec![
+                "127.0.0.1/32".parse().expect("a net"),
+                "10.0.0.0/8".parse().expect("a net"),
+            ],
+            ..TestOptions::default()
+        })
+        .await;
+    let first = comment_with(
+        &hops,
+        &hops.address,
+        &[("x-forwarded-for", "192.0.2.9, 203.0.113.88, 10.1.1.1")],
+    )
+    .await;
+    let same_client = comment_with(
+        &hops,
+        &hops.address,
+        &[("x-forwarded-for", "192.0.2.10, 203.0.113.88, 10.2.2.2")],
+    )
+    .await;
+    assert_eq!((first, same_client), (201, 429));
+}
+
+/// Listening on `[::]`, every IPv4 peer arrives as `::ffff:a.b.c.d`: its limit is its own IPv4 address's
+/// (not the /64 of the mapped form, which every IPv4 client shares), and `TRUSTED_PROXIES` in IPv4 matches.
+async fn ipv4_peers_on_an_ipv6_listener_are_told_apart_and_trusted(app: TestApp) {
+    app.import(&small_blog()).await;
+    let dual_stack = app
+        .another_instance(TestOptions {
+            comments_per_minute: 1,
+            bind: String::from("[::]:0"),
+            trusted_proxies: vec!["127.0.0.0/8".parse().expect("a net")],
+            ..TestOptions::default()
+        })
+        .await;
+    let port = url::Url::parse(&dual_stack.address)
+        .expect("a URL")
+        .port()
+        .expect("a port");
+    let over_ipv4 = format!("http://127.0.0.1:{port}");
+    let a = [("x-forwarded-for", "203.0.113.20")];
+    let b = [("x-forwarded-for", "203.0.113.21")];
+    let statuses = [
+        comment_with(&dual_stack, &over_ipv4, &a).await,
+        comment_with(&dual_stack, &over_ipv4, &b).await,
+        comment_with(&dual_stack, &over_ipv4, &a).await,
+    ];
+    assert_eq!(
+        statuses,
+        [201, 201, 429],
+        "the loopback proxy is trusted and its two clients have a limit each"
+    );
+}
+
 /// Behind a load balancer: the comment limit is one, whichever instance a client reaches.
 async fn two_instances_on_one_redis_share_one_comment_limit(app: TestApp) {
     if let TestBackend::Sqlite = app.backend {
@@ -516,6 +637,8 @@ crate::on_both_backends!(
     two_instances_on_one_redis_share_one_comment_limit,
     limits_come_before_bodies_and_bodies_are_small,
     trusted_proxies_decide_who_the_client_is,
+    a_client_cannot_choose_its_address_with_the_header_the_proxy_does_not_set,
+    ipv4_peers_on_an_ipv6_listener_are_told_apart_and_trusted,
     categories_and_tags_are_created_renamed_and_deleted,
     comments_are_posted_pending_and_moderated,
     anonymous_writes_are_rate_limited_per_client,

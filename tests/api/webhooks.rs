@@ -838,8 +838,74 @@ async fn targets_inside_are_refused(backend: TestBackend) {
         ..TestOptions::default()
     };
     if let Some(app) = TestApp::spawn_with(backend, options).await {
+        targets_carrying_an_inside_ipv4_address_are_refused_without_echoing_it(&app).await;
         targets_inside_the_network_are_refused_without_the_flag(app).await;
     }
+}
+
+/// 6to4, Teredo, NAT64 and IPv4-mapped or -translated addresses reach the IPv4 address they carry: inside
+/// ones are refused like that address. The refusal says the host is not public, never what it resolved to.
+async fn targets_carrying_an_inside_ipv4_address_are_refused_without_echoing_it(app: &TestApp) {
+    let token = token(app);
+    for url in [
+        "http://[2002:7f00:1::1]/hook",
+        "http://[2002:a9fe:a9fe::]/hook",
+        "http://[2001:0:a00:1::5db8:d822]/hook",
+        "http://[2001:0:5db8:d822::80ff:fefe]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/hook",
+        "http://[64:ff9b:1::5db8:d822]/hook",
+        "http://[::ffff:0:a00:1]/hook",
+        "http://[::ffff:192.168.0.1]/hook",
+        "http://localhost:8080/hook",
+    ] {
+        let response = send(
+            app,
+            Method::POST,
+            "/webhooks",
+            Some(&token),
+            Some(json!({"url": url, "events": ["post.published"]})),
+        )
+        .await;
+        assert_eq!(response.status(), 422, "{url}");
+        let problem: Value = response.json().await.expect("JSON");
+        let message = problem["errors"]["url"][0].as_str().expect("a message");
+        assert!(
+            message.contains("the host is not public"),
+            "{url}: {message}"
+        );
+        for echoed in [
+            "127.0.0.1",
+            "::1",
+            "169.254",
+            "10.0.0.1",
+            "192.168",
+            "2002:",
+            "2001:",
+            "64:ff9b",
+        ] {
+            assert!(
+                !message.contains(echoed),
+                "{url}: {message} names an address"
+            );
+        }
+    }
+    // A 6to4 address of a public IPv4 relay is public.
+    let (id, _) = subscribe(
+        app,
+        &token,
+        "http://[2002:5db8:d822::1]/hook",
+        &["post.published"],
+    )
+    .await;
+    let deleted = send(
+        app,
+        Method::DELETE,
+        &format!("/webhooks/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
 }
 
 /// A token made straight in `url`'s database (for a test that runs the binary).
