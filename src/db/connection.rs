@@ -29,8 +29,25 @@ pub struct DbPool {
 }
 
 impl DbPool {
-    /// A connection, waiting at most the statement timeout for one.
+    /// A connection, waiting at most the statement timeout for one. A PostgreSQL connection idle for
+    /// [`IDLE_CHECK_AFTER`] or more is checked first (one trivial statement) and replaced when its server is
+    /// gone: after the database was away, no request draws a connection that broke meanwhile. A connection
+    /// in steady use is handed out unchecked, so the hot path pays no round trip.
     pub fn get(&self) -> Result<r2d2::PooledConnection<ConnectionManager>, r2d2::Error> {
+        // Every idle connection may have broken: one more than the pool holds ends on a fresh one.
+        for _ in 0..=self.pool.max_size() {
+            let mut conn = self.pool.get()?;
+            if !idle_too_long(&mut conn) {
+                return Ok(conn);
+            }
+            use diesel::r2d2::R2D2Connection;
+            if conn.ping().is_ok() {
+                mark_used(&mut conn);
+                return Ok(conn);
+            }
+            // Dropped as broken (the watch marks it lost): r2d2 closes it instead of keeping it.
+            mark_lost(&mut conn);
+        }
         self.pool.get()
     }
 
@@ -228,6 +245,31 @@ impl QueryCounter {
 struct ConnectionWatch {
     queries: QueryCounter,
     lost: bool,
+    /// When its last statement finished (or it was made).
+    used: std::time::Instant,
+    /// Whether it talks to a server over the network (PostgreSQL), and so can break while idle.
+    remote: bool,
+}
+
+/// How long a pooled PostgreSQL connection may sit unused before it is checked at check-out.
+pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(1);
+
+fn idle_too_long(conn: &mut DbConnection) -> bool {
+    conn.instrumentation()
+        .downcast_ref::<ConnectionWatch>()
+        .is_some_and(|watch| watch.remote && watch.used.elapsed() >= IDLE_CHECK_AFTER)
+}
+
+fn mark_used(conn: &mut DbConnection) {
+    if let Some(watch) = conn.instrumentation().downcast_mut::<ConnectionWatch>() {
+        watch.used = std::time::Instant::now();
+    }
+}
+
+fn mark_lost(conn: &mut DbConnection) {
+    if let Some(watch) = conn.instrumentation().downcast_mut::<ConnectionWatch>() {
+        watch.lost = true;
+    }
 }
 
 impl Instrumentation for ConnectionWatch {
@@ -237,15 +279,33 @@ impl Instrumentation for ConnectionWatch {
             InstrumentationEvent::StartQuery { query, .. } => {
                 self.queries.started(|| query.to_string());
             }
-            InstrumentationEvent::FinishQuery {
-                error:
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                self.used = std::time::Instant::now();
+                match error {
                     Some(Error::DatabaseError(
                         DatabaseErrorKind::ClosedConnection
                         | DatabaseErrorKind::UnableToSendCommand,
                         _,
-                    )),
-                ..
-            } => self.lost = true,
+                    )) => self.lost = true,
+                    // libpq's words for a connection whose server went away mid-answer, which diesel
+                    // reports as an unknown error when the connection's status is not yet bad.
+                    Some(Error::DatabaseError(_, info))
+                        if [
+                            "SSL error",
+                            "SSL SYSCALL error",
+                            "server closed the connection",
+                            "could not receive data from server",
+                            "no connection to the server",
+                            "terminating connection",
+                        ]
+                        .iter()
+                        .any(|words| info.message().contains(words)) =>
+                    {
+                        self.lost = true;
+                    }
+                    _ => {}
+                }
+            }
             _ => {}
         }
     }
@@ -268,6 +328,8 @@ impl r2d2::ManageConnection for ConnectionManager {
         conn.set_instrumentation(ConnectionWatch {
             queries: self.queries.clone(),
             lost: false,
+            used: std::time::Instant::now(),
+            remote: matches!(self.url, DatabaseUrl::Postgres(_)),
         });
         Ok(conn)
     }

@@ -242,7 +242,57 @@ impl ToSocketAddr for (&str, u16) {
     }
 }
 
+/// PostgreSQL's connections are cut for 3 s, then it answers again: no request and no sync pass fails on
+/// a pooled connection that broke meanwhile (each used to fail once, on its first use after the cut, even
+/// long after the database was back).
+async fn connections_that_broke_while_the_database_was_away_fail_nothing_after(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // SQLite is a file: no connection to break
+    };
+    app.import(&crate::fixture::small_blog()).await;
+    let options = TestOptions {
+        content_cache_bytes: 0,
+        ..TestOptions::default()
+    };
+    let (proxy, server) = behind_a_proxy(&app, options).await;
+    // Several connections open at once, then idle in the pool.
+    let warm = (0..12).map(|_| server.get("/posts?per_page=50"));
+    let statuses: Vec<u16> = futures::future::join_all(warm)
+        .await
+        .iter()
+        .map(|response| response.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|status| *status == 200), "{statuses:?}");
+    assert!(
+        server.pool.state().connections > 2,
+        "{:?}",
+        server.pool.state()
+    );
+
+    proxy.cut();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    proxy.restore();
+
+    let mut failures = Vec::new();
+    for round in 0..10 {
+        for path in [
+            "/posts",
+            "/posts/1",
+            "/posts/slug/zebra-notes",
+            "/categories",
+        ] {
+            let response = server.get(path).await;
+            if response.status() != 200 {
+                failures.push(format!("round {round}, {path}: {}", response.status()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{failures:?}");
+    server.sync().await;
+}
+
 crate::on_both_backends!(
+    connections_that_broke_while_the_database_was_away_fail_nothing_after,
     redis_stopped_mid_load_loses_no_click_and_fails_no_request,
     postgres_unreachable_during_a_sync_loses_no_click,
     a_hung_database_answers_503_in_time_and_loses_no_click,
