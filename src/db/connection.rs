@@ -40,8 +40,7 @@ impl DbPool {
             if !idle_too_long(&mut conn) {
                 return Ok(conn);
             }
-            use diesel::r2d2::R2D2Connection;
-            if conn.ping().is_ok() {
+            if diesel::r2d2::R2D2Connection::ping(&mut *conn).is_ok() {
                 mark_used(&mut conn);
                 return Ok(conn);
             }
