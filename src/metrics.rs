@@ -30,6 +30,9 @@ pub struct Metrics {
     pub batches_already_applied: AtomicU64,
     /// Announcements of a new content version heard (PostgreSQL).
     pub content_announcements: AtomicU64,
+    /// Reads that did not use the content cache because its version had not been checked successfully
+    /// within `CONTENT_CACHE_MAX_STALENESS_MS`.
+    pub content_cache_bypassed: AtomicU64,
     /// Clicks moved from the cache to the database.
     pub clicks_synced: AtomicU64,
     /// Requests served, by method, route template and status, with their latency.
@@ -169,7 +172,7 @@ impl Metrics {
     }
 
     /// Every counter of [`Metrics`] with its name and help text.
-    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 13] {
+    fn counters(&self) -> [(&'static str, &'static str, &AtomicU64); 14] {
         [
             (
                 "clicks_cached_total",
@@ -210,6 +213,11 @@ impl Metrics {
                 "content_announcements_total",
                 "Announcements of a new content version heard from PostgreSQL (each drops the content cache if the version moved).",
                 &self.content_announcements,
+            ),
+            (
+                "content_cache_bypassed_total",
+                "Reads sent to the database instead of the content cache because the content version had not been checked successfully within CONTENT_CACHE_MAX_STALENESS_MS.",
+                &self.content_cache_bypassed,
             ),
             (
                 "click_sync_passes_total",

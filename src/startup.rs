@@ -46,7 +46,10 @@ async fn content_cache(
     pool: &DbPool,
     metrics: &Arc<crate::metrics::Metrics>,
 ) -> Result<Arc<ContentCache>, StartupError> {
-    let content = Arc::new(ContentCache::new(settings.content_cache_bytes));
+    let content = Arc::new(
+        ContentCache::new(settings.content_cache_bytes)
+            .with_max_staleness(settings.content_cache_max_staleness, metrics.clone()),
+    );
     // The version the cache starts from, read before serving, so the watcher's first look drops nothing.
     if let Ok(version) = db::run_query(pool, db::content::version).await {
         content.observe(version);

@@ -134,6 +134,16 @@ impl DatabaseUrl {
         &self,
         statement_timeout: Option<Duration>,
     ) -> Result<DbConnection, diesel::ConnectionError> {
+        self.establish_as("blog-api", statement_timeout)
+    }
+
+    /// [`Self::establish`], the connection named `application` on PostgreSQL (`application_name`, as
+    /// `pg_stat_activity` shows it; letters, digits and dashes: it goes into the URL as it is).
+    pub fn establish_as(
+        &self,
+        application: &str,
+        statement_timeout: Option<Duration>,
+    ) -> Result<DbConnection, diesel::ConnectionError> {
         match self {
             DatabaseUrl::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
@@ -159,6 +169,10 @@ impl DatabaseUrl {
                 set_unless_given("keepalives_idle", "15");
                 set_unless_given("keepalives_interval", "5");
                 set_unless_given("keepalives_count", "3");
+                // Data sent and not acknowledged for 10 s (a network that died silently): the connection
+                // fails instead of waiting for the keepalives.
+                set_unless_given("tcp_user_timeout", "10000");
+                set_unless_given("application_name", application);
                 if let Some(timeout) = statement_timeout {
                     let options = format!("-c%20statement_timeout%3D{}", timeout.as_millis());
                     set_unless_given("options", &options);

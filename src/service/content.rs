@@ -113,6 +113,12 @@ pub struct ContentCache {
     /// One loader per missing entry: the others wait for it, then read what it kept (after a write drops
     /// the cache, a popular page is read from the database once, not by every request at that moment).
     loading: std::sync::Mutex<std::collections::HashMap<Key, Arc<tokio::sync::Mutex<()>>>>,
+    /// When the content version was last read successfully, in milliseconds since `born`.
+    checked: AtomicU64,
+    born: Instant,
+    /// `CONTENT_CACHE_MAX_STALENESS_MS`, and where reads that bypass the cache for it are counted: past it
+    /// without a successful check, nothing is served from memory.
+    staleness: Option<(Duration, Arc<Metrics>)>,
 }
 
 impl std::fmt::Debug for ContentCache {
@@ -155,7 +161,38 @@ impl ContentCache {
             version: AtomicI64::new(i64::MIN),
             generation: AtomicU64::new(0),
             loading: std::sync::Mutex::default(),
+            checked: AtomicU64::new(0),
+            born: Instant::now(),
+            staleness: None,
         }
+    }
+
+    /// Serves nothing from memory once `max` has passed without a successful check of the content version
+    /// (a listener whose connection died silently, a watcher that cannot read): reads go to the database,
+    /// counted in `metrics`, until a check succeeds.
+    pub fn with_max_staleness(mut self, max: Duration, metrics: Arc<Metrics>) -> Self {
+        self.staleness = Some((max, metrics));
+        self
+    }
+
+    fn millis_since_born(&self) -> u64 {
+        u64::try_from(self.born.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// The entries, unless the last successful check is older than the staleness bound (then the read is
+    /// counted as bypassing the cache).
+    fn fresh_entries(&self) -> Option<&moka::sync::Cache<Key, Entry>> {
+        let entries = self.entries.as_ref()?;
+        if let Some((max, metrics)) = &self.staleness {
+            let since = self
+                .millis_since_born()
+                .saturating_sub(self.checked.load(Ordering::SeqCst));
+            if u128::from(since) > max.as_millis() {
+                metrics::add(&metrics.content_cache_bypassed, 1);
+                return None;
+            }
+        }
+        Some(entries)
     }
 
     /// Waits for the turn to load post `key` (see [`Turn`]).
@@ -204,7 +241,7 @@ impl ContentCache {
 
     /// A post by id or slug, whatever its status (the caller decides who may see it).
     pub fn post(&self, key: &PostKey) -> Option<Arc<PostDetail>> {
-        match self.entries.as_ref()?.get(&post_key(key))? {
+        match self.fresh_entries()?.get(&post_key(key))? {
             Entry::Post(post) => Some(post),
             Entry::List(_) | Entry::Terms(_) => None,
         }
@@ -219,7 +256,7 @@ impl ContentCache {
 
     /// A list page still valid at `now`.
     pub fn list(&self, query: &PostListQuery, now: NaiveDateTime) -> Option<Arc<ListPage>> {
-        match self.entries.as_ref()?.get(&list_key(query))? {
+        match self.fresh_entries()?.get(&list_key(query))? {
             Entry::List(page) if page.holds_at(now) => Some(page),
             _ => None,
         }
@@ -231,7 +268,7 @@ impl ContentCache {
 
     /// The posts related to `post_id` (at most `limit`), still valid at `now`.
     pub fn related(&self, post_id: i64, limit: i64, now: NaiveDateTime) -> Option<Arc<ListPage>> {
-        match self.entries.as_ref()?.get(&Key::Related(post_id, limit))? {
+        match self.fresh_entries()?.get(&Key::Related(post_id, limit))? {
             Entry::List(page) if page.holds_at(now) => Some(page),
             _ => None,
         }
@@ -243,7 +280,7 @@ impl ContentCache {
 
     /// Categories or tags kept under `key` ([`terms_page_key`], [`term_key`]), still valid at `now`.
     pub fn terms(&self, key: &TermsKey, now: NaiveDateTime) -> Option<Arc<ListPage<TaxonomyItem>>> {
-        match self.entries.as_ref()?.get(&Key::Terms(key.0.clone()))? {
+        match self.fresh_entries()?.get(&Key::Terms(key.0.clone()))? {
             Entry::Terms(page) if page.holds_at(now) => Some(page),
             _ => None,
         }
@@ -282,11 +319,13 @@ impl ContentCache {
         Some(self.version.load(Ordering::SeqCst)).filter(|version| *version != i64::MIN)
     }
 
-    /// The content version the database says now: a change drops everything.
+    /// The content version the database says now (a successful check): a change drops everything.
     pub fn observe(&self, version: i64) {
         if self.version.swap(version, Ordering::SeqCst) != version {
             self.invalidate();
         }
+        self.checked
+            .store(self.millis_since_born(), Ordering::SeqCst);
     }
 
     /// Listens for the content version's announcements on a connection of its own (PostgreSQL), on a thread
@@ -336,7 +375,7 @@ fn listen_until_dropped(
 ) {
     while cache.strong_count() > 0 {
         let listening = url
-            .establish(Some(statement_timeout))
+            .establish_as("blog-api-content-listener", Some(statement_timeout))
             .ok()
             .and_then(|mut conn| {
                 db::content::listen(&mut conn).ok()?;
@@ -461,6 +500,27 @@ mod tests {
         assert!(cache.post(&by_id(2)).is_some(), "the same version keeps it");
         cache.observe(8);
         assert!(cache.post(&by_id(2)).is_none());
+    }
+
+    #[test]
+    fn past_the_staleness_bound_without_a_check_nothing_is_served_from_memory() {
+        let metrics = Arc::new(Metrics::default());
+        let cache = ContentCache::new(1 << 20)
+            .with_max_staleness(Duration::from_millis(50), metrics.clone());
+        cache.observe(1);
+        cache.keep_post(cache.ticket(), post(4));
+        assert!(cache.post(&by_id(4)).is_some(), "checked just now");
+        std::thread::sleep(Duration::from_millis(80));
+        assert!(
+            cache.post(&by_id(4)).is_none(),
+            "no check for 80 ms: bypassed"
+        );
+        assert_eq!(metrics.content_cache_bypassed.load(Ordering::Relaxed), 1);
+        cache.observe(1);
+        assert!(
+            cache.post(&by_id(4)).is_some(),
+            "a successful check serves it again"
+        );
     }
 
     #[test]

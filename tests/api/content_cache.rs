@@ -202,7 +202,74 @@ async fn a_watcher_cut_off_from_the_database_catches_up_when_it_is_back(app: Tes
     }
 }
 
+/// The listener's own connection dies silently (its bytes held, nothing closed, as a dead network path
+/// does) while the pool's connections work: reads stop being served from memory once
+/// `CONTENT_CACHE_MAX_STALENESS_MS` passes without a successful check, so a write elsewhere shows within
+/// that bound (it used to show only when TCP keepalives noticed, minutes later), and the metric says so.
+async fn a_silently_dead_listener_leaves_nothing_stale_past_the_bound(app: TestApp) {
+    let TestBackend::Postgres = app.backend else {
+        return; // SQLite has no listener: a watcher reads the file
+    };
+    app.import(&small_blog()).await;
+    let options = TestOptions {
+        content_cache_max_staleness: Duration::from_millis(700),
+        ..TestOptions::default()
+    };
+    let (proxy, reader) = crate::outages::behind_a_proxy(&app, options).await;
+    assert_eq!(reader.get_json("/posts/6").await["title"], "apple pie");
+    // The reader's listener, by the port its connection comes from, as PostgreSQL sees it.
+    let ports: Vec<i32> = {
+        use diesel::prelude::*;
+        #[derive(diesel::QueryableByName)]
+        struct Port {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            client_port: i32,
+        }
+        let mut conn = app.pool.get().expect("a connection");
+        diesel::sql_query(
+            "SELECT client_port FROM pg_stat_activity \
+              WHERE application_name = 'blog-api-content-listener' AND datname = current_database()",
+        )
+        .load::<Port>(&mut conn)
+        .expect("the listeners")
+        .into_iter()
+        .map(|row| row.client_port)
+        .collect()
+    };
+    let stalled = ports
+        .iter()
+        .filter_map(|port| u16::try_from(*port).ok())
+        .filter(|port| proxy.stall_connection_from(*port))
+        .count();
+    assert_eq!(stalled, 1, "the reader's listener among {ports:?}");
+    let token = token(&app);
+    let edited = send(
+        &app,
+        Method::PATCH,
+        "/posts/6",
+        Some(&token),
+        Some(json!({"title": "Pie, rewritten"})),
+    )
+    .await;
+    assert_eq!(edited.status(), 200);
+    let started = Instant::now();
+    loop {
+        let post = reader.get_json("/posts/6").await;
+        if post["title"] == "Pie, rewritten" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(3),
+            "still stale after {:?}: {post}",
+            started.elapsed()
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(reader.metric("content_cache_bypassed_total").await > 0);
+}
+
 crate::on_both_backends!(
+    a_silently_dead_listener_leaves_nothing_stale_past_the_bound,
     writes_through_one_instance_are_served_by_another_within_the_bound,
     a_write_behind_the_api_is_caught_by_the_content_version,
     a_watcher_cut_off_from_the_database_catches_up_when_it_is_back,

@@ -14,6 +14,9 @@ pub struct TcpProxy {
     cut: Arc<AtomicBool>,
     stalled: Arc<AtomicBool>,
     connections: Arc<Mutex<Vec<TcpStream>>>,
+    /// Per relayed connection, by the local port of its leg to the target (what the target sees as the
+    /// client's port): its own stall.
+    legs: Arc<Mutex<std::collections::HashMap<u16, Arc<AtomicBool>>>>,
 }
 
 impl TcpProxy {
@@ -26,12 +29,14 @@ impl TcpProxy {
             cut: Arc::default(),
             stalled: Arc::default(),
             connections: Arc::default(),
+            legs: Arc::default(),
         };
-        let (target, cut, stalled, connections) = (
+        let (target, cut, stalled, connections, legs) = (
             proxy.target.clone(),
             proxy.cut.clone(),
             proxy.stalled.clone(),
             proxy.connections.clone(),
+            proxy.legs.clone(),
         );
         std::thread::spawn(move || {
             for inbound in listener.incoming().flatten() {
@@ -42,6 +47,10 @@ impl TcpProxy {
                 let Ok(outbound) = TcpStream::connect(to) else {
                     continue;
                 };
+                let own: Arc<AtomicBool> = Arc::default();
+                if let (Ok(address), Ok(mut legs)) = (outbound.local_addr(), legs.lock()) {
+                    legs.insert(address.port(), own.clone());
+                }
                 let pairs = [
                     (inbound.try_clone(), outbound.try_clone()),
                     (outbound.try_clone(), inbound.try_clone()),
@@ -51,8 +60,8 @@ impl TcpProxy {
                 }
                 for pair in pairs {
                     if let (Ok(from), Ok(to)) = pair {
-                        let stalled = stalled.clone();
-                        std::thread::spawn(move || pump(from, to, &stalled));
+                        let (stalled, own) = (stalled.clone(), own.clone());
+                        std::thread::spawn(move || pump(from, to, &stalled, &own));
                     }
                 }
             }
@@ -87,16 +96,25 @@ impl TcpProxy {
     pub fn resume(&self) {
         self.stalled.store(false, Ordering::SeqCst);
     }
+
+    /// Holds every byte of the one connection whose leg to the target leaves from `port`, closing nothing
+    /// (a network path that died silently under one connection). False when no such connection exists.
+    pub fn stall_connection_from(&self, port: u16) -> bool {
+        let legs = self.legs.lock().expect("the legs");
+        legs.get(&port)
+            .map(|own| own.store(true, Ordering::SeqCst))
+            .is_some()
+    }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, stalled: &AtomicBool) {
+fn pump(mut from: TcpStream, mut to: TcpStream, stalled: &AtomicBool, own: &AtomicBool) {
     let mut buffer = [0_u8; 16 * 1024];
     loop {
         let read = match from.read(&mut buffer) {
             Ok(0) | Err(_) => break,
             Ok(read) => read,
         };
-        while stalled.load(Ordering::SeqCst) {
+        while stalled.load(Ordering::SeqCst) || own.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(5));
         }
         if to.write_all(&buffer[..read]).is_err() {
