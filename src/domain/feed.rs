@@ -56,7 +56,7 @@ pub struct FeedSource {
     pub page: String,
     /// The feed's own URL (Atom's `rel="self"`).
     pub address: String,
-    pub posts: Vec<PostDetail>,
+    pub posts: std::sync::Arc<Vec<PostDetail>>,
 }
 
 fn published(post: &PostSummary) -> DateTime<Utc> {

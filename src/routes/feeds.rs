@@ -57,7 +57,7 @@ async fn feed_response(
     let links = links(request, state);
     let address = links.absolute(request.path());
     let source = service::feeds::feed(
-        &state.pool,
+        &state.reads,
         &state.clock,
         &state.site,
         &links,
@@ -171,7 +171,7 @@ term_feed!(
 
 /// Every URL the sitemap lists: published posts (oldest first), then categories and tags holding one.
 async fn sitemap_urls(links: &SiteLinks, state: &AppState) -> Result<Vec<SitemapUrl>, ApiError> {
-    let source = service::feeds::sitemap_source(&state.pool, &state.clock).await?;
+    let source = service::feeds::sitemap_source(&state.reads, &state.clock).await?;
     let posts = source.posts.iter().map(|post| SitemapUrl {
         loc: links.post(post.id, &post.slug),
         last_change: post.last_change,

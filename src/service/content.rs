@@ -38,6 +38,8 @@ enum Key {
     Terms(String),
     /// A post's related posts, by post id and limit.
     Related(i64, i64),
+    /// Anything else a read derives from content (feeds, the sitemap), by a name of its own.
+    Derived(String),
 }
 
 #[derive(Debug, Clone)]
@@ -47,6 +49,33 @@ enum Entry {
     List(Arc<ListPage>),
     /// Categories or tags: a page of a list, or one by id.
     Terms(Arc<ListPage<TaxonomyItem>>),
+    /// What [`ContentCache::derived_or_load`] keeps.
+    Derived(Derived),
+}
+
+/// A value derived from content, of any type, with until when it holds and about how many bytes it takes.
+#[derive(Clone)]
+struct Derived {
+    value: Arc<dyn std::any::Any + Send + Sync>,
+    valid_until: Option<NaiveDateTime>,
+    bytes: usize,
+}
+
+impl std::fmt::Debug for Derived {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Derived")
+            .field("valid_until", &self.valid_until)
+            .field("bytes", &self.bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What a loader of [`ContentCache::derived_or_load`] read: the value, until when it holds without a write
+/// (the next scheduled publication), and about how many bytes it takes.
+pub struct Loaded<T> {
+    pub value: T,
+    pub valid_until: Option<NaiveDateTime>,
+    pub bytes: usize,
 }
 
 /// A list as the database gave it: the items (posts with their counts as synced then, or categories and
@@ -140,7 +169,10 @@ impl ContentCache {
                     let key_size = match key {
                         Key::PostId(_) => 8,
                         Key::Related(..) => 16,
-                        Key::PostSlug(text) | Key::List(text) | Key::Terms(text) => text.len(),
+                        Key::PostSlug(text)
+                        | Key::List(text)
+                        | Key::Terms(text)
+                        | Key::Derived(text) => text.len(),
                     };
                     let size = key_size
                         + match entry {
@@ -151,6 +183,7 @@ impl ContentCache {
                                 .iter()
                                 .map(|item| 64 + item.slug.len() + item.name.len())
                                 .sum(),
+                            Entry::Derived(derived) => derived.bytes,
                         };
                     u32::try_from(size).unwrap_or(u32::MAX)
                 })
@@ -243,7 +276,7 @@ impl ContentCache {
     pub fn post(&self, key: &PostKey) -> Option<Arc<PostDetail>> {
         match self.fresh_entries()?.get(&post_key(key))? {
             Entry::Post(post) => Some(post),
-            Entry::List(_) | Entry::Terms(_) => None,
+            Entry::List(_) | Entry::Terms(_) | Entry::Derived(_) => None,
         }
     }
 
@@ -288,6 +321,52 @@ impl ContentCache {
 
     pub fn keep_terms(&self, ticket: Ticket, key: &TermsKey, page: Arc<ListPage<TaxonomyItem>>) {
         self.keep(ticket, &Key::Terms(key.0.clone()), Entry::Terms(page));
+    }
+
+    /// The value kept under `name`, still valid at `now`; else `load`ed, by one request at a time (those
+    /// missing it meanwhile wait, then read what it kept), and kept.
+    pub async fn derived_or_load<T, E, F, Fut>(
+        &self,
+        name: String,
+        now: NaiveDateTime,
+        load: F,
+    ) -> Result<Arc<T>, E>
+    where
+        T: std::any::Any + Send + Sync,
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<Loaded<T>, E>>,
+    {
+        let key = Key::Derived(name);
+        if let Some(value) = self.derived(&key, now) {
+            return Ok(value);
+        }
+        let _turn = self.turn(key.clone()).await;
+        if let Some(value) = self.derived(&key, now) {
+            return Ok(value);
+        }
+        let ticket = self.ticket();
+        let loaded = load().await?;
+        let value = Arc::new(loaded.value);
+        let derived = Derived {
+            value: value.clone(),
+            valid_until: loaded.valid_until,
+            bytes: loaded.bytes,
+        };
+        self.keep(ticket, &key, Entry::Derived(derived));
+        Ok(value)
+    }
+
+    fn derived<T: std::any::Any + Send + Sync>(
+        &self,
+        key: &Key,
+        now: NaiveDateTime,
+    ) -> Option<Arc<T>> {
+        match self.fresh_entries()?.get(key)? {
+            Entry::Derived(derived) if derived.valid_until.is_none_or(|until| now < until) => {
+                derived.value.downcast::<T>().ok()
+            }
+            _ => None,
+        }
     }
 
     fn keep(&self, ticket: Ticket, key: &Key, entry: Entry) {

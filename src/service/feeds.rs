@@ -1,5 +1,11 @@
 //! Feeds of the latest published posts (the blog's, a category's, a tag's) and the sitemap's pages.
 
+use std::sync::Arc;
+
+use chrono::NaiveDateTime;
+
+use super::content::Loaded;
+use super::posts::Reads;
 use crate::config::SiteSettings;
 use crate::db::feeds::SitemapSource;
 use crate::db::{self, run_query, DbPool};
@@ -15,10 +21,17 @@ pub enum FeedScope {
     Term(Taxonomy, Slug),
 }
 
-/// The latest `FEED_ITEMS` published posts of `scope`, newest first, with their bodies: four statements
-/// (the term, the page, its tags, the bodies). `NotFound` for an unknown category or tag.
+/// What a feed carries whatever the links: the category's or tag's name, and the posts with their bodies.
+struct FeedContent {
+    name: Option<String>,
+    posts: Arc<Vec<PostDetail>>,
+}
+
+/// The latest `FEED_ITEMS` published posts of `scope`, newest first, with their bodies: from the content
+/// cache, or four statements (the term, the page, its tags, the bodies) by one request while the others
+/// wait for it. `NotFound` for an unknown category or tag.
 pub async fn feed(
-    pool: &DbPool,
+    reads: &Reads,
     clock: &Clock,
     site: &SiteSettings,
     links: &SiteLinks,
@@ -28,20 +41,49 @@ pub async fn feed(
     let now = clock.now();
     let per_page = site.feed_items.to_string();
     let page = PageRequest::parse(None, Some(&per_page))?;
-    let (title, page_url) = match &scope {
-        FeedScope::Blog => (site.title.clone(), links.absolute("/")),
-        FeedScope::Term(taxonomy, slug) => {
+    let pool = reads.pool.clone();
+    let loaded_scope = scope.clone();
+    let content = reads
+        .content
+        .derived_or_load(format!("feed {scope:?} {per_page}"), now, move || {
+            load_feed(pool, loaded_scope, page, now)
+        })
+        .await?;
+    let (title, page_url) = match (&scope, &content.name) {
+        (FeedScope::Term(taxonomy, slug), Some(name)) => {
             let url = match taxonomy {
                 Taxonomy::Categories => links.category(slug.as_str()),
                 Taxonomy::Tags => links.tag(slug.as_str()),
             };
+            (format!("{}: {name}", site.title), url)
+        }
+        _ => (site.title.clone(), links.absolute("/")),
+    };
+    Ok(FeedSource {
+        title,
+        page: page_url,
+        address,
+        posts: content.posts.clone(),
+    })
+}
+
+/// Reads a feed's content from the database (see [`feed`]).
+async fn load_feed(
+    pool: DbPool,
+    scope: FeedScope,
+    page: PageRequest,
+    now: NaiveDateTime,
+) -> Result<Loaded<FeedContent>, ApiError> {
+    let name = match &scope {
+        FeedScope::Blog => None,
+        FeedScope::Term(taxonomy, slug) => {
             let (taxonomy, slug) = (*taxonomy, slug.clone());
-            let name = run_query(pool, move |conn| {
+            let name = run_query(&pool, move |conn| {
                 db::feeds::term_name(conn, taxonomy, slug.as_str())
             })
             .await?
             .ok_or(ApiError::NotFound(taxonomy.noun()))?;
-            (format!("{}: {name}", site.title), url)
+            Some(name)
         }
     };
     let mut filter = PostFilter::default();
@@ -55,35 +97,65 @@ pub async fn feed(
         page,
         ..PostListQuery::default()
     };
-    let posts = run_query(pool, move |conn| {
+    let (posts, valid_until) = run_query(&pool, move |conn| {
         let posts = db::posts::list(conn, &query, now)?.posts;
         let ids: Vec<i64> = posts.iter().map(|post| post.id).collect();
         let mut bodies = db::feeds::bodies(conn, &ids)?;
-        Ok::<_, diesel::result::Error>(
-            posts
-                .into_iter()
-                .map(|summary| {
-                    let body_html = bodies.remove(&summary.id).unwrap_or_default();
-                    PostDetail {
-                        summary,
-                        body_markdown: String::new(),
-                        body_html,
-                    }
-                })
-                .collect(),
-        )
+        let valid_until = db::posts::next_publication(conn, now)?;
+        let posts: Vec<PostDetail> = posts
+            .into_iter()
+            .map(|summary| {
+                let body_html = bodies.remove(&summary.id).unwrap_or_default();
+                PostDetail {
+                    summary,
+                    body_markdown: String::new(),
+                    body_html,
+                }
+            })
+            .collect();
+        Ok::<_, diesel::result::Error>((posts, valid_until))
     })
     .await?;
-    Ok(FeedSource {
-        title,
-        page: page_url,
-        address,
-        posts,
+    let bytes = posts
+        .iter()
+        .map(|post| {
+            512 + post.body_html.len() + post.summary.title.len() + post.summary.excerpt.len()
+        })
+        .sum();
+    Ok(Loaded {
+        value: FeedContent {
+            name,
+            posts: Arc::new(posts),
+        },
+        valid_until,
+        bytes,
     })
 }
 
-/// Every published post, category and tag page with its last change (three statements).
-pub async fn sitemap_source(pool: &DbPool, clock: &Clock) -> Result<SitemapSource, ApiError> {
+/// Every published post, category and tag page with its last change: from the content cache, or three
+/// statements by one request while the others wait for it (each `/sitemap-N.xml` is a slice of it).
+pub async fn sitemap_source(reads: &Reads, clock: &Clock) -> Result<Arc<SitemapSource>, ApiError> {
     let now = clock.now();
-    Ok(run_query(pool, move |conn| db::feeds::sitemap_source(conn, now)).await?)
+    let pool = reads.pool.clone();
+    reads
+        .content
+        .derived_or_load(String::from("sitemap"), now, move || async move {
+            let (source, valid_until) = run_query(&pool, move |conn| {
+                let source = db::feeds::sitemap_source(conn, now)?;
+                let valid_until = db::posts::next_publication(conn, now)?;
+                Ok::<_, diesel::result::Error>((source, valid_until))
+            })
+            .await?;
+            let bytes = [&source.posts, &source.categories, &source.tags]
+                .iter()
+                .flat_map(|listed| listed.iter())
+                .map(|listed| 64 + listed.slug.len())
+                .sum();
+            Ok::<_, ApiError>(Loaded {
+                value: source,
+                valid_until,
+                bytes,
+            })
+        })
+        .await
 }

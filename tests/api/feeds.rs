@@ -298,7 +298,56 @@ async fn the_sample_blogs_sitemap_lists_its_1816_published_posts(app: TestApp) {
     assert_eq!(rss(&app, "/feed.rss").await.items().len(), 20, "FEED_ITEMS");
 }
 
+/// Feeds and sitemaps come from the content cache: read again, they send no statement; after the cache is
+/// dropped, ten concurrent reads of the sitemap load it once (each `/sitemap-N.xml` used to load every
+/// published post to keep one slice, every time).
+async fn feeds_and_sitemaps_are_served_from_memory_and_loaded_once(app: TestApp) {
+    app.import(&small_blog()).await;
+    let paths = [
+        "/feed.rss",
+        "/feed.atom",
+        "/tags/rust/feed.atom",
+        "/categories/programming/feed.rss",
+        "/sitemap.xml",
+    ];
+    let mut first = Vec::new();
+    for path in paths {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        first.push(response.text().await.expect("a body"));
+    }
+    let before = app.queries.get();
+    for (path, body) in paths.iter().zip(&first) {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_eq!(&response.text().await.expect("a body"), body, "{path}");
+    }
+    assert_eq!(
+        app.queries.get(),
+        before,
+        "served from memory: no statement"
+    );
+
+    app.content.invalidate();
+    let before = app.queries.get();
+    assert_eq!(app.get("/sitemap.xml").await.status(), 200);
+    let one_load = app.queries.get() - before;
+    assert!(one_load > 0, "a dropped cache is read again");
+    app.content.invalidate();
+    let before = app.queries.get();
+    let reads = (0..10).map(|_| app.get("/sitemap.xml"));
+    for response in futures::future::join_all(reads).await {
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(
+        app.queries.get() - before,
+        one_load,
+        "ten concurrent reads, one load"
+    );
+}
+
 crate::on_both_backends!(
+    feeds_and_sitemaps_are_served_from_memory_and_loaded_once,
     feeds_carry_published_posts_only_newest_first,
     feeds_escape_hostile_titles_and_follow_publication_and_edits,
     the_sitemap_lists_every_published_page_and_splits_at_the_limit,
