@@ -216,7 +216,7 @@ fn click_cache(settings: &Settings) -> Result<Arc<dyn CacheBackend>, StartupErro
         Arc::new(RedisClickCache::new(redis)?)
     } else {
         tracing::info!("click cache: in-process (set REDIS_URL for Redis)");
-        Arc::new(MemoryClickCache::default())
+        Arc::new(MemoryClickCache::new(settings.click_stats_retention))
     })
 }
 
@@ -296,16 +296,15 @@ impl Application {
                 retention: settings.click_ledger_retention,
                 stats_retention: settings.click_stats_retention,
             },
+            clock.clone(),
         )
         .start();
         let (webhooks, deliverer) = webhook_worker(&settings, &clock, &metrics)?;
         say_when_no_token_exists(&pool).await?;
-        // Cursors are sealed with one key per database, so every instance opens every cursor; readers are
-        // hashed with another, so every instance counts a reader once.
+        // Cursors are sealed with one key per database, so every instance opens every cursor (readers are
+        // hashed under a salt per day, also shared: `Visitors`).
         let cursors = CursorKey::new(shared_secret(&pool, "cursor").await?.as_bytes());
-        let visitors = Arc::new(crate::service::clicks::Visitors::new(
-            shared_secret(&pool, "visitor").await?.as_bytes(),
-        ));
+        let visitors = Arc::new(crate::service::clicks::Visitors::new(pool.clone()));
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
             clock,

@@ -5,11 +5,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use hyperloglockless::HyperLogLog;
-
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
-    PendingHour, Recorded, SHARDS,
+    PendingHour, ReaderSketches, Recorded, SHARDS,
 };
 
 #[derive(Debug, Clone)]
@@ -45,10 +43,7 @@ impl Shard {
 /// Click deltas held in this process, and each post's readers per UTC day.
 pub struct MemoryClickCache {
     shards: Vec<Mutex<Shard>>,
-    /// (post id, day) -> its readers. Every sketch hashes with `seed`, so that the days of a week can be
-    /// merged.
-    readers: Mutex<HashMap<(i64, i64), HyperLogLog>>,
-    seed: u128,
+    readers: ReaderSketches,
     round_trips: AtomicU64,
 }
 
@@ -58,67 +53,34 @@ impl std::fmt::Debug for MemoryClickCache {
     }
 }
 
-/// An estimated count as a whole number (the crate's own `count` truncates: one reader would show 0).
-#[expect(
-    clippy::cast_possible_truncation,
-    clippy::cast_sign_loss,
-    reason = "an estimate of a count, clamped at 0 and rounded: far inside u64"
-)]
-fn rounded(estimate: f64) -> u64 {
-    estimate.max(0.0).round() as u64
-}
-
-/// 2^14 registers, as Redis's `HyperLogLog`s: a standard error of about 0.81%.
-const READERS_PRECISION: u8 = 14;
-
 impl Default for MemoryClickCache {
+    /// Readers kept 400 days, `CLICK_STATS_RETENTION`'s default.
     fn default() -> Self {
-        MemoryClickCache {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
-            readers: Mutex::new(HashMap::new()),
-            seed: rand::random(),
-            round_trips: AtomicU64::new(0),
-        }
+        MemoryClickCache::new(std::time::Duration::from_secs(400 * 86_400))
     }
 }
 
 impl MemoryClickCache {
+    /// An empty cache whose readers by day are kept `readers_retention` (`CLICK_STATS_RETENTION`).
+    pub fn new(readers_retention: std::time::Duration) -> Self {
+        MemoryClickCache {
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            readers: ReaderSketches::new(readers_retention),
+            round_trips: AtomicU64::new(0),
+        }
+    }
+
+    /// The readers' sketches (their memory, for the README's bound and its test).
+    pub fn readers(&self) -> &ReaderSketches {
+        &self.readers
+    }
+
     fn shard(&self, index: u16) -> Result<std::sync::MutexGuard<'_, Shard>, CacheError> {
         self.shards
             .get(usize::from(index))
             .ok_or_else(|| CacheError::Protocol(format!("no shard {index}")))?
             .lock()
             .map_err(|_| CacheError::Failed(String::from("a shard lock was poisoned")))
-    }
-
-    /// The estimated number of readers of all `sketches` together. By hand (the register-wise maximum, then
-    /// the crate's estimate of that): `HyperLogLog::union` of hyperloglockless 0.4 miscounts (a union into a
-    /// fresh sketch of 1,000 readers estimates 12,000).
-    fn union_count(&self, sketches: &[&HyperLogLog]) -> f64 {
-        match sketches {
-            [] => 0.0,
-            [one] => one.raw_count(),
-            several => {
-                let mut registers = vec![0_u8; 1 << READERS_PRECISION];
-                for sketch in several {
-                    for (register, value) in registers.iter_mut().zip(sketch.iter()) {
-                        *register = (*register).max(value);
-                    }
-                }
-                #[expect(
-                    clippy::naive_bytecount,
-                    reason = "16 KiB once per stats read: not worth a crate"
-                )]
-                let zeros = registers.iter().filter(|register| **register == 0).count();
-                let sum: f64 = registers
-                    .iter()
-                    .map(|register| 2_f64.powi(-i32::from(*register)))
-                    .sum();
-                let hasher = hyperloglockless::DefaultHasher::seeded(&self.seed.to_be_bytes());
-                HyperLogLog::from_parts(registers.into_boxed_slice(), hasher, zeros, sum)
-                    .raw_count()
-            }
-        }
     }
 
     fn count_round_trip(&self) {
@@ -158,14 +120,7 @@ impl CacheBackend for MemoryClickCache {
     ) -> Result<Recorded, CacheError> {
         self.count_round_trip();
         if let Some(reader) = reader {
-            let mut readers = self
-                .readers
-                .lock()
-                .map_err(|_| CacheError::Failed(String::from("the readers lock was poisoned")))?;
-            readers
-                .entry((post_id, hour.div_euclid(24)))
-                .or_insert_with(|| HyperLogLog::seeded(READERS_PRECISION, self.seed))
-                .insert(reader);
+            self.readers.add(post_id, hour.div_euclid(24), reader)?;
         }
         self.add(post_id, hour)
     }
@@ -176,20 +131,7 @@ impl CacheBackend for MemoryClickCache {
         groups: &[Vec<i64>],
     ) -> Result<Vec<u64>, CacheError> {
         self.count_round_trip();
-        let readers = self
-            .readers
-            .lock()
-            .map_err(|_| CacheError::Failed(String::from("the readers lock was poisoned")))?;
-        Ok(groups
-            .iter()
-            .map(|days| {
-                let sketches: Vec<&HyperLogLog> = days
-                    .iter()
-                    .filter_map(|day| readers.get(&(post_id, *day)))
-                    .collect();
-                rounded(self.union_count(&sketches))
-            })
-            .collect())
+        self.readers.count(post_id, groups)
     }
 
     /// Clicks parked by a Redis-backed instance of an earlier configuration: counted here, once each (their

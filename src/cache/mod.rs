@@ -2,11 +2,13 @@
 //! truth). Holds only deltas, each labelled with the batch it belongs to (README "Click counting").
 
 mod memory;
+mod reader_sketches;
 mod redis;
 
 use std::collections::HashMap;
 
 pub use memory::MemoryClickCache;
+pub use reader_sketches::ReaderSketches;
 pub use redis::{RedisClickCache, RedisEndpoint, RedisRateStore, RedisSettings};
 
 /// Posts are spread over this many shards; each shard has its own pending and in-flight batch, and in

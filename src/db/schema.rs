@@ -51,6 +51,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    reader_salts (day) {
+        day -> BigInt,
+        salt -> Text,
+    }
+}
+
+diesel::table! {
     post_counters (post_id) {
         post_id -> BigInt,
         clicks -> BigInt,
@@ -197,6 +204,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_counters,
     post_tags,
     posts,
+    reader_salts,
     tags,
     webhook_attempts,
     webhook_deliveries,

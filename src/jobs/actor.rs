@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::pacing::{millis, Pacing};
-use super::{roll_up_old_clicks, sync_once, SyncError, SyncReport};
+use super::{forget_old_reader_salts, roll_up_old_clicks, sync_once, SyncError, SyncReport};
 use crate::cache::CacheBackend;
 use crate::db::DbPool;
+use crate::domain::clock::Clock;
 use crate::metrics::{self, Metrics};
 use crate::telemetry::error_chain;
 
@@ -34,6 +35,8 @@ pub struct ClickSyncActor {
     deadline: Duration,
     retention: Duration,
     stats_retention: Duration,
+    /// What "now" is for rolling hours up and forgetting readers' salts.
+    clock: Clock,
 }
 
 impl ClickSyncActor {
@@ -42,11 +45,13 @@ impl ClickSyncActor {
         cache: Arc<dyn CacheBackend>,
         metrics: Arc<Metrics>,
         schedule: SyncSchedule,
+        clock: Clock,
     ) -> Self {
         ClickSyncActor {
             db,
             cache,
             metrics,
+            clock,
             pacing: Pacing::new(schedule.interval),
             deadline: schedule.deadline,
             retention: schedule.retention,
@@ -71,17 +76,19 @@ impl ClickSyncActor {
 
     /// One pass, abandoned at the deadline.
     fn pass(&self) -> impl std::future::Future<Output = Result<SyncReport, SyncError>> + 'static {
-        let (db, cache, retention, stats_retention, deadline) = (
+        let (db, cache, retention, stats_retention, deadline, clock) = (
             self.db.clone(),
             self.cache.clone(),
             self.retention,
             self.stats_retention,
             self.deadline,
+            self.clock.clone(),
         );
         async move {
             let pass = async {
                 let report = sync_once(&db, cache.as_ref(), retention).await?;
-                roll_up_old_clicks(&db, stats_retention, crate::domain::clock::now()).await?;
+                roll_up_old_clicks(&db, stats_retention, clock.now()).await?;
+                forget_old_reader_salts(&db, clock.now()).await?;
                 Ok(report)
             };
             tokio::time::timeout(deadline, pass)

@@ -7,5 +7,8 @@ mod sync;
 mod webhooks;
 
 pub use actor::{ClickSyncActor, FinalSync, SyncNow, SyncSchedule};
-pub use sync::{roll_up_old_clicks, sync_once, sync_once_with, SyncError, SyncReport, SyncStage};
+pub use sync::{
+    forget_old_reader_salts, roll_up_old_clicks, sync_once, sync_once_with, SyncError, SyncReport,
+    SyncStage,
+};
 pub use webhooks::WebhookWorker;

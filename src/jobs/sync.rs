@@ -107,6 +107,21 @@ pub async fn roll_up_old_clicks(
         .map_err(SyncError::Database)
 }
 
+/// Deletes the readers' salts of the days before yesterday (UTC, at `now`): their sketches can no longer
+/// change (a view is hashed under its own day's salt; yesterday's is kept for requests that straddled
+/// midnight and for instances' clocks a little apart). Returns how many went.
+pub async fn forget_old_reader_salts(
+    db: &DbPool,
+    now: chrono::NaiveDateTime,
+) -> Result<usize, SyncError> {
+    let yesterday = clock::hour_of(now).div_euclid(24) - 1;
+    run_query(db, move |conn| {
+        db::secrets::forget_reader_salts_before(conn, yesterday)
+    })
+    .await
+    .map_err(SyncError::Database)
+}
+
 /// Parked clicks per round trip when they are sent again.
 const SETTLE_CHUNK: usize = 1000;
 

@@ -48,7 +48,7 @@ pub async fn record_click(
 ) -> Result<HttpResponse, actix_web::Error> {
     let count = if state.views.counts(&signals, ViewSource::Beacon) {
         state.limits.check(&request, Action::Beacon).await?;
-        Count::Record(reader(&request, &state))
+        Count::Record(reader(&request, &state).await)
     } else {
         Count::Peek
     };
@@ -62,7 +62,7 @@ pub async fn record_click(
 }
 
 /// The reader's hash for today (address as the rate limits see it, and User-Agent), for unique readers.
-pub fn reader(request: &HttpRequest, state: &AppState) -> Option<String> {
+pub async fn reader(request: &HttpRequest, state: &AppState) -> Option<String> {
     let address = state.limits.client(request)?;
     let user_agent = request
         .headers()
@@ -70,5 +70,5 @@ pub fn reader(request: &HttpRequest, state: &AppState) -> Option<String> {
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
     let day = crate::domain::clock::hour_of(state.clock.now()).div_euclid(24);
-    Some(state.visitors.hash(address, user_agent, day))
+    state.visitors.hash(address, user_agent, day).await
 }

@@ -415,7 +415,7 @@ async fn read_post(
     let count = if state.views.counts(signals, ViewSource::Read)
         && state.limits.check(request, Action::View).await.is_ok()
     {
-        Count::Record(super::clicks::reader(request, state))
+        Count::Record(super::clicks::reader(request, state).await)
     } else {
         Count::Peek
     };

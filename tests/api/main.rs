@@ -39,6 +39,7 @@ mod post_writes;
 mod posts;
 mod query_counts;
 mod rankings;
+mod readers;
 mod reading_time;
 mod redis_cluster;
 mod redis_faults;
