@@ -9,6 +9,7 @@ pub mod error;
 pub mod import;
 pub mod jobs;
 pub mod metrics;
+pub mod redact;
 pub mod routes;
 pub mod service;
 pub mod startup;

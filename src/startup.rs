@@ -305,6 +305,9 @@ impl Application {
         // hashed under a salt per day, also shared: `Visitors`).
         let cursors = CursorKey::new(shared_secret(&pool, "cursor").await?.as_bytes());
         let visitors = Arc::new(crate::service::clicks::Visitors::new(pool.clone()));
+        visitors
+            .prepare(crate::domain::clock::hour_of(clock.now()).div_euclid(24))
+            .await;
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
             clock,

@@ -191,7 +191,7 @@ pub fn init_tls() {
     openssl_sys::init();
 }
 
-pub use crate::telemetry::redact;
+pub use crate::redact::redact;
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -4,9 +4,10 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use deadpool_redis::redis::{self, ErrorKind, RedisError, Value};
+use deadpool_redis::redis::{self, ErrorKind, Value};
 
 use super::breaker::CircuitBreaker;
+pub(super) use super::call::{Call, SendError};
 use super::cluster::Cluster;
 use super::single::SingleServer;
 use crate::cache::CacheError;
@@ -25,39 +26,18 @@ impl std::fmt::Debug for RedisEndpoint {
         match self {
             RedisEndpoint::Single(url) => f
                 .debug_tuple("Single")
-                .field(&crate::telemetry::redact(url))
+                .field(&crate::redact::redact(url))
                 .finish(),
             RedisEndpoint::Cluster(urls) => f
                 .debug_tuple("Cluster")
                 .field(
                     &urls
                         .iter()
-                        .map(|url| crate::telemetry::redact(url))
+                        .map(|url| crate::redact::redact(url))
                         .collect::<Vec<_>>(),
                 )
                 .finish(),
         }
-    }
-}
-
-/// One script call, with the shard whose hash slot all its keys are in (a cluster sends it to the node that
-/// owns that slot).
-pub(super) struct Call {
-    pub(super) shard: u16,
-    pub(super) command: redis::Cmd,
-}
-
-/// Why a transport could not give replies.
-pub(super) enum SendError {
-    /// No connection could be had: nothing was sent.
-    NoConnection(String),
-    /// Redis, or the connection to it, failed the call.
-    Redis(RedisError),
-}
-
-impl From<RedisError> for SendError {
-    fn from(error: RedisError) -> Self {
-        SendError::Redis(error)
     }
 }
 

@@ -19,7 +19,7 @@ use deadpool_redis::redis::{
     ErrorKind, RedisError, ServerErrorKind, Value,
 };
 
-use super::client::{Call, SendError};
+use super::call::{Call, SendError};
 use crate::cache::{CacheError, SHARDS};
 
 /// The cluster's hash slots.

@@ -2,6 +2,7 @@
 //! into one round trip). Short time-outs and a circuit breaker keep a dead Redis from slowing requests.
 
 mod breaker;
+mod call;
 mod client;
 mod cluster;
 mod rate;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use deadpool_redis::redis::{self, aio::MultiplexedConnection, Value};
 
-use super::client::{Call, SendError};
+use super::call::{Call, SendError};
 use crate::cache::CacheError;
 
 pub(super) struct SingleServer {

@@ -17,6 +17,8 @@ pub struct Visitors {
     pool: DbPool,
     /// Day -> its salt: today's, and yesterday's while requests of that day may still arrive.
     salts: Mutex<HashMap<i64, Arc<[u8]>>>,
+    /// Held by the one request reading a missing salt; the others wait for it, then find it kept.
+    loading: tokio::sync::Mutex<()>,
 }
 
 impl Visitors {
@@ -24,7 +26,21 @@ impl Visitors {
         Visitors {
             pool,
             salts: Mutex::new(HashMap::new()),
+            loading: tokio::sync::Mutex::new(()),
         }
+    }
+
+    /// Reads the salt of `day` now (at start-up), so that the first views of the day do not wait for it.
+    /// A failure is only logged: the first view tries again.
+    pub async fn prepare(&self, day: i64) {
+        let _ = self.salt(day).await;
+    }
+
+    fn kept(&self, day: i64) -> Option<Arc<[u8]>> {
+        self.salts
+            .lock()
+            .ok()
+            .and_then(|salts| salts.get(&day).cloned())
     }
 
     /// The reader's hash on UTC day `day` (days since the Unix epoch). `None` when the day's salt cannot be
@@ -35,12 +51,11 @@ impl Visitors {
     }
 
     async fn salt(&self, day: i64) -> Option<Arc<[u8]>> {
-        if let Some(salt) = self
-            .salts
-            .lock()
-            .ok()
-            .and_then(|salts| salts.get(&day).cloned())
-        {
+        if let Some(salt) = self.kept(day) {
+            return Some(salt);
+        }
+        let _turn = self.loading.lock().await;
+        if let Some(salt) = self.kept(day) {
             return Some(salt);
         }
         let made = {
