@@ -356,7 +356,7 @@ pub fn published_clicks(
     let found: Option<Option<i64>> = posts::table
         .left_join(post_counters::table)
         .filter(posts::id.eq(post_id))
-        .filter(posts::published_at.le(now))
+        .filter(super::posts::public_at(now))
         .select(post_counters::clicks.nullable())
         .first(conn)
         .optional()?;

@@ -68,7 +68,7 @@ pub fn sitemap_source(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
         })
     };
     let posts = posts::table
-        .filter(posts::published_at.le(now))
+        .filter(super::posts::public_at(now))
         .select((posts::id, posts::slug, posts::updated_at.nullable()))
         .order((posts::published_at.asc(), posts::id.asc()))
         .load(conn)?
@@ -77,7 +77,7 @@ pub fn sitemap_source(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
         .collect();
     let categories = categories::table
         .inner_join(posts::table)
-        .filter(posts::published_at.le(now))
+        .filter(super::posts::public_at(now))
         .group_by((categories::id, categories::slug))
         .select((
             categories::id,
@@ -91,7 +91,7 @@ pub fn sitemap_source(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
         .collect();
     let tags = tags::table
         .inner_join(post_tags::table.inner_join(posts::table))
-        .filter(posts::published_at.le(now))
+        .filter(super::posts::public_at(now))
         .group_by((tags::id, tags::slug))
         .select((tags::id, tags::slug, diesel::dsl::max(posts::updated_at)))
         .order(tags::slug.asc())

@@ -170,7 +170,7 @@ fn content(
 ) -> PostContent<'_> {
     let reading = Reading::of(&post.body_markdown);
     PostContent {
-        announced: post.published_at.is_some_and(|at| at <= now),
+        announced: crate::domain::is_public_at(post.published_at, now),
         word_count: Some(reading.words),
         reading_time_minutes: Some(reading.minutes),
         slug: post.slug.as_str(),

@@ -142,7 +142,7 @@ fn event_data(id: i64, row: &PostRow, previous_slug: Option<String>) -> PostEven
 }
 
 fn is_public(row: &PostRow, now: NaiveDateTime) -> bool {
-    row.published_at.is_some_and(|at| at <= now)
+    crate::domain::is_public_at(row.published_at, now)
 }
 
 /// Whether `post.published` was sent for the post's current publication.

@@ -126,13 +126,21 @@ impl SummaryRow {
     }
 }
 
+/// The posts public at `now` ([`crate::domain::is_public_at`] in a query).
+pub fn public_at(now: NaiveDateTime) -> diesel::dsl::LtEq<posts::published_at, NaiveDateTime> {
+    posts::published_at.le(now)
+}
+
+/// [`public_at`] for statements written as text: `now` is bound right after it.
+pub const PUBLIC_AT_SQL: &str = "posts.published_at <= ";
+
 /// Narrows a boxed query over `posts` (alone or joined) to the posts matching `filter`.
 /// A macro because the query types differ per join; the conditions only name `posts` columns.
 macro_rules! matching {
     ($query:expr, $filter:expr, $now:expr, $backend:expr) => {{
         let filter: &PostFilter = $filter;
         let mut query = match filter.status {
-            PostStatus::Published => $query.filter(posts::published_at.le($now)),
+            PostStatus::Published => $query.filter($crate::db::posts::public_at($now)),
             PostStatus::Scheduled => $query.filter(posts::published_at.gt($now)),
             PostStatus::Draft => $query.filter(posts::published_at.is_null()),
             PostStatus::All => $query,
@@ -374,7 +382,7 @@ pub fn find_fields(
         ))
         .into_boxed();
     if published_only {
-        query = query.filter(posts::published_at.le(now));
+        query = query.filter(public_at(now));
     }
     let query = match key {
         PostKey::Id(id) => query.filter(posts::id.eq(id.get())),
@@ -473,7 +481,7 @@ pub fn related(
         .left_join(post_counters::table)
         .select(summary_columns(&FieldSet::all(POST_SUMMARY_FIELDS)))
         .filter(posts::id.ne(post_id))
-        .filter(posts::published_at.le(now))
+        .filter(public_at(now))
         .order((
             shared_tags.desc(),
             same_category.desc(),
@@ -502,7 +510,7 @@ pub fn is_published(
     diesel::select(diesel::dsl::exists(
         posts::table
             .filter(posts::id.eq(post_id))
-            .filter(posts::published_at.le(now)),
+            .filter(public_at(now)),
     ))
     .get_result(conn)
 }

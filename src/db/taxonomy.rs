@@ -14,10 +14,10 @@ type Row = (i64, String, String, i64);
 /// Expands to the `post_count` column of a category (published posts in it).
 macro_rules! category_post_count {
     ($now:expr) => {
-        sql::<BigInt>(
-            "(SELECT COUNT(*) FROM posts \
-              WHERE posts.category_id = categories.id AND posts.published_at <= ",
-        )
+        sql::<BigInt>(&format!(
+            "(SELECT COUNT(*) FROM posts WHERE posts.category_id = categories.id AND {}",
+            super::posts::PUBLIC_AT_SQL
+        ))
         .bind::<Timestamp, _>($now)
         .sql(")")
     };
@@ -26,10 +26,11 @@ macro_rules! category_post_count {
 /// Expands to the `post_count` column of a tag (published posts carrying it).
 macro_rules! tag_post_count {
     ($now:expr) => {
-        sql::<BigInt>(
+        sql::<BigInt>(&format!(
             "(SELECT COUNT(*) FROM post_tags JOIN posts ON posts.id = post_tags.post_id \
-              WHERE post_tags.tag_id = tags.id AND posts.published_at <= ",
-        )
+              WHERE post_tags.tag_id = tags.id AND {}",
+            super::posts::PUBLIC_AT_SQL
+        ))
         .bind::<Timestamp, _>($now)
         .sql(")")
     };

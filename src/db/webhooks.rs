@@ -213,7 +213,7 @@ pub fn announce_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<
     // trigger that bumps the content version, and every instance would drop its content cache each poll.
     let unannounced = posts::table
         .filter(posts::announced.eq(false))
-        .filter(posts::published_at.le(now));
+        .filter(super::posts::public_at(now));
     if !diesel::select(diesel::dsl::exists(unannounced)).get_result::<bool>(conn)? {
         return Ok(0);
     }
@@ -221,7 +221,7 @@ pub fn announce_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<
         let due: Vec<(i64, String, String, Option<NaiveDateTime>, NaiveDateTime)> = diesel::update(
             posts::table
                 .filter(posts::announced.eq(false))
-                .filter(posts::published_at.le(now)),
+                .filter(super::posts::public_at(now)),
         )
         .set(posts::announced.eq(true))
         .returning((

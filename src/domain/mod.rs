@@ -25,7 +25,9 @@ pub mod webhook;
 
 pub use id::ResourceId;
 pub use page::{Page, PageMeta, PageRequest, RelatedLimit};
-pub use post::{CategoryRef, CommentView, PostDetail, PostSummary, TagRef, TaxonomyItem};
+pub use post::{
+    is_public_at, CategoryRef, CommentView, PostDetail, PostSummary, TagRef, TaxonomyItem,
+};
 pub use post_filter::{PostFilter, PostKey, PostListQuery, PostStatus};
 pub use search::SearchQuery;
 pub use slug::Slug;

@@ -1,8 +1,14 @@
 //! What readers get back: posts, comments and taxonomy as the API shows them.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
+
+/// Whether a post with this `published_at` is public at `now`: published, not a draft (`None`) nor scheduled
+/// (a later instant). The one rule every read applies; its twin in queries is `db::posts::public_at`.
+pub fn is_public_at(published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    published_at.is_some_and(|at| at <= now)
+}
 
 /// A category or tag as embedded in a post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

@@ -3,10 +3,11 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::extract::{discard_body, NoQuery, PathId};
-use super::problems::{BadRequest, NotFound, PayloadTooLarge, Unauthorized, Unavailable};
+use super::problems::{
+    BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized, Unavailable,
+};
 use super::rate_limit::Action;
 use super::AppState;
-use crate::error::Problem;
 use crate::service;
 use crate::service::clicks::{Count, ViewSignals, ViewSource};
 
@@ -22,8 +23,10 @@ pub struct ClickCount {
     pub clicks: i64,
 }
 
-/// `POST /posts/{id}/clicks`: records one click on a published post and returns `{"id", "clicks"}` with the
-/// fresh count. A request that does not count (a bot, a prefetch) gets the count without adding to it.
+/// Record a click
+///
+/// Records one click on a published post and returns `{"id", "clicks"}` with the fresh count. A request that
+/// does not count (a bot, a prefetch) gets the count without adding to it.
 #[utoipa::path(
     post,
     path = "/posts/{id}/clicks",
@@ -32,8 +35,7 @@ pub struct ClickCount {
     responses(
         (status = 200, description = "The post's fresh count, including this click when it counts", body = ClickCount),
         BadRequest, Unauthorized, NotFound, PayloadTooLarge,
-        (status = 429, description = "Too many clicks from this client; see Retry-After", body = Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds"))),
+        TooManyRequests,
         Unavailable,
     ),
     security((), ("bearer" = []))

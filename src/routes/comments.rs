@@ -9,14 +9,15 @@ use super::extract::{CommentBody, Editor, FromQuery, JsonBody, NoQuery, PathId, 
 use super::list::sparse_list_response;
 use super::posts::{cursor_param, CURSOR_DOC};
 use super::problems::{
-    BadRequest, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
+    BadRequest, InvalidFields, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized,
+    Unavailable,
 };
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::comment_input::{status_filter, Moderation, NewComment, BODY_BYTES_MAX};
 use crate::domain::fields::{CommentField, FieldSet, COMMENT_FIELDS};
 use crate::domain::{CommentView, Page, PageRequest, Viewer};
-use crate::error::{ApiError, Problem};
+use crate::error::ApiError;
 use crate::service;
 
 /// `GET /posts/{id}/comments` parameters; `status` is for editors (checked by the handler).
@@ -40,8 +41,10 @@ impl FromQuery for CommentListParams {
     }
 }
 
-/// `GET /posts/{id}/comments`: approved comments, oldest first, paged like posts. Editors may add
-/// `status=pending|approved|rejected|all` to see the moderation queue (each comment then shows its status).
+/// List a post's comments
+///
+/// Approved comments, oldest first, paged like posts. Editors may add `status=pending|approved|rejected|all`
+/// to see the moderation queue (each comment then shows its status).
 #[utoipa::path(
     get,
     path = "/posts/{id}/comments",
@@ -104,8 +107,10 @@ pub struct CommentCreate {
     pub body: String,
 }
 
-/// `POST /posts/{id}/comments`: anyone may comment on a published post; the comment waits for moderation
-/// (`status: pending`). Limited per client IP (429 with `Retry-After`).
+/// Comment on a post
+///
+/// Anyone may comment on a published post; the comment waits for moderation (`status: pending`). Limited per
+/// client IP (429 with `Retry-After`).
 #[utoipa::path(
     post,
     path = "/posts/{id}/comments",
@@ -115,8 +120,7 @@ pub struct CommentCreate {
     responses(
         (status = 201, description = "Stored, pending moderation", body = CommentView),
         BadRequest, Unauthorized, NotFound, PayloadTooLarge, InvalidFields,
-        (status = 429, description = "Too many comments from this client; see Retry-After", body = Problem, content_type = "application/problem+json",
-         headers(("Retry-After" = u64, description = "Seconds"))),
+        TooManyRequests,
         Unavailable,
     ),
     security((), ("bearer" = []))
@@ -142,7 +146,9 @@ pub struct ModerationBody {
     pub status: String,
 }
 
-/// `PATCH /comments/{id}` (token): `{"status": "approved"|"rejected"|"pending"}`.
+/// Moderate a comment
+///
+/// Needs a token. `{"status": "approved"|"rejected"|"pending"}`.
 #[utoipa::path(
     patch,
     path = "/comments/{id}",
@@ -167,7 +173,9 @@ pub async fn moderate_comment(
         .json(service::comments::moderate(&state.pool, &state.clock, id, moderation).await?))
 }
 
-/// `DELETE /comments/{id}` (token): 204.
+/// Delete a comment
+///
+/// Needs a token. 204.
 #[utoipa::path(
     delete,
     path = "/comments/{id}",

@@ -76,8 +76,10 @@ async fn feed_response(
 }
 
 macro_rules! blog_feed {
-    ($name:ident, $path:literal, $format:expr, $media:literal, $what:literal) => {
-        #[doc = concat!("`GET ", $path, "`: ", $what)]
+    ($name:ident, $path:literal, $format:expr, $media:literal, $summary:literal, $what:literal) => {
+        #[doc = $summary]
+        #[doc = ""]
+        #[doc = $what]
         #[utoipa::path(
                     get,
                     path = $path,
@@ -102,6 +104,7 @@ blog_feed!(
     "/feed.rss",
     Format::Rss,
     "application/rss+xml",
+    "Get the blog's RSS feed",
     "The latest `FEED_ITEMS` published posts, newest first, as RSS 2.0"
 );
 blog_feed!(
@@ -109,12 +112,18 @@ blog_feed!(
     "/feed.atom",
     Format::Atom,
     "application/atom+xml",
+    "Get the blog's Atom feed",
     "The latest `FEED_ITEMS` published posts, newest first, as Atom 1.0"
 );
 
 macro_rules! term_feed {
-    ($name:ident, $path:literal, $taxonomy:expr, $format:expr, $media:literal, $what:literal) => {
-        #[doc = concat!("`GET ", $path, "`: ", $what)]
+    (
+        $name:ident, $path:literal, $taxonomy:expr, $format:expr, $media:literal, $summary:literal,
+        $what:literal
+    ) => {
+        #[doc = $summary]
+        #[doc = ""]
+        #[doc = $what]
         #[utoipa::path(
             get,
             path = $path,
@@ -142,6 +151,7 @@ term_feed!(
     Taxonomy::Categories,
     Format::Rss,
     "application/rss+xml",
+    "Get a category's RSS feed",
     "The latest published posts of a category, as RSS 2.0"
 );
 term_feed!(
@@ -150,6 +160,7 @@ term_feed!(
     Taxonomy::Categories,
     Format::Atom,
     "application/atom+xml",
+    "Get a category's Atom feed",
     "The latest published posts of a category, as Atom 1.0"
 );
 term_feed!(
@@ -158,6 +169,7 @@ term_feed!(
     Taxonomy::Tags,
     Format::Rss,
     "application/rss+xml",
+    "Get a tag's RSS feed",
     "The latest published posts with a tag, as RSS 2.0"
 );
 term_feed!(
@@ -166,6 +178,7 @@ term_feed!(
     Taxonomy::Tags,
     Format::Atom,
     "application/atom+xml",
+    "Get a tag's Atom feed",
     "The latest published posts with a tag, as Atom 1.0"
 );
 
@@ -187,8 +200,10 @@ async fn sitemap_urls(links: &SiteLinks, state: &AppState) -> Result<Vec<Sitemap
     Ok(posts.chain(categories).chain(tags).collect())
 }
 
-/// `GET /sitemap.xml`: every published post and taxonomy page; past `SITEMAP_MAX_URLS` URLs, an index of
-/// `/sitemap-1.xml`, `/sitemap-2.xml`...
+/// Get the sitemap
+///
+/// Every published post and taxonomy page; past `SITEMAP_MAX_URLS` URLs, an index of `/sitemap-1.xml`,
+/// `/sitemap-2.xml`...
 #[utoipa::path(
     get,
     path = "/sitemap.xml",
@@ -226,7 +241,9 @@ pub async fn sitemap(
     Ok(HttpResponse::Ok().content_type(XML).body(body))
 }
 
-/// `GET /sitemap-{n}.xml`: the `n`th file of a split sitemap.
+/// Get one file of a split sitemap
+///
+/// The `n`th file of a split sitemap.
 #[utoipa::path(
     get,
     path = "/sitemap-{n}.xml",

@@ -34,7 +34,9 @@ pub struct CacheState {
     pub state: &'static str,
 }
 
-/// `GET /healthz`: 200 while the process serves requests.
+/// Check liveness
+///
+/// 200 while the process serves requests.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = Health)))]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(Health { status: "ok" })
@@ -50,8 +52,10 @@ pub async fn healthz() -> HttpResponse {
          content_type = "application/problem+json"),
     )
 )]
-/// `GET /readyz`: 200 when the database answers (with the click cache's state: `degraded` while Redis is
-/// down and clicks go straight to the database), 503 problem+json when the database does not answer.
+/// Check readiness
+///
+/// 200 when the database answers (with the click cache's state: `degraded` while Redis is down and clicks go
+/// straight to the database), 503 problem+json when the database does not answer.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let report = service::health::readiness(&state.pool, &state.clicks).await?;
     Ok(HttpResponse::Ok().json(Readiness {
@@ -68,8 +72,10 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     }))
 }
 
-/// `GET /metrics`: Prometheus text format: clicks cached and fallen back to the database, sync passes,
-/// failures and batches, cache round trips and availability, SQL statements, pool connections.
+/// Get Prometheus metrics
+///
+/// Prometheus text format: clicks cached and fallen back to the database, sync passes, failures and batches,
+/// cache round trips and availability, SQL statements, pool connections.
 #[utoipa::path(
     get,
     path = "/metrics",

@@ -139,7 +139,9 @@ route_table! {
     "/openapi.json" => { get: openapi_json }
 }
 
-/// `GET /openapi.json`: this API's OpenAPI 3.1 document.
+/// Get this OpenAPI document
+///
+/// This API's OpenAPI 3.1 document.
 #[utoipa::path(
     get,
     path = "/openapi.json",

@@ -89,7 +89,9 @@ impl FromQuery for PostListParams {
     }
 }
 
-/// `GET /posts`: published posts, newest first unless `sort` says otherwise.
+/// List published posts
+///
+/// Published posts, newest first unless `sort` says otherwise.
 #[utoipa::path(
     get,
     path = "/posts",
@@ -163,8 +165,10 @@ pub struct RelatedPosts<T = PostSummary> {
     pub data: Vec<T>,
 }
 
-/// `GET /posts/{id}/related`: published posts like this one, best first: most shared tags, then the same
-/// category, then newest. Never the post itself, never a draft or a scheduled post.
+/// List related posts
+///
+/// Published posts like this one, best first: most shared tags, then the same category, then newest. Never
+/// the post itself, never a draft or a scheduled post.
 #[utoipa::path(
     get,
     path = "/posts/{id}/related",
@@ -315,7 +319,9 @@ async fn read_body<T>(
     }
 }
 
-/// `POST /posts` (token): creates a post; 201 with `Location`.
+/// Create a post
+///
+/// Needs a token. Creates a post; 201 with `Location`.
 #[utoipa::path(
     post,
     path = "/posts",
@@ -343,7 +349,9 @@ pub async fn create_post(
     Ok(response)
 }
 
-/// `PATCH /posts/{id}` (token): changes the fields sent; honours `If-Match` (412 when stale).
+/// Update a post
+///
+/// Needs a token. Changes the fields sent; honours `If-Match` (412 when stale).
 #[utoipa::path(
     patch,
     path = "/posts/{id}",
@@ -379,7 +387,9 @@ pub async fn update_post(
     Ok(post_response(StatusCode::OK, &post))
 }
 
-/// `DELETE /posts/{id}` (token): deletes the post, its comments, tag links and counter; 204.
+/// Delete a post
+///
+/// Needs a token. Deletes the post, its comments, tag links and counter; 204.
 #[utoipa::path(
     delete,
     path = "/posts/{id}",
@@ -432,7 +442,9 @@ async fn read_post(
     Ok(sparse_post_response(StatusCode::OK, &post, fields))
 }
 
-/// `GET /posts/{id}`: one published post with its body; counts a click (see README "Click counting").
+/// Read a post
+///
+/// One published post with its body; counts a click (see README "Click counting").
 #[utoipa::path(
     get,
     path = "/posts/{id}",
@@ -456,7 +468,9 @@ pub async fn get_post(
     read_post(&request, PostKey::Id(id), query.value.0, &signals, &state).await
 }
 
-/// `GET /posts/slug/{slug}`: the same, by slug.
+/// Read a post by slug
+///
+/// The same, by slug.
 #[utoipa::path(
     get,
     path = "/posts/slug/{slug}",

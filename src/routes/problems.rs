@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::{Content, Ref, RefOr};
 use utoipa::IntoResponses;
@@ -52,4 +53,34 @@ problem_responses! {
     InvalidFields = 422, "Invalid fields, each listed in `errors`";
     /// 503 on every route that needs the database.
     Unavailable = 503, "The database is unavailable";
+}
+
+/// 429 on routes limited per client (comments, the click beacon), with the seconds to wait in `Retry-After`.
+pub struct TooManyRequests;
+
+impl IntoResponses for TooManyRequests {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let retry_after = HeaderBuilder::new()
+            .schema(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::Type::Integer)
+                    .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                        utoipa::openapi::KnownFormat::Int64,
+                    )))
+                    .minimum(Some(0)),
+            )
+            .description(Some("Seconds to wait before trying again"))
+            .build();
+        let response = ResponseBuilder::new()
+            .description(
+                "Too many requests of this kind from this client; `Retry-After` says when to retry",
+            )
+            .content(
+                PROBLEM_JSON,
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            )
+            .header("Retry-After", retry_after)
+            .build();
+        BTreeMap::from([(String::from("429"), RefOr::T(response))])
+    }
 }

@@ -33,8 +33,10 @@ impl FromQuery for StatsParams {
     }
 }
 
-/// `GET /posts/{id}/stats`: a published post's clicks by hour, day or ISO week, zero-filled, at most 400
-/// points, in UTC or a time zone. Public, like the post's total.
+/// Get a post's clicks over time
+///
+/// A published post's clicks by hour, day or ISO week, zero-filled, at most 400 points, in UTC or a time
+/// zone. Public, like the post's total.
 #[utoipa::path(
     get,
     path = "/posts/{id}/stats",

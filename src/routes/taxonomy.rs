@@ -117,9 +117,14 @@ async fn delete(
 macro_rules! taxonomy_handlers {
     (
         $taxonomy:expr, $collection:tt, $item:tt,
-        $list:ident: $list_doc:tt, $get:ident: $get_doc:tt, $create:ident: $create_doc:tt,
-        $update:ident: $update_doc:tt, $delete:ident: $delete_doc:tt $(,)?
+        $list:ident: ($list_summary:literal, $list_doc:literal),
+        $get:ident: ($get_summary:literal, $get_doc:literal),
+        $create:ident: ($create_summary:literal, $create_doc:literal),
+        $update:ident: ($update_summary:literal, $update_doc:literal),
+        $delete:ident: ($delete_summary:literal, $delete_doc:literal) $(,)?
     ) => {
+        #[doc = $list_summary]
+        #[doc = ""]
         #[doc = $list_doc]
         #[utoipa::path(
             get,
@@ -144,6 +149,8 @@ macro_rules! taxonomy_handlers {
             list(&request, $taxonomy, &query, &state).await
         }
 
+        #[doc = $get_summary]
+        #[doc = ""]
         #[doc = $get_doc]
         #[utoipa::path(
             get,
@@ -165,6 +172,8 @@ macro_rules! taxonomy_handlers {
             get_one($taxonomy, id, query.value.0, &state).await
         }
 
+        #[doc = $create_summary]
+        #[doc = ""]
         #[doc = $create_doc]
         #[utoipa::path(
             post,
@@ -186,6 +195,8 @@ macro_rules! taxonomy_handlers {
             create($taxonomy, &body, &state).await
         }
 
+        #[doc = $update_summary]
+        #[doc = ""]
         #[doc = $update_doc]
         #[utoipa::path(
             patch,
@@ -209,6 +220,8 @@ macro_rules! taxonomy_handlers {
             update($taxonomy, id, &body, &state).await
         }
 
+        #[doc = $delete_summary]
+        #[doc = ""]
         #[doc = $delete_doc]
         #[utoipa::path(
             delete,
@@ -234,18 +247,48 @@ macro_rules! taxonomy_handlers {
 
 taxonomy_handlers!(
     Taxonomy::Categories, "/categories", "/categories/{id}",
-    list_categories: "`GET /categories`: categories by name, each with `post_count`.",
-    get_category: "`GET /categories/{id}`: one category with `post_count`.",
-    create_category: "`POST /categories` (token): `{\"name\", \"slug\"?}`; 201 with `Location`; 409 when the slug is taken.",
-    update_category: "`PATCH /categories/{id}` (token): renames or re-slugs it.",
-    delete_category: "`DELETE /categories/{id}` (token): its posts stay, with no category; 204.",
+    list_categories: (
+        "List categories",
+        "Categories by name, each with `post_count`."
+    ),
+    get_category: (
+        "Get a category",
+        "One category with `post_count`."
+    ),
+    create_category: (
+        "Create a category",
+        "Needs a token. `{\"name\", \"slug\"?}`; 201 with `Location`; 409 when the slug is taken."
+    ),
+    update_category: (
+        "Update a category",
+        "Needs a token. Renames or re-slugs it."
+    ),
+    delete_category: (
+        "Delete a category",
+        "Needs a token. Its posts stay, with no category; 204."
+    ),
 );
 
 taxonomy_handlers!(
     Taxonomy::Tags, "/tags", "/tags/{id}",
-    list_tags: "`GET /tags`: tags by name, each with `post_count`.",
-    get_tag: "`GET /tags/{id}`: one tag with `post_count`.",
-    create_tag: "`POST /tags` (token): `{\"name\", \"slug\"?}`; 201 with `Location`; 409 when the slug is taken.",
-    update_tag: "`PATCH /tags/{id}` (token): renames or re-slugs it.",
-    delete_tag: "`DELETE /tags/{id}` (token): removes it from its posts; 204.",
+    list_tags: (
+        "List tags",
+        "Tags by name, each with `post_count`."
+    ),
+    get_tag: (
+        "Get a tag",
+        "One tag with `post_count`."
+    ),
+    create_tag: (
+        "Create a tag",
+        "Needs a token. `{\"name\", \"slug\"?}`; 201 with `Location`; 409 when the slug is taken."
+    ),
+    update_tag: (
+        "Update a tag",
+        "Needs a token. Renames or re-slugs it."
+    ),
+    delete_tag: (
+        "Delete a tag",
+        "Needs a token. Removes it from its posts; 204."
+    ),
 );

@@ -59,7 +59,9 @@ impl FromQuery for DeliveryPage {
     }
 }
 
-/// `POST /webhooks` (token): subscribes a URL to events; 201 with the signing `secret`, shown only here.
+/// Subscribe a webhook
+///
+/// Needs a token. Subscribes a URL to events; 201 with the signing `secret`, shown only here.
 #[utoipa::path(
     post,
     path = "/webhooks",
@@ -90,7 +92,9 @@ pub async fn create_webhook(
         .json(created))
 }
 
-/// `GET /webhooks` (token): every subscription, without secrets.
+/// List webhook subscriptions
+///
+/// Needs a token. Every subscription, without secrets.
 #[utoipa::path(
     get,
     path = "/webhooks",
@@ -110,7 +114,9 @@ pub async fn list_webhooks(
     Ok(HttpResponse::Ok().json(WebhookList { data }))
 }
 
-/// `GET /webhooks/{id}` (token): one subscription, without its secret.
+/// Get a webhook subscription
+///
+/// Needs a token. One subscription, without its secret.
 #[utoipa::path(
     get,
     path = "/webhooks/{id}",
@@ -131,7 +137,9 @@ pub async fn get_webhook(
     Ok(HttpResponse::Ok().json(service::webhooks::get(&state.pool, id).await?))
 }
 
-/// `PATCH /webhooks/{id}` (token): changes `url`, `events` or `active`.
+/// Update a webhook subscription
+///
+/// Needs a token. Changes `url`, `events` or `active`.
 #[utoipa::path(
     patch,
     path = "/webhooks/{id}",
@@ -163,7 +171,9 @@ pub async fn update_webhook(
     Ok(HttpResponse::Ok().json(updated))
 }
 
-/// `DELETE /webhooks/{id}` (token): unsubscribes, dropping its pending deliveries and its log; 204.
+/// Delete a webhook subscription
+///
+/// Needs a token. Unsubscribes, dropping its pending deliveries and its log; 204.
 #[utoipa::path(
     delete,
     path = "/webhooks/{id}",
@@ -185,8 +195,9 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// `POST /webhooks/{id}/rotate-secret` (token): a new signing secret, shown in this answer only; the old
-/// one signs nothing from now on.
+/// Rotate a webhook's signing secret
+///
+/// Needs a token. A new signing secret, shown in this answer only; the old one signs nothing from now on.
 #[utoipa::path(
     post,
     path = "/webhooks/{id}/rotate-secret",
@@ -208,7 +219,9 @@ pub async fn rotate_webhook_secret(
         .json(service::webhooks::rotate_secret(&state.pool, &state.clock, id).await?))
 }
 
-/// `GET /webhooks/{id}/deliveries` (token): the delivery log, newest first, each with every attempt.
+/// List a webhook's deliveries
+///
+/// Needs a token. The delivery log, newest first, each with every attempt.
 #[utoipa::path(
     get,
     path = "/webhooks/{id}/deliveries",
@@ -235,8 +248,10 @@ pub async fn list_deliveries(
     Ok(list_response(&request, &query.params, &page))
 }
 
-/// `POST /webhooks/{id}/deliveries/{delivery_id}/retry` (token): sends the delivery again now, with the
-/// same event id (a delivered one too), retried for a fresh `WEBHOOK_MAX_AGE`; 202.
+/// Retry a webhook delivery
+///
+/// Needs a token. Sends the delivery again now, with the same event id (a delivered one too), retried for a
+/// fresh `WEBHOOK_MAX_AGE`; 202.
 #[utoipa::path(
     post,
     path = "/webhooks/{id}/deliveries/{delivery_id}/retry",

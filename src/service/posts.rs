@@ -11,6 +11,7 @@ use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::{hour_of, Clock};
 use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
+use crate::domain::is_public_at;
 use crate::domain::{
     Page, PostDetail, PostKey, PostListQuery, PostSort, PostSummary, RelatedLimit, ResourceId,
     Viewer,
@@ -285,11 +286,8 @@ pub async fn get_post(
                     load_post(reads, key, now).await?
                 }
             };
-            let published = post
-                .summary
-                .published_at
-                .is_some_and(|at| at.naive_utc() <= now);
-            if !published {
+            let published_at = post.summary.published_at.map(|at| at.naive_utc());
+            if !is_public_at(published_at, now) {
                 return Err(ApiError::NotFound("post"));
             }
             PostDetail::clone(&post)

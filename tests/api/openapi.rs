@@ -49,6 +49,21 @@ async fn every_route_is_documented(app: TestApp) {
     for (method, path) in &registered {
         let operation = &paths[path.as_str()][method.as_str()];
         assert!(operation.is_object(), "{method} {path} is not documented");
+        // A short plain summary (the docs page shows it raw: no Markdown, one line) and a tag.
+        let summary = operation["summary"].as_str().unwrap_or_default();
+        assert!(
+            !summary.is_empty()
+                && summary.len() <= 60
+                && !summary.contains(['`', '\n', '/'])
+                && summary.starts_with(|c: char| c.is_ascii_uppercase()),
+            "{method} {path}: summary {summary:?}"
+        );
+        assert!(
+            operation["tags"]
+                .as_array()
+                .is_some_and(|tags| !tags.is_empty()),
+            "{method} {path} has no tag"
+        );
         let writes = ["post", "patch", "delete"].contains(&method.as_str())
             && !path.ends_with("/clicks")
             && !(path.ends_with("/comments") && method == "post");

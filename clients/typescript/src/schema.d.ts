@@ -11,10 +11,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /categories`: categories by name, each with `post_count`. */
+        /**
+         * List categories
+         * @description Categories by name, each with `post_count`.
+         */
         get: operations["list_categories"];
         put?: never;
-        /** `POST /categories` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken. */
+        /**
+         * Create a category
+         * @description Needs a token. `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
+         */
         post: operations["create_category"];
         delete?: never;
         options?: never;
@@ -29,15 +35,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /categories/{id}`: one category with `post_count`. */
+        /**
+         * Get a category
+         * @description One category with `post_count`.
+         */
         get: operations["get_category"];
         put?: never;
         post?: never;
-        /** `DELETE /categories/{id}` (token): its posts stay, with no category; 204. */
+        /**
+         * Delete a category
+         * @description Needs a token. Its posts stay, with no category; 204.
+         */
         delete: operations["delete_category"];
         options?: never;
         head?: never;
-        /** `PATCH /categories/{id}` (token): renames or re-slugs it. */
+        /**
+         * Update a category
+         * @description Needs a token. Renames or re-slugs it.
+         */
         patch: operations["update_category"];
         trace?: never;
     };
@@ -48,6 +63,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Get a category's Atom feed
+         * @description The latest published posts of a category, as Atom 1.0
+         */
         get: operations["category_atom"];
         put?: never;
         post?: never;
@@ -64,6 +83,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Get a category's RSS feed
+         * @description The latest published posts of a category, as RSS 2.0
+         */
         get: operations["category_rss"];
         put?: never;
         post?: never;
@@ -83,11 +106,17 @@ export interface paths {
         get?: never;
         put?: never;
         post?: never;
-        /** `DELETE /comments/{id}` (token): 204. */
+        /**
+         * Delete a comment
+         * @description Needs a token. 204.
+         */
         delete: operations["delete_comment"];
         options?: never;
         head?: never;
-        /** `PATCH /comments/{id}` (token): `{"status": "approved"|"rejected"|"pending"}`. */
+        /**
+         * Moderate a comment
+         * @description Needs a token. `{"status": "approved"|"rejected"|"pending"}`.
+         */
         patch: operations["moderate_comment"];
         trace?: never;
     };
@@ -98,6 +127,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Get the blog's Atom feed
+         * @description The latest `FEED_ITEMS` published posts, newest first, as Atom 1.0
+         */
         get: operations["blog_atom"];
         put?: never;
         post?: never;
@@ -114,6 +147,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Get the blog's RSS feed
+         * @description The latest `FEED_ITEMS` published posts, newest first, as RSS 2.0
+         */
         get: operations["blog_rss"];
         put?: never;
         post?: never;
@@ -130,7 +167,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /healthz`: 200 while the process serves requests. */
+        /**
+         * Check liveness
+         * @description 200 while the process serves requests.
+         */
         get: operations["healthz"];
         put?: never;
         post?: never;
@@ -148,8 +188,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * `GET /metrics`: Prometheus text format: clicks cached and fallen back to the database, sync passes,
-         *     failures and batches, cache round trips and availability, SQL statements, pool connections.
+         * Get Prometheus metrics
+         * @description Prometheus text format: clicks cached and fallen back to the database, sync passes, failures and batches,
+         *     cache round trips and availability, SQL statements, pool connections.
          */
         get: operations["metrics"];
         put?: never;
@@ -167,7 +208,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /openapi.json`: this API's OpenAPI 3.1 document. */
+        /**
+         * Get this OpenAPI document
+         * @description This API's OpenAPI 3.1 document.
+         */
         get: operations["openapi_json"];
         put?: never;
         post?: never;
@@ -184,10 +228,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /posts`: published posts, newest first unless `sort` says otherwise. */
+        /**
+         * List published posts
+         * @description Published posts, newest first unless `sort` says otherwise.
+         */
         get: operations["list_posts"];
         put?: never;
-        /** `POST /posts` (token): creates a post; 201 with `Location`. */
+        /**
+         * Create a post
+         * @description Needs a token. Creates a post; 201 with `Location`.
+         */
         post: operations["create_post"];
         delete?: never;
         options?: never;
@@ -202,7 +252,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /posts/slug/{slug}`: the same, by slug. */
+        /**
+         * Read a post by slug
+         * @description The same, by slug.
+         */
         get: operations["get_post_by_slug"];
         put?: never;
         post?: never;
@@ -219,15 +272,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /posts/{id}`: one published post with its body; counts a click (see README "Click counting"). */
+        /**
+         * Read a post
+         * @description One published post with its body; counts a click (see README "Click counting").
+         */
         get: operations["get_post"];
         put?: never;
         post?: never;
-        /** `DELETE /posts/{id}` (token): deletes the post, its comments, tag links and counter; 204. */
+        /**
+         * Delete a post
+         * @description Needs a token. Deletes the post, its comments, tag links and counter; 204.
+         */
         delete: operations["delete_post"];
         options?: never;
         head?: never;
-        /** `PATCH /posts/{id}` (token): changes the fields sent; honours `If-Match` (412 when stale). */
+        /**
+         * Update a post
+         * @description Needs a token. Changes the fields sent; honours `If-Match` (412 when stale).
+         */
         patch: operations["update_post"];
         trace?: never;
     };
@@ -241,8 +303,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * `POST /posts/{id}/clicks`: records one click on a published post and returns `{"id", "clicks"}` with the
-         *     fresh count. A request that does not count (a bot, a prefetch) gets the count without adding to it.
+         * Record a click
+         * @description Records one click on a published post and returns `{"id", "clicks"}` with the fresh count. A request that
+         *     does not count (a bot, a prefetch) gets the count without adding to it.
          */
         post: operations["record_click"];
         delete?: never;
@@ -259,14 +322,16 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * `GET /posts/{id}/comments`: approved comments, oldest first, paged like posts. Editors may add
-         *     `status=pending|approved|rejected|all` to see the moderation queue (each comment then shows its status).
+         * List a post's comments
+         * @description Approved comments, oldest first, paged like posts. Editors may add `status=pending|approved|rejected|all`
+         *     to see the moderation queue (each comment then shows its status).
          */
         get: operations["list_comments"];
         put?: never;
         /**
-         * `POST /posts/{id}/comments`: anyone may comment on a published post; the comment waits for moderation
-         *     (`status: pending`). Limited per client IP (429 with `Retry-After`).
+         * Comment on a post
+         * @description Anyone may comment on a published post; the comment waits for moderation (`status: pending`). Limited per
+         *     client IP (429 with `Retry-After`).
          */
         post: operations["create_comment"];
         delete?: never;
@@ -283,8 +348,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * `GET /posts/{id}/related`: published posts like this one, best first: most shared tags, then the same
-         *     category, then newest. Never the post itself, never a draft or a scheduled post.
+         * List related posts
+         * @description Published posts like this one, best first: most shared tags, then the same category, then newest. Never
+         *     the post itself, never a draft or a scheduled post.
          */
         get: operations["related_posts"];
         put?: never;
@@ -303,8 +369,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * `GET /posts/{id}/stats`: a published post's clicks by hour, day or ISO week, zero-filled, at most 400
-         *     points, in UTC or a time zone. Public, like the post's total.
+         * Get a post's clicks over time
+         * @description A published post's clicks by hour, day or ISO week, zero-filled, at most 400 points, in UTC or a time
+         *     zone. Public, like the post's total.
          */
         get: operations["post_stats"];
         put?: never;
@@ -323,8 +390,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * `GET /readyz`: 200 when the database answers (with the click cache's state: `degraded` while Redis is
-         *     down and clicks go straight to the database), 503 problem+json when the database does not answer.
+         * Check readiness
+         * @description 200 when the database answers (with the click cache's state: `degraded` while Redis is down and clicks go
+         *     straight to the database), 503 problem+json when the database does not answer.
          */
         get: operations["readyz"];
         put?: never;
@@ -342,7 +410,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /sitemap-{n}.xml`: the `n`th file of a split sitemap. */
+        /**
+         * Get one file of a split sitemap
+         * @description The `n`th file of a split sitemap.
+         */
         get: operations["sitemap_file"];
         put?: never;
         post?: never;
@@ -360,8 +431,9 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * `GET /sitemap.xml`: every published post and taxonomy page; past `SITEMAP_MAX_URLS` URLs, an index of
-         *     `/sitemap-1.xml`, `/sitemap-2.xml`...
+         * Get the sitemap
+         * @description Every published post and taxonomy page; past `SITEMAP_MAX_URLS` URLs, an index of `/sitemap-1.xml`,
+         *     `/sitemap-2.xml`...
          */
         get: operations["sitemap"];
         put?: never;
@@ -379,10 +451,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /tags`: tags by name, each with `post_count`. */
+        /**
+         * List tags
+         * @description Tags by name, each with `post_count`.
+         */
         get: operations["list_tags"];
         put?: never;
-        /** `POST /tags` (token): `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken. */
+        /**
+         * Create a tag
+         * @description Needs a token. `{"name", "slug"?}`; 201 with `Location`; 409 when the slug is taken.
+         */
         post: operations["create_tag"];
         delete?: never;
         options?: never;
@@ -397,15 +475,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /tags/{id}`: one tag with `post_count`. */
+        /**
+         * Get a tag
+         * @description One tag with `post_count`.
+         */
         get: operations["get_tag"];
         put?: never;
         post?: never;
-        /** `DELETE /tags/{id}` (token): removes it from its posts; 204. */
+        /**
+         * Delete a tag
+         * @description Needs a token. Removes it from its posts; 204.
+         */
         delete: operations["delete_tag"];
         options?: never;
         head?: never;
-        /** `PATCH /tags/{id}` (token): renames or re-slugs it. */
+        /**
+         * Update a tag
+         * @description Needs a token. Renames or re-slugs it.
+         */
         patch: operations["update_tag"];
         trace?: never;
     };
@@ -416,6 +503,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Get a tag's Atom feed
+         * @description The latest published posts with a tag, as Atom 1.0
+         */
         get: operations["tag_atom"];
         put?: never;
         post?: never;
@@ -432,6 +523,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /**
+         * Get a tag's RSS feed
+         * @description The latest published posts with a tag, as RSS 2.0
+         */
         get: operations["tag_rss"];
         put?: never;
         post?: never;
@@ -448,10 +543,16 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /webhooks` (token): every subscription, without secrets. */
+        /**
+         * List webhook subscriptions
+         * @description Needs a token. Every subscription, without secrets.
+         */
         get: operations["list_webhooks"];
         put?: never;
-        /** `POST /webhooks` (token): subscribes a URL to events; 201 with the signing `secret`, shown only here. */
+        /**
+         * Subscribe a webhook
+         * @description Needs a token. Subscribes a URL to events; 201 with the signing `secret`, shown only here.
+         */
         post: operations["create_webhook"];
         delete?: never;
         options?: never;
@@ -466,15 +567,24 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /webhooks/{id}` (token): one subscription, without its secret. */
+        /**
+         * Get a webhook subscription
+         * @description Needs a token. One subscription, without its secret.
+         */
         get: operations["get_webhook"];
         put?: never;
         post?: never;
-        /** `DELETE /webhooks/{id}` (token): unsubscribes, dropping its pending deliveries and its log; 204. */
+        /**
+         * Delete a webhook subscription
+         * @description Needs a token. Unsubscribes, dropping its pending deliveries and its log; 204.
+         */
         delete: operations["delete_webhook"];
         options?: never;
         head?: never;
-        /** `PATCH /webhooks/{id}` (token): changes `url`, `events` or `active`. */
+        /**
+         * Update a webhook subscription
+         * @description Needs a token. Changes `url`, `events` or `active`.
+         */
         patch: operations["update_webhook"];
         trace?: never;
     };
@@ -485,7 +595,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** `GET /webhooks/{id}/deliveries` (token): the delivery log, newest first, each with every attempt. */
+        /**
+         * List a webhook's deliveries
+         * @description Needs a token. The delivery log, newest first, each with every attempt.
+         */
         get: operations["list_deliveries"];
         put?: never;
         post?: never;
@@ -505,8 +618,9 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * `POST /webhooks/{id}/deliveries/{delivery_id}/retry` (token): sends the delivery again now, with the
-         *     same event id (a delivered one too), retried for a fresh `WEBHOOK_MAX_AGE`; 202.
+         * Retry a webhook delivery
+         * @description Needs a token. Sends the delivery again now, with the same event id (a delivered one too), retried for a
+         *     fresh `WEBHOOK_MAX_AGE`; 202.
          */
         post: operations["retry_delivery"];
         delete?: never;
@@ -525,8 +639,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * `POST /webhooks/{id}/rotate-secret` (token): a new signing secret, shown in this answer only; the old
-         *     one signs nothing from now on.
+         * Rotate a webhook's signing secret
+         * @description Needs a token. A new signing secret, shown in this answer only; the old one signs nothing from now on.
          */
         post: operations["rotate_webhook_secret"];
         delete?: never;
@@ -2761,10 +2875,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many clicks from this client; see Retry-After */
+            /** @description Too many requests of this kind from this client; `Retry-After` says when to retry */
             429: {
                 headers: {
-                    /** @description Seconds */
+                    /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
                     /** @description The request's id: yours when it was sane, else a new one */
                     "X-Request-Id"?: string;
@@ -2977,10 +3091,10 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Too many comments from this client; see Retry-After */
+            /** @description Too many requests of this kind from this client; `Retry-After` says when to retry */
             429: {
                 headers: {
-                    /** @description Seconds */
+                    /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
                     /** @description The request's id: yours when it was sane, else a new one */
                     "X-Request-Id"?: string;
