@@ -7,28 +7,20 @@
 //! (README "Content cache"). A write through this instance drops the cache at once.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
-use crate::db::{self, run_query, DatabaseUrl, DbPool};
 use crate::domain::{
     PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
     TaxonomyItem,
 };
 use crate::metrics::{self, Metrics};
 
-/// How often an instance on SQLite reads the content version (nothing is announced there): a change made
-/// anywhere is served everywhere within this (plus a request's own time). Also how long a listener waits
-/// before reconnecting.
-pub const CHECK_INTERVAL: Duration = Duration::from_millis(200);
+mod version_watch;
 
-/// How often a listening instance looks for announcements: a read of its socket, no statement.
-const LISTEN_POLL: Duration = Duration::from_millis(20);
-
-/// How often a listening instance reads the version even when nothing was announced.
-pub const SAFETY_CHECK: Duration = Duration::from_secs(1);
+pub use version_watch::{CHECK_INTERVAL, SAFETY_CHECK};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Key {
@@ -406,83 +398,6 @@ impl ContentCache {
         self.checked
             .store(self.millis_since_born(), Ordering::SeqCst);
     }
-
-    /// Listens for the content version's announcements on a connection of its own (PostgreSQL), on a thread
-    /// of its own that ends when the cache is dropped. Announcements heard are counted in `metrics`.
-    pub fn listen(
-        self: &Arc<Self>,
-        url: DatabaseUrl,
-        statement_timeout: Duration,
-        metrics: Arc<Metrics>,
-    ) -> std::io::Result<()> {
-        if self.entries.is_none() {
-            return Ok(());
-        }
-        let cache = Arc::downgrade(self);
-        std::thread::Builder::new()
-            .name(String::from("content-listener"))
-            .spawn(move || listen_until_dropped(&cache, &url, statement_timeout, &metrics))?;
-        Ok(())
-    }
-
-    /// Reads the content version every [`CHECK_INTERVAL`] until the process ends. A failed read changes
-    /// nothing: the next successful one drops the cache if anything changed meanwhile.
-    pub fn watch(self: Arc<Self>, pool: DbPool) {
-        if self.entries.is_none() {
-            return;
-        }
-        tokio::spawn(async move {
-            let mut interval = tokio::time::interval(CHECK_INTERVAL);
-            loop {
-                interval.tick().await;
-                if let Ok(version) = run_query(&pool, db::content::version).await {
-                    self.observe(version);
-                }
-            }
-        });
-    }
-}
-
-/// A listener's life: connect and `LISTEN`, read the version (whatever was announced while it was not
-/// listening), then read it again on every announcement and every [`SAFETY_CHECK`]; reconnect when the
-/// connection fails. Ends when the cache is gone.
-fn listen_until_dropped(
-    cache: &Weak<ContentCache>,
-    url: &DatabaseUrl,
-    statement_timeout: Duration,
-    metrics: &Metrics,
-) {
-    while cache.strong_count() > 0 {
-        let listening = url
-            .establish_as("blog-api-content-listener", Some(statement_timeout))
-            .ok()
-            .and_then(|mut conn| {
-                db::content::listen(&mut conn).ok()?;
-                Some(conn)
-            });
-        if let Some(mut conn) = listening {
-            let mut checked: Option<Instant> = None;
-            loop {
-                let Some(cache) = cache.upgrade() else {
-                    return;
-                };
-                let Ok(heard) = db::content::announcements(&mut conn) else {
-                    break;
-                };
-                metrics::add(&metrics.content_announcements, heard);
-                if heard > 0 || checked.is_none_or(|at| at.elapsed() >= SAFETY_CHECK) {
-                    let Ok(version) = db::content::version(&mut conn) else {
-                        break;
-                    };
-                    cache.observe(version);
-                    checked = Some(Instant::now());
-                }
-                drop(cache);
-                std::thread::sleep(LISTEN_POLL);
-            }
-        }
-        std::thread::sleep(CHECK_INTERVAL);
-    }
 }
 
 fn post_key(key: &PostKey) -> Key {
@@ -529,83 +444,4 @@ fn post_size(post: &PostDetail) -> usize {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn post(id: i64) -> Arc<PostDetail> {
-        Arc::new(PostDetail {
-            summary: PostSummary {
-                window_clicks: None,
-                id,
-                slug: format!("post-{id}"),
-                title: String::from("T"),
-                excerpt: String::new(),
-                author: String::from("A"),
-                category: None,
-                tags: Vec::new(),
-                published_at: None,
-                updated_at: chrono::DateTime::UNIX_EPOCH,
-                clicks: 0,
-                comment_count: 0,
-                word_count: 1,
-                reading_time_minutes: 1,
-            },
-            body_markdown: String::from("x"),
-            body_html: String::from("<p>x</p>"),
-        })
-    }
-
-    fn by_id(id: i64) -> PostKey {
-        PostKey::Id(crate::domain::ResourceId::parse("id", &id.to_string()).expect("positive"))
-    }
-
-    #[test]
-    fn a_read_that_raced_a_drop_is_not_kept() {
-        let cache = ContentCache::new(1 << 20);
-        let before = cache.ticket();
-        cache.invalidate();
-        cache.keep_post(before, post(1));
-        assert!(cache.post(&by_id(1)).is_none());
-        cache.keep_post(cache.ticket(), post(1));
-        assert!(cache.post(&by_id(1)).is_some());
-    }
-
-    #[test]
-    fn a_new_content_version_drops_everything() {
-        let cache = ContentCache::new(1 << 20);
-        cache.observe(7);
-        cache.keep_post(cache.ticket(), post(2));
-        cache.observe(7);
-        assert!(cache.post(&by_id(2)).is_some(), "the same version keeps it");
-        cache.observe(8);
-        assert!(cache.post(&by_id(2)).is_none());
-    }
-
-    #[test]
-    fn past_the_staleness_bound_without_a_check_nothing_is_served_from_memory() {
-        let metrics = Arc::new(Metrics::default());
-        let cache = ContentCache::new(1 << 20)
-            .with_max_staleness(Duration::from_millis(50), metrics.clone());
-        cache.observe(1);
-        cache.keep_post(cache.ticket(), post(4));
-        assert!(cache.post(&by_id(4)).is_some(), "checked just now");
-        std::thread::sleep(Duration::from_millis(80));
-        assert!(
-            cache.post(&by_id(4)).is_none(),
-            "no check for 80 ms: bypassed"
-        );
-        assert_eq!(metrics.content_cache_bypassed.load(Ordering::Relaxed), 1);
-        cache.observe(1);
-        assert!(
-            cache.post(&by_id(4)).is_some(),
-            "a successful check serves it again"
-        );
-    }
-
-    #[test]
-    fn a_zero_size_cache_keeps_nothing() {
-        let cache = ContentCache::new(0);
-        cache.keep_post(cache.ticket(), post(3));
-        assert!(cache.post(&by_id(3)).is_none());
-    }
-}
+mod tests;
