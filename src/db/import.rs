@@ -9,6 +9,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::error::DbError;
+use super::post_writes::PostColumns;
 use super::schema::{categories, comments, import_sources, post_counters, post_tags, posts, tags};
 use super::{write_transaction, DbConnection};
 use crate::domain::import_plan::{ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
@@ -111,20 +112,12 @@ fn import_tags(
     import_terms!(tags, conn, terms, report)
 }
 
+/// A post's columns as an import writes them: the content every write shares, and whether it was announced.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = posts)]
 struct PostContent<'a> {
-    slug: &'a str,
-    title: &'a str,
-    excerpt: &'a str,
-    body_markdown: &'a str,
-    body_html: &'a str,
-    author: &'a str,
-    category_id: Option<i64>,
-    published_at: Option<NaiveDateTime>,
-    updated_at: NaiveDateTime,
-    word_count: Option<i64>,
-    reading_time_minutes: Option<i64>,
+    #[diesel(embed)]
+    columns: PostColumns<'a>,
     /// Imported posts already public are not announced to webhooks; those scheduled are, when due.
     announced: bool,
 }
@@ -171,17 +164,19 @@ fn content(
     let reading = Reading::of(&post.body_markdown);
     PostContent {
         announced: crate::domain::is_public_at(post.published_at, now),
-        word_count: Some(reading.words),
-        reading_time_minutes: Some(reading.minutes),
-        slug: post.slug.as_str(),
-        title: &post.title,
-        excerpt: &post.excerpt,
-        body_markdown: &post.body_markdown,
-        body_html: &post.body_html,
-        author: &post.author,
-        category_id,
-        published_at: post.published_at,
-        updated_at: stamp,
+        columns: PostColumns {
+            word_count: Some(reading.words),
+            reading_time_minutes: Some(reading.minutes),
+            slug: post.slug.as_str(),
+            title: &post.title,
+            excerpt: &post.excerpt,
+            body_markdown: &post.body_markdown,
+            body_html: &post.body_html,
+            author: &post.author,
+            category_id,
+            published_at: post.published_at,
+            updated_at: stamp,
+        },
     }
 }
 

@@ -13,6 +13,7 @@ pub mod post_writes;
 pub mod posts;
 pub mod rankings;
 pub mod reading;
+pub mod related;
 pub mod schema;
 pub mod secrets;
 pub mod stats;

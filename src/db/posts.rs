@@ -11,7 +11,7 @@ use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{Backend, DbBackend, DbConnection};
 use crate::domain::cursor::After;
-use crate::domain::fields::{FieldSet, POST_FIELDS, POST_SUMMARY_FIELDS};
+use crate::domain::fields::{FieldSet, POST_FIELDS};
 use crate::domain::{
     CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, PostSummary,
     TagRef,
@@ -20,7 +20,7 @@ use crate::domain::{
 /// The columns of a post in a list, with its category, its synced click count and its approved comments.
 /// Each is the column, or an empty constant when the read's fieldset leaves it out (so a sparse list reads
 /// no column it does not return, and skips the comment count's subquery); the row's shape stays the same.
-type SummaryColumns = (
+pub(super) type SummaryColumns = (
     SqlLiteral<BigInt>,
     SqlLiteral<Text>,
     SqlLiteral<Text>,
@@ -50,7 +50,7 @@ fn column<T: diesel::expression::TypedExpressionType>(
 /// The summary columns `fields` needs. Always read: the id, the publication date (whether a reader may see
 /// the post, and the keyset of date orders) and the synced click count (the base of the fresh count, and
 /// the keyset of `-clicks`); the rest only when asked for.
-fn summary_columns(fields: &FieldSet) -> SummaryColumns {
+pub(super) fn summary_columns(fields: &FieldSet) -> SummaryColumns {
     let category = fields.has("category");
     (
         sql::<BigInt>("posts.id"),
@@ -82,8 +82,8 @@ fn summary_columns(fields: &FieldSet) -> SummaryColumns {
 }
 
 #[derive(Queryable)]
-struct SummaryRow {
-    id: i64,
+pub(super) struct SummaryRow {
+    pub(super) id: i64,
     slug: String,
     title: String,
     excerpt: String,
@@ -101,7 +101,7 @@ struct SummaryRow {
 }
 
 impl SummaryRow {
-    fn into_summary(self, tags: Vec<TagRef>) -> PostSummary {
+    pub(super) fn into_summary(self, tags: Vec<TagRef>) -> PostSummary {
         let category = match (self.category_id, self.category_slug, self.category_name) {
             (Some(id), Some(slug), Some(name)) => Some(CategoryRef { id, slug, name }),
             _ => None,
@@ -452,55 +452,6 @@ pub fn next_publication(
         .get_result(conn)
 }
 
-/// Published posts related to published post `post_id`, best first: most tags shared with it, then in its
-/// category, then newest (then highest id); never the post itself. One statement ranks them, one more
-/// reads their tags. `None` when `post_id` is not a published post.
-pub fn related(
-    conn: &mut DbConnection,
-    post_id: i64,
-    limit: i64,
-    now: NaiveDateTime,
-) -> QueryResult<Option<Vec<PostSummary>>> {
-    if !is_published(conn, post_id, now)? {
-        return Ok(None);
-    }
-    let shared_tags = sql::<BigInt>(
-        "(SELECT COUNT(*) FROM post_tags AS shared \
-          WHERE shared.post_id = posts.id AND shared.tag_id IN \
-          (SELECT own.tag_id FROM post_tags AS own WHERE own.post_id = ",
-    )
-    .bind::<BigInt, _>(post_id)
-    .sql("))");
-    let same_category = sql::<BigInt>(
-        "(CASE WHEN posts.category_id = (SELECT own.category_id FROM posts AS own WHERE own.id = ",
-    )
-    .bind::<BigInt, _>(post_id)
-    .sql(") THEN 1 ELSE 0 END)");
-    let rows: Vec<SummaryRow> = posts::table
-        .left_join(categories::table)
-        .left_join(post_counters::table)
-        .select(summary_columns(&FieldSet::all(POST_SUMMARY_FIELDS)))
-        .filter(posts::id.ne(post_id))
-        .filter(public_at(now))
-        .order((
-            shared_tags.desc(),
-            same_category.desc(),
-            posts::published_at.desc(),
-            posts::id.desc(),
-        ))
-        .limit(limit)
-        .load(conn)?;
-    let mut tags = tags_of(conn, rows.iter().map(|row| row.id).collect())?;
-    Ok(Some(
-        rows.into_iter()
-            .map(|row| {
-                let post_tags = tags.remove(&row.id).unwrap_or_default();
-                row.into_summary(post_tags)
-            })
-            .collect(),
-    ))
-}
-
 /// Whether the post exists and is published.
 pub fn is_published(
     conn: &mut DbConnection,
@@ -516,7 +467,10 @@ pub fn is_published(
 }
 
 /// The tags of many posts in one statement, each post's tags ordered by name.
-fn tags_of(conn: &mut DbConnection, post_ids: Vec<i64>) -> QueryResult<HashMap<i64, Vec<TagRef>>> {
+pub(super) fn tags_of(
+    conn: &mut DbConnection,
+    post_ids: Vec<i64>,
+) -> QueryResult<HashMap<i64, Vec<TagRef>>> {
     if post_ids.is_empty() {
         return Ok(HashMap::new());
     }

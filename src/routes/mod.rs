@@ -15,6 +15,7 @@ pub(crate) mod posts;
 mod problems;
 pub mod query;
 pub mod rate_limit;
+pub mod related;
 pub mod request_id;
 pub(crate) mod stats;
 pub(crate) mod taxonomy;
@@ -103,7 +104,7 @@ route_table! {
     "/posts" => { get: posts::list_posts, post: posts::create_post }
     "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
     "/posts/{id}" => { get: posts::get_post, patch: posts::update_post, delete: posts::delete_post }
-    "/posts/{id}/related" => { get: posts::related_posts }
+    "/posts/{id}/related" => { get: related::related_posts }
     "/posts/{id}/stats" => { get: stats::post_stats }
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
     "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }

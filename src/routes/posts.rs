@@ -18,12 +18,12 @@ use super::rate_limit::Action;
 use super::AppState;
 use crate::domain::etag::post_etag;
 use crate::domain::fields::{
-    FieldSet, Only, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
+    FieldSet, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
 };
 use crate::domain::post_input::{InputError, PostChanges};
 use crate::domain::{
     InvalidValue, Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort,
-    PostStatus, PostSummary, RelatedLimit, SearchQuery, Slug, Viewer, Window,
+    PostStatus, PostSummary, SearchQuery, Slug, Viewer, Window,
 };
 use crate::error::ApiError;
 use crate::service;
@@ -142,71 +142,6 @@ pub async fn list_posts(
     Ok(sparse_list_response(&request, &query.params, &page, fields))
 }
 
-/// `GET /posts/{id}/related` parameters.
-pub struct RelatedParams {
-    limit: RelatedLimit,
-    fields: FieldSet,
-}
-
-impl FromQuery for RelatedParams {
-    const ALLOWED: &'static [&'static str] = &["limit", "fields"];
-
-    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
-        Ok(RelatedParams {
-            limit: RelatedLimit::parse(params.get("limit"))?,
-            fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
-        })
-    }
-}
-
-/// The posts related to one post, best first.
-#[derive(Serialize, ToSchema)]
-pub struct RelatedPosts<T = PostSummary> {
-    pub data: Vec<T>,
-}
-
-/// List related posts
-///
-/// Published posts like this one, best first: most shared tags, then the same category, then newest. Never
-/// the post itself, never a draft or a scheduled post.
-#[utoipa::path(
-    get,
-    path = "/posts/{id}/related",
-    tag = "posts",
-    params(
-        ("id" = i64, Path, description = "Post id (a published post)", minimum = 1, example = 1),
-        ("limit" = Option<u32>, Query, description = "How many, 1 to 20 (default 5)", minimum = 1, maximum = 20, example = 5),
-        ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
-    ),
-    responses(
-        (status = 200, description = "Related posts, best first (fewer when the blog has fewer)", body = RelatedPosts),
-        BadRequest, NotFound, Unavailable,
-    ),
-    security((), ("bearer" = []))
-)]
-pub async fn related_posts(
-    PathId(id): PathId,
-    query: Query<RelatedParams>,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
-    let RelatedParams { limit, fields } = query.value;
-    let data = service::posts::related_posts(
-        &state.reads,
-        &state.clicks,
-        &state.clock,
-        id,
-        limit,
-        fields.has("clicks"),
-    )
-    .await?;
-    Ok(if fields.is_all() {
-        HttpResponse::Ok().json(RelatedPosts { data })
-    } else {
-        let data = data.iter().map(|post| fields.project(post)).collect();
-        HttpResponse::Ok().json(RelatedPosts::<Only<'_, PostSummary>> { data })
-    })
-}
-
 /// `cursor` as given, refused beside `page` (a cursor says where its page starts).
 pub fn cursor_param(params: &QueryParams) -> Result<Option<String>, ApiError> {
     let cursor = params.get("cursor").map(str::to_owned);
@@ -226,7 +161,7 @@ pub const CURSOR_DOC: &str = "Where the page starts: `meta.next_cursor` of the p
     made for another sort or filter is a 400.";
 
 /// What the `fields` parameter of a read says.
-const FIELDS_DOC: &str = "Only these fields of each item (comma-separated; `id` is always included). \
+pub(super) const FIELDS_DOC: &str = "Only these fields of each item (comma-separated; `id` is always included). \
     Unknown names are a 400 that lists the allowed ones. The read does only the work its fields need.";
 
 /// The 200 of a single post, with its content `ETag`.

@@ -166,7 +166,7 @@ pub async fn related_posts(
     } else {
         let ticket = reads.content.ticket();
         let related = run_query(&reads.pool, move |conn| {
-            let Some(posts) = db::posts::related(conn, post_id, limit, now)? else {
+            let Some(posts) = db::related::related(conn, post_id, limit, now)? else {
                 return Ok(None);
             };
             let valid_until = db::posts::next_publication(conn, now)?;

@@ -137,7 +137,7 @@ impl Deliverer {
     pub async fn pass(&self) -> Result<PassReport, DbError> {
         let now = self.clock.now();
         let announced = run_query(&self.pool, move |conn| {
-            db::webhooks::announce_due(conn, now)
+            db::post_writes::announce_due(conn, now)
         })
         .await?;
         self.prune_now_and_then().await?;
