@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::extract::{discard_body, NoQuery, PathId};
+use super::extract::{discard_body, IdParam, InPath, NoQuery};
 use super::problems::{
     BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized, Unavailable,
 };
@@ -43,7 +43,7 @@ pub struct ClickCount {
 pub async fn record_click(
     request: HttpRequest,
     _: NoQuery,
-    PathId(post_id): PathId,
+    InPath(post_id): InPath<IdParam>,
     signals: ViewSignals,
     body: web::Payload,
     state: web::Data<AppState>,

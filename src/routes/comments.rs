@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{CommentBody, Editor, FromQuery, JsonBody, NoQuery, PathId, Query};
+use super::extract::{CommentBody, Editor, FromQuery, IdParam, InPath, JsonBody, NoQuery, Query};
 use super::list::sparse_list_response;
 use super::posts::{cursor_param, CURSOR_DOC};
 use super::problems::{
@@ -66,7 +66,7 @@ pub async fn list_comments(
     request: HttpRequest,
     viewer: Viewer,
     query: Query<CommentListParams>,
-    PathId(post_id): PathId,
+    InPath(post_id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let statuses = match (query.value.status.as_deref(), viewer) {
@@ -127,7 +127,7 @@ pub struct CommentCreate {
 )]
 pub async fn create_comment(
     _: NoQuery,
-    PathId(post_id): PathId,
+    InPath(post_id): InPath<IdParam>,
     body: CommentBody<BODY_BYTES_MAX>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -164,7 +164,7 @@ pub struct ModerationBody {
 pub async fn moderate_comment(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -190,7 +190,7 @@ pub async fn moderate_comment(
 pub async fn delete_comment(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     service::comments::delete(&state.pool, id).await?;

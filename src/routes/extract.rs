@@ -14,7 +14,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 
 use super::query::QueryParams;
 use crate::domain::fields::{FieldSet, Fields};
-use crate::domain::{ResourceId, Slug, Viewer};
+use crate::domain::{InvalidValue, ResourceId, Slug, Viewer};
 use crate::error::ApiError;
 use crate::service::clicks::ViewSignals;
 
@@ -54,74 +54,59 @@ impl FromRequest for Editor {
     }
 }
 
-/// The route's `{id}`, a positive integer (400 naming `id` otherwise).
-#[derive(Debug, Clone, Copy)]
-pub struct PathId(pub ResourceId);
+/// A parameter of the route's path: its name in the route, and what its text is parsed into.
+pub trait PathParam {
+    const NAME: &'static str;
+    type Value;
+    fn parse(raw: &str) -> Result<Self::Value, InvalidValue>;
+}
 
-impl FromRequest for PathId {
+/// The one path extractor: the route's parameter `P` parsed, or a 400 that names it.
+pub struct InPath<P: PathParam>(pub P::Value);
+
+impl<P: PathParam> FromRequest for InPath<P> {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = request.match_info().get("id").unwrap_or_default();
-        ready(
-            ResourceId::parse("id", raw)
-                .map(PathId)
-                .map_err(ApiError::from),
-        )
+        let raw = request.match_info().get(P::NAME).unwrap_or_default();
+        ready(P::parse(raw).map(InPath).map_err(ApiError::from))
     }
 }
 
-/// The route's `{delivery_id}`, a positive integer (400 naming it otherwise).
-#[derive(Debug, Clone, Copy)]
-pub struct PathDeliveryId(pub ResourceId);
+/// Declares a path parameter holding a positive integer.
+macro_rules! id_param {
+    ($($(#[$doc:meta])* $marker:ident = $name:literal;)*) => {$(
+        $(#[$doc])*
+        pub struct $marker;
 
-impl FromRequest for PathDeliveryId {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = request.match_info().get("delivery_id").unwrap_or_default();
-        ready(
-            ResourceId::parse("delivery_id", raw)
-                .map(PathDeliveryId)
-                .map_err(ApiError::from),
-        )
-    }
+        impl PathParam for $marker {
+            const NAME: &'static str = $name;
+            type Value = ResourceId;
+            fn parse(raw: &str) -> Result<ResourceId, InvalidValue> {
+                ResourceId::parse(Self::NAME, raw)
+            }
+        }
+    )*};
 }
 
-/// The route's `{n}`: a file number from 1, as in `/sitemap-{n}.xml` (400 naming `n` otherwise).
-#[derive(Debug, Clone, Copy)]
-pub struct PathNumber(pub ResourceId);
-
-impl FromRequest for PathNumber {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = request.match_info().get("n").unwrap_or_default();
-        ready(
-            ResourceId::parse("n", raw)
-                .map(PathNumber)
-                .map_err(ApiError::from),
-        )
-    }
+id_param! {
+    /// `{id}`: a positive integer.
+    IdParam = "id";
+    /// `{delivery_id}`: a positive integer.
+    DeliveryIdParam = "delivery_id";
+    /// `{n}`: a file number from 1, as in `/sitemap-{n}.xml`.
+    NParam = "n";
 }
 
-/// The route's `{slug}`.
-pub struct PathSlug(pub Slug);
+/// `{slug}`.
+pub struct SlugParam;
 
-impl FromRequest for PathSlug {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let raw = request.match_info().get("slug").unwrap_or_default();
-        ready(
-            Slug::parse("slug", raw)
-                .map(PathSlug)
-                .map_err(ApiError::from),
-        )
+impl PathParam for SlugParam {
+    const NAME: &'static str = "slug";
+    type Value = Slug;
+    fn parse(raw: &str) -> Result<Slug, InvalidValue> {
+        Slug::parse(Self::NAME, raw)
     }
 }
 
@@ -455,7 +440,7 @@ mod tests {
     #[test]
     fn a_path_id_must_be_a_positive_integer() {
         let request = TestRequest::get().param("id", "0").to_http_request();
-        let refused = PathId::from_request(&request, &mut Payload::None).into_inner();
+        let refused = InPath::<IdParam>::from_request(&request, &mut Payload::None).into_inner();
         assert!(
             matches!(refused, Err(ApiError::InvalidParameter(invalid)) if invalid.name == "id")
         );

@@ -5,7 +5,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::extract::{NoQuery, PathNumber, PathSlug};
+use super::extract::{InPath, NParam, NoQuery, SlugParam};
 use super::problems::{BadRequest, NotFound, Unavailable};
 use super::AppState;
 use crate::domain::feed::{self, SiteLinks, SitemapUrl};
@@ -137,7 +137,7 @@ macro_rules! term_feed {
         pub async fn $name(
             request: HttpRequest,
             _: NoQuery,
-            PathSlug(slug): PathSlug,
+            InPath(slug): InPath<SlugParam>,
             state: web::Data<AppState>,
         ) -> Result<HttpResponse, ApiError> {
             feed_response(&request, &state, FeedScope::Term($taxonomy, slug), $format).await
@@ -257,7 +257,7 @@ pub async fn sitemap(
 pub async fn sitemap_file(
     request: HttpRequest,
     _: NoQuery,
-    PathNumber(number): PathNumber,
+    InPath(number): InPath<NParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let urls = sitemap_urls(&links(&request, &state), &state).await?;

@@ -6,7 +6,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::extract::{
-    Editor, FieldsOnly, FromQuery, IfMatch, JsonBody, NoQuery, PathId, PathSlug, Query,
+    Editor, FieldsOnly, FromQuery, IdParam, IfMatch, InPath, JsonBody, NoQuery, Query, SlugParam,
 };
 use super::list::sparse_list_response;
 use super::problems::{
@@ -304,7 +304,7 @@ pub async fn create_post(
 pub async fn update_post(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     if_match: IfMatch,
     body: JsonBody,
     state: web::Data<AppState>,
@@ -340,7 +340,7 @@ pub async fn update_post(
 pub async fn delete_post(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -396,7 +396,7 @@ async fn read_post(
 pub async fn get_post(
     request: HttpRequest,
     query: Query<FieldsOnly<PostField>>,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -422,7 +422,7 @@ pub async fn get_post(
 pub async fn get_post_by_slug(
     request: HttpRequest,
     query: Query<FieldsOnly<PostField>>,
-    PathSlug(slug): PathSlug,
+    InPath(slug): InPath<SlugParam>,
     signals: ViewSignals,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

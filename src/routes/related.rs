@@ -4,7 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{FromQuery, PathId, Query};
+use super::extract::{FromQuery, IdParam, InPath, Query};
 use super::posts::FIELDS_DOC;
 use super::problems::{BadRequest, NotFound, Unavailable};
 use super::query::QueryParams;
@@ -57,7 +57,7 @@ pub struct RelatedPosts<T = PostSummary> {
     security((), ("bearer" = []))
 )]
 pub async fn related_posts(
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     query: Query<RelatedParams>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {

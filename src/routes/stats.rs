@@ -2,7 +2,7 @@
 
 use actix_web::{web, HttpResponse};
 
-use super::extract::{FromQuery, PathId, Query};
+use super::extract::{FromQuery, IdParam, InPath, Query};
 use super::problems::{BadRequest, NotFound, Unavailable};
 use super::query::QueryParams;
 use super::AppState;
@@ -55,7 +55,7 @@ impl FromQuery for StatsParams {
     security((), ("bearer" = []))
 )]
 pub async fn post_stats(
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     query: Query<StatsParams>,
     viewer: Viewer,
     state: web::Data<AppState>,

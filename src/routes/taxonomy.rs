@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{Editor, FieldsOnly, FromQuery, JsonBody, NoQuery, PathId, Query};
+use super::extract::{Editor, FieldsOnly, FromQuery, IdParam, InPath, JsonBody, NoQuery, Query};
 use super::list::sparse_list_response;
 use super::problems::{
     BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
@@ -166,7 +166,7 @@ macro_rules! taxonomy_handlers {
         )]
         pub async fn $get(
             query: Query<FieldsOnly<TermField>>,
-            PathId(id): PathId,
+            InPath(id): InPath<IdParam>,
             state: web::Data<AppState>,
         ) -> Result<HttpResponse, ApiError> {
             get_one($taxonomy, id, query.value.0, &state).await
@@ -213,7 +213,7 @@ macro_rules! taxonomy_handlers {
         pub async fn $update(
             _: Editor,
             _: NoQuery,
-            PathId(id): PathId,
+            InPath(id): InPath<IdParam>,
             body: JsonBody,
             state: web::Data<AppState>,
         ) -> Result<HttpResponse, ApiError> {
@@ -237,7 +237,7 @@ macro_rules! taxonomy_handlers {
         pub async fn $delete(
             _: Editor,
             _: NoQuery,
-            PathId(id): PathId,
+            InPath(id): InPath<IdParam>,
             state: web::Data<AppState>,
         ) -> Result<HttpResponse, ApiError> {
             delete($taxonomy, id, &state).await

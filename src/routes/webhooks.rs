@@ -6,7 +6,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{Editor, FromQuery, JsonBody, NoQuery, PathDeliveryId, PathId, Query};
+use super::extract::{
+    DeliveryIdParam, Editor, FromQuery, IdParam, InPath, JsonBody, NoQuery, Query,
+};
 use super::list::list_response;
 use super::problems::{
     BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, Unauthorized, Unavailable,
@@ -131,7 +133,7 @@ pub async fn list_webhooks(
 pub async fn get_webhook(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(service::webhooks::get(&state.pool, id).await?))
@@ -155,7 +157,7 @@ pub async fn get_webhook(
 pub async fn update_webhook(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -188,7 +190,7 @@ pub async fn update_webhook(
 pub async fn delete_webhook(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     service::webhooks::delete(&state.pool, id).await?;
@@ -212,7 +214,7 @@ pub async fn delete_webhook(
 pub async fn rotate_webhook_secret(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok()
@@ -241,7 +243,7 @@ pub async fn list_deliveries(
     request: HttpRequest,
     _: Editor,
     query: Query<DeliveryPage>,
-    PathId(id): PathId,
+    InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let page = service::webhooks::deliveries(&state.pool, id, query.value.0).await?;
@@ -266,8 +268,8 @@ pub async fn list_deliveries(
 pub async fn retry_delivery(
     _: Editor,
     _: NoQuery,
-    PathId(id): PathId,
-    PathDeliveryId(delivery): PathDeliveryId,
+    InPath(id): InPath<IdParam>,
+    InPath(delivery): InPath<DeliveryIdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let delivery = service::webhooks::retry(&state.pool, id, delivery).await?;
