@@ -114,21 +114,6 @@ impl Histogram {
     }
 }
 
-/// The method label: the standard ones, else `other` (a client cannot mint series with made-up methods).
-pub fn method_label(method: &actix_web::http::Method) -> &'static str {
-    use actix_web::http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::HEAD => "HEAD",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::PATCH => "PATCH",
-        Method::DELETE => "DELETE",
-        Method::OPTIONS => "OPTIONS",
-        _ => "other",
-    }
-}
-
 /// Point-in-time values read when `/metrics` is rendered.
 #[derive(Debug, Clone, Copy)]
 pub struct Gauges {

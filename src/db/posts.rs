@@ -440,6 +440,17 @@ pub(super) fn summaries_of(
         .collect())
 }
 
+/// What `read` reads, and the earliest publication still to come after `now` (until when it holds without
+/// a write), on one connection.
+pub fn until_next_publication<T>(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    read: impl FnOnce(&mut DbConnection) -> QueryResult<T>,
+) -> QueryResult<(T, Option<NaiveDateTime>)> {
+    let value = read(conn)?;
+    Ok((value, next_publication(conn, now)?))
+}
+
 /// The earliest publication still to come after `now`, if any: until then, which posts are published
 /// does not change by itself.
 pub fn next_publication(

@@ -116,3 +116,16 @@ fn items(rows: Vec<Row>) -> Vec<TaxonomyItem> {
         })
         .collect()
 }
+
+/// One category or tag with its published post count at `now`.
+pub fn term(
+    conn: &mut DbConnection,
+    taxonomy: crate::domain::Taxonomy,
+    id: i64,
+    now: NaiveDateTime,
+) -> QueryResult<Option<TaxonomyItem>> {
+    match taxonomy {
+        crate::domain::Taxonomy::Categories => category(conn, id, now),
+        crate::domain::Taxonomy::Tags => tag(conn, id, now),
+    }
+}

@@ -97,25 +97,25 @@ async fn load_feed(
         page,
         ..PostListQuery::default()
     };
-    let (posts, valid_until) = run_query(&pool, move |conn| {
-        let posts = db::posts::list(conn, &query, now)?.posts;
-        let ids: Vec<i64> = posts.iter().map(|post| post.id).collect();
-        let mut bodies = db::feeds::bodies(conn, &ids)?;
-        let valid_until = db::posts::next_publication(conn, now)?;
-        let posts: Vec<PostDetail> = posts
-            .into_iter()
-            .map(|summary| {
-                let body_html = bodies.remove(&summary.id).unwrap_or_default();
-                PostDetail {
-                    summary,
-                    body_markdown: String::new(),
-                    body_html,
-                }
-            })
-            .collect();
-        Ok::<_, diesel::result::Error>((posts, valid_until))
+    let ((posts, mut bodies), valid_until) = run_query(&pool, move |conn| {
+        db::posts::until_next_publication(conn, now, |conn| {
+            let posts = db::posts::list(conn, &query, now)?.posts;
+            let ids: Vec<i64> = posts.iter().map(|post| post.id).collect();
+            db::feeds::bodies(conn, &ids).map(|bodies| (posts, bodies))
+        })
     })
     .await?;
+    let posts: Vec<PostDetail> = posts
+        .into_iter()
+        .map(|summary| {
+            let body_html = bodies.remove(&summary.id).unwrap_or_default();
+            PostDetail {
+                summary,
+                body_markdown: String::new(),
+                body_html,
+            }
+        })
+        .collect();
     let bytes = posts
         .iter()
         .map(|post| {
@@ -141,9 +141,9 @@ pub async fn sitemap_source(reads: &Reads, clock: &Clock) -> Result<Arc<SitemapS
         .content
         .derived_or_load(String::from("sitemap"), now, move || async move {
             let (source, valid_until) = run_query(&pool, move |conn| {
-                let source = db::feeds::sitemap_source(conn, now)?;
-                let valid_until = db::posts::next_publication(conn, now)?;
-                Ok::<_, diesel::result::Error>((source, valid_until))
+                db::posts::until_next_publication(conn, now, |conn| {
+                    db::feeds::sitemap_source(conn, now)
+                })
             })
             .await?;
             let bytes = [&source.posts, &source.categories, &source.tags]

@@ -52,19 +52,17 @@ pub async fn list_posts(
                 .await,
         };
         let key = query.clone();
-        Arc::new(
-            run_query(&reads.pool, move |conn| {
-                let page = db::rankings::ranked(conn, &key, now, &rank)?;
-                Ok::<_, diesel::result::Error>(ListPage {
-                    items: page.posts,
-                    total: page.total,
-                    more: page.more,
-                    valid_until: None,
-                    expires: None,
-                })
-            })
-            .await?,
-        )
+        let page = run_query(&reads.pool, move |conn| {
+            db::rankings::ranked(conn, &key, now, &rank)
+        })
+        .await?;
+        Arc::new(ListPage {
+            items: page.posts,
+            total: page.total,
+            more: page.more,
+            valid_until: None,
+            expires: None,
+        })
     } else if let Some(listed) = reads.content.list(&query, now) {
         listed
     } else {
@@ -131,19 +129,17 @@ async fn load_list(
     // Ordered by synced counts, a page is kept one sync interval at most: the next sync moves the order.
     let expires = (query.sort == PostSort::MostClicked)
         .then(|| std::time::Instant::now() + reads.click_order_lifetime);
-    let listed = run_query(&reads.pool, move |conn| {
-        let page = db::posts::list(conn, &key, now)?;
-        let valid_until = db::posts::next_publication(conn, now)?;
-        Ok::<_, diesel::result::Error>(ListPage {
-            items: page.posts,
-            total: page.total,
-            more: page.more,
-            valid_until,
-            expires,
-        })
+    let (page, valid_until) = run_query(&reads.pool, move |conn| {
+        db::posts::until_next_publication(conn, now, |conn| db::posts::list(conn, &key, now))
     })
     .await?;
-    let listed = Arc::new(listed);
+    let listed = Arc::new(ListPage {
+        items: page.posts,
+        total: page.total,
+        more: page.more,
+        valid_until,
+        expires,
+    });
     reads.content.keep_list(ticket, query, listed.clone());
     Ok(listed)
 }
@@ -165,22 +161,20 @@ pub async fn related_posts(
         related
     } else {
         let ticket = reads.content.ticket();
-        let related = run_query(&reads.pool, move |conn| {
-            let Some(posts) = db::related::related(conn, post_id, limit, now)? else {
-                return Ok(None);
-            };
-            let valid_until = db::posts::next_publication(conn, now)?;
-            Ok::<_, diesel::result::Error>(Some(ListPage {
-                total: u64::try_from(posts.len()).unwrap_or(0),
-                items: posts,
-                more: false,
-                valid_until,
-                expires: None,
-            }))
+        let (posts, valid_until) = run_query(&reads.pool, move |conn| {
+            db::posts::until_next_publication(conn, now, |conn| {
+                db::related::related(conn, post_id, limit, now)
+            })
         })
-        .await?
-        .ok_or(ApiError::NotFound("post"))?;
-        let related = Arc::new(related);
+        .await?;
+        let posts = posts.ok_or(ApiError::NotFound("post"))?;
+        let related = Arc::new(ListPage {
+            total: u64::try_from(posts.len()).unwrap_or(0),
+            items: posts,
+            more: false,
+            valid_until,
+            expires: None,
+        });
         reads
             .content
             .keep_related(ticket, post_id, limit, related.clone());

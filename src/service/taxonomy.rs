@@ -3,12 +3,11 @@
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
-use diesel::QueryResult;
 
 use super::content::{self, ListPage, TermsKey};
 use super::posts::Reads;
 use crate::db::taxonomy_writes;
-use crate::db::{self, run_blocking, run_query, DbConnection, DbPool};
+use crate::db::{self, run_blocking, run_query, DbPool};
 use crate::domain::clock::Clock;
 use crate::domain::term_input::TermChanges;
 use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
@@ -24,11 +23,7 @@ pub async fn list(
 ) -> Result<Page<TaxonomyItem>, ApiError> {
     let now = clock.now();
     let key = content::terms_page_key(taxonomy, page);
-    let terms = cached(reads, &key, now, move |conn| match taxonomy {
-        Taxonomy::Categories => db::taxonomy::list_categories(conn, page, now),
-        Taxonomy::Tags => db::taxonomy::list_tags(conn, page, now),
-    })
-    .await?;
+    let terms = cached(reads, &key, now, TermsRead::Page(taxonomy, page)).await?;
     Ok(Page::new(terms.items.clone(), page, terms.total))
 }
 
@@ -41,11 +36,7 @@ pub async fn get(
 ) -> Result<TaxonomyItem, ApiError> {
     let now = clock.now();
     let key = content::term_key(taxonomy, id);
-    let terms = cached(reads, &key, now, move |conn| {
-        let item = term(conn, taxonomy, id, now)?;
-        Ok((item.into_iter().collect(), 1))
-    })
-    .await?;
+    let terms = cached(reads, &key, now, TermsRead::One(taxonomy, id)).await?;
     terms
         .items
         .first()
@@ -61,22 +52,18 @@ async fn written(
     id: ResourceId,
 ) -> Result<TaxonomyItem, ApiError> {
     let now = clock.now();
-    run_query(pool, move |conn| term(conn, taxonomy, id, now))
-        .await?
-        .ok_or(ApiError::NotFound(taxonomy.noun()))
+    run_query(pool, move |conn| {
+        db::taxonomy::term(conn, taxonomy, id.get(), now)
+    })
+    .await?
+    .ok_or(ApiError::NotFound(taxonomy.noun()))
 }
 
-/// One category or tag with its published post count at `now`.
-fn term(
-    conn: &mut DbConnection,
-    taxonomy: Taxonomy,
-    id: ResourceId,
-    now: NaiveDateTime,
-) -> QueryResult<Option<TaxonomyItem>> {
-    match taxonomy {
-        Taxonomy::Categories => db::taxonomy::category(conn, id.get(), now),
-        Taxonomy::Tags => db::taxonomy::tag(conn, id.get(), now),
-    }
+/// Which categories or tags a read wants: a page of a list, or one by id.
+#[derive(Debug, Clone, Copy)]
+enum TermsRead {
+    Page(Taxonomy, PageRequest),
+    One(Taxonomy, ResourceId),
 }
 
 /// What `key` holds in the content cache, else what `read` gives (kept, with the instant the post counts
@@ -85,25 +72,30 @@ async fn cached(
     reads: &Reads,
     key: &TermsKey,
     now: NaiveDateTime,
-    read: impl FnOnce(&mut DbConnection) -> QueryResult<(Vec<TaxonomyItem>, u64)> + Send + 'static,
+    read: TermsRead,
 ) -> Result<Arc<ListPage<TaxonomyItem>>, ApiError> {
     if let Some(terms) = reads.content.terms(key, now) {
         return Ok(terms);
     }
     let ticket = reads.content.ticket();
-    let terms = run_query(&reads.pool, move |conn| {
-        let (items, total) = read(conn)?;
-        let valid_until = db::posts::next_publication(conn, now)?;
-        Ok::<_, diesel::result::Error>(ListPage {
-            items,
-            total,
-            more: false,
-            valid_until,
-            expires: None,
+    let ((items, total), valid_until) = run_query(&reads.pool, move |conn| {
+        db::posts::until_next_publication(conn, now, |conn| match read {
+            TermsRead::Page(Taxonomy::Categories, page) => {
+                db::taxonomy::list_categories(conn, page, now)
+            }
+            TermsRead::Page(Taxonomy::Tags, page) => db::taxonomy::list_tags(conn, page, now),
+            TermsRead::One(taxonomy, id) => db::taxonomy::term(conn, taxonomy, id.get(), now)
+                .map(|item| (item.into_iter().collect(), 1)),
         })
     })
     .await?;
-    let terms = Arc::new(terms);
+    let terms = Arc::new(ListPage {
+        items,
+        total,
+        more: false,
+        valid_until,
+        expires: None,
+    });
     reads.content.keep_terms(ticket, key, terms.clone());
     Ok(terms)
 }

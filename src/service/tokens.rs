@@ -14,20 +14,22 @@ pub enum TokenError {
     #[error("no live token is named `{0}`")]
     NoSuchToken(String),
     #[error(transparent)]
-    Database(#[from] diesel::result::Error),
+    Database(#[from] db::DbError),
 }
 
 /// Creates a token and returns it: the only time it is ever seen.
 pub fn create(conn: &mut DbConnection, name: &TokenName) -> Result<String, TokenError> {
     let secret = token::generate();
-    if !db::tokens::insert(conn, name.as_str(), &token::hash(&secret), clock::now())? {
+    if !db::tokens::insert(conn, name.as_str(), &token::hash(&secret), clock::now())
+        .map_err(db::DbError::from)?
+    {
         return Err(TokenError::NameTaken(name.as_str().to_owned()));
     }
     Ok(secret)
 }
 
 pub fn revoke(conn: &mut DbConnection, name: &TokenName) -> Result<(), TokenError> {
-    if db::tokens::revoke(conn, name.as_str(), clock::now())? {
+    if db::tokens::revoke(conn, name.as_str(), clock::now()).map_err(db::DbError::from)? {
         Ok(())
     } else {
         Err(TokenError::NoSuchToken(name.as_str().to_owned()))
