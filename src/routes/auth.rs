@@ -42,30 +42,3 @@ pub async fn authenticate(
     request.extensions_mut().insert(viewer);
     next.call(request).await
 }
-
-/// Middleware (inside [`authenticate`]): after an editor's write succeeds, this instance's content cache is
-/// dropped at once, so the editor reads what they wrote; other instances see the content version move when
-/// PostgreSQL announces it (or at their next version check: README "Content cache"). Anonymous writes (comments wait for moderation, clicks are
-/// not content) change nothing cached.
-pub async fn forget_content_after_writes(
-    request: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let writes = !matches!(
-        *request.method(),
-        actix_web::http::Method::GET
-            | actix_web::http::Method::HEAD
-            | actix_web::http::Method::OPTIONS
-    );
-    let editor = request.extensions().get::<Viewer>() == Some(&Viewer::Editor);
-    let content = request
-        .app_data::<web::Data<AppState>>()
-        .map(|state| state.reads.content.clone());
-    let response = next.call(request).await?;
-    if writes && editor && response.status().is_success() {
-        if let Some(content) = content {
-            content.invalidate();
-        }
-    }
-    Ok(response)
-}

@@ -169,8 +169,16 @@ pub async fn moderate_comment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let moderation = Moderation::parse(&body.0)?;
-    Ok(HttpResponse::Ok()
-        .json(service::comments::moderate(&state.pool, &state.clock, id, moderation).await?))
+    Ok(HttpResponse::Ok().json(
+        service::comments::moderate(
+            &state.pool,
+            &state.reads.content,
+            &state.clock,
+            id,
+            moderation,
+        )
+        .await?,
+    ))
 }
 
 /// Delete a comment
@@ -193,6 +201,6 @@ pub async fn delete_comment(
     InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    service::comments::delete(&state.pool, id).await?;
+    service::comments::delete(&state.pool, &state.reads.content, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

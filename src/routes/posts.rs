@@ -276,7 +276,8 @@ pub async fn create_post(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let post = read_body(&state, &body, PostChanges::for_create).await?;
-    let post = service::post_writes::create(&state.pool, &state.clock, post).await?;
+    let post =
+        service::post_writes::create(&state.pool, &state.reads.content, &state.clock, post).await?;
     let mut response = post_response(StatusCode::CREATED, &post);
     if let Ok(location) = header::HeaderValue::from_str(&format!("/posts/{}", post.summary.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -312,6 +313,7 @@ pub async fn update_post(
     let changes = read_body(&state, &body, PostChanges::for_update).await?;
     let post = service::post_writes::update(
         &state.pool,
+        &state.reads.content,
         &state.clicks,
         &state.clock,
         id,
@@ -344,7 +346,14 @@ pub async fn delete_post(
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    service::post_writes::delete(&state.pool, &state.clock, id, if_match.0).await?;
+    service::post_writes::delete(
+        &state.pool,
+        &state.reads.content,
+        &state.clock,
+        id,
+        if_match.0,
+    )
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

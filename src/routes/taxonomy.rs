@@ -84,7 +84,14 @@ async fn create(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let changes = TermChanges::for_create(&body.0)?;
-    let item = service::taxonomy::create(&state.pool, &state.clock, taxonomy, changes).await?;
+    let item = service::taxonomy::create(
+        &state.pool,
+        &state.reads.content,
+        &state.clock,
+        taxonomy,
+        changes,
+    )
+    .await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((
             header::LOCATION,
@@ -100,7 +107,15 @@ async fn update(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let changes = TermChanges::for_update(&body.0)?;
-    let item = service::taxonomy::update(&state.pool, &state.clock, taxonomy, id, changes).await?;
+    let item = service::taxonomy::update(
+        &state.pool,
+        &state.reads.content,
+        &state.clock,
+        taxonomy,
+        id,
+        changes,
+    )
+    .await?;
     Ok(HttpResponse::Ok().json(item))
 }
 
@@ -109,7 +124,7 @@ async fn delete(
     id: ResourceId,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    service::taxonomy::delete(&state.pool, taxonomy, id).await?;
+    service::taxonomy::delete(&state.pool, &state.reads.content, taxonomy, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -1,5 +1,6 @@
 //! Comments: readers see and post them; editors moderate.
 
+use super::content::ContentCache;
 use super::posts::Reads;
 use crate::db::{self, run_blocking, run_query, DbPool};
 use crate::domain::clock::Clock;
@@ -79,22 +80,29 @@ pub async fn create(
     .await
 }
 
+/// Sets a comment's status; this instance's content cache is dropped once it is committed (approved
+/// comments are counted and listed).
 pub async fn moderate(
     pool: &DbPool,
+    content: &ContentCache,
     clock: &Clock,
     id: ResourceId,
     moderation: Moderation,
 ) -> Result<CommentView, ApiError> {
     let now = clock.now();
-    run_query(pool, move |conn| {
+    let moderated = run_query(pool, move |conn| {
         db::comments::set_status(conn, id.get(), moderation.status, now)
     })
     .await?
-    .ok_or(ApiError::NotFound("comment"))
+    .ok_or(ApiError::NotFound("comment"))?;
+    content.invalidate();
+    Ok(moderated)
 }
 
-pub async fn delete(pool: &DbPool, id: ResourceId) -> Result<(), ApiError> {
+/// Deletes a comment; this instance's content cache is dropped once it is committed.
+pub async fn delete(pool: &DbPool, content: &ContentCache, id: ResourceId) -> Result<(), ApiError> {
     if run_query(pool, move |conn| db::comments::delete(conn, id.get())).await? {
+        content.invalidate();
         Ok(())
     } else {
         Err(ApiError::NotFound("comment"))

@@ -1,5 +1,6 @@
 //! Editors' writes to posts. Every write goes through here (the one place later webhooks hang off).
 
+use super::content::ContentCache;
 use std::collections::HashMap;
 
 use super::clicks::ClickCounter;
@@ -27,13 +28,23 @@ pub async fn invalid_body(pool: &DbPool, body: &[u8], mut errors: FieldErrors) -
     }
 }
 
-/// Creates a post and returns it as an editor reads it.
-pub async fn create(pool: &DbPool, clock: &Clock, post: NewPost) -> Result<PostDetail, ApiError> {
+/// Creates a post and returns it as an editor reads it. Once it is committed, this instance's content cache
+/// is dropped (the others drop theirs when the content version moves).
+pub async fn create(
+    pool: &DbPool,
+    content: &ContentCache,
+    clock: &Clock,
+    post: NewPost,
+) -> Result<PostDetail, ApiError> {
     let now = clock.now();
+    let id = run_blocking(pool, move |conn| {
+        db::post_writes::create(conn, &post, now).map_err(ApiError::from)
+    })
+    .await?;
+    content.invalidate();
+    let id = ResourceId::new(id)?;
     run_blocking(pool, move |conn| {
-        let id = db::post_writes::create(conn, &post, now)?;
-        db::posts::find(conn, &PostKey::Id(ResourceId::new(id)?), false, now)?
-            .ok_or(ApiError::NotFound("post"))
+        db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
     })
     .await
 }
@@ -41,6 +52,7 @@ pub async fn create(pool: &DbPool, clock: &Clock, post: NewPost) -> Result<PostD
 /// Applies a partial update (honouring `If-Match`) and returns the post with its fresh click count.
 pub async fn update(
     pool: &DbPool,
+    content: &ContentCache,
     clicks: &ClickCounter,
     clock: &Clock,
     id: ResourceId,
@@ -48,8 +60,13 @@ pub async fn update(
     if_match: Option<String>,
 ) -> Result<PostDetail, ApiError> {
     let now = clock.now();
+    run_blocking(pool, move |conn| {
+        db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), now)
+            .map_err(ApiError::from)
+    })
+    .await?;
+    content.invalidate();
     let mut post = run_blocking(pool, move |conn| {
-        db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), now)?;
         db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
     })
     .await?;
@@ -63,6 +80,7 @@ pub async fn update(
 /// Deletes a post (honouring `If-Match`). Its clicks still buffered in the cache are dropped by the sync.
 pub async fn delete(
     pool: &DbPool,
+    content: &ContentCache,
     clock: &Clock,
     id: ResourceId,
     if_match: Option<String>,
@@ -71,5 +89,7 @@ pub async fn delete(
     run_blocking(pool, move |conn| {
         db::post_writes::delete(conn, id.get(), if_match.as_deref(), now).map_err(ApiError::from)
     })
-    .await
+    .await?;
+    content.invalidate();
+    Ok(())
 }

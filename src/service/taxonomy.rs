@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::content::{self, ListPage, TermsKey};
+use super::content::{self, ContentCache, ListPage, TermsKey};
 use super::posts::Reads;
 use crate::db::taxonomy_writes;
 use crate::db::{self, run_blocking, run_query, DbPool};
@@ -100,8 +100,10 @@ async fn cached(
     Ok(terms)
 }
 
+/// Creates a category or tag; this instance's content cache is dropped once it is committed.
 pub async fn create(
     pool: &DbPool,
+    content: &ContentCache,
     clock: &Clock,
     taxonomy: Taxonomy,
     changes: TermChanges,
@@ -110,11 +112,14 @@ pub async fn create(
         taxonomy_writes::create(conn, taxonomy, &changes).map_err(ApiError::from)
     })
     .await?;
+    content.invalidate();
     written(pool, clock, taxonomy, ResourceId::new(id)?).await
 }
 
+/// Renames or re-slugs a category or tag; this instance's content cache is dropped once it is committed.
 pub async fn update(
     pool: &DbPool,
+    content: &ContentCache,
     clock: &Clock,
     taxonomy: Taxonomy,
     id: ResourceId,
@@ -124,12 +129,21 @@ pub async fn update(
         taxonomy_writes::update(conn, taxonomy, id.get(), &changes).map_err(ApiError::from)
     })
     .await?;
+    content.invalidate();
     written(pool, clock, taxonomy, id).await
 }
 
-pub async fn delete(pool: &DbPool, taxonomy: Taxonomy, id: ResourceId) -> Result<(), ApiError> {
+/// Deletes a category or tag; this instance's content cache is dropped once it is committed.
+pub async fn delete(
+    pool: &DbPool,
+    content: &ContentCache,
+    taxonomy: Taxonomy,
+    id: ResourceId,
+) -> Result<(), ApiError> {
     run_blocking(pool, move |conn| {
         taxonomy_writes::delete(conn, taxonomy, id.get()).map_err(ApiError::from)
     })
-    .await
+    .await?;
+    content.invalidate();
+    Ok(())
 }

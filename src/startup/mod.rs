@@ -126,9 +126,6 @@ fn http_server(
     let cors_origins = settings.cors_origins.clone();
     let server = HttpServer::new(move || {
         App::new()
-            .wrap(actix_web::middleware::from_fn(
-                routes::auth::forget_content_after_writes,
-            ))
             .wrap(actix_web::middleware::from_fn(routes::auth::authenticate))
             .wrap(ErrorHandlers::new().default_handler(problem_for_bare_errors))
             .wrap(actix_web::middleware::from_fn(
