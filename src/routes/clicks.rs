@@ -56,7 +56,7 @@ pub async fn record_click(
     };
     discard_body(&request, body, BEACON_BODY_MAX).await?;
     let clicks =
-        service::posts::beacon(&state.pool, &state.clicks, &state.clock, post_id, count).await?;
+        service::beacon::beacon(&state.pool, &state.clicks, &state.clock, post_id, count).await?;
     Ok(HttpResponse::Ok().json(ClickCount {
         id: post_id.get(),
         clicks,

@@ -2,6 +2,7 @@
 //! applies the rules of `domain`. Errors are `ApiError`s in the service's terms; `crate::error` alone maps
 //! them to HTTP.
 
+pub mod beacon;
 pub mod clicks;
 pub mod comments;
 pub mod content;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod post_writes;
 pub mod posts;
 pub mod rate_limits;
+pub mod slots;
 pub mod stats;
 pub mod taxonomy;
 pub mod tokens;

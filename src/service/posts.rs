@@ -1,4 +1,4 @@
-//! Reading posts as readers and editors see them, and the click beacon.
+//! Reading posts as readers and editors see them: single posts, lists and rankings, related posts.
 
 use std::collections::HashMap;
 
@@ -207,40 +207,11 @@ async fn with_fresh_counts(
 pub struct Reads {
     pub pool: DbPool,
     pub content: Arc<ContentCache>,
-    pub searches: SearchSlots,
+    pub searches: super::slots::SearchSlots,
     /// Seals and opens the cursors of post and comment lists.
     pub cursors: CursorKey,
     /// How long a list ordered by synced click counts is kept (`CLICK_SYNC_INTERVAL_MS`).
     pub click_order_lifetime: std::time::Duration,
-}
-
-/// How many search requests may run at once: half the database pool and half the machine's cores (at
-/// least one), so that reads of single posts and lists always find a connection, and a core, while
-/// common-word searches pile up (waiting for a slot costs nothing). A search served from memory is all
-/// CPU: on two cores, two at once left a post read beside ten searching connections 2.4x its idle p99.
-#[derive(Debug, Clone)]
-pub struct SearchSlots(std::sync::Arc<tokio::sync::Semaphore>);
-
-impl SearchSlots {
-    pub fn for_pool(pool_size: u32) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        let slots = usize::try_from(pool_size / 2)
-            .unwrap_or(1)
-            .min(cores / 2)
-            .max(1);
-        SearchSlots(std::sync::Arc::new(tokio::sync::Semaphore::new(slots)))
-    }
-
-    /// A slot, waiting at most `patience` (then 503, like a database call that timed out).
-    async fn take(
-        &self,
-        patience: std::time::Duration,
-    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
-        match tokio::time::timeout(patience, self.0.clone().acquire_owned()).await {
-            Ok(Ok(permit)) => Ok(permit),
-            Ok(Err(_)) | Err(_) => Err(ApiError::from(db::DbError::Timeout(patience))),
-        }
-    }
 }
 
 /// One post: published ones for anyone, every one for editors; `NotFound` for drafts, scheduled posts and
@@ -304,29 +275,4 @@ pub async fn get_post(
         }
     };
     Ok(post)
-}
-
-/// The beacon: records a click on a published post without reading it (with [`Count::Record`]) or only
-/// reads its count, and returns the fresh count.
-pub async fn beacon(
-    pool: &DbPool,
-    clicks: &ClickCounter,
-    clock: &Clock,
-    post_id: ResourceId,
-    count: Count,
-) -> Result<i64, ApiError> {
-    let now = clock.now();
-    match count {
-        Count::Peek => clicks.click_count(post_id.get(), now).await,
-        Count::Record(reader) => {
-            let published = run_query(pool, move |conn| {
-                db::posts::is_published(conn, post_id.get(), now)
-            })
-            .await?;
-            if !published {
-                return Err(ApiError::NotFound("post"));
-            }
-            clicks.record(post_id.get(), now, reader.as_deref()).await
-        }
-    }
 }

@@ -322,7 +322,7 @@ impl Application {
             reads: crate::service::posts::Reads {
                 pool: pool.clone(),
                 content: content.clone(),
-                searches: crate::service::posts::SearchSlots::for_pool(
+                searches: crate::service::slots::SearchSlots::for_pool(
                     settings.database_pool_size.get(),
                 ),
                 cursors,
