@@ -6,7 +6,7 @@ use super::CliResult;
 use crate::config::Settings;
 use crate::db::{self, DbError};
 use crate::domain::clock;
-use crate::import;
+use crate::service::import;
 
 pub fn import_file(settings: &Settings, file: &Path) -> CliResult {
     let plan = import::read_plan(file)?;

@@ -1,5 +1,5 @@
 //! A whole blog to import, every record validated and every reference resolved within the file (the reader
-//! is `crate::import`, the writer `db::import`), and what an import did.
+//! is `service::import`, the writer `db::import`), and what an import did.
 
 use chrono::NaiveDateTime;
 

@@ -8,6 +8,7 @@ pub mod comments;
 pub mod content;
 pub mod feeds;
 pub mod health;
+pub mod import;
 pub mod post_writes;
 pub mod posts;
 pub mod rate_limits;

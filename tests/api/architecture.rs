@@ -370,7 +370,6 @@ const FLOORS: &[(&str, u32)] = &[
     ("db", 2),
     ("config", 3),
     ("telemetry", 4),
-    ("import", 4),
     ("error", 4),
     ("service", 5),
     ("jobs", 6),
