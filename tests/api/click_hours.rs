@@ -603,28 +603,7 @@ async fn reader_addresses_are_not_logged(backend: TestBackend) {
     );
 }
 
-macro_rules! on_both {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $test() {
-                    super::$test($crate::helpers::TestBackend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                async fn $test() {
-                    super::$test($crate::helpers::TestBackend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+crate::with_each_backend!(
     hourly_counts_stay_exact_through_sync_crashes,
     clicks_counted_in_the_database_land_in_their_hour,
     stats_are_a_zero_filled_series,

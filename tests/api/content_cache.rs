@@ -172,16 +172,7 @@ async fn a_watcher_cut_off_from_the_database_catches_up_when_it_is_back(app: Tes
     let (proxy, reader) = crate::outages::behind_a_proxy(&app, options).await;
     assert_eq!(reader.get_json("/posts/6").await["title"], "apple pie");
     proxy.cut();
-    let token = token(&app);
-    let edited = send(
-        &app,
-        Method::PATCH,
-        "/posts/6",
-        Some(&token),
-        Some(json!({"title": "Pie, revised"})),
-    )
-    .await;
-    assert_eq!(edited.status(), 200);
+    retitle_post_6(&app, "Pie, revised").await;
     actix_web::rt::time::sleep(Duration::from_millis(600)).await;
     proxy.restore();
     // Reconnecting may take the pool a moment; then the version check answers within the bound.
@@ -200,6 +191,20 @@ async fn a_watcher_cut_off_from_the_database_catches_up_when_it_is_back(app: Tes
         );
         actix_web::rt::time::sleep(Duration::from_millis(50)).await;
     }
+}
+
+/// An editor renames post 6 through `app`.
+async fn retitle_post_6(app: &TestApp, title: &str) {
+    let token = token(app);
+    let edited = send(
+        app,
+        Method::PATCH,
+        "/posts/6",
+        Some(&token),
+        Some(json!({ "title": title })),
+    )
+    .await;
+    assert_eq!(edited.status(), 200);
 }
 
 /// The listener's own connection dies silently (its bytes held, nothing closed, as a dead network path
@@ -242,16 +247,7 @@ async fn a_silently_dead_listener_leaves_nothing_stale_past_the_bound(app: TestA
         .filter(|port| proxy.stall_connection_from(*port))
         .count();
     assert_eq!(stalled, 1, "the reader's listener among {ports:?}");
-    let token = token(&app);
-    let edited = send(
-        &app,
-        Method::PATCH,
-        "/posts/6",
-        Some(&token),
-        Some(json!({"title": "Pie, rewritten"})),
-    )
-    .await;
-    assert_eq!(edited.status(), 200);
+    retitle_post_6(&app, "Pie, rewritten").await;
     let started = Instant::now();
     loop {
         let post = reader.get_json("/posts/6").await;

@@ -439,6 +439,30 @@ macro_rules! on_both_backends {
     };
 }
 
+/// Generates `mod sqlite` and `mod postgres`, each with one `#[actix_web::test]` per named
+/// `async fn name(backend: TestBackend)` of the calling module (for tests that start their own app).
+#[macro_export]
+macro_rules! with_each_backend {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[actix_web::test]
+                async fn $test() {
+                    super::$test($crate::helpers::TestBackend::Sqlite).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[actix_web::test]
+                async fn $test() {
+                    super::$test($crate::helpers::TestBackend::Postgres).await;
+                }
+            )*
+        }
+    };
+}
+
 /// The `blog-api` binary serving a test's database on a free port, its log in a file.
 pub struct BinaryServer {
     pub base: String,

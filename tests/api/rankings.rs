@@ -174,28 +174,7 @@ async fn rankings_over_many_unsynced_clicks_stay_bounded(backend: TestBackend) {
     assert!(others.iter().all(|status| *status == 200), "{others:?}");
 }
 
-macro_rules! on_both {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $test() {
-                    super::$test($crate::helpers::TestBackend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                async fn $test() {
-                    super::$test($crate::helpers::TestBackend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(
+crate::with_each_backend!(
     a_most_read_page_orders_by_counts_at_most_one_sync_interval_old,
     windows_longer_than_the_hourly_retention_read_the_rolled_up_days,
     rankings_over_many_unsynced_clicks_stay_bounded,

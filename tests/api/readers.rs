@@ -94,25 +94,4 @@ async fn readers_are_hashed_under_a_salt_of_their_day_deleted_after_the_next(bac
     assert_eq!(readers, [1, 1, 1], "{stats}");
 }
 
-macro_rules! on_both {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[actix_web::test]
-                async fn $test() {
-                    super::$test($crate::helpers::TestBackend::Sqlite).await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[actix_web::test]
-                async fn $test() {
-                    super::$test($crate::helpers::TestBackend::Postgres).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both!(readers_are_hashed_under_a_salt_of_their_day_deleted_after_the_next);
+crate::with_each_backend!(readers_are_hashed_under_a_salt_of_their_day_deleted_after_the_next);
