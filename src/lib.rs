@@ -13,6 +13,3 @@ pub mod routes;
 pub mod service;
 pub mod startup;
 pub mod telemetry;
-
-/// `blog-api import`'s reader, at the path it has always had.
-pub use service::import;

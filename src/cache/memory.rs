@@ -70,11 +70,6 @@ impl MemoryClickCache {
         }
     }
 
-    /// The readers' sketches (their memory, for the README's bound and its test).
-    pub fn readers(&self) -> &ReaderSketches {
-        &self.readers
-    }
-
     fn shard(&self, index: u16) -> Result<std::sync::MutexGuard<'_, Shard>, CacheError> {
         self.shards
             .get(usize::from(index))

@@ -40,8 +40,8 @@ impl DbPool {
             if !idle_too_long(&mut conn) {
                 return Ok(conn);
             }
+            // The ping, a statement like any other, marks it used.
             if diesel::r2d2::R2D2Connection::ping(&mut *conn).is_ok() {
-                mark_used(&mut conn);
                 return Ok(conn);
             }
             // Dropped as broken (the watch marks it lost): r2d2 closes it instead of keeping it.
@@ -271,12 +271,6 @@ fn idle_too_long(conn: &mut DbConnection) -> bool {
     conn.instrumentation()
         .downcast_ref::<ConnectionWatch>()
         .is_some_and(|watch| watch.remote && watch.used.elapsed() >= IDLE_CHECK_AFTER)
-}
-
-fn mark_used(conn: &mut DbConnection) {
-    if let Some(watch) = conn.instrumentation().downcast_mut::<ConnectionWatch>() {
-        watch.used = std::time::Instant::now();
-    }
 }
 
 fn mark_lost(conn: &mut DbConnection) {

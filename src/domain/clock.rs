@@ -21,6 +21,12 @@ pub fn hour_of(at: NaiveDateTime) -> i64 {
     at.and_utc().timestamp().div_euclid(3600)
 }
 
+/// The UTC day `at` falls in, as whole days since 1970-01-01: the day a reader is counted in and whose salt
+/// hashes them.
+pub fn day_of(at: NaiveDateTime) -> i64 {
+    hour_of(at).div_euclid(24)
+}
+
 /// Where "now" comes from: the system clock, or an instant a test set.
 #[derive(Debug, Clone, Default)]
 pub struct Clock {

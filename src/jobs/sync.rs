@@ -114,7 +114,7 @@ pub async fn forget_old_reader_salts(
     db: &DbPool,
     now: chrono::NaiveDateTime,
 ) -> Result<usize, SyncError> {
-    let yesterday = clock::hour_of(now).div_euclid(24) - 1;
+    let yesterday = clock::day_of(now) - 1;
     run_query(db, move |conn| {
         db::secrets::forget_reader_salts_before(conn, yesterday)
     })

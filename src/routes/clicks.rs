@@ -71,6 +71,6 @@ pub async fn reader(request: &HttpRequest, state: &AppState) -> Option<String> {
         .get(actix_web::http::header::USER_AGENT)
         .and_then(|value| value.to_str().ok())
         .unwrap_or_default();
-    let day = crate::domain::clock::hour_of(state.clock.now()).div_euclid(24);
+    let day = crate::domain::clock::day_of(state.clock.now());
     state.visitors.hash(address, user_agent, day).await
 }

@@ -116,12 +116,7 @@ async fn load_feed(
             }
         })
         .collect();
-    let bytes = posts
-        .iter()
-        .map(|post| {
-            512 + post.body_html.len() + post.summary.title.len() + post.summary.excerpt.len()
-        })
-        .sum();
+    let bytes = posts.iter().map(super::content::post_size).sum();
     Ok(Loaded {
         value: FeedContent {
             name,

@@ -306,7 +306,7 @@ impl Application {
         let cursors = CursorKey::new(shared_secret(&pool, "cursor").await?.as_bytes());
         let visitors = Arc::new(crate::service::clicks::Visitors::new(pool.clone()));
         visitors
-            .prepare(crate::domain::clock::hour_of(clock.now()).div_euclid(24))
+            .prepare(crate::domain::clock::day_of(clock.now()))
             .await;
         let state = AppState {
             clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),

@@ -1,7 +1,7 @@
 //! `blog-api import`: idempotent, all-or-nothing, and loud about the record it refuses.
 
 use blog_api::db::schema::{categories, comments, post_counters, post_tags, posts, tags};
-use blog_api::import::plan_from_json;
+use blog_api::service::import::plan_from_json;
 use diesel::prelude::*;
 
 use crate::fixture::{sample_blog, small_blog};

@@ -439,7 +439,8 @@ fn summary_size(post: &PostSummary) -> usize {
             .sum::<usize>()
 }
 
-fn post_size(post: &PostDetail) -> usize {
+/// About the bytes a post takes in memory (the weigher's estimate, also used for derived entries).
+pub fn post_size(post: &PostDetail) -> usize {
     summary_size(&post.summary) + post.body_markdown.len() + post.body_html.len()
 }
 
