@@ -62,6 +62,28 @@ pub struct StatsRange {
     end: DateTime<Utc>,
 }
 
+/// A range as asked (`from`, `to`, `interval`, `tz`), unparsed: what it means depends on "now".
+#[derive(Debug, Clone, Default)]
+pub struct RangeParams {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub interval: Option<String>,
+    pub tz: Option<String>,
+}
+
+impl RangeParams {
+    /// The range these parameters name at `now` (see [`StatsRange::parse`]).
+    pub fn at(&self, now: NaiveDateTime) -> Result<StatsRange, InvalidValue> {
+        StatsRange::parse(
+            self.from.as_deref(),
+            self.to.as_deref(),
+            self.interval.as_deref(),
+            self.tz.as_deref(),
+            now,
+        )
+    }
+}
+
 impl StatsRange {
     /// `from`, `to` (RFC 3339 instants, or dates meaning midnight in `tz`), `interval` (default `day`) and
     /// `tz` (an IANA name, default `UTC`), as given. `to` defaults to `now`, `from` to [`DEFAULT_POINTS`]

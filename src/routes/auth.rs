@@ -11,7 +11,6 @@ use actix_web::{web, HttpMessage};
 use super::AppState;
 use crate::domain::Viewer;
 use crate::error::ApiError;
-use crate::service;
 
 /// Middleware: checks the `Authorization` header when there is one and records the [`Viewer`] that the
 /// extractors of [`super::extract`] hand to handlers.
@@ -35,7 +34,7 @@ pub async fn authenticate(
             let state = request
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("no application state".into()))?;
-            service::tokens::verify(&state.pool, token).await?;
+            state.tokens.verify(token).await?;
             Viewer::Editor
         }
     };

@@ -6,10 +6,8 @@ use super::extract::{discard_body, IdParam, InPath, NoQuery};
 use super::problems::{
     BadRequest, NotFound, PayloadTooLarge, TooManyRequests, Unauthorized, Unavailable,
 };
-use super::rate_limit::Action;
 use super::AppState;
-use crate::service;
-use crate::service::clicks::{Count, ViewSignals, ViewSource};
+use crate::service::clicks::Client;
 
 /// The largest beacon body read (and dropped); 413 past it.
 pub const BEACON_BODY_MAX: usize = 1024;
@@ -44,33 +42,14 @@ pub async fn record_click(
     request: HttpRequest,
     _: NoQuery,
     InPath(post_id): InPath<IdParam>,
-    signals: ViewSignals,
+    client: Client,
     body: web::Payload,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
-    let count = if state.views.counts(&signals, ViewSource::Beacon) {
-        state.limits.check(&request, Action::Beacon).await?;
-        Count::Record(reader(&request, &state).await)
-    } else {
-        Count::Peek
-    };
-    discard_body(&request, body, BEACON_BODY_MAX).await?;
-    let clicks =
-        service::beacon::beacon(&state.pool, &state.clicks, &state.clock, post_id, count).await?;
+    let body = discard_body(&request, body, BEACON_BODY_MAX);
+    let clicks = state.clicks.beacon(&client, post_id, body).await?;
     Ok(HttpResponse::Ok().json(ClickCount {
         id: post_id.get(),
         clicks,
     }))
-}
-
-/// The reader's hash for today (address as the rate limits see it, and User-Agent), for unique readers.
-pub async fn reader(request: &HttpRequest, state: &AppState) -> Option<String> {
-    let address = state.limits.client(request)?;
-    let user_agent = request
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default();
-    let day = crate::domain::clock::day_of(state.clock.now());
-    state.visitors.hash(address, user_agent, day).await
 }

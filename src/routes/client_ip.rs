@@ -5,9 +5,10 @@
 //! addresses in IPv6 form (`::ffff:a.b.c.d`, as a listener on `[::]` sees every IPv4 peer) are IPv4 here,
 //! before any check, key, hash or log line.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
 use actix_web::http::header::HeaderMap;
+use actix_web::HttpRequest;
 use ipnet::IpNet;
 
 use crate::config::ForwardedHeader;
@@ -86,28 +87,35 @@ fn parse_hop(entry: &str) -> Option<IpAddr> {
     entry.rsplit_once(':')?.0.parse().ok()
 }
 
-/// The key a client is limited under: its IPv4 address, or its IPv6 /64 (one subscriber's whole network).
-pub fn limit_key(ip: IpAddr) -> IpAddr {
-    match ip {
-        IpAddr::V4(_) => ip,
-        IpAddr::V6(v6) => {
-            let segments = v6.segments();
-            IpAddr::V6(Ipv6Addr::new(
-                segments[0],
-                segments[1],
-                segments[2],
-                segments[3],
-                0,
-                0,
-                0,
-                0,
-            ))
+/// Who may name the client, and in which header: `TRUSTED_PROXIES` and `FORWARDED_HEADER`.
+pub struct ClientAddresses {
+    trusted_proxies: Vec<IpNet>,
+    forwarded_header: ForwardedHeader,
+}
+
+impl ClientAddresses {
+    pub fn new(trusted_proxies: Vec<IpNet>, forwarded_header: ForwardedHeader) -> Self {
+        ClientAddresses {
+            trusted_proxies,
+            forwarded_header,
         }
+    }
+
+    /// The request's client: the TCP peer, or what a trusted proxy says it is.
+    pub fn of(&self, request: &HttpRequest) -> Option<IpAddr> {
+        let peer = request.peer_addr()?.ip();
+        Some(client_ip(
+            peer,
+            request.headers(),
+            &self.trusted_proxies,
+            self.forwarded_header,
+        ))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::service::rate_limits::limit_key;
     use actix_web::http::header::{HeaderName, HeaderValue};
 
     use super::*;

@@ -18,7 +18,6 @@ use crate::domain::comment_input::{status_filter, Moderation, NewComment, BODY_B
 use crate::domain::fields::{CommentField, FieldSet, COMMENT_FIELDS};
 use crate::domain::{CommentView, Page, PageRequest, Viewer};
 use crate::error::ApiError;
-use crate::service;
 
 /// `GET /posts/{id}/comments` parameters; `status` is for editors (checked by the handler).
 pub struct CommentListParams {
@@ -78,16 +77,16 @@ pub async fn list_comments(
         }
         (Some(raw), Viewer::Editor) => status_filter(raw)?,
     };
-    let comments = service::comments::list(
-        &state.reads,
-        &state.clock,
-        post_id,
-        statuses,
-        viewer,
-        query.value.page,
-        query.value.cursor.as_deref(),
-    )
-    .await?;
+    let comments = state
+        .comments
+        .list(
+            post_id,
+            statuses,
+            viewer,
+            query.value.page,
+            query.value.cursor.as_deref(),
+        )
+        .await?;
     Ok(sparse_list_response(
         &request,
         &query.params,
@@ -132,7 +131,7 @@ pub async fn create_comment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let comment = NewComment::parse(&body.0)?;
-    let created = service::comments::create(&state.pool, &state.clock, post_id, comment).await?;
+    let created = state.comments.create(post_id, comment).await?;
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }
 
@@ -169,16 +168,7 @@ pub async fn moderate_comment(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let moderation = Moderation::parse(&body.0)?;
-    Ok(HttpResponse::Ok().json(
-        service::comments::moderate(
-            &state.pool,
-            &state.reads.content,
-            &state.clock,
-            id,
-            moderation,
-        )
-        .await?,
-    ))
+    Ok(HttpResponse::Ok().json(state.comments.moderate(id, moderation).await?))
 }
 
 /// Delete a comment
@@ -201,6 +191,6 @@ pub async fn delete_comment(
     InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    service::comments::delete(&state.pool, &state.reads.content, id).await?;
+    state.comments.delete(id).await?;
     Ok(HttpResponse::NoContent().finish())
 }

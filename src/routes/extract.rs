@@ -1,6 +1,6 @@
 //! The preconditions of a handler, as extractors: who is asking ([`Viewer`], [`Editor`]), the path id
 //! ([`PathId`]), the query string ([`NoQuery`], [`Query`]), a JSON body ([`JsonBody`]), `If-Match`
-//! ([`IfMatch`]) and what decides whether a read is a view ([`ViewSignals`]). Each refuses a bad request
+//! ([`IfMatch`]) and who the client is, with what decides whether a read is a view ([`Client`]). Each refuses a bad request
 //! with the `ApiError` a handler would have returned, so a handler's signature lists its checks and its first
 //! line is its work. Arguments are extracted in signature order: the first failing one answers.
 
@@ -16,7 +16,7 @@ use super::query::QueryParams;
 use crate::domain::fields::{FieldSet, Fields};
 use crate::domain::{InvalidValue, ResourceId, Slug, Viewer};
 use crate::error::ApiError;
-use crate::service::clicks::ViewSignals;
+use crate::service::clicks::{Client, ViewSignals};
 
 /// The viewer the authentication middleware recorded (anonymous when it recorded none).
 impl FromRequest for Viewer {
@@ -194,7 +194,7 @@ impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
         // MAX_BODY_BYTES still applies when it is the smaller.
         let limit = request
             .app_data::<web::Data<super::AppState>>()
-            .map_or(LIMIT, |state| state.max_body_bytes.min(LIMIT));
+            .map_or(LIMIT, |state| state.http.max_body_bytes.min(LIMIT));
         let bytes = read_at_most(request, payload, limit);
         Box::pin(async move { json_only(is_json, bytes.await?) })
     }
@@ -271,10 +271,8 @@ impl<const LIMIT: usize> FromRequest for CommentBody<LIMIT> {
         Box::pin(async move {
             if viewer_of(&request) != Viewer::Editor {
                 if let Some(state) = request.app_data::<web::Data<super::AppState>>() {
-                    state
-                        .limits
-                        .check(&request, super::rate_limit::Action::Comment)
-                        .await?;
+                    let address = state.http.clients.of(&request);
+                    state.comments.admit(address).await?;
                 }
             }
             let body = JsonBody::<LIMIT>::from_request(&request, &mut payload).await?;
@@ -318,13 +316,20 @@ impl FromRequest for IfMatch {
     }
 }
 
-/// The signals the view policy decides on, read from the request.
-impl FromRequest for ViewSignals {
+/// Who the request comes from (its address, behind trusted proxies) and the signals the view policy
+/// decides on, read once per request.
+impl FromRequest for Client {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(view_signals(request)))
+        let address = request
+            .app_data::<web::Data<super::AppState>>()
+            .and_then(|state| state.http.clients.of(request));
+        ready(Ok(Client {
+            address,
+            signals: view_signals(request),
+        }))
     }
 }
 

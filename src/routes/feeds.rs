@@ -11,7 +11,6 @@ use super::AppState;
 use crate::domain::feed::{self, SiteLinks, SitemapUrl};
 use crate::domain::Taxonomy;
 use crate::error::ApiError;
-use crate::service;
 use crate::service::feeds::FeedScope;
 
 const RSS: &str = "application/rss+xml; charset=utf-8";
@@ -20,7 +19,8 @@ const XML: &str = "application/xml; charset=utf-8";
 
 /// The links of this request: `SITE_URL`, else `http://` and the request's `Host`.
 fn links(request: &HttpRequest, state: &AppState) -> SiteLinks {
-    let base = state.site.url.clone().unwrap_or_else(|| {
+    let site = state.feeds.site();
+    let base = site.url.clone().unwrap_or_else(|| {
         let host = request
             .headers()
             .get(header::HOST)
@@ -36,9 +36,9 @@ fn links(request: &HttpRequest, state: &AppState) -> SiteLinks {
     });
     SiteLinks {
         base,
-        post: state.site.post_url_pattern.clone(),
-        category: state.site.category_url_pattern.clone(),
-        tag: state.site.tag_url_pattern.clone(),
+        post: site.post_url_pattern.clone(),
+        category: site.category_url_pattern.clone(),
+        tag: site.tag_url_pattern.clone(),
     }
 }
 
@@ -56,15 +56,7 @@ async fn feed_response(
 ) -> Result<HttpResponse, ApiError> {
     let links = links(request, state);
     let address = links.absolute(request.path());
-    let source = service::feeds::feed(
-        &state.reads,
-        &state.clock,
-        &state.site,
-        &links,
-        scope,
-        address,
-    )
-    .await?;
+    let source = state.feeds.feed(&links, scope, address).await?;
     Ok(match format {
         Format::Rss => HttpResponse::Ok()
             .content_type(RSS)
@@ -184,7 +176,7 @@ term_feed!(
 
 /// Every URL the sitemap lists: published posts (oldest first), then categories and tags holding one.
 async fn sitemap_urls(links: &SiteLinks, state: &AppState) -> Result<Vec<SitemapUrl>, ApiError> {
-    let source = service::feeds::sitemap_source(&state.reads, &state.clock).await?;
+    let source = state.feeds.sitemap_source().await?;
     let posts = source.posts.iter().map(|post| SitemapUrl {
         loc: links.post(post.id, &post.slug),
         last_change: post.last_change,
@@ -220,7 +212,7 @@ pub async fn sitemap(
 ) -> Result<HttpResponse, ApiError> {
     let links = links(&request, &state);
     let urls = sitemap_urls(&links, &state).await?;
-    let per_file = usize::try_from(state.site.sitemap_max_urls).unwrap_or(usize::MAX);
+    let per_file = usize::try_from(state.feeds.site().sitemap_max_urls).unwrap_or(usize::MAX);
     let body = if urls.len() <= per_file {
         feed::sitemap(&urls)
     } else {
@@ -261,7 +253,7 @@ pub async fn sitemap_file(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let urls = sitemap_urls(&links(&request, &state), &state).await?;
-    let per_file = usize::try_from(state.site.sitemap_max_urls).unwrap_or(usize::MAX);
+    let per_file = usize::try_from(state.feeds.site().sitemap_max_urls).unwrap_or(usize::MAX);
     let chunk = usize::try_from(number.get() - 1)
         .ok()
         .and_then(|index| urls.chunks(per_file).nth(index))

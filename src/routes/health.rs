@@ -6,7 +6,6 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use crate::error::ApiError;
-use crate::service;
 
 /// Liveness.
 #[derive(Debug, Serialize, ToSchema)]
@@ -57,7 +56,7 @@ pub async fn healthz() -> HttpResponse {
 /// 200 when the database answers (with the click cache's state: `degraded` while Redis is down and clicks go
 /// straight to the database), 503 problem+json when the database does not answer.
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let report = service::health::readiness(&state.pool, &state.clicks).await?;
+    let report = state.health.readiness().await?;
     Ok(HttpResponse::Ok().json(Readiness {
         status: "ready",
         database: "ok",
@@ -83,17 +82,7 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain; version=0.0.4"))
 )]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    let cache = state.clicks.cache();
-    let pool = state.pool.state();
-    let gauges = crate::metrics::Gauges {
-        cache_available: cache.is_available(),
-        cache_round_trips: cache.round_trips(),
-        db_statements: state.queries.get(),
-        db_connections: pool.connections,
-        db_idle_connections: pool.idle_connections,
-        db_max_connections: state.pool.max_size(),
-    };
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(gauges, cache.name()))
+        .body(state.health.render_metrics())
 }

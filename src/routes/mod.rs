@@ -14,7 +14,6 @@ pub mod openapi;
 pub(crate) mod posts;
 mod problems;
 pub mod query;
-pub mod rate_limit;
 pub mod related;
 pub mod request_id;
 pub(crate) mod stats;
@@ -25,32 +24,32 @@ use std::sync::Arc;
 
 use actix_web::web;
 
-use crate::db::{DbPool, QueryCounter};
-use crate::domain::clock::Clock;
-use crate::service::clicks::{ClickCounter, ViewPolicy};
+use crate::service;
 
-/// What every handler can reach.
+/// What every handler can reach: one service per area, built once at start-up, and the settings of the
+/// HTTP layer itself.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: DbPool,
-    pub queries: QueryCounter,
-    pub clicks: ClickCounter,
-    pub clock: Clock,
-    pub views: Arc<ViewPolicy>,
-    pub limits: Arc<rate_limit::RateLimits>,
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub posts: Arc<service::posts::Posts>,
+    pub clicks: Arc<service::clicks::Clicks>,
+    pub comments: Arc<service::comments::Comments>,
+    pub taxonomy: Arc<service::taxonomy::Terms>,
+    pub webhooks: Arc<service::webhooks::Webhooks>,
+    pub feeds: Arc<service::feeds::Feeds>,
+    pub stats: Arc<service::stats::Stats>,
+    pub tokens: Arc<service::tokens::Tokens>,
+    pub health: Arc<service::health::Health>,
+    pub http: Arc<HttpSettings>,
+}
+
+/// The settings of the HTTP layer.
+pub struct HttpSettings {
     /// `LOG_CLIENT_IP`: the request log line names the client.
     pub log_client_ip: bool,
     /// `MAX_BODY_BYTES`: no body larger is read, whatever a route's own limit.
     pub max_body_bytes: usize,
-    /// What post reads use: the pool, the content cache, the search slots.
-    pub reads: crate::service::posts::Reads,
-    /// Links and sizes of feeds and sitemaps.
-    pub site: Arc<crate::config::SiteSettings>,
-    /// How webhooks are delivered (whether private targets are allowed).
-    pub webhooks: crate::config::WebhookSettings,
-    /// Hashes readers (address and User-Agent, salted daily) for the unique-reader counts.
-    pub visitors: Arc<crate::service::clicks::Visitors>,
+    /// Who the client is, behind `TRUSTED_PROXIES`.
+    pub clients: client_ip::ClientAddresses,
 }
 
 /// Adds `handler` to a resource for one method (`get` also answers `HEAD`); an unknown method name in the

@@ -14,20 +14,18 @@ use super::problems::{
     Unauthorized, Unavailable,
 };
 use super::query::QueryParams;
-use super::rate_limit::Action;
 use super::AppState;
 use crate::domain::etag::post_etag;
 use crate::domain::fields::{
     FieldSet, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
 };
-use crate::domain::post_input::{InputError, PostChanges};
+use crate::domain::post_input::PostChanges;
 use crate::domain::{
     InvalidValue, Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort,
     PostStatus, PostSummary, SearchQuery, Slug, Viewer, Window,
 };
 use crate::error::ApiError;
-use crate::service;
-use crate::service::clicks::{Count, ViewSignals, ViewSource};
+use crate::service::clicks::Client;
 
 /// `GET /posts` parameters. `status` is parsed here and allowed for editors only (by the handler).
 pub struct PostListParams {
@@ -126,19 +124,12 @@ pub async fn list_posts(
             "`status` needs a token: anonymous readers see published posts",
         ));
     }
-    let mut list = query.value.query;
-    if let Some(cursor) = &query.value.cursor {
-        let after = state.reads.cursors.open(&list.binding(), cursor)?;
-        if !list.sort.orders_by(&after) {
-            return Err(ApiError::from(InvalidValue::new(
-                "cursor",
-                "made for another sort",
-            )));
-        }
-        list.after = Some(after);
-    }
-    let fields = list.fields;
-    let page = service::posts::list_posts(&state.reads, &state.clicks, &state.clock, list).await?;
+    let list = &query.value;
+    let fields = list.query.fields;
+    let page = state
+        .posts
+        .list(list.query.clone(), list.cursor.as_deref())
+        .await?;
     Ok(sparse_list_response(&request, &query.params, &page, fields))
 }
 
@@ -240,20 +231,6 @@ pub struct PostPatch {
 #[derive(Serialize, ToSchema)]
 pub struct SlugString(String);
 
-/// A post body read by `parse`; when fields are invalid, the 422 also names its unknown category and tags.
-async fn read_body<T>(
-    state: &AppState,
-    body: &JsonBody,
-    parse: impl FnOnce(&[u8]) -> Result<T, InputError>,
-) -> Result<T, ApiError> {
-    match parse(&body.0) {
-        Err(InputError::Invalid(errors)) => {
-            Err(service::post_writes::invalid_body(&state.pool, &body.0, errors).await)
-        }
-        parsed => Ok(parsed?),
-    }
-}
-
 /// Create a post
 ///
 /// Needs a token. Creates a post; 201 with `Location`.
@@ -275,9 +252,11 @@ pub async fn create_post(
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let post = read_body(&state, &body, PostChanges::for_create).await?;
-    let post =
-        service::post_writes::create(&state.pool, &state.reads.content, &state.clock, post).await?;
+    let post = state
+        .posts
+        .parse_body(&body.0, PostChanges::for_create)
+        .await?;
+    let post = state.posts.create(post).await?;
     let mut response = post_response(StatusCode::CREATED, &post);
     if let Ok(location) = header::HeaderValue::from_str(&format!("/posts/{}", post.summary.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -310,17 +289,11 @@ pub async fn update_post(
     body: JsonBody,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = read_body(&state, &body, PostChanges::for_update).await?;
-    let post = service::post_writes::update(
-        &state.pool,
-        &state.reads.content,
-        &state.clicks,
-        &state.clock,
-        id,
-        changes,
-        if_match.0,
-    )
-    .await?;
+    let changes = state
+        .posts
+        .parse_body(&body.0, PostChanges::for_update)
+        .await?;
+    let post = state.posts.update(id, changes, if_match.0).await?;
     Ok(post_response(StatusCode::OK, &post))
 }
 
@@ -346,43 +319,18 @@ pub async fn delete_post(
     if_match: IfMatch,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    service::post_writes::delete(
-        &state.pool,
-        &state.reads.content,
-        &state.clock,
-        id,
-        if_match.0,
-    )
-    .await?;
+    state.posts.delete(id, if_match.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Reads one post, as a view when the policy says it counts.
+/// Reads one post, as a view when it counts as one.
 async fn read_post(
-    request: &HttpRequest,
     key: PostKey,
     fields: FieldSet,
-    signals: &ViewSignals,
+    client: &Client,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    // Over RATE_LIMIT_VIEWS_PER_MINUTE the post is still served, but the view does not count.
-    let count = if state.views.counts(signals, ViewSource::Read)
-        && state.limits.check(request, Action::View).await.is_ok()
-    {
-        Count::Record(super::clicks::reader(request, state).await)
-    } else {
-        Count::Peek
-    };
-    let post = service::posts::get_post(
-        &state.reads,
-        &state.clicks,
-        &state.clock,
-        key,
-        signals.viewer,
-        count,
-        fields,
-    )
-    .await?;
+    let post = state.posts.read(key, fields, client).await?;
     Ok(sparse_post_response(StatusCode::OK, &post, fields))
 }
 
@@ -403,13 +351,12 @@ async fn read_post(
     security((), ("bearer" = []))
 )]
 pub async fn get_post(
-    request: HttpRequest,
     query: Query<FieldsOnly<PostField>>,
     InPath(id): InPath<IdParam>,
-    signals: ViewSignals,
+    client: Client,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read_post(&request, PostKey::Id(id), query.value.0, &signals, &state).await
+    read_post(PostKey::Id(id), query.value.0, &client, &state).await
 }
 
 /// Read a post by slug
@@ -429,18 +376,10 @@ pub async fn get_post(
     security((), ("bearer" = []))
 )]
 pub async fn get_post_by_slug(
-    request: HttpRequest,
     query: Query<FieldsOnly<PostField>>,
     InPath(slug): InPath<SlugParam>,
-    signals: ViewSignals,
+    client: Client,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    read_post(
-        &request,
-        PostKey::Slug(slug),
-        query.value.0,
-        &signals,
-        &state,
-    )
-    .await
+    read_post(PostKey::Slug(slug), query.value.0, &client, &state).await
 }

@@ -12,7 +12,6 @@ use super::AppState;
 use crate::domain::fields::{FieldSet, Only, PostSummaryField, POST_SUMMARY_FIELDS};
 use crate::domain::{PostSummary, RelatedLimit};
 use crate::error::ApiError;
-use crate::service;
 
 /// `GET /posts/{id}/related` parameters.
 pub struct RelatedParams {
@@ -62,15 +61,7 @@ pub async fn related_posts(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let RelatedParams { limit, fields } = query.value;
-    let data = service::posts::related_posts(
-        &state.reads,
-        &state.clicks,
-        &state.clock,
-        id,
-        limit,
-        fields.has("clicks"),
-    )
-    .await?;
+    let data = state.posts.related(id, limit, fields.has("clicks")).await?;
     Ok(if fields.is_all() {
         HttpResponse::Ok().json(RelatedPosts { data })
     } else {

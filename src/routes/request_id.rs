@@ -55,8 +55,8 @@ impl RootSpanBuilder for RequestSpan {
         );
         // Client addresses are personal data: logged only when LOG_CLIENT_IP=true.
         if let Some(state) = request.app_data::<actix_web::web::Data<super::AppState>>() {
-            if state.log_client_ip {
-                if let Some(client) = state.limits.client(request.request()) {
+            if state.http.log_client_ip {
+                if let Some(client) = state.http.clients.of(request.request()) {
                     span.record("client_ip", tracing::field::display(client));
                 }
             }
@@ -90,7 +90,7 @@ pub async fn measure(
     let started = std::time::Instant::now();
     let metrics = request
         .app_data::<actix_web::web::Data<super::AppState>>()
-        .map(|state| state.metrics.clone());
+        .map(|state| state.health.metrics().clone());
     let method = method_label(request.method());
     let route = request
         .match_pattern()

@@ -6,25 +6,17 @@ use super::extract::{FromQuery, IdParam, InPath, Query};
 use super::problems::{BadRequest, NotFound, Unavailable};
 use super::query::QueryParams;
 use super::AppState;
-use crate::domain::stats::{PostStats, StatsRange};
+use crate::domain::stats::{PostStats, RangeParams};
 use crate::domain::Viewer;
 use crate::error::ApiError;
-use crate::service;
 
-/// `from`, `to`, `interval` and `tz`, as given: the range is made by the handler, which knows "now".
-pub struct StatsParams {
-    from: Option<String>,
-    to: Option<String>,
-    interval: Option<String>,
-    tz: Option<String>,
-}
-
-impl FromQuery for StatsParams {
+/// `from`, `to`, `interval` and `tz`, as given: the service makes the range, knowing "now".
+impl FromQuery for RangeParams {
     const ALLOWED: &'static [&'static str] = &["from", "to", "interval", "tz"];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
         let owned = |name| params.get(name).map(str::to_owned);
-        Ok(StatsParams {
+        Ok(RangeParams {
             from: owned("from"),
             to: owned("to"),
             interval: owned("interval"),
@@ -56,20 +48,10 @@ impl FromQuery for StatsParams {
 )]
 pub async fn post_stats(
     InPath(id): InPath<IdParam>,
-    query: Query<StatsParams>,
+    query: Query<RangeParams>,
     viewer: Viewer,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let params = &query.value;
-    let range = StatsRange::parse(
-        params.from.as_deref(),
-        params.to.as_deref(),
-        params.interval.as_deref(),
-        params.tz.as_deref(),
-        state.clock.now(),
-    )?;
-    let series =
-        service::stats::post_stats(&state.pool, &state.clicks, &state.clock, id, viewer, range)
-            .await?;
+    let series = state.stats.post_stats(id, viewer, &query.value).await?;
     Ok(HttpResponse::Ok().json(series))
 }

@@ -17,7 +17,6 @@ use crate::domain::fields::{FieldSet, TermField, TERM_FIELDS};
 use crate::domain::term_input::TermChanges;
 use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
 use crate::error::ApiError;
-use crate::service;
 
 /// Body of category and tag writes (`name` required on create).
 #[derive(Serialize, ToSchema)]
@@ -54,8 +53,7 @@ async fn list(
     query: &Query<PageParams>,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let items =
-        service::taxonomy::list(&state.reads, &state.clock, taxonomy, query.value.0).await?;
+    let items = state.taxonomy.list(taxonomy, query.value.0).await?;
     Ok(sparse_list_response(
         request,
         &query.params,
@@ -70,7 +68,7 @@ async fn get_one(
     fields: FieldSet,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let item = service::taxonomy::get(&state.reads, &state.clock, taxonomy, id).await?;
+    let item = state.taxonomy.get(taxonomy, id).await?;
     Ok(if fields.is_all() {
         HttpResponse::Ok().json(item)
     } else {
@@ -84,14 +82,7 @@ async fn create(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let changes = TermChanges::for_create(&body.0)?;
-    let item = service::taxonomy::create(
-        &state.pool,
-        &state.reads.content,
-        &state.clock,
-        taxonomy,
-        changes,
-    )
-    .await?;
+    let item = state.taxonomy.create(taxonomy, changes).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((
             header::LOCATION,
@@ -107,15 +98,7 @@ async fn update(
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
     let changes = TermChanges::for_update(&body.0)?;
-    let item = service::taxonomy::update(
-        &state.pool,
-        &state.reads.content,
-        &state.clock,
-        taxonomy,
-        id,
-        changes,
-    )
-    .await?;
+    let item = state.taxonomy.update(taxonomy, id, changes).await?;
     Ok(HttpResponse::Ok().json(item))
 }
 
@@ -124,7 +107,7 @@ async fn delete(
     id: ResourceId,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    service::taxonomy::delete(&state.pool, &state.reads.content, taxonomy, id).await?;
+    state.taxonomy.delete(taxonomy, id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -18,7 +18,6 @@ use super::AppState;
 use crate::domain::webhook::{Delivery, EventType, Subscription, SubscriptionChanges};
 use crate::domain::{Page, PageRequest};
 use crate::error::ApiError;
-use crate::service;
 
 /// Body of `POST /webhooks` (`url` and `events` required) and `PATCH /webhooks/{id}`.
 #[derive(Serialize, ToSchema)]
@@ -82,13 +81,7 @@ pub async fn create_webhook(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = SubscriptionChanges::for_create(&body.0)?;
-    let created = service::webhooks::create(
-        &state.pool,
-        &state.clock,
-        state.webhooks.allow_private,
-        changes,
-    )
-    .await?;
+    let created = state.webhooks.create(changes).await?;
     Ok(HttpResponse::build(StatusCode::CREATED)
         .insert_header((header::LOCATION, format!("/webhooks/{}", created.id)))
         .json(created))
@@ -112,7 +105,7 @@ pub async fn list_webhooks(
     _: NoQuery,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let data = service::webhooks::list(&state.pool).await?;
+    let data = state.webhooks.list().await?;
     Ok(HttpResponse::Ok().json(WebhookList { data }))
 }
 
@@ -136,7 +129,7 @@ pub async fn get_webhook(
     InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok().json(service::webhooks::get(&state.pool, id).await?))
+    Ok(HttpResponse::Ok().json(state.webhooks.get(id).await?))
 }
 
 /// Update a webhook subscription
@@ -162,14 +155,7 @@ pub async fn update_webhook(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
     let changes = SubscriptionChanges::for_update(&body.0)?;
-    let updated = service::webhooks::update(
-        &state.pool,
-        &state.clock,
-        state.webhooks.allow_private,
-        id,
-        changes,
-    )
-    .await?;
+    let updated = state.webhooks.update(id, changes).await?;
     Ok(HttpResponse::Ok().json(updated))
 }
 
@@ -193,7 +179,7 @@ pub async fn delete_webhook(
     InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    service::webhooks::delete(&state.pool, id).await?;
+    state.webhooks.delete(id).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -217,8 +203,7 @@ pub async fn rotate_webhook_secret(
     InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(HttpResponse::Ok()
-        .json(service::webhooks::rotate_secret(&state.pool, &state.clock, id).await?))
+    Ok(HttpResponse::Ok().json(state.webhooks.rotate_secret(id).await?))
 }
 
 /// List a webhook's deliveries
@@ -246,7 +231,7 @@ pub async fn list_deliveries(
     InPath(id): InPath<IdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = service::webhooks::deliveries(&state.pool, id, query.value.0).await?;
+    let page = state.webhooks.deliveries(id, query.value.0).await?;
     Ok(list_response(&request, &query.params, &page))
 }
 
@@ -272,6 +257,6 @@ pub async fn retry_delivery(
     InPath(delivery): InPath<DeliveryIdParam>,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, ApiError> {
-    let delivery = service::webhooks::retry(&state.pool, id, delivery).await?;
+    let delivery = state.webhooks.retry(id, delivery).await?;
     Ok(HttpResponse::build(StatusCode::ACCEPTED).json(delivery))
 }

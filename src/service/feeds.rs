@@ -4,8 +4,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::content::Loaded;
-use super::posts::Reads;
+use super::content::{ContentCache, Loaded};
 use crate::config::SiteSettings;
 use crate::db::feeds::SitemapSource;
 use crate::db::{self, run_query, DbPool};
@@ -27,47 +26,97 @@ struct FeedContent {
     posts: Arc<Vec<PostDetail>>,
 }
 
-/// The latest `FEED_ITEMS` published posts of `scope`, newest first, with their bodies: from the content
-/// cache, or four statements (the term, the page, its tags, the bodies) by one request while the others
-/// wait for it. `NotFound` for an unknown category or tag.
-pub async fn feed(
-    reads: &Reads,
-    clock: &Clock,
-    site: &SiteSettings,
-    links: &SiteLinks,
-    scope: FeedScope,
-    address: String,
-) -> Result<FeedSource, ApiError> {
-    let now = clock.now();
-    let per_page = site.feed_items.to_string();
-    let page = PageRequest::parse(None, Some(&per_page))?;
-    let pool = reads.pool.clone();
-    let loaded_scope = scope.clone();
-    let content = reads
-        .content
-        .derived_or_load(format!("feed {scope:?} {per_page}"), now, move || {
-            load_feed(pool, loaded_scope, page, now)
-        })
-        .await?;
-    let (title, page_url) = match (&scope, &content.name) {
-        (FeedScope::Term(taxonomy, slug), Some(name)) => {
-            let url = match taxonomy {
-                Taxonomy::Categories => links.category(slug.as_str()),
-                Taxonomy::Tags => links.tag(slug.as_str()),
-            };
-            (format!("{}: {name}", site.title), url)
-        }
-        _ => (site.title.clone(), links.absolute("/")),
-    };
-    Ok(FeedSource {
-        title,
-        page: page_url,
-        address,
-        posts: content.posts.clone(),
-    })
+/// The feeds service: feeds and the sitemap's pages, through this instance's content cache.
+pub struct Feeds {
+    pool: DbPool,
+    content: Arc<ContentCache>,
+    site: SiteSettings,
+    clock: Clock,
 }
 
-/// Reads a feed's content from the database (see [`feed`]).
+impl Feeds {
+    pub fn new(pool: DbPool, content: Arc<ContentCache>, site: SiteSettings, clock: Clock) -> Self {
+        Feeds {
+            pool,
+            content,
+            site,
+            clock,
+        }
+    }
+
+    /// Links and sizes of feeds and sitemaps.
+    pub fn site(&self) -> &SiteSettings {
+        &self.site
+    }
+
+    /// The latest `FEED_ITEMS` published posts of `scope`, newest first, with their bodies: from the content
+    /// cache, or four statements (the term, the page, its tags, the bodies) by one request while the others
+    /// wait for it. `NotFound` for an unknown category or tag.
+    pub async fn feed(
+        &self,
+        links: &SiteLinks,
+        scope: FeedScope,
+        address: String,
+    ) -> Result<FeedSource, ApiError> {
+        let now = self.clock.now();
+        let site = &self.site;
+        let per_page = site.feed_items.to_string();
+        let page = PageRequest::parse(None, Some(&per_page))?;
+        let pool = self.pool.clone();
+        let loaded_scope = scope.clone();
+        let content = self
+            .content
+            .derived_or_load(format!("feed {scope:?} {per_page}"), now, move || {
+                load_feed(pool, loaded_scope, page, now)
+            })
+            .await?;
+        let (title, page_url) = match (&scope, &content.name) {
+            (FeedScope::Term(taxonomy, slug), Some(name)) => {
+                let url = match taxonomy {
+                    Taxonomy::Categories => links.category(slug.as_str()),
+                    Taxonomy::Tags => links.tag(slug.as_str()),
+                };
+                (format!("{}: {name}", site.title), url)
+            }
+            _ => (site.title.clone(), links.absolute("/")),
+        };
+        Ok(FeedSource {
+            title,
+            page: page_url,
+            address,
+            posts: content.posts.clone(),
+        })
+    }
+
+    /// Every published post, category and tag page with its last change: from the content cache, or three
+    /// statements by one request while the others wait for it (each `/sitemap-N.xml` is a slice of it).
+    pub async fn sitemap_source(&self) -> Result<Arc<SitemapSource>, ApiError> {
+        let now = self.clock.now();
+        let pool = self.pool.clone();
+        self.content
+            .derived_or_load(String::from("sitemap"), now, move || async move {
+                let (source, valid_until) = run_query(&pool, move |conn| {
+                    db::posts::until_next_publication(conn, now, |conn| {
+                        db::feeds::sitemap_source(conn, now)
+                    })
+                })
+                .await?;
+                let bytes = [&source.posts, &source.categories, &source.tags]
+                    .iter()
+                    .flat_map(|listed| listed.iter())
+                    .map(|listed| 64 + listed.slug.len())
+                    .sum();
+                Ok::<_, ApiError>(Loaded {
+                    value: source,
+                    valid_until,
+                    bytes,
+                })
+            })
+            .await
+    }
+}
+
+/// Reads a feed's content from the database (see [`Feeds::feed`]).
 async fn load_feed(
     pool: DbPool,
     scope: FeedScope,
@@ -125,32 +174,4 @@ async fn load_feed(
         valid_until,
         bytes,
     })
-}
-
-/// Every published post, category and tag page with its last change: from the content cache, or three
-/// statements by one request while the others wait for it (each `/sitemap-N.xml` is a slice of it).
-pub async fn sitemap_source(reads: &Reads, clock: &Clock) -> Result<Arc<SitemapSource>, ApiError> {
-    let now = clock.now();
-    let pool = reads.pool.clone();
-    reads
-        .content
-        .derived_or_load(String::from("sitemap"), now, move || async move {
-            let (source, valid_until) = run_query(&pool, move |conn| {
-                db::posts::until_next_publication(conn, now, |conn| {
-                    db::feeds::sitemap_source(conn, now)
-                })
-            })
-            .await?;
-            let bytes = [&source.posts, &source.categories, &source.tags]
-                .iter()
-                .flat_map(|listed| listed.iter())
-                .map(|listed| 64 + listed.slug.len())
-                .sum();
-            Ok::<_, ApiError>(Loaded {
-                value: source,
-                valid_until,
-                bytes,
-            })
-        })
-        .await
 }

@@ -1,8 +1,8 @@
-//! What the API does, free of HTTP: handlers call one function here, which calls `db` and `cache` and
-//! applies the rules of `domain`. Errors are `ApiError`s in the service's terms; `crate::error` alone maps
+//! What the API does, free of HTTP: one service value per area (`Posts`, `Clicks`, `Comments`, `Terms`,
+//! `Webhooks`, `Feeds`, `Stats`, `Tokens`, `Health`), built once at start-up. A handler calls one method
+//! here, which calls `db` and `cache` and applies the rules of `domain`. Errors are `ApiError`s in the service's terms; `crate::error` alone maps
 //! them to HTTP.
 
-pub mod beacon;
 pub mod clicks;
 pub mod comments;
 pub mod content;

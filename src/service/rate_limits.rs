@@ -4,7 +4,7 @@
 //! answer, and for views, each instance limits in its own memory. Who the client is, is the HTTP layer's
 //! business (`routes::client_ip`): it hands a key here.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -67,9 +67,10 @@ impl Limiter {
         }
     }
 
-    /// `Ok` if the client (`ip`: its address, or its /64 for IPv6) may do `action` now, else `RateLimited`
-    /// with the seconds to wait.
-    pub async fn check(&self, ip: IpAddr, action: Action) -> Result<(), ApiError> {
+    /// `Ok` if the client at `address` (limited by [`limit_key`]: its /64 for IPv6) may do `action` now,
+    /// else `RateLimited` with the seconds to wait.
+    pub async fn check(&self, address: IpAddr, action: Action) -> Result<(), ApiError> {
+        let ip = limit_key(address);
         // Views stay in this instance's memory: a shared check would cost every view a second Redis call.
         if let Some(shared) = self.shared.as_ref().filter(|_| action != Action::View) {
             let per_minute = match action {
@@ -118,4 +119,24 @@ impl Limiter {
 /// 429 with the whole seconds to wait, rounded up.
 fn too_many(wait: std::time::Duration) -> ApiError {
     ApiError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
+}
+
+/// The key a client is limited under: its IPv4 address, or its IPv6 /64 (one subscriber's whole network).
+pub fn limit_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => {
+            let segments = v6.segments();
+            IpAddr::V6(Ipv6Addr::new(
+                segments[0],
+                segments[1],
+                segments[2],
+                segments[3],
+                0,
+                0,
+                0,
+                0,
+            ))
+        }
+    }
 }

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use super::content::{self, ContentCache, ListPage, TermsKey};
-use super::posts::Reads;
 use crate::db::taxonomy_writes;
 use crate::db::{self, run_blocking, run_query, DbPool};
 use crate::domain::clock::Clock;
@@ -13,50 +12,131 @@ use crate::domain::term_input::TermChanges;
 use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
 use crate::error::ApiError;
 
-/// A page of categories or tags, by name, each with its number of published posts: from the content cache
-/// when it holds the page, else three statements (the page, the count, the next scheduled publication).
-pub async fn list(
-    reads: &Reads,
-    clock: &Clock,
-    taxonomy: Taxonomy,
-    page: PageRequest,
-) -> Result<Page<TaxonomyItem>, ApiError> {
-    let now = clock.now();
-    let key = content::terms_page_key(taxonomy, page);
-    let terms = cached(reads, &key, now, TermsRead::Page(taxonomy, page)).await?;
-    Ok(Page::new(terms.items.clone(), page, terms.total))
+/// The categories and tags service, read through this instance's content cache.
+pub struct Terms {
+    pool: DbPool,
+    content: Arc<ContentCache>,
+    clock: Clock,
 }
 
-/// One category or tag with its published post count.
-pub async fn get(
-    reads: &Reads,
-    clock: &Clock,
-    taxonomy: Taxonomy,
-    id: ResourceId,
-) -> Result<TaxonomyItem, ApiError> {
-    let now = clock.now();
-    let key = content::term_key(taxonomy, id);
-    let terms = cached(reads, &key, now, TermsRead::One(taxonomy, id)).await?;
-    terms
-        .items
-        .first()
-        .cloned()
+impl Terms {
+    pub fn new(pool: DbPool, content: Arc<ContentCache>, clock: Clock) -> Self {
+        Terms {
+            pool,
+            content,
+            clock,
+        }
+    }
+
+    /// A page of categories or tags, by name, each with its number of published posts: from the content cache
+    /// when it holds the page, else three statements (the page, the count, the next scheduled publication).
+    pub async fn list(
+        &self,
+        taxonomy: Taxonomy,
+        page: PageRequest,
+    ) -> Result<Page<TaxonomyItem>, ApiError> {
+        let now = self.clock.now();
+        let key = content::terms_page_key(taxonomy, page);
+        let terms = self
+            .cached(&key, now, TermsRead::Page(taxonomy, page))
+            .await?;
+        Ok(Page::new(terms.items.clone(), page, terms.total))
+    }
+
+    /// One category or tag with its published post count.
+    pub async fn get(&self, taxonomy: Taxonomy, id: ResourceId) -> Result<TaxonomyItem, ApiError> {
+        let now = self.clock.now();
+        let key = content::term_key(taxonomy, id);
+        let terms = self.cached(&key, now, TermsRead::One(taxonomy, id)).await?;
+        terms
+            .items
+            .first()
+            .cloned()
+            .ok_or(ApiError::NotFound(taxonomy.noun()))
+    }
+
+    /// A category or tag just written, read from the database (the content cache may still hold it as it was).
+    async fn written(&self, taxonomy: Taxonomy, id: ResourceId) -> Result<TaxonomyItem, ApiError> {
+        let now = self.clock.now();
+        run_query(&self.pool, move |conn| {
+            db::taxonomy::term(conn, taxonomy, id.get(), now)
+        })
+        .await?
         .ok_or(ApiError::NotFound(taxonomy.noun()))
-}
+    }
 
-/// A category or tag just written, read from the database (the content cache may still hold it as it was).
-async fn written(
-    pool: &DbPool,
-    clock: &Clock,
-    taxonomy: Taxonomy,
-    id: ResourceId,
-) -> Result<TaxonomyItem, ApiError> {
-    let now = clock.now();
-    run_query(pool, move |conn| {
-        db::taxonomy::term(conn, taxonomy, id.get(), now)
-    })
-    .await?
-    .ok_or(ApiError::NotFound(taxonomy.noun()))
+    /// What `key` holds in the content cache, else what `read` gives (kept, with the instant the post counts
+    /// stop holding). A miss (an unknown id) is kept too: it also ends with the next write.
+    async fn cached(
+        &self,
+        key: &TermsKey,
+        now: NaiveDateTime,
+        read: TermsRead,
+    ) -> Result<Arc<ListPage<TaxonomyItem>>, ApiError> {
+        if let Some(terms) = self.content.terms(key, now) {
+            return Ok(terms);
+        }
+        let ticket = self.content.ticket();
+        let ((items, total), valid_until) = run_query(&self.pool, move |conn| {
+            db::posts::until_next_publication(conn, now, |conn| match read {
+                TermsRead::Page(Taxonomy::Categories, page) => {
+                    db::taxonomy::list_categories(conn, page, now)
+                }
+                TermsRead::Page(Taxonomy::Tags, page) => db::taxonomy::list_tags(conn, page, now),
+                TermsRead::One(taxonomy, id) => db::taxonomy::term(conn, taxonomy, id.get(), now)
+                    .map(|item| (item.into_iter().collect(), 1)),
+            })
+        })
+        .await?;
+        let terms = Arc::new(ListPage {
+            items,
+            total,
+            more: false,
+            valid_until,
+            expires: None,
+        });
+        self.content.keep_terms(ticket, key, terms.clone());
+        Ok(terms)
+    }
+
+    /// Creates a category or tag; this instance's content cache is dropped once it is committed.
+    pub async fn create(
+        &self,
+        taxonomy: Taxonomy,
+        changes: TermChanges,
+    ) -> Result<TaxonomyItem, ApiError> {
+        let id = run_blocking(&self.pool, move |conn| {
+            taxonomy_writes::create(conn, taxonomy, &changes).map_err(ApiError::from)
+        })
+        .await?;
+        self.content.invalidate();
+        self.written(taxonomy, ResourceId::new(id)?).await
+    }
+
+    /// Renames or re-slugs a category or tag; this instance's content cache is dropped once it is committed.
+    pub async fn update(
+        &self,
+        taxonomy: Taxonomy,
+        id: ResourceId,
+        changes: TermChanges,
+    ) -> Result<TaxonomyItem, ApiError> {
+        run_blocking(&self.pool, move |conn| {
+            taxonomy_writes::update(conn, taxonomy, id.get(), &changes).map_err(ApiError::from)
+        })
+        .await?;
+        self.content.invalidate();
+        self.written(taxonomy, id).await
+    }
+
+    /// Deletes a category or tag; this instance's content cache is dropped once it is committed.
+    pub async fn delete(&self, taxonomy: Taxonomy, id: ResourceId) -> Result<(), ApiError> {
+        run_blocking(&self.pool, move |conn| {
+            taxonomy_writes::delete(conn, taxonomy, id.get()).map_err(ApiError::from)
+        })
+        .await?;
+        self.content.invalidate();
+        Ok(())
+    }
 }
 
 /// Which categories or tags a read wants: a page of a list, or one by id.
@@ -64,86 +144,4 @@ async fn written(
 enum TermsRead {
     Page(Taxonomy, PageRequest),
     One(Taxonomy, ResourceId),
-}
-
-/// What `key` holds in the content cache, else what `read` gives (kept, with the instant the post counts
-/// stop holding). A miss (an unknown id) is kept too: it also ends with the next write.
-async fn cached(
-    reads: &Reads,
-    key: &TermsKey,
-    now: NaiveDateTime,
-    read: TermsRead,
-) -> Result<Arc<ListPage<TaxonomyItem>>, ApiError> {
-    if let Some(terms) = reads.content.terms(key, now) {
-        return Ok(terms);
-    }
-    let ticket = reads.content.ticket();
-    let ((items, total), valid_until) = run_query(&reads.pool, move |conn| {
-        db::posts::until_next_publication(conn, now, |conn| match read {
-            TermsRead::Page(Taxonomy::Categories, page) => {
-                db::taxonomy::list_categories(conn, page, now)
-            }
-            TermsRead::Page(Taxonomy::Tags, page) => db::taxonomy::list_tags(conn, page, now),
-            TermsRead::One(taxonomy, id) => db::taxonomy::term(conn, taxonomy, id.get(), now)
-                .map(|item| (item.into_iter().collect(), 1)),
-        })
-    })
-    .await?;
-    let terms = Arc::new(ListPage {
-        items,
-        total,
-        more: false,
-        valid_until,
-        expires: None,
-    });
-    reads.content.keep_terms(ticket, key, terms.clone());
-    Ok(terms)
-}
-
-/// Creates a category or tag; this instance's content cache is dropped once it is committed.
-pub async fn create(
-    pool: &DbPool,
-    content: &ContentCache,
-    clock: &Clock,
-    taxonomy: Taxonomy,
-    changes: TermChanges,
-) -> Result<TaxonomyItem, ApiError> {
-    let id = run_blocking(pool, move |conn| {
-        taxonomy_writes::create(conn, taxonomy, &changes).map_err(ApiError::from)
-    })
-    .await?;
-    content.invalidate();
-    written(pool, clock, taxonomy, ResourceId::new(id)?).await
-}
-
-/// Renames or re-slugs a category or tag; this instance's content cache is dropped once it is committed.
-pub async fn update(
-    pool: &DbPool,
-    content: &ContentCache,
-    clock: &Clock,
-    taxonomy: Taxonomy,
-    id: ResourceId,
-    changes: TermChanges,
-) -> Result<TaxonomyItem, ApiError> {
-    run_blocking(pool, move |conn| {
-        taxonomy_writes::update(conn, taxonomy, id.get(), &changes).map_err(ApiError::from)
-    })
-    .await?;
-    content.invalidate();
-    written(pool, clock, taxonomy, id).await
-}
-
-/// Deletes a category or tag; this instance's content cache is dropped once it is committed.
-pub async fn delete(
-    pool: &DbPool,
-    content: &ContentCache,
-    taxonomy: Taxonomy,
-    id: ResourceId,
-) -> Result<(), ApiError> {
-    run_blocking(pool, move |conn| {
-        taxonomy_writes::delete(conn, taxonomy, id.get()).map_err(ApiError::from)
-    })
-    .await?;
-    content.invalidate();
-    Ok(())
 }

@@ -2,7 +2,7 @@
 //! `Authorization: Bearer`).
 
 use crate::db::{self, run_query, DbConnection, DbPool};
-use crate::domain::clock;
+use crate::domain::clock::{self, Clock};
 use crate::domain::token::{self, TokenName};
 use crate::error::ApiError;
 
@@ -36,25 +36,38 @@ pub fn revoke(conn: &mut DbConnection, name: &TokenName) -> Result<(), TokenErro
     }
 }
 
-/// Checks a presented token: `Ok(())` for a live one (its use is noted), `Unauthorized` otherwise.
-pub async fn verify(pool: &DbPool, presented: &str) -> Result<(), ApiError> {
-    let presented_hash = token::hash(presented);
-    let found = run_query(pool, move |conn| {
-        let Some((id, stored)) = db::tokens::find_live(conn, &presented_hash)? else {
-            return Ok(false);
-        };
-        if !token::hashes_match(&stored, &presented_hash) {
-            return Ok(false);
+/// The tokens service: checks the tokens requests present.
+pub struct Tokens {
+    pool: DbPool,
+    clock: Clock,
+}
+
+impl Tokens {
+    pub fn new(pool: DbPool, clock: Clock) -> Self {
+        Tokens { pool, clock }
+    }
+
+    /// Checks a presented token: `Ok(())` for a live one (its use is noted), `Unauthorized` otherwise.
+    pub async fn verify(&self, presented: &str) -> Result<(), ApiError> {
+        let presented_hash = token::hash(presented);
+        let now = self.clock.now();
+        let found = run_query(&self.pool, move |conn| {
+            let Some((id, stored)) = db::tokens::find_live(conn, &presented_hash)? else {
+                return Ok(false);
+            };
+            if !token::hashes_match(&stored, &presented_hash) {
+                return Ok(false);
+            }
+            db::tokens::touch(conn, id, now)?;
+            Ok(true)
+        })
+        .await?;
+        if found {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized(
+                "the token is not valid (unknown or revoked)",
+            ))
         }
-        db::tokens::touch(conn, id, clock::now())?;
-        Ok(true)
-    })
-    .await?;
-    if found {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized(
-            "the token is not valid (unknown or revoked)",
-        ))
     }
 }

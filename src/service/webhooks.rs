@@ -63,116 +63,130 @@ async fn check_target(url: &TargetUrl, allow_private: bool) -> Result<(), ApiErr
     Ok(())
 }
 
-/// Stores a subscription (its target checked) with a new secret; the answer shows the secret once.
-pub async fn create(
-    pool: &DbPool,
-    clock: &Clock,
+/// The webhooks service: editors' subscriptions and their deliveries.
+pub struct Webhooks {
+    pool: DbPool,
+    /// `WEBHOOKS_ALLOW_PRIVATE`: targets on private networks are allowed.
     allow_private: bool,
-    changes: SubscriptionChanges,
-) -> Result<Subscription, ApiError> {
-    let (Some(url), Some(events)) = (changes.url, changes.events) else {
-        // `for_create` requires both; this is not reached with a body it accepted.
-        return Err(ApiError::Validation(FieldErrors::new()));
-    };
-    check_target(&url, allow_private).await?;
-    let now = clock.now();
-    let secret = new_secret();
-    let active = changes.active.unwrap_or(true);
-    Ok(run_query(pool, move |conn| {
-        db::webhooks::create(conn, url.as_str(), &events, active, &secret, now)
-    })
-    .await?)
+    clock: Clock,
+    /// The clock deliveries are scheduled by (see `WebhookClocks`).
+    deliveries_clock: Clock,
 }
 
-pub async fn list(pool: &DbPool) -> Result<Vec<Subscription>, ApiError> {
-    Ok(run_query(pool, db::webhooks::list).await?)
-}
+impl Webhooks {
+    pub fn new(
+        pool: DbPool,
+        allow_private: bool,
+        clocks: &super::webhook_delivery::WebhookClocks,
+    ) -> Self {
+        Webhooks {
+            pool,
+            allow_private,
+            clock: clocks.requests.clone(),
+            deliveries_clock: clocks.deliveries.clone(),
+        }
+    }
 
-pub async fn get(pool: &DbPool, id: ResourceId) -> Result<Subscription, ApiError> {
-    run_query(pool, move |conn| db::webhooks::find(conn, id.get()))
+    /// Stores a subscription (its target checked) with a new secret; the answer shows the secret once.
+    pub async fn create(&self, changes: SubscriptionChanges) -> Result<Subscription, ApiError> {
+        let (Some(url), Some(events)) = (changes.url, changes.events) else {
+            // `for_create` requires both; this is not reached with a body it accepted.
+            return Err(ApiError::Validation(FieldErrors::new()));
+        };
+        check_target(&url, self.allow_private).await?;
+        let now = self.clock.now();
+        let secret = new_secret();
+        let active = changes.active.unwrap_or(true);
+        Ok(run_query(&self.pool, move |conn| {
+            db::webhooks::create(conn, url.as_str(), &events, active, &secret, now)
+        })
+        .await?)
+    }
+
+    pub async fn list(&self) -> Result<Vec<Subscription>, ApiError> {
+        Ok(run_query(&self.pool, db::webhooks::list).await?)
+    }
+
+    pub async fn get(&self, id: ResourceId) -> Result<Subscription, ApiError> {
+        run_query(&self.pool, move |conn| db::webhooks::find(conn, id.get()))
+            .await?
+            .ok_or(ApiError::NotFound("webhook"))
+    }
+
+    /// Changes the target (checked again), the events or whether it is active.
+    pub async fn update(
+        &self,
+        id: ResourceId,
+        changes: SubscriptionChanges,
+    ) -> Result<Subscription, ApiError> {
+        if let Some(url) = &changes.url {
+            check_target(url, self.allow_private).await?;
+        }
+        let now = self.clock.now();
+        run_query(&self.pool, move |conn| {
+            db::webhooks::update(
+                conn,
+                id.get(),
+                changes.url.as_ref().map(TargetUrl::as_str),
+                changes.events.as_deref(),
+                changes.active,
+                now,
+            )
+        })
         .await?
         .ok_or(ApiError::NotFound("webhook"))
-}
-
-/// Changes the target (checked again), the events or whether it is active.
-pub async fn update(
-    pool: &DbPool,
-    clock: &Clock,
-    allow_private: bool,
-    id: ResourceId,
-    changes: SubscriptionChanges,
-) -> Result<Subscription, ApiError> {
-    if let Some(url) = &changes.url {
-        check_target(url, allow_private).await?;
     }
-    let now = clock.now();
-    run_query(pool, move |conn| {
-        db::webhooks::update(
-            conn,
-            id.get(),
-            changes.url.as_ref().map(TargetUrl::as_str),
-            changes.events.as_deref(),
-            changes.active,
-            now,
-        )
-    })
-    .await?
-    .ok_or(ApiError::NotFound("webhook"))
-}
 
-/// A new secret; the old one stops signing at once.
-pub async fn rotate_secret(
-    pool: &DbPool,
-    clock: &Clock,
-    id: ResourceId,
-) -> Result<Subscription, ApiError> {
-    let now = clock.now();
-    let secret = new_secret();
-    run_query(pool, move |conn| {
-        db::webhooks::rotate_secret(conn, id.get(), &secret, now)
-    })
-    .await?
-    .ok_or(ApiError::NotFound("webhook"))
-}
-
-pub async fn delete(pool: &DbPool, id: ResourceId) -> Result<(), ApiError> {
-    if run_query(pool, move |conn| db::webhooks::delete(conn, id.get())).await? {
-        Ok(())
-    } else {
-        Err(ApiError::NotFound("webhook"))
+    /// A new secret; the old one stops signing at once.
+    pub async fn rotate_secret(&self, id: ResourceId) -> Result<Subscription, ApiError> {
+        let now = self.clock.now();
+        let secret = new_secret();
+        run_query(&self.pool, move |conn| {
+            db::webhooks::rotate_secret(conn, id.get(), &secret, now)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("webhook"))
     }
-}
 
-/// A page of a subscription's deliveries, newest first, each with its attempts.
-pub async fn deliveries(
-    pool: &DbPool,
-    id: ResourceId,
-    page: PageRequest,
-) -> Result<Page<Delivery>, ApiError> {
-    let (deliveries, total) = run_query(pool, move |conn| {
-        db::webhooks::deliveries(conn, id.get(), page)
-    })
-    .await?
-    .ok_or(ApiError::NotFound("webhook"))?;
-    Ok(Page::new(deliveries, page, total))
-}
+    pub async fn delete(&self, id: ResourceId) -> Result<(), ApiError> {
+        if run_query(&self.pool, move |conn| db::webhooks::delete(conn, id.get())).await? {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound("webhook"))
+        }
+    }
 
-/// Makes a delivery due now (sent again even when it was delivered), with a fresh `WEBHOOK_MAX_AGE`.
-pub async fn retry(
-    pool: &DbPool,
-    webhook: ResourceId,
-    delivery: ResourceId,
-) -> Result<Delivery, ApiError> {
-    let now = crate::domain::clock::now();
-    match run_query(pool, move |conn| {
-        db::webhooks::retry(conn, webhook.get(), delivery.get(), now)
-    })
-    .await?
-    {
-        Ok(delivery) => Ok(delivery),
-        Err(RetryRefused::NotFound) => Err(ApiError::NotFound("delivery")),
-        Err(RetryRefused::InFlight) => Err(ApiError::Conflict(String::from(
-            "the delivery is being attempted right now; retry once that attempt is recorded",
-        ))),
+    /// A page of a subscription's deliveries, newest first, each with its attempts.
+    pub async fn deliveries(
+        &self,
+        id: ResourceId,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>, ApiError> {
+        let (deliveries, total) = run_query(&self.pool, move |conn| {
+            db::webhooks::deliveries(conn, id.get(), page)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("webhook"))?;
+        Ok(Page::new(deliveries, page, total))
+    }
+
+    /// Makes a delivery due now (sent again even when it was delivered), with a fresh `WEBHOOK_MAX_AGE`.
+    pub async fn retry(
+        &self,
+        webhook: ResourceId,
+        delivery: ResourceId,
+    ) -> Result<Delivery, ApiError> {
+        let now = self.deliveries_clock.now();
+        match run_query(&self.pool, move |conn| {
+            db::webhooks::retry(conn, webhook.get(), delivery.get(), now)
+        })
+        .await?
+        {
+            Ok(delivery) => Ok(delivery),
+            Err(RetryRefused::NotFound) => Err(ApiError::NotFound("delivery")),
+            Err(RetryRefused::InFlight) => Err(ApiError::Conflict(String::from(
+                "the delivery is being attempted right now; retry once that attempt is recorded",
+            ))),
+        }
     }
 }

@@ -16,9 +16,20 @@ use crate::domain::clock::Clock;
 use crate::domain::cursor::CursorKey;
 use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule, WebhookWorker};
-use crate::routes::{self, AppState};
-use crate::service::clicks::{ClickCounter, ViewPolicy};
+use crate::routes::client_ip::ClientAddresses;
+use crate::routes::{self, AppState, HttpSettings};
+use crate::service::clicks::{ClickCounter, Clicks, ViewPolicy, Visitors};
+use crate::service::comments::Comments;
 use crate::service::content::ContentCache;
+use crate::service::feeds::Feeds;
+use crate::service::health::Health;
+use crate::service::posts::Posts;
+use crate::service::rate_limits::{Limiter, Rates};
+use crate::service::stats::Stats;
+use crate::service::taxonomy::Terms;
+use crate::service::tokens::Tokens;
+use crate::service::webhook_delivery::WebhookClocks;
+use crate::service::webhooks::Webhooks;
 
 mod shutdown;
 
@@ -164,7 +175,10 @@ pub struct Application {
     port: u16,
     host: String,
     server: Server,
-    state: AppState,
+    pool: DbPool,
+    queries: QueryCounter,
+    counter: ClickCounter,
+    content: Arc<ContentCache>,
     sync: Addr<ClickSyncActor>,
     _webhooks: Addr<WebhookWorker>,
     deliverer: crate::service::webhook_delivery::Deliverer,
@@ -224,7 +238,7 @@ fn click_cache(settings: &Settings) -> Result<Arc<dyn CacheBackend>, StartupErro
 /// behind requests, and its statements are not the requests'.
 fn webhook_worker(
     settings: &Settings,
-    clock: &Clock,
+    clocks: &WebhookClocks,
     metrics: &Arc<crate::metrics::Metrics>,
 ) -> Result<
     (
@@ -241,7 +255,7 @@ fn webhook_worker(
             QueryCounter::default(),
         ),
         settings.webhooks,
-        clock.clone(),
+        clocks.clone(),
         metrics.clone(),
     )?;
     let worker = WebhookWorker::new(deliverer.clone(), settings.webhooks.poll_interval).start();
@@ -249,21 +263,85 @@ fn webhook_worker(
 }
 
 /// The per-client limits: shared in Redis when it is configured.
-fn rate_limits(settings: &Settings) -> Result<routes::rate_limit::RateLimits, StartupError> {
+fn rate_limits(settings: &Settings) -> Result<Limiter, StartupError> {
     let shared: Option<Arc<dyn crate::cache::RateStore>> = match &settings.redis {
         Some(redis) => Some(Arc::new(crate::cache::RedisRateStore::new(redis)?)),
         None => None,
     };
-    let rates = routes::rate_limit::Rates {
+    let rates = Rates {
         comments: settings.comments_per_minute,
         beacon: settings.beacon_clicks_per_minute,
         views: settings.views_per_minute,
     };
-    Ok(routes::rate_limit::RateLimits::new(
-        routes::rate_limit::Limiter::new(rates, shared),
-        settings.trusted_proxies.clone(),
-        settings.forwarded_header,
-    ))
+    Ok(Limiter::new(rates, shared))
+}
+
+/// Every service, built once: what the handlers reach through [`AppState`].
+async fn services(
+    settings: &Settings,
+    pool: &DbPool,
+    queries: QueryCounter,
+    counter: ClickCounter,
+    content: &Arc<ContentCache>,
+    metrics: Arc<crate::metrics::Metrics>,
+    clocks: &WebhookClocks,
+) -> Result<AppState, StartupError> {
+    let clock = &clocks.requests;
+    // Cursors are sealed with one key per database, so every instance opens every cursor (readers are
+    // hashed under a salt per day, also shared: `Visitors`).
+    let cursors = CursorKey::new(shared_secret(pool, "cursor").await?.as_bytes());
+    let limiter = Arc::new(rate_limits(settings)?);
+    let cache = counter.cache().clone();
+    let click_service = Arc::new(Clicks::new(
+        counter.clone(),
+        ViewPolicy::new(settings.clicks_on_get),
+        limiter.clone(),
+        Visitors::new(pool.clone()),
+        pool.clone(),
+        clock.clone(),
+    ));
+    click_service.prepare().await;
+    Ok(AppState {
+        posts: Arc::new(Posts::new(
+            pool.clone(),
+            content.clone(),
+            click_service.clone(),
+            clock.clone(),
+            cursors.clone(),
+            settings.click_sync_interval,
+        )),
+        comments: Arc::new(Comments::new(
+            pool.clone(),
+            content.clone(),
+            cursors,
+            limiter,
+            clock.clone(),
+        )),
+        taxonomy: Arc::new(Terms::new(pool.clone(), content.clone(), clock.clone())),
+        webhooks: Arc::new(Webhooks::new(
+            pool.clone(),
+            settings.webhooks.allow_private,
+            clocks,
+        )),
+        feeds: Arc::new(Feeds::new(
+            pool.clone(),
+            content.clone(),
+            settings.site.clone(),
+            clock.clone(),
+        )),
+        stats: Arc::new(Stats::new(pool.clone(), counter, clock.clone())),
+        tokens: Arc::new(Tokens::new(pool.clone(), clock.clone())),
+        health: Arc::new(Health::new(pool.clone(), queries, cache, metrics)),
+        clicks: click_service,
+        http: Arc::new(HttpSettings {
+            log_client_ip: settings.log_client_ip,
+            max_body_bytes: settings.max_body_bytes,
+            clients: ClientAddresses::new(
+                settings.trusted_proxies.clone(),
+                settings.forwarded_header,
+            ),
+        }),
+    })
 }
 
 impl Application {
@@ -299,38 +377,23 @@ impl Application {
             clock.clone(),
         )
         .start();
-        let (webhooks, deliverer) = webhook_worker(&settings, &clock, &metrics)?;
-        say_when_no_token_exists(&pool).await?;
-        // Cursors are sealed with one key per database, so every instance opens every cursor (readers are
-        // hashed under a salt per day, also shared: `Visitors`).
-        let cursors = CursorKey::new(shared_secret(&pool, "cursor").await?.as_bytes());
-        let visitors = Arc::new(crate::service::clicks::Visitors::new(pool.clone()));
-        visitors
-            .prepare(crate::domain::clock::day_of(clock.now()))
-            .await;
-        let state = AppState {
-            clicks: ClickCounter::new(pool.clone(), cache, metrics.clone()),
-            clock,
-            metrics,
-            views: Arc::new(ViewPolicy::new(settings.clicks_on_get)),
-            limits: Arc::new(rate_limits(&settings)?),
-            log_client_ip: settings.log_client_ip,
-            max_body_bytes: settings.max_body_bytes,
-            site: Arc::new(settings.site.clone()),
-            webhooks: settings.webhooks,
-            visitors,
-            reads: crate::service::posts::Reads {
-                pool: pool.clone(),
-                content: content.clone(),
-                searches: crate::service::slots::SearchSlots::for_pool(
-                    settings.database_pool_size.get(),
-                ),
-                cursors,
-                click_order_lifetime: settings.click_sync_interval,
-            },
-            pool,
-            queries,
+        let clocks = WebhookClocks {
+            requests: clock,
+            deliveries: Clock::system(),
         };
+        let (webhooks, deliverer) = webhook_worker(&settings, &clocks, &metrics)?;
+        say_when_no_token_exists(&pool).await?;
+        let counter = ClickCounter::new(pool.clone(), cache, metrics.clone());
+        let state = services(
+            &settings,
+            &pool,
+            queries.clone(),
+            counter.clone(),
+            &content,
+            metrics,
+            &clocks,
+        )
+        .await?;
 
         let (listener, address) = bind(&settings.bind)?;
         let server = http_server(&settings, listener, &state)?;
@@ -338,7 +401,10 @@ impl Application {
             port: address.port(),
             host: address.ip().to_string(),
             server,
-            state,
+            pool,
+            queries,
+            counter,
+            content,
             sync,
             _webhooks: webhooks,
             deliverer,
@@ -361,21 +427,21 @@ impl Application {
     }
 
     pub fn pool(&self) -> &DbPool {
-        &self.state.pool
+        &self.pool
     }
 
     /// Statements sent to the database so far, by every pooled connection.
     pub fn query_counter(&self) -> &QueryCounter {
-        &self.state.queries
+        &self.queries
     }
 
     pub fn clicks(&self) -> &ClickCounter {
-        &self.state.clicks
+        &self.counter
     }
 
     /// This instance's content cache (tests drop it after writing to the database behind its back).
     pub fn content(&self) -> &Arc<crate::service::content::ContentCache> {
-        &self.state.reads.content
+        &self.content
     }
 
     /// Stops the server (gracefully: in-flight requests finish), as SIGTERM does.
@@ -391,7 +457,7 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let Application {
             server,
-            state,
+            counter,
             sync,
             deliverer,
             shutdown_timeout,
@@ -410,14 +476,7 @@ impl Application {
         // Webhook attempts under way go on too, but nothing more is claimed.
         let drainer = deliverer.clone();
         let draining = actix_web::rt::spawn(async move { drainer.drain().await });
-        sync_before(
-            &sync,
-            &state.clicks,
-            deadline,
-            crate::jobs::SyncNow,
-            "first",
-        )
-        .await;
+        sync_before(&sync, &counter, deadline, crate::jobs::SyncNow, "first").await;
         let joined = |result: Result<std::io::Result<()>, actix_web::rt::task::JoinError>| {
             result.unwrap_or_else(|joined| Err(std::io::Error::other(joined.to_string())))
         };
@@ -432,7 +491,7 @@ impl Application {
                 .await
                 .map_or(Ok(()), joined)
         };
-        sync_before(&sync, &state.clicks, deadline, FinalSync, "last").await;
+        sync_before(&sync, &counter, deadline, FinalSync, "last").await;
         match tokio::time::timeout_at(deadline, draining).await {
             Ok(Ok(0)) => {}
             Ok(Ok(open)) => tracing::warn!(

@@ -447,5 +447,5 @@ fn the_import_reader_sees_what_it_should() {
         graph["service::posts"]
     );
     assert!(graph["cache::redis::client"].contains("cache::redis::call"));
-    assert!(graph["routes::rate_limit"].contains("config"));
+    assert!(graph["routes::client_ip"].contains("config"));
 }

@@ -1,6 +1,8 @@
 //! What counts as a view: a pure rule over a few signals of the request, which the HTTP layer gathers
 //! into [`ViewSignals`].
 
+use std::net::IpAddr;
+
 use crate::domain::Viewer;
 
 /// How a view reached us.
@@ -22,6 +24,16 @@ pub struct ViewSignals {
     pub user_agent: String,
     /// `Purpose`, `Sec-Purpose` or `X-Moz` said `prefetch`.
     pub prefetch: bool,
+}
+
+/// Who a request comes from, as the view decision, the per-client limits and the unique-reader count see
+/// it: read once per request by the HTTP layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    /// The client's address: the TCP peer, or what a trusted proxy says it is (canonical: an IPv4-mapped
+    /// address is its IPv4). `None` when the peer is unknown.
+    pub address: Option<IpAddr>,
+    pub signals: ViewSignals,
 }
 
 /// Decides whether a request counts as a click.

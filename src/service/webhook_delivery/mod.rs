@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{NaiveDateTime, Utc};
+use chrono::NaiveDateTime;
 
 use crate::config::WebhookSettings;
 use crate::db::{self, run_query, DbError, DbPool};
@@ -37,13 +37,22 @@ pub struct PassReport {
     pub started: usize,
 }
 
+/// The two clocks of webhooks. `requests` says what is published (the clock requests are served at, which
+/// tests fix to see scheduled posts appear); `deliveries` stamps attempts and schedules claims, retries and
+/// pruning, against the time receivers and leases live in. In production both are the system clock.
+#[derive(Clone)]
+pub struct WebhookClocks {
+    pub requests: Clock,
+    pub deliveries: Clock,
+}
+
 /// Delivers webhooks from one instance. Cheap to clone.
 #[derive(Clone)]
 pub struct Deliverer {
     pool: DbPool,
     client: reqwest::Client,
     settings: WebhookSettings,
-    clock: Clock,
+    clocks: WebhookClocks,
     metrics: Arc<Metrics>,
     in_flight: Arc<AtomicUsize>,
     /// Set by [`Deliverer::drain`]: passes claim nothing more.
@@ -61,7 +70,7 @@ impl Deliverer {
     pub fn new(
         pool: DbPool,
         settings: WebhookSettings,
-        clock: Clock,
+        clocks: WebhookClocks,
         metrics: Arc<Metrics>,
     ) -> Result<Self, ClientError> {
         let client = transport::http_client(&settings)?;
@@ -69,7 +78,7 @@ impl Deliverer {
             pool,
             client,
             settings,
-            clock,
+            clocks,
             metrics,
             in_flight: Arc::new(AtomicUsize::new(0)),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
@@ -97,7 +106,7 @@ impl Deliverer {
     /// One pass: announce due scheduled posts, refresh the backlog gauges, claim what is due (up to this
     /// instance's free slots) and start an attempt for each. Returns once they are started, not finished.
     pub async fn pass(&self) -> Result<PassReport, DbError> {
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let announced = run_query(&self.pool, move |conn| {
             db::post_writes::announce_due(conn, now)
         })
@@ -122,7 +131,7 @@ impl Deliverer {
                 started: 0,
             });
         }
-        let real_now = crate::domain::clock::now();
+        let real_now = self.clocks.deliveries.now();
         let limits = db::webhooks::ClaimLimits {
             batch: i64::try_from(free).unwrap_or(1),
             per_webhook: PER_WEBHOOK,
@@ -155,7 +164,7 @@ impl Deliverer {
             due
         });
         if due {
-            let before = crate::domain::clock::now()
+            let before = self.clocks.deliveries.now()
                 - chrono::Duration::from_std(LOG_RETENTION).unwrap_or_default();
             run_query(&self.pool, move |conn| db::webhooks::prune(conn, before)).await?;
         }
@@ -165,7 +174,7 @@ impl Deliverer {
     /// One attempt at `delivery`, recorded. A failure to record it (the database gone) leaves the claim to
     /// run out: the delivery is attempted again then (at least once, never lost).
     async fn attempt(&self, delivery: ClaimedDelivery) {
-        let started_at = Utc::now();
+        let started_at = self.clocks.deliveries.now().and_utc();
         let started = Instant::now();
         let (status, error, body, retry_after) = self.send(&delivery, started_at).await;
         let record = AttemptRecord {
@@ -176,7 +185,7 @@ impl Deliverer {
             error,
             response_body: body,
         };
-        let now = crate::domain::clock::now();
+        let now = self.clocks.deliveries.now();
         let next = self.next_step(&delivery, status, retry_after, now);
         let counter = match next {
             NextStep::Delivered => &self.metrics.webhooks_delivered,
