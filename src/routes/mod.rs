@@ -71,16 +71,17 @@ macro_rules! method_route {
     };
 }
 
-/// Writes the route table once: [`configure`] registers it, [`ROUTES`] lists it for the test that holds the
-/// OpenAPI document to it. Each path is one resource, so a wrong method gets 405 with `Allow`, not 404;
-/// every `get` answers `HEAD` too (headers without the body).
+/// Writes the route table once: [`configure`] registers it, [`api_paths`] makes the OpenAPI document's
+/// paths from its handlers (each one's `#[utoipa::path]` operation), and [`ROUTES`] lists it for the test
+/// that holds the two to each other (same paths, same methods). Each path is one resource, so a wrong method gets 405 with `Allow`, not 404; every `get`
+/// answers `HEAD` too (headers without the body).
 macro_rules! route_table {
-    ($($path:literal => { $($method:ident: $handler:path),+ $(,)? })*) => {
+    ($($path:literal => { $($method:ident: $module:ident::$handler:ident),+ $(,)? })*) => {
         /// The whole route table (and the docs page, which is not an API operation).
         pub fn configure(config: &mut web::ServiceConfig) {
             $(
                 let resource = web::resource($path);
-                $(let resource = method_route!(resource, $method, $handler);)+
+                $(let resource = method_route!(resource, $method, $module::$handler);)+
                 config.service(resource);
             )*
             config
@@ -92,6 +93,15 @@ macro_rules! route_table {
                             .persist_authorization(false),
                     ),
                 );
+        }
+
+        pastey::paste! {
+            /// The OpenAPI document's paths: every operation of the route table, as its handler documents it.
+            pub fn api_paths() -> utoipa::openapi::Paths {
+                let paths = utoipa::openapi::path::PathsBuilder::new();
+                $($(let paths = openapi::add_operation::<$module::[<__path_ $handler>]>(paths);)+)*
+                paths.build()
+            }
         }
 
         /// Every operation of the route table as (method, path), `HEAD` aside.
@@ -136,22 +146,7 @@ route_table! {
     "/healthz" => { get: health::healthz }
     "/readyz" => { get: health::readyz }
     "/metrics" => { get: health::metrics }
-    "/openapi.json" => { get: openapi_json }
-}
-
-/// Get this OpenAPI document
-///
-/// This API's OpenAPI 3.1 document.
-#[utoipa::path(
-    get,
-    path = "/openapi.json",
-    tag = "operations",
-    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
-)]
-pub async fn openapi_json() -> actix_web::HttpResponse {
-    actix_web::HttpResponse::Ok()
-        .content_type("application/json")
-        .body(openapi::document_json())
+    "/openapi.json" => { get: openapi::openapi_json }
 }
 
 /// `GET /docs`: the interactive docs (Swagger UI, compiled into the binary) live at `/docs/`.

@@ -1,9 +1,10 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` attributes and the types'
 //! `ToSchema`. Served at `/openapi.json`, printed by `blog-api openapi`, committed as `openapi/openapi.json`
 //! (a test fails when the committed copy drifts, and another when its operations differ from the route
-//! table, [`super::ROUTES`]). Length limits and patterns of request bodies come from the domain's
+//! table, [`super::ROUTES`]). Its paths are the route table's handlers ([`super::api_paths`]). Length limits and patterns of request bodies come from the domain's
 //! constants ([`Limits`]), not from literals repeated here.
 
+use utoipa::openapi::path::{PathItemBuilder, PathsBuilder};
 use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
@@ -269,51 +270,6 @@ impl Modify for BearerAuth {
                        Errors are RFC 9457 `application/problem+json`.",
         license(name = "MIT")
     ),
-    paths(
-        routes::posts::list_posts,
-        routes::posts::create_post,
-        routes::posts::get_post,
-        routes::posts::get_post_by_slug,
-        routes::posts::update_post,
-        routes::posts::delete_post,
-        routes::related::related_posts,
-        routes::stats::post_stats,
-        routes::feeds::blog_rss,
-        routes::feeds::blog_atom,
-        routes::feeds::category_rss,
-        routes::feeds::category_atom,
-        routes::feeds::tag_rss,
-        routes::feeds::tag_atom,
-        routes::feeds::sitemap,
-        routes::feeds::sitemap_file,
-        routes::clicks::record_click,
-        routes::comments::list_comments,
-        routes::comments::create_comment,
-        routes::comments::moderate_comment,
-        routes::comments::delete_comment,
-        routes::taxonomy::list_categories,
-        routes::taxonomy::create_category,
-        routes::taxonomy::get_category,
-        routes::taxonomy::update_category,
-        routes::taxonomy::delete_category,
-        routes::taxonomy::list_tags,
-        routes::taxonomy::create_tag,
-        routes::taxonomy::get_tag,
-        routes::taxonomy::update_tag,
-        routes::taxonomy::delete_tag,
-        routes::webhooks::create_webhook,
-        routes::webhooks::list_webhooks,
-        routes::webhooks::get_webhook,
-        routes::webhooks::update_webhook,
-        routes::webhooks::delete_webhook,
-        routes::webhooks::rotate_webhook_secret,
-        routes::webhooks::list_deliveries,
-        routes::webhooks::retry_delivery,
-        routes::health::healthz,
-        routes::health::readyz,
-        routes::health::metrics,
-        routes::openapi_json,
-    ),
     components(schemas(
         PostSummary, PostDetail, CategoryRef, TaxonomyItem, CommentView, PageMeta, Problem,
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
@@ -324,7 +280,6 @@ impl Modify for BearerAuth {
         routes::webhooks::WebhookBody, routes::webhooks::WebhookList, Subscription, EventType,
         Delivery, DeliveryStatus, AttemptRecord, Page<Delivery>,
     )),
-    modifiers(&BearerAuth, &Limits, &HttpHeaders),
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
         (name = "clicks", description = "The click beacon"),
@@ -337,6 +292,36 @@ impl Modify for BearerAuth {
 )]
 pub struct ApiDoc;
 
+/// Adds `P`'s operation (a handler's `#[utoipa::path]`) to `paths`, under its path and method, with its tag.
+pub fn add_operation<P>(paths: PathsBuilder) -> PathsBuilder
+where
+    P: utoipa::Path + utoipa::__dev::Tags<'static>,
+{
+    let mut operation = P::operation();
+    let tags = P::tags();
+    if !tags.is_empty() {
+        operation.tags = Some(tags.into_iter().map(String::from).collect());
+    }
+    let item = P::methods()
+        .into_iter()
+        .fold(PathItemBuilder::new(), |item, method| {
+            item.operation(method, operation.clone())
+        })
+        .build();
+    paths.path(P::path(), item)
+}
+
+/// The document: the components and tags above, the paths of the route table ([`super::api_paths`]), then
+/// what the modifiers add to every operation.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    document.paths = super::api_paths();
+    for modifier in [&BearerAuth as &dyn Modify, &Limits, &HttpHeaders] {
+        modifier.modify(&mut document);
+    }
+    document
+}
+
 /// The document as pretty JSON, ending with a newline (the committed file's exact form).
 ///
 /// # Panics
@@ -348,9 +333,24 @@ pub struct ApiDoc;
               fallback would serve a wrong document silently"
 )]
 pub fn document_json() -> String {
-    let mut json = ApiDoc::openapi()
+    let mut json = document()
         .to_pretty_json()
         .expect("the OpenAPI document serializes");
     json.push('\n');
     json
+}
+
+/// Get this OpenAPI document
+///
+/// This API's OpenAPI 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json"))
+)]
+pub async fn openapi_json() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document_json())
 }
