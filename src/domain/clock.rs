@@ -63,6 +63,15 @@ impl Clock {
     }
 }
 
+/// The two clocks of webhooks. `requests` says what is published (the clock requests are served at, which
+/// tests fix to see scheduled posts appear); `deliveries` stamps attempts and schedules claims, retries and
+/// pruning, against the time receivers and leases live in. In production both are the system clock.
+#[derive(Clone)]
+pub struct WebhookClocks {
+    pub requests: Clock,
+    pub deliveries: Clock,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,9 +1,11 @@
-//! Background work: the click sync (a public step that tests call, and the actor that schedules it), and
-//! the webhook delivery worker.
+//! Background work, each a step and what schedules it: the click sync (`sync_once`, a public step that tests
+//! call, and the actor that schedules it) and webhook delivery (`webhook_delivery::Deliverer::pass`, and the
+//! worker that schedules it).
 
 mod actor;
 mod pacing;
 mod sync;
+pub mod webhook_delivery;
 mod webhooks;
 
 pub use actor::{ClickSyncActor, FinalSync, SyncNow, SyncSchedule};

@@ -7,7 +7,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use super::pacing::{millis, Pacing};
-use crate::service::webhook_delivery::{Deliverer, PassReport};
+use super::webhook_delivery::{Deliverer, PassReport};
 use crate::telemetry::error_chain;
 
 pub struct WebhookWorker {

@@ -16,5 +16,4 @@ pub mod slots;
 pub mod stats;
 pub mod taxonomy;
 pub mod tokens;
-pub mod webhook_delivery;
 pub mod webhooks;

@@ -1,12 +1,12 @@
 //! Webhook subscriptions, managed by editors: their targets are checked (form, and where they resolve),
-//! their deliveries listed and retried by hand. Delivery itself is [`super::webhook_delivery`].
+//! their deliveries listed and retried by hand. Delivery itself is `jobs::webhook_delivery`.
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use crate::db::webhooks::RetryRefused;
 use crate::db::{self, run_query, DbPool};
-use crate::domain::clock::Clock;
+use crate::domain::clock::{Clock, WebhookClocks};
 use crate::domain::input::FieldErrors;
 use crate::domain::webhook::{
     is_public_address, new_secret, Delivery, Subscription, SubscriptionChanges, TargetUrl,
@@ -74,11 +74,7 @@ pub struct Webhooks {
 }
 
 impl Webhooks {
-    pub fn new(
-        pool: DbPool,
-        allow_private: bool,
-        clocks: &super::webhook_delivery::WebhookClocks,
-    ) -> Self {
+    pub fn new(pool: DbPool, allow_private: bool, clocks: &WebhookClocks) -> Self {
         Webhooks {
             pool,
             allow_private,

@@ -12,7 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::cache::{CacheBackend, CacheError, MemoryClickCache, RedisClickCache};
 use crate::config::{CorsOrigins, Settings};
 use crate::db::{self, DbError, DbPool, QueryCounter};
-use crate::domain::clock::Clock;
+use crate::domain::clock::{Clock, WebhookClocks};
 use crate::domain::cursor::CursorKey;
 use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule, WebhookWorker};
@@ -28,7 +28,6 @@ use crate::service::rate_limits::{Limiter, Rates};
 use crate::service::stats::Stats;
 use crate::service::taxonomy::Terms;
 use crate::service::tokens::Tokens;
-use crate::service::webhook_delivery::WebhookClocks;
 use crate::service::webhooks::Webhooks;
 
 mod shutdown;
@@ -48,7 +47,7 @@ pub enum StartupError {
     #[error("the click cache cannot be set up: {0}")]
     Cache(#[from] CacheError),
     #[error(transparent)]
-    WebhookClient(#[from] crate::service::webhook_delivery::ClientError),
+    WebhookClient(#[from] crate::jobs::webhook_delivery::ClientError),
     #[error("start-up was interrupted: {0}")]
     Interrupted(String),
 }
@@ -181,7 +180,7 @@ pub struct Application {
     content: Arc<ContentCache>,
     sync: Addr<ClickSyncActor>,
     _webhooks: Addr<WebhookWorker>,
-    deliverer: crate::service::webhook_delivery::Deliverer,
+    deliverer: crate::jobs::webhook_delivery::Deliverer,
     /// `SHUTDOWN_TIMEOUT_MS`: the whole stop's budget.
     shutdown_timeout: std::time::Duration,
 }
@@ -243,11 +242,11 @@ fn webhook_worker(
 ) -> Result<
     (
         Addr<WebhookWorker>,
-        crate::service::webhook_delivery::Deliverer,
+        crate::jobs::webhook_delivery::Deliverer,
     ),
     StartupError,
 > {
-    let deliverer = crate::service::webhook_delivery::Deliverer::new(
+    let deliverer = crate::jobs::webhook_delivery::Deliverer::new(
         db::build_pool(
             &settings.database_url,
             2,

@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 
 use crate::config::WebhookSettings;
 use crate::db::{self, run_query, DbError, DbPool};
-use crate::domain::clock::Clock;
+use crate::domain::clock::WebhookClocks;
 use crate::domain::webhook::{
     retry_delay, AttemptRecord, AttemptResult, ClaimedDelivery, NextStep,
 };
@@ -35,15 +35,6 @@ pub struct PassReport {
     pub announced: usize,
     /// Deliveries claimed and started.
     pub started: usize,
-}
-
-/// The two clocks of webhooks. `requests` says what is published (the clock requests are served at, which
-/// tests fix to see scheduled posts appear); `deliveries` stamps attempts and schedules claims, retries and
-/// pruning, against the time receivers and leases live in. In production both are the system clock.
-#[derive(Clone)]
-pub struct WebhookClocks {
-    pub requests: Clock,
-    pub deliveries: Clock,
 }
 
 /// Delivers webhooks from one instance. Cheap to clone.
