@@ -1,6 +1,6 @@
 //! Bodies of comment writes, validated.
 
-use super::input::JsonObject;
+use super::input::{names, BodyField, JsonObject};
 use super::post_input::InputError;
 
 /// Every status a comment can have: new comments are `pending`; readers see `approved` ones.
@@ -30,18 +30,23 @@ pub struct NewComment {
 
 pub const AUTHOR_MAX: usize = 100;
 pub const BODY_MAX: usize = 10_000;
+
+const AUTHOR_NAME: BodyField = BodyField::text("author_name", AUTHOR_MAX);
+const BODY: BodyField = BodyField::multiline("body", BODY_MAX);
+
+/// Every field of a new comment's body.
+pub const FIELDS: [BodyField; 2] = [AUTHOR_NAME, BODY];
 /// The largest comment request body read (413 past it): room for a `BODY_MAX`-character body even when
 /// every character is a JSON escape, and nothing like `MAX_BODY_BYTES`.
 pub const BODY_BYTES_MAX: usize = 64 * 1024;
 
 impl NewComment {
     pub fn parse(body: &[u8]) -> Result<Self, InputError> {
-        let mut object =
-            JsonObject::parse(body, &["author_name", "body"]).map_err(InputError::Malformed)?;
-        let author_name = object.text("author_name", 1, AUTHOR_MAX);
-        let text = object.multiline("body", 1, BODY_MAX);
-        object.require("author_name", &author_name);
-        object.require("body", &text);
+        let mut object = JsonObject::parse(body, &names(&FIELDS)).map_err(InputError::Malformed)?;
+        let author_name = object.text_field(&AUTHOR_NAME);
+        let text = object.text_field(&BODY);
+        object.require(AUTHOR_NAME.name, &author_name);
+        object.require(BODY.name, &text);
         object.finish().map_err(InputError::Invalid)?;
         match (author_name.value(), text.value()) {
             (Some(author_name), Some(body)) => Ok(NewComment { author_name, body }),

@@ -36,6 +36,76 @@ pub const MULTILINE_TEXT_PATTERN: &str =
 /// The most slugs an array field (a post's tags) may hold.
 pub const SLUGS_MAX: usize = 50;
 
+/// What a body field accepts, as its parser checks it and the OpenAPI document states it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldRule {
+    /// One line of text, of `min..=max` characters once trimmed.
+    Text {
+        min: usize,
+        max: usize,
+    },
+    /// Text that may span lines, of `min..=max` characters once trimmed.
+    Multiline {
+        min: usize,
+        max: usize,
+    },
+    Slug,
+    /// At most [`SLUGS_MAX`] slugs.
+    Slugs,
+    /// An RFC 3339 date-time.
+    Timestamp,
+}
+
+/// A field of a request body: its name and what it accepts. A body's parser reads each field by its
+/// constant, and the OpenAPI document writes the limits of the body's schema from the same constants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BodyField {
+    pub name: &'static str,
+    pub rule: FieldRule,
+}
+
+impl BodyField {
+    pub const fn text(name: &'static str, max: usize) -> Self {
+        BodyField {
+            name,
+            rule: FieldRule::Text { min: 1, max },
+        }
+    }
+
+    pub const fn multiline(name: &'static str, max: usize) -> Self {
+        BodyField {
+            name,
+            rule: FieldRule::Multiline { min: 1, max },
+        }
+    }
+
+    pub const fn slug(name: &'static str) -> Self {
+        BodyField {
+            name,
+            rule: FieldRule::Slug,
+        }
+    }
+
+    pub const fn slugs(name: &'static str) -> Self {
+        BodyField {
+            name,
+            rule: FieldRule::Slugs,
+        }
+    }
+
+    pub const fn timestamp(name: &'static str) -> Self {
+        BodyField {
+            name,
+            rule: FieldRule::Timestamp,
+        }
+    }
+}
+
+/// The names of `fields`, for [`JsonObject::parse`].
+pub fn names(fields: &[BodyField]) -> Vec<&'static str> {
+    fields.iter().map(|field| field.name).collect()
+}
+
 /// Every field error of one body.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
@@ -110,6 +180,15 @@ impl JsonObject {
             None => Field::Absent,
             Some(Value::Null) => Field::Null,
             Some(value) => Field::Value(value),
+        }
+    }
+
+    /// A text field by its rule (`Text` or `Multiline`); a field of another rule is read as absent.
+    pub fn text_field(&mut self, field: &BodyField) -> Field<String> {
+        match field.rule {
+            FieldRule::Text { min, max } => self.text(field.name, min, max),
+            FieldRule::Multiline { min, max } => self.multiline(field.name, min, max),
+            FieldRule::Slug | FieldRule::Slugs | FieldRule::Timestamp => Field::Absent,
         }
     }
 

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDateTime;
 
-use super::input::{Field, FieldErrors, JsonObject, MalformedBody};
+use super::input::{names, BodyField, Field, FieldErrors, JsonObject, MalformedBody};
 use super::Slug;
 
 /// What a write asks to set. For a create every required field is `Some`; for a patch, `None` or
@@ -42,21 +42,31 @@ pub enum InputError {
     Invalid(FieldErrors),
 }
 
-const FIELDS: [&str; 8] = [
-    "title",
-    "slug",
-    "body_markdown",
-    "excerpt",
-    "author",
-    "category",
-    "tags",
-    "published_at",
-];
-
 pub const TITLE_MAX: usize = 300;
 pub const BODY_MAX: usize = 500_000;
 pub const EXCERPT_MAX: usize = 1_000;
 pub const AUTHOR_MAX: usize = 100;
+
+const TITLE: BodyField = BodyField::text("title", TITLE_MAX);
+const SLUG: BodyField = BodyField::slug("slug");
+const BODY: BodyField = BodyField::multiline("body_markdown", BODY_MAX);
+const EXCERPT: BodyField = BodyField::multiline("excerpt", EXCERPT_MAX);
+const AUTHOR: BodyField = BodyField::text("author", AUTHOR_MAX);
+const CATEGORY: BodyField = BodyField::slug("category");
+const TAGS: BodyField = BodyField::slugs("tags");
+const PUBLISHED_AT: BodyField = BodyField::timestamp("published_at");
+
+/// Every field of a post body (a create's and a patch's).
+pub const FIELDS: [BodyField; 8] = [
+    TITLE,
+    SLUG,
+    BODY,
+    EXCERPT,
+    AUTHOR,
+    CATEGORY,
+    TAGS,
+    PUBLISHED_AT,
+];
 
 impl PostChanges {
     /// A new post: `title`, `author` and `body_markdown` are required.
@@ -82,33 +92,33 @@ impl PostChanges {
     /// The category and tags a body names, where they are well-formed slugs (the rest of the body may be
     /// invalid): so that a 422 can name unknown ones next to the other bad fields.
     pub fn references(body: &[u8]) -> (Field<Slug>, Option<Vec<Slug>>) {
-        let Ok(mut object) = JsonObject::parse(body, &FIELDS) else {
+        let Ok(mut object) = JsonObject::parse(body, &names(&FIELDS)) else {
             return (Field::Absent, None);
         };
-        (object.slug("category"), object.slugs("tags").value())
+        (object.slug(CATEGORY.name), object.slugs(TAGS.name).value())
     }
 
     fn read(body: &[u8], create: bool) -> Result<Self, InputError> {
-        let mut object = JsonObject::parse(body, &FIELDS).map_err(InputError::Malformed)?;
-        let title = object.text("title", 1, TITLE_MAX);
-        let slug = object.slug("slug");
-        let body_markdown = object.multiline("body_markdown", 1, BODY_MAX);
-        let excerpt = object.multiline("excerpt", 1, EXCERPT_MAX);
-        let author = object.text("author", 1, AUTHOR_MAX);
-        let category = object.slug("category");
-        let tags = object.slugs("tags");
-        let published_at = object.timestamp("published_at");
+        let mut object = JsonObject::parse(body, &names(&FIELDS)).map_err(InputError::Malformed)?;
+        let title = object.text_field(&TITLE);
+        let slug = object.slug(SLUG.name);
+        let body_markdown = object.text_field(&BODY);
+        let excerpt = object.text_field(&EXCERPT);
+        let author = object.text_field(&AUTHOR);
+        let category = object.slug(CATEGORY.name);
+        let tags = object.slugs(TAGS.name);
+        let published_at = object.timestamp(PUBLISHED_AT.name);
         if create {
-            object.require("title", &title);
-            object.require("author", &author);
-            object.require("body_markdown", &body_markdown);
+            object.require(TITLE.name, &title);
+            object.require(AUTHOR.name, &author);
+            object.require(BODY.name, &body_markdown);
         }
         for (name, is_null) in [
-            ("title", title == Field::Null),
-            ("slug", slug == Field::Null),
-            ("body_markdown", body_markdown == Field::Null),
-            ("author", author == Field::Null),
-            ("tags", tags == Field::Null),
+            (TITLE.name, title == Field::Null),
+            (SLUG.name, slug == Field::Null),
+            (BODY.name, body_markdown == Field::Null),
+            (AUTHOR.name, author == Field::Null),
+            (TAGS.name, tags == Field::Null),
         ] {
             if is_null && !object.has_error(name) {
                 object.error(name, "must not be null");

@@ -1,6 +1,6 @@
 //! The body of category and tag writes, validated.
 
-use super::input::{Field, JsonObject};
+use super::input::{names, BodyField, Field, JsonObject};
 use super::post_input::InputError;
 use super::Slug;
 
@@ -13,6 +13,12 @@ pub struct TermChanges {
 
 pub const NAME_MAX: usize = 100;
 
+const SLUG: BodyField = BodyField::slug("slug");
+const NAME: BodyField = BodyField::text("name", NAME_MAX);
+
+/// Every field of a category or tag body.
+pub const FIELDS: [BodyField; 2] = [SLUG, NAME];
+
 impl TermChanges {
     /// `name` is required; `slug` is made from it when absent.
     pub fn for_create(body: &[u8]) -> Result<Self, InputError> {
@@ -24,14 +30,16 @@ impl TermChanges {
     }
 
     fn read(body: &[u8], create: bool) -> Result<Self, InputError> {
-        let mut object =
-            JsonObject::parse(body, &["slug", "name"]).map_err(InputError::Malformed)?;
-        let slug = object.slug("slug");
-        let name = object.text("name", 1, NAME_MAX);
+        let mut object = JsonObject::parse(body, &names(&FIELDS)).map_err(InputError::Malformed)?;
+        let slug = object.slug(SLUG.name);
+        let name = object.text_field(&NAME);
         if create {
-            object.require("name", &name);
+            object.require(NAME.name, &name);
         }
-        for (field, is_null) in [("slug", slug == Field::Null), ("name", name == Field::Null)] {
+        for (field, is_null) in [
+            (SLUG.name, slug == Field::Null),
+            (NAME.name, name == Field::Null),
+        ] {
             if is_null && !object.has_error(field) {
                 object.error(field, "must not be null");
             }

@@ -8,10 +8,10 @@ use utoipa::openapi::path::{PathItemBuilder, PathsBuilder};
 use utoipa::openapi::schema::{ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
-use utoipa::{Modify, OpenApi};
+use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
-use crate::domain::input::{MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
+use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
 use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
 use crate::domain::webhook::{AttemptRecord, Delivery, DeliveryStatus, EventType, Subscription};
 use crate::domain::{comment_input, post_input, term_input, PageRequest, Slug};
@@ -24,49 +24,39 @@ use crate::routes::comments::{CommentCreate, ModerationBody};
 use crate::routes::posts::{PostCreate, PostPatch};
 use crate::routes::taxonomy::TermBody;
 
-/// What a body field accepts, as the domain's parsers check it.
-enum FieldRule {
-    /// One line of text, of `min..=max` characters.
-    Text(usize, usize),
-    /// Text that may span lines, of `min..=max` characters.
-    Multiline(usize, usize),
-    Slug,
-    /// At most this many slugs.
-    Slugs(usize),
+/// A request body's schema, and the fields its parser reads (with their limits).
+trait Body: ToSchema {
+    const FIELDS: &'static [BodyField];
 }
 
-/// The request bodies' fields and their rules, from the domain's constants.
-const BODY_RULES: &[(&str, &[(&str, FieldRule)])] = &[
-    ("PostCreate", POST_FIELDS),
-    ("PostPatch", POST_FIELDS),
-    (
-        "TermBody",
-        &[
-            ("name", FieldRule::Text(1, term_input::NAME_MAX)),
-            ("slug", FieldRule::Slug),
-        ],
-    ),
-    (
-        "CommentCreate",
-        &[
-            ("author_name", FieldRule::Text(1, comment_input::AUTHOR_MAX)),
-            ("body", FieldRule::Multiline(1, comment_input::BODY_MAX)),
-        ],
-    ),
-];
+impl Body for PostCreate {
+    const FIELDS: &'static [BodyField] = &post_input::FIELDS;
+}
 
-const POST_FIELDS: &[(&str, FieldRule)] = &[
-    ("title", FieldRule::Text(1, post_input::TITLE_MAX)),
-    ("slug", FieldRule::Slug),
-    (
-        "body_markdown",
-        FieldRule::Multiline(1, post_input::BODY_MAX),
-    ),
-    ("excerpt", FieldRule::Multiline(1, post_input::EXCERPT_MAX)),
-    ("author", FieldRule::Text(1, post_input::AUTHOR_MAX)),
-    ("category", FieldRule::Slug),
-    ("tags", FieldRule::Slugs(SLUGS_MAX)),
-];
+impl Body for PostPatch {
+    const FIELDS: &'static [BodyField] = &post_input::FIELDS;
+}
+
+impl Body for TermBody {
+    const FIELDS: &'static [BodyField] = &term_input::FIELDS;
+}
+
+impl Body for CommentCreate {
+    const FIELDS: &'static [BodyField] = &comment_input::FIELDS;
+}
+
+/// Each request body's schema name with its fields.
+fn bodies() -> [(String, &'static [BodyField]); 4] {
+    fn entry<B: Body>() -> (String, &'static [BodyField]) {
+        (B::name().into_owned(), B::FIELDS)
+    }
+    [
+        entry::<PostCreate>(),
+        entry::<PostPatch>(),
+        entry::<TermBody>(),
+        entry::<CommentCreate>(),
+    ]
+}
 
 fn slug_pattern() -> String {
     format!("^[a-z0-9-]{{1,{}}}$", Slug::MAX_LEN)
@@ -86,7 +76,7 @@ fn operations(
     .flatten()
 }
 
-/// Writes [`BODY_RULES`] into the document's body schemas, and the slug pattern and paging limits into its
+/// Writes the body fields' rules ([`Body`]) into the document's body schemas, and the slug pattern and paging limits into its
 /// parameters.
 struct Limits;
 
@@ -110,21 +100,22 @@ impl Modify for Limits {
         let Some(components) = openapi.components.as_mut() else {
             return;
         };
-        for (schema_name, fields) in BODY_RULES {
-            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema_name)
+        for (schema_name, fields) in bodies() {
+            let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(&schema_name)
             else {
                 continue;
             };
-            for (field, rule) in *fields {
-                match (rule, object.properties.get_mut(*field)) {
+            for field in fields {
+                let rule = &field.rule;
+                match (rule, object.properties.get_mut(field.name)) {
                     (
-                        FieldRule::Text(min, max) | FieldRule::Multiline(min, max),
+                        FieldRule::Text { min, max } | FieldRule::Multiline { min, max },
                         Some(RefOr::T(Schema::Object(property))),
                     ) => {
                         property.min_length = Some(*min);
                         property.max_length = Some(*max);
                         property.pattern =
-                            Some(String::from(if matches!(rule, FieldRule::Text(..)) {
+                            Some(String::from(if matches!(rule, FieldRule::Text { .. }) {
                                 TEXT_PATTERN
                             } else {
                                 MULTILINE_TEXT_PATTERN
@@ -133,8 +124,8 @@ impl Modify for Limits {
                     (FieldRule::Slug, Some(RefOr::T(Schema::Object(property)))) => {
                         property.pattern = Some(slug_pattern());
                     }
-                    (FieldRule::Slugs(max), Some(RefOr::T(Schema::Array(property)))) => {
-                        property.max_items = Some(*max);
+                    (FieldRule::Slugs, Some(RefOr::T(Schema::Array(property)))) => {
+                        property.max_items = Some(SLUGS_MAX);
                         if let ArrayItems::RefOrSchema(item) = &mut property.items {
                             if let RefOr::T(Schema::Object(item)) = item.as_mut() {
                                 item.pattern = Some(slug_pattern());
