@@ -105,11 +105,12 @@ pub fn unknown_references(
 /// Category and tags of a write, by id; every slug that names nothing is refused at once.
 fn resolve(
     conn: &mut DbConnection,
-    changes: &PostChanges,
+    category: &Field<Slug>,
+    tags: Option<&Vec<Slug>>,
 ) -> Result<(Field<i64>, Option<Vec<i64>>), WriteError> {
     let mut unknown = Vec::new();
-    let category = resolve_category(conn, &changes.category, &mut unknown)?;
-    let tag_ids = resolve_tags(conn, changes.tags.as_ref(), &mut unknown)?;
+    let category = resolve_category(conn, category, &mut unknown)?;
+    let tag_ids = resolve_tags(conn, tags, &mut unknown)?;
     if unknown.is_empty() {
         Ok((category, tag_ids))
     } else {
@@ -158,8 +159,8 @@ pub fn create(
     now: NaiveDateTime,
 ) -> Result<i64, WriteError> {
     content_write(conn, |conn, events| {
-        let (category, tag_ids) = resolve(conn, &post.changes)?;
-        let slug = if let Some(slug) = &post.changes.slug {
+        let (category, tag_ids) = resolve(conn, &post.category, post.tags.as_ref())?;
+        let slug = if let Some(slug) = &post.slug {
             if let Some(owner) = slug_owner(conn, slug.as_str())? {
                 return Err(slug_taken(slug, owner));
             }
@@ -292,7 +293,7 @@ pub fn update(
         if !post_rules::version_matches(id, current.updated_at, if_match) {
             return Err(WriteError::Stale);
         }
-        let (category, tag_ids) = resolve(conn, changes)?;
+        let (category, tag_ids) = resolve(conn, &changes.category, changes.tags.as_ref())?;
         if let Some(slug) = &changes.slug {
             match slug_owner(conn, slug.as_str())? {
                 Some(owner) if owner != id => return Err(slug_taken(slug, owner)),

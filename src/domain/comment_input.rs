@@ -21,10 +21,14 @@ pub fn status_filter(raw: &str) -> Result<Vec<&'static str>, super::InvalidValue
     }
 }
 
-/// `POST /posts/{id}/comments`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Body of `POST /posts/{id}/comments`.
+// Parsed by `parse`. The document's `CommentCreate`.
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = CommentCreate, example = json!({"author_name": "Reader", "body": "Nice post!"}))]
 pub struct NewComment {
+    /// 1 to 100 characters.
     pub author_name: String,
+    /// Markdown, 1 to 10,000 characters.
     pub body: String,
 }
 
@@ -55,9 +59,13 @@ impl NewComment {
     }
 }
 
-/// `PATCH /comments/{id}`: a new status.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Body of `PATCH /comments/{id}`.
+// Parsed by `parse`. The document's `Moderation`.
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(example = json!({"status": "approved"}))]
 pub struct Moderation {
+    /// `pending`, `approved` or `rejected`.
+    #[schema(value_type = String, pattern = "^(pending|approved|rejected)$")]
     pub status: &'static str,
 }
 

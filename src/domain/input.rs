@@ -54,6 +54,10 @@ pub enum FieldRule {
     Slugs,
     /// An RFC 3339 date-time.
     Timestamp,
+    /// An `http://` or `https://` URL of at most `max` characters.
+    Url {
+        max: usize,
+    },
 }
 
 /// A field of a request body: its name and what it accepts. A body's parser reads each field by its
@@ -188,7 +192,9 @@ impl JsonObject {
         match field.rule {
             FieldRule::Text { min, max } => self.text(field.name, min, max),
             FieldRule::Multiline { min, max } => self.multiline(field.name, min, max),
-            FieldRule::Slug | FieldRule::Slugs | FieldRule::Timestamp => Field::Absent,
+            FieldRule::Slug | FieldRule::Slugs | FieldRule::Timestamp | FieldRule::Url { .. } => {
+                Field::Absent
+            }
         }
     }
 

@@ -1,36 +1,65 @@
 //! The body of `POST /posts` and `PATCH /posts/{id}`, validated.
 
 use chrono::NaiveDateTime;
+use utoipa::ToSchema;
 
 use super::input::{names, BodyField, Field, FieldErrors, JsonObject, MalformedBody};
 use super::Slug;
 
-/// What a write asks to set. For a create every required field is `Some`; for a patch, `None` or
-/// `Field::Absent` leaves a field as it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
+// Parsed by `for_update`; `None` or `Field::Absent` leaves a field as it is. The document's `PostPatch`.
+#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
+#[schema(as = PostPatch, example = json!({"title": "Hello again", "published_at": null}))]
 pub struct PostChanges {
+    #[schema(nullable = false, value_type = Option<String>)]
     pub title: Option<String>,
+    #[schema(nullable = false, value_type = Option<String>)]
     pub slug: Option<Slug>,
+    #[schema(nullable = false, value_type = Option<String>)]
     pub body_markdown: Option<String>,
     /// `null`: derive it from the body.
+    #[schema(value_type = Option<String>)]
     pub excerpt: Field<String>,
+    #[schema(nullable = false, value_type = Option<String>)]
     pub author: Option<String>,
-    /// By slug; `null`: no category.
+    /// A category slug; `null`: no category.
+    #[schema(value_type = Option<String>)]
     pub category: Field<Slug>,
-    /// By slug; replaces the post's tags.
+    /// Tag slugs; replace the post's tags.
+    #[schema(nullable = false, inline, value_type = Option<Vec<Slug>>)]
     pub tags: Option<Vec<Slug>>,
-    /// `null`: a draft; in the future: scheduled.
+    /// RFC 3339. `null`: a draft; in the future: scheduled.
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub published_at: Field<NaiveDateTime>,
 }
 
-/// The body of `POST /posts`: a [`PostChanges`] whose required fields are known to be there.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Body of `POST /posts`: a new post.
+// Parsed by `PostChanges::for_create`. The document's `PostCreate`.
+#[derive(Debug, Clone, PartialEq, Eq, ToSchema)]
+#[schema(as = PostCreate, example = json!({"title": "Hello", "author": "Ann", "body_markdown": "First *post*.",
+    "category": "programming", "tags": ["rust"], "published_at": "2026-12-01T09:00:00Z"}))]
 pub struct NewPost {
+    /// 1 to 300 characters.
     pub title: String,
-    pub author: String,
+    /// `[a-z0-9-]`, 1 to 200 characters; made from the title when absent (409 when taken).
+    #[schema(nullable = false, value_type = Option<String>)]
+    pub slug: Option<Slug>,
+    /// Markdown, 1 to 500,000 characters.
     pub body_markdown: String,
-    /// The optional fields (`title`, `author` and `body_markdown` in it repeat the ones above).
-    pub changes: PostChanges,
+    /// Derived from the body when absent or null.
+    #[schema(value_type = Option<String>)]
+    pub excerpt: Field<String>,
+    /// 1 to 100 characters.
+    pub author: String,
+    /// A category slug, or null.
+    #[schema(value_type = Option<String>)]
+    pub category: Field<Slug>,
+    /// Tag slugs (at most 50).
+    #[schema(nullable = false, inline, value_type = Option<Vec<Slug>>)]
+    pub tags: Option<Vec<Slug>>,
+    /// RFC 3339. Null: a draft; in the future: scheduled.
+    #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
+    pub published_at: Field<NaiveDateTime>,
 }
 
 /// A body that could not be used.
@@ -72,12 +101,16 @@ impl PostChanges {
     /// A new post: `title`, `author` and `body_markdown` are required.
     pub fn for_create(body: &[u8]) -> Result<NewPost, InputError> {
         let changes = Self::read(body, true)?;
-        match (&changes.title, &changes.author, &changes.body_markdown) {
+        match (changes.title, changes.author, changes.body_markdown) {
             (Some(title), Some(author), Some(body_markdown)) => Ok(NewPost {
-                title: title.clone(),
-                author: author.clone(),
-                body_markdown: body_markdown.clone(),
-                changes,
+                title,
+                slug: changes.slug,
+                body_markdown,
+                excerpt: changes.excerpt,
+                author,
+                category: changes.category,
+                tags: changes.tags,
+                published_at: changes.published_at,
             }),
             // `read` reported every missing required field already.
             _ => Err(InputError::Invalid(FieldErrors::new())),

@@ -114,7 +114,7 @@ pub fn new_row(
     category_id: Option<i64>,
     now: NaiveDateTime,
 ) -> PostRow {
-    let excerpt = match &post.changes.excerpt {
+    let excerpt = match &post.excerpt {
         Field::Value(excerpt) => excerpt.clone(),
         Field::Absent | Field::Null => derive_excerpt(&post.body_markdown),
     };
@@ -126,7 +126,7 @@ pub fn new_row(
         body_html: render_html(&post.body_markdown),
         author: post.author.clone(),
         category_id,
-        published_at: post.changes.published_at.clone().value(),
+        published_at: post.published_at.clone().value(),
         updated_at: now,
     }
 }

@@ -4,8 +4,8 @@ use std::fmt;
 
 use super::InvalidValue;
 
-/// A slug: 1 to 200 characters of `a-z`, `0-9` and `-`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// A slug: `[a-z0-9-]`, 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, utoipa::ToSchema)]
 pub struct Slug(String);
 
 impl Slug {

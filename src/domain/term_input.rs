@@ -4,10 +4,16 @@ use super::input::{names, BodyField, Field, JsonObject};
 use super::post_input::InputError;
 use super::Slug;
 
-/// What a category or tag write asks to set.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Body of category and tag writes (`name` required on create).
+// Parsed by `for_create` and `for_update`. The document's `TermBody`.
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = TermBody, example = json!({"name": "Databases", "slug": "databases"}))]
 pub struct TermChanges {
+    /// Made from the name when absent on create (409 when taken).
+    #[schema(nullable = false, value_type = Option<String>)]
     pub slug: Option<Slug>,
+    /// 1 to 100 characters.
+    #[schema(nullable = false)]
     pub name: Option<String>,
 }
 

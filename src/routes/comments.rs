@@ -2,8 +2,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::extract::{CommentBody, Editor, FromQuery, IdParam, InPath, JsonBody, NoQuery, Query};
 use super::list::sparse_list_response;
@@ -95,17 +93,6 @@ pub async fn list_comments(
     ))
 }
 
-/// Body of `POST /posts/{id}/comments`.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"author_name": "Reader", "body": "Nice post!"}))]
-#[serde(deny_unknown_fields)]
-pub struct CommentCreate {
-    /// 1 to 100 characters.
-    pub author_name: String,
-    /// Markdown, 1 to 10,000 characters.
-    pub body: String,
-}
-
 /// Comment on a post
 ///
 /// Anyone may comment on a published post; the comment waits for moderation (`status: pending`). Limited per
@@ -115,7 +102,7 @@ pub struct CommentCreate {
     path = "/posts/{id}/comments",
     tag = "comments",
     params(("id" = i64, Path, description = "Post id", minimum = 1)),
-    request_body(content = CommentCreate, content_type = "application/json"),
+    request_body(content = NewComment, content_type = "application/json"),
     responses(
         (status = 201, description = "Stored, pending moderation", body = CommentView),
         BadRequest, Unauthorized, NotFound, PayloadTooLarge, InvalidFields,
@@ -135,16 +122,6 @@ pub async fn create_comment(
     Ok(HttpResponse::build(StatusCode::CREATED).json(created))
 }
 
-/// Body of `PATCH /comments/{id}`.
-#[derive(Serialize, ToSchema)]
-#[schema(as = Moderation, example = json!({"status": "approved"}))]
-#[serde(deny_unknown_fields)]
-pub struct ModerationBody {
-    /// `pending`, `approved` or `rejected`.
-    #[schema(pattern = "^(pending|approved|rejected)$")]
-    pub status: String,
-}
-
 /// Moderate a comment
 ///
 /// Needs a token. `{"status": "approved"|"rejected"|"pending"}`.
@@ -153,7 +130,7 @@ pub struct ModerationBody {
     path = "/comments/{id}",
     tag = "comments",
     params(("id" = i64, Path, description = "Comment id", minimum = 1)),
-    request_body(content = ModerationBody, content_type = "application/json"),
+    request_body(content = Moderation, content_type = "application/json"),
     responses(
         (status = 200, description = "The comment with its new status", body = CommentView),
         BadRequest, Unauthorized, NotFound, PayloadTooLarge, InvalidFields, Unavailable,

@@ -5,14 +5,18 @@
 //! constants ([`Limits`]), not from literals repeated here.
 
 use utoipa::openapi::path::{PathItemBuilder, PathsBuilder};
-use utoipa::openapi::schema::{ArrayItems, Schema};
+use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::domain::comment_input::{Moderation, NewComment};
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
+use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
+use crate::domain::term_input::TermChanges;
+use crate::domain::webhook::SubscriptionChanges;
 use crate::domain::webhook::{AttemptRecord, Delivery, DeliveryStatus, EventType, Subscription};
 use crate::domain::{comment_input, post_input, term_input, PageRequest, Slug};
 use crate::domain::{
@@ -20,41 +24,48 @@ use crate::domain::{
 };
 use crate::error::Problem;
 use crate::routes;
-use crate::routes::comments::{CommentCreate, ModerationBody};
-use crate::routes::posts::{PostCreate, PostPatch};
-use crate::routes::taxonomy::TermBody;
 
 /// A request body's schema, and the fields its parser reads (with their limits).
 trait Body: ToSchema {
     const FIELDS: &'static [BodyField];
 }
 
-impl Body for PostCreate {
+impl Body for NewPost {
     const FIELDS: &'static [BodyField] = &post_input::FIELDS;
 }
 
-impl Body for PostPatch {
+impl Body for PostChanges {
     const FIELDS: &'static [BodyField] = &post_input::FIELDS;
 }
 
-impl Body for TermBody {
+impl Body for TermChanges {
     const FIELDS: &'static [BodyField] = &term_input::FIELDS;
 }
 
-impl Body for CommentCreate {
+impl Body for NewComment {
     const FIELDS: &'static [BodyField] = &comment_input::FIELDS;
 }
 
+impl Body for Moderation {
+    const FIELDS: &'static [BodyField] = &[];
+}
+
+impl Body for SubscriptionChanges {
+    const FIELDS: &'static [BodyField] = &[crate::domain::webhook::URL];
+}
+
 /// Each request body's schema name with its fields.
-fn bodies() -> [(String, &'static [BodyField]); 4] {
+fn bodies() -> [(String, &'static [BodyField]); 6] {
     fn entry<B: Body>() -> (String, &'static [BodyField]) {
         (B::name().into_owned(), B::FIELDS)
     }
     [
-        entry::<PostCreate>(),
-        entry::<PostPatch>(),
-        entry::<TermBody>(),
-        entry::<CommentCreate>(),
+        entry::<NewPost>(),
+        entry::<PostChanges>(),
+        entry::<TermChanges>(),
+        entry::<NewComment>(),
+        entry::<Moderation>(),
+        entry::<SubscriptionChanges>(),
     ]
 }
 
@@ -105,6 +116,8 @@ impl Modify for Limits {
             else {
                 continue;
             };
+            // Every body parser refuses a field it does not know.
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
             for field in fields {
                 let rule = &field.rule;
                 match (rule, object.properties.get_mut(field.name)) {
@@ -131,6 +144,9 @@ impl Modify for Limits {
                                 item.pattern = Some(slug_pattern());
                             }
                         }
+                    }
+                    (FieldRule::Url { max }, Some(RefOr::T(Schema::Object(property)))) => {
+                        property.max_length = Some(*max);
                     }
                     _ => {}
                 }
@@ -264,11 +280,11 @@ impl Modify for BearerAuth {
     components(schemas(
         PostSummary, PostDetail, CategoryRef, TaxonomyItem, CommentView, PageMeta, Problem,
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
-        PostCreate, PostPatch, TermBody, CommentCreate, ModerationBody, routes::clicks::ClickCount,
+        NewPost, PostChanges, TermChanges, NewComment, Moderation, routes::clicks::ClickCount,
         routes::related::RelatedPosts, PostSummaryField, PostField, CommentField, TermField,
         PostStats, StatsPoint, StatsMeta, Interval,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
-        routes::webhooks::WebhookBody, routes::webhooks::WebhookList, Subscription, EventType,
+        SubscriptionChanges, routes::webhooks::WebhookList, Subscription, EventType,
         Delivery, DeliveryStatus, AttemptRecord, Page<Delivery>,
     )),
     tags(

@@ -2,8 +2,6 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::extract::{
     Editor, FieldsOnly, FromQuery, IdParam, IfMatch, InPath, JsonBody, NoQuery, Query, SlugParam,
@@ -19,7 +17,7 @@ use crate::domain::etag::post_etag;
 use crate::domain::fields::{
     FieldSet, PostField, PostSummaryField, POST_FIELDS, POST_SUMMARY_FIELDS,
 };
-use crate::domain::post_input::PostChanges;
+use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::{
     InvalidValue, Page, PageRequest, PostDetail, PostFilter, PostKey, PostListQuery, PostSort,
     PostStatus, PostSummary, SearchQuery, Slug, Viewer, Window,
@@ -174,63 +172,6 @@ fn sparse_post_response(status: StatusCode, post: &PostDetail, fields: FieldSet)
     }
 }
 
-/// Body of `POST /posts` (only the documentation of it: the handler reads it field by field).
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"title": "Hello", "author": "Ann", "body_markdown": "First *post*.",
-    "category": "programming", "tags": ["rust"], "published_at": "2026-12-01T09:00:00Z"}))]
-#[serde(deny_unknown_fields)]
-pub struct PostCreate {
-    /// 1 to 300 characters.
-    pub title: String,
-    /// `[a-z0-9-]`, 1 to 200 characters; made from the title when absent (409 when taken).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub slug: Option<String>,
-    /// Markdown, 1 to 500,000 characters.
-    pub body_markdown: String,
-    /// Derived from the body when absent or null.
-    pub excerpt: Option<String>,
-    /// 1 to 100 characters.
-    pub author: String,
-    /// A category slug, or null.
-    pub category: Option<String>,
-    /// Tag slugs (at most 50).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, inline, value_type = Option<Vec<SlugString>>)]
-    pub tags: Option<Vec<String>>,
-    /// RFC 3339. Null: a draft; in the future: scheduled.
-    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"title": "Hello again", "published_at": null}))]
-#[serde(deny_unknown_fields)]
-pub struct PostPatch {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub slug: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub body_markdown: Option<String>,
-    pub excerpt: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub author: Option<String>,
-    pub category: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, inline, value_type = Option<Vec<SlugString>>)]
-    pub tags: Option<Vec<String>>,
-    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-/// A slug: `[a-z0-9-]`, 1 to 200 characters.
-#[derive(Serialize, ToSchema)]
-pub struct SlugString(String);
-
 /// Create a post
 ///
 /// Needs a token. Creates a post; 201 with `Location`.
@@ -238,7 +179,7 @@ pub struct SlugString(String);
     post,
     path = "/posts",
     tag = "posts",
-    request_body(content = PostCreate, content_type = "application/json"),
+    request_body(content = NewPost, content_type = "application/json"),
     responses(
         (status = 201, description = "Created; `Location` names it", body = PostDetail,
          headers(("Location" = String), ("ETag" = String))),
@@ -273,7 +214,7 @@ pub async fn create_post(
     tag = "posts",
     params(("id" = i64, Path, description = "Post id", minimum = 1),
            ("If-Match" = Option<String>, Header, description = "The ETag the change is based on")),
-    request_body(content = PostPatch, content_type = "application/json"),
+    request_body(content = PostChanges, content_type = "application/json"),
     responses(
         (status = 200, description = "Changed", body = PostDetail, headers(("ETag" = String))),
         BadRequest, Unauthorized, NotFound, Conflict, PreconditionFailed, PayloadTooLarge,

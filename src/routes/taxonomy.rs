@@ -3,8 +3,6 @@
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::extract::{Editor, FieldsOnly, FromQuery, IdParam, InPath, JsonBody, NoQuery, Query};
 use super::list::sparse_list_response;
@@ -17,21 +15,6 @@ use crate::domain::fields::{FieldSet, TermField, TERM_FIELDS};
 use crate::domain::term_input::TermChanges;
 use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
 use crate::error::ApiError;
-
-/// Body of category and tag writes (`name` required on create).
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"name": "Databases", "slug": "databases"}))]
-#[serde(deny_unknown_fields)]
-pub struct TermBody {
-    /// 1 to 100 characters.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub name: Option<String>,
-    /// Made from the name when absent on create (409 when taken).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub slug: Option<String>,
-}
 
 /// `page`, `per_page` and `fields`, the parameters of a taxonomy list.
 pub struct PageParams(PageRequest, FieldSet);
@@ -177,7 +160,7 @@ macro_rules! taxonomy_handlers {
             post,
             path = $collection,
             tag = "taxonomy",
-            request_body(content = TermBody, content_type = "application/json"),
+            request_body(content = TermChanges, content_type = "application/json"),
             responses(
                 (status = 201, description = "Created; `Location` names it", body = TaxonomyItem, headers(("Location" = String))),
                 BadRequest, Unauthorized, Conflict, PayloadTooLarge, InvalidFields, Unavailable,
@@ -201,7 +184,7 @@ macro_rules! taxonomy_handlers {
             path = $item,
             tag = "taxonomy",
             params(("id" = i64, Path, minimum = 1)),
-            request_body(content = TermBody, content_type = "application/json"),
+            request_body(content = TermChanges, content_type = "application/json"),
             responses(
                 (status = 200, description = "Changed", body = TaxonomyItem),
                 BadRequest, Unauthorized, NotFound, Conflict, PayloadTooLarge, InvalidFields, Unavailable,

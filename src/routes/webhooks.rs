@@ -15,29 +15,9 @@ use super::problems::{
 };
 use super::query::QueryParams;
 use super::AppState;
-use crate::domain::webhook::{Delivery, EventType, Subscription, SubscriptionChanges};
+use crate::domain::webhook::{Delivery, Subscription, SubscriptionChanges};
 use crate::domain::{Page, PageRequest};
 use crate::error::ApiError;
-
-/// Body of `POST /webhooks` (`url` and `events` required) and `PATCH /webhooks/{id}`.
-#[derive(Serialize, ToSchema)]
-#[schema(example = json!({"url": "https://hooks.example.com/blog", "events": ["post.published", "post.updated", "post.deleted"]}))]
-#[serde(deny_unknown_fields)]
-pub struct WebhookBody {
-    /// An `http://` or `https://` URL without credentials, at most 2,000 characters; refused when it is, or
-    /// resolves to, a loopback, private or link-local address (unless `WEBHOOKS_ALLOW_PRIVATE=true`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, format = "uri", max_length = 2000)]
-    pub url: Option<String>,
-    /// The event types to receive (at least one).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, min_items = 1)]
-    pub events: Option<Vec<EventType>>,
-    /// Default true; an inactive subscription gets no new deliveries.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
-    pub active: Option<bool>,
-}
 
 /// Every subscription.
 #[derive(Serialize, ToSchema)]
@@ -67,7 +47,7 @@ impl FromQuery for DeliveryPage {
     post,
     path = "/webhooks",
     tag = "webhooks",
-    request_body(content = WebhookBody, content_type = "application/json"),
+    request_body(content = SubscriptionChanges, content_type = "application/json"),
     responses(
         (status = 201, description = "Subscribed; `Location` names it; `secret` is shown this once", body = Subscription, headers(("Location" = String))),
         BadRequest, Unauthorized, PayloadTooLarge, InvalidFields, Unavailable,
@@ -140,7 +120,7 @@ pub async fn get_webhook(
     path = "/webhooks/{id}",
     tag = "webhooks",
     params(("id" = i64, Path, minimum = 1)),
-    request_body(content = WebhookBody, content_type = "application/json"),
+    request_body(content = SubscriptionChanges, content_type = "application/json"),
     responses(
         (status = 200, description = "Changed", body = Subscription),
         BadRequest, Unauthorized, NotFound, PayloadTooLarge, InvalidFields, Unavailable,

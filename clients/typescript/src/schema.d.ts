@@ -940,7 +940,7 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /**
-         * @description Body of `POST /posts` (only the documentation of it: the handler reads it field by field).
+         * @description Body of `POST /posts`: a new post.
          * @example {
          *       "author": "Ann",
          *       "body_markdown": "First *post*.",
@@ -994,11 +994,17 @@ export interface components {
         PostPatch: {
             author?: string;
             body_markdown?: string;
+            /** @description A category slug; `null`: no category. */
             category?: string | null;
+            /** @description `null`: derive it from the body. */
             excerpt?: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description RFC 3339. `null`: a draft; in the future: scheduled.
+             */
             published_at?: string | null;
             slug?: string;
+            /** @description Tag slugs; replace the post's tags. */
             tags?: string[];
             title?: string;
         };

@@ -45,6 +45,12 @@ pub fn new_secret() -> String {
 /// The longest target URL accepted.
 pub const URL_MAX: usize = 2000;
 
+/// The target of a subscription body, with its limit (for the OpenAPI document).
+pub const URL: crate::domain::input::BodyField = crate::domain::input::BodyField {
+    name: "url",
+    rule: crate::domain::input::FieldRule::Url { max: URL_MAX },
+};
+
 /// A subscription's target, checked for form: `http` or `https`, a host, no credentials, no fragment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetUrl {
@@ -94,11 +100,20 @@ impl TargetUrl {
     }
 }
 
-/// What a subscription write asks to set (all present on create; `events` and `url` required there).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Body of `POST /webhooks` (`url` and `events` required) and `PATCH /webhooks/{id}`.
+// Parsed by `for_create` and `for_update`. The document's `WebhookBody`.
+#[derive(Debug, Clone, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(as = WebhookBody, example = json!({"url": "https://hooks.example.com/blog", "events": ["post.published", "post.updated", "post.deleted"]}))]
 pub struct SubscriptionChanges {
+    /// An `http://` or `https://` URL without credentials, at most 2,000 characters; refused when it is, or
+    /// resolves to, a loopback, private or link-local address (unless `WEBHOOKS_ALLOW_PRIVATE=true`).
+    #[schema(nullable = false, value_type = Option<String>, format = "uri")]
     pub url: Option<TargetUrl>,
+    /// The event types to receive (at least one).
+    #[schema(nullable = false, min_items = 1)]
     pub events: Option<Vec<EventType>>,
+    /// Default true; an inactive subscription gets no new deliveries.
+    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 
