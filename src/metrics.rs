@@ -117,6 +117,8 @@ impl Histogram {
 /// Point-in-time values read when `/metrics` is rendered.
 #[derive(Debug, Clone, Copy)]
 pub struct Gauges {
+    /// When the page is rendered, on the real clock (ages are measured from it).
+    pub at: chrono::NaiveDateTime,
     pub cache_available: bool,
     pub cache_round_trips: u64,
     pub db_statements: u64,
@@ -233,7 +235,7 @@ impl Metrics {
     }
 
     /// The webhook series: attempts by result, the outbox's backlog and its oldest age.
-    fn render_webhooks(&self, out: &mut String) {
+    fn render_webhooks(&self, out: &mut String, at: chrono::NaiveDateTime) {
         let mut gauge = |name: &str, help: &str, value: u64| {
             let _ = writeln!(out, "# HELP blog_api_{name} {help}\n# TYPE blog_api_{name} gauge\nblog_api_{name} {value}");
         };
@@ -249,7 +251,7 @@ impl Metrics {
             if oldest == 0 {
                 0
             } else {
-                u64::try_from(chrono::Utc::now().timestamp())
+                u64::try_from(at.and_utc().timestamp())
                     .unwrap_or(0)
                     .saturating_sub(oldest)
             },
@@ -325,7 +327,7 @@ impl Metrics {
              drained may have waited in flight (0 while passes succeed).",
             unsynced,
         );
-        self.render_webhooks(&mut out);
+        self.render_webhooks(&mut out, gauges.at);
         let _ = writeln!(
             out,
             "# HELP blog_api_cache_available 1 while the click cache answers, 0 while clicks go to the database.\n\

@@ -22,7 +22,7 @@ pub fn sync(settings: &Settings) -> CliResult {
         let rolled_up = roll_up_old_clicks(
             &pool,
             settings.click_stats_retention,
-            crate::domain::clock::now(),
+            crate::domain::clock::Clock::system().now(),
         )
         .await?;
         Ok::<_, crate::jobs::SyncError>((report, rolled_up))

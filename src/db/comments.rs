@@ -1,5 +1,6 @@
 //! Comments: reading a post's comments, posting one (pending), moderating.
 
+use crate::domain::clock::WriteTime;
 use chrono::NaiveDateTime;
 use diesel::dsl::sql;
 use diesel::prelude::*;
@@ -113,9 +114,10 @@ pub fn create(
     author_name: &str,
     body: &str,
     body_html: &str,
-    now: NaiveDateTime,
+    time: WriteTime,
 ) -> QueryResult<CommentView> {
-    content_write(conn, |conn, events| {
+    let now = time.at;
+    content_write(conn, time.real, |conn, events| {
         let comment = insert(conn, post_id, author_name, body, body_html, now)?;
         events.push(event(EventType::CommentCreated, &comment, now));
         Ok(comment)
@@ -160,9 +162,10 @@ pub fn set_status(
     conn: &mut DbConnection,
     id: i64,
     status: &str,
-    now: NaiveDateTime,
+    time: WriteTime,
 ) -> QueryResult<Option<CommentView>> {
-    content_write(conn, |conn, events| {
+    let now = time.at;
+    content_write(conn, time.real, |conn, events| {
         let before: Option<String> = comments::table
             .find(id)
             .select(comments::status)

@@ -32,6 +32,7 @@ pub use error::{DbError, WriteError};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use std::time::Duration;
 
+use chrono::NaiveDateTime;
 use diesel::{Connection, QueryResult};
 
 /// Runs blocking database work on the runtime's blocking thread pool, with a pooled connection, inside the
@@ -113,8 +114,9 @@ where
 /// A write to content readers see: `work` runs in one write transaction ([`write_transaction`]) and lists
 /// the webhook events it causes in its second argument; they are written to the outbox
 /// ([`webhooks::emit`]) in the same transaction, just before it commits. Every write of posts, comments
-/// and taxonomy commits here, so an event exists exactly when its change does.
-pub fn content_write<T, E, F>(conn: &mut DbConnection, work: F) -> Result<T, E>
+/// and taxonomy commits here, so an event exists exactly when its change does. Its deliveries are due at
+/// `due` (the write's instant on the real clock).
+pub fn content_write<T, E, F>(conn: &mut DbConnection, due: NaiveDateTime, work: F) -> Result<T, E>
 where
     F: FnOnce(&mut DbConnection, &mut Vec<crate::domain::webhook::Event>) -> Result<T, E>,
     E: From<diesel::result::Error>,
@@ -122,7 +124,7 @@ where
     write_transaction(conn, |conn| {
         let mut events = Vec::new();
         let value = work(conn, &mut events)?;
-        webhooks::emit(conn, &events)?;
+        webhooks::emit(conn, &events, due)?;
         Ok(value)
     })
 }

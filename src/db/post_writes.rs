@@ -8,6 +8,7 @@ use diesel::prelude::*;
 use super::error::WriteError;
 use super::schema::{categories, post_counters, post_tags, posts, tags};
 use super::{content_write, DbConnection};
+use crate::domain::clock::WriteTime;
 use crate::domain::input::Field;
 use crate::domain::markdown::Reading;
 use crate::domain::post_input::{NewPost, PostChanges};
@@ -153,12 +154,9 @@ fn announced(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
 
 /// Creates a post with a zero counter; returns its id. A post public at once is announced
 /// (`post.published`); a scheduled one is when its time comes.
-pub fn create(
-    conn: &mut DbConnection,
-    post: &NewPost,
-    now: NaiveDateTime,
-) -> Result<i64, WriteError> {
-    content_write(conn, |conn, events| {
+pub fn create(conn: &mut DbConnection, post: &NewPost, time: WriteTime) -> Result<i64, WriteError> {
+    let now = time.at;
+    content_write(conn, time.real, |conn, events| {
         let (category, tag_ids) = resolve(conn, &post.category, post.tags.as_ref())?;
         let slug = if let Some(slug) = &post.slug {
             if let Some(owner) = slug_owner(conn, slug.as_str())? {
@@ -286,9 +284,10 @@ pub fn update(
     id: i64,
     changes: &PostChanges,
     if_match: Option<&str>,
-    now: NaiveDateTime,
+    time: WriteTime,
 ) -> Result<(), WriteError> {
-    content_write(conn, |conn, events| {
+    let now = time.at;
+    content_write(conn, time.real, |conn, events| {
         let current = current(conn, id)?;
         if !post_rules::version_matches(id, current.updated_at, if_match) {
             return Err(WriteError::Stale);
@@ -335,9 +334,10 @@ pub fn delete(
     conn: &mut DbConnection,
     id: i64,
     if_match: Option<&str>,
-    now: NaiveDateTime,
+    time: WriteTime,
 ) -> Result<(), WriteError> {
-    content_write(conn, |conn, events| {
+    let now = time.at;
+    content_write(conn, time.real, |conn, events| {
         let current = current(conn, id)?;
         if !post_rules::version_matches(id, current.updated_at, if_match) {
             return Err(WriteError::Stale);
@@ -357,8 +357,10 @@ pub fn delete(
 /// Marks every post whose publication time has passed by `now` and that was not announced yet as
 /// announced, and emits `post.published` for each, in one write transaction. Two instances doing this at
 /// once announce each post once: PostgreSQL's row locks make the second skip rows the first changed, and
-/// SQLite runs one write transaction at a time. Returns how many were announced.
-pub fn announce_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<usize> {
+/// SQLite runs one write transaction at a time. Returns how many were announced. `time.at` decides what is
+/// public; the deliveries are due at `time.real`.
+pub fn announce_due(conn: &mut DbConnection, time: WriteTime) -> QueryResult<usize> {
+    let now = time.at;
     // Looked for first (the partial index answers): an UPDATE of no row would still fire the statement
     // trigger that bumps the content version, and every instance would drop its content cache each poll.
     let unannounced = posts::table
@@ -396,7 +398,7 @@ pub fn announce_due(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<
                 Event::new(EventType::PostPublished, &data, published_at.unwrap_or(now))
             })
             .collect();
-        super::webhooks::emit(conn, &events)?;
+        super::webhooks::emit(conn, &events, time.real)?;
         Ok(due.len())
     })
 }

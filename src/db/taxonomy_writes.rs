@@ -1,6 +1,8 @@
 //! Writing categories and tags (the same shape, two tables). Deleting a category leaves its posts without
 //! one; deleting a tag removes it from its posts.
 
+use crate::domain::clock::WriteTime;
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::error::WriteError;
@@ -67,6 +69,7 @@ fn changed(
     action: &'static str,
     id: i64,
     (slug, name): (String, String),
+    at: NaiveDateTime,
 ) -> Event {
     let data = TaxonomyEventData {
         taxonomy: taxonomy.noun(),
@@ -75,11 +78,7 @@ fn changed(
         slug,
         name,
     };
-    Event::new(
-        EventType::TaxonomyChanged,
-        &data,
-        crate::domain::clock::now(),
-    )
+    Event::new(EventType::TaxonomyChanged, &data, at)
 }
 
 fn conflict(taxonomy: Taxonomy, slug: &Slug, owner: i64) -> WriteError {
@@ -95,9 +94,10 @@ pub fn create(
     conn: &mut DbConnection,
     taxonomy: Taxonomy,
     changes: &TermChanges,
+    time: WriteTime,
 ) -> Result<i64, WriteError> {
     let name = changes.name.clone().unwrap_or_default();
-    content_write(conn, |conn, events| {
+    content_write(conn, time.real, |conn, events| {
         let slug = if let Some(slug) = &changes.slug {
             if let Some(owner) = slug_owner(conn, taxonomy, slug.as_str())? {
                 return Err(conflict(taxonomy, slug, owner));
@@ -116,6 +116,7 @@ pub fn create(
             "created",
             id,
             (slug.as_str().to_owned(), name.clone()),
+            time.at,
         ));
         Ok(id)
     })
@@ -127,8 +128,9 @@ pub fn update(
     taxonomy: Taxonomy,
     id: i64,
     changes: &TermChanges,
+    time: WriteTime,
 ) -> Result<(), WriteError> {
-    content_write(conn, |conn, events| {
+    content_write(conn, time.real, |conn, events| {
         let exists: bool = on_table!(taxonomy, table =>
             diesel::select(diesel::dsl::exists(table::table.find(id))).get_result(conn))?;
         if !exists {
@@ -149,19 +151,24 @@ pub fn update(
                 .execute(conn))?;
         }
         if let Some(now) = stored(conn, taxonomy, id)? {
-            events.push(changed(taxonomy, "updated", id, now));
+            events.push(changed(taxonomy, "updated", id, now, time.at));
         }
         Ok(())
     })
 }
 
-pub fn delete(conn: &mut DbConnection, taxonomy: Taxonomy, id: i64) -> Result<(), WriteError> {
-    content_write(conn, |conn, events| {
+pub fn delete(
+    conn: &mut DbConnection,
+    taxonomy: Taxonomy,
+    id: i64,
+    time: WriteTime,
+) -> Result<(), WriteError> {
+    content_write(conn, time.real, |conn, events| {
         let Some(was) = stored(conn, taxonomy, id)? else {
             return Err(WriteError::NotFound(taxonomy.noun()));
         };
         on_table!(taxonomy, table => diesel::delete(table::table.find(id)).execute(conn))?;
-        events.push(changed(taxonomy, "deleted", id, was));
+        events.push(changed(taxonomy, "deleted", id, was, time.at));
         Ok(())
     })
 }

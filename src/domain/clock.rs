@@ -5,8 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{NaiveDateTime, Timelike, Utc};
 
-/// The instant as the database stores it (UTC, microseconds).
-pub fn now() -> NaiveDateTime {
+/// The system clock's instant as the database stores it (UTC, microseconds): the one place the wall clock is
+/// read; everything else asks a [`Clock`].
+fn system_now() -> NaiveDateTime {
     truncate(Utc::now().naive_utc())
 }
 
@@ -57,19 +58,40 @@ impl Clock {
 
     pub fn now(&self) -> NaiveDateTime {
         match &self.fixed {
-            Some(fixed) => fixed.lock().map_or_else(|_| now(), |instant| *instant),
-            None => now(),
+            Some(fixed) => fixed
+                .lock()
+                .map_or_else(|_| system_now(), |instant| *instant),
+            None => system_now(),
         }
     }
 }
 
-/// The two clocks of webhooks. `requests` says what is published (the clock requests are served at, which
-/// tests fix to see scheduled posts appear); `deliveries` stamps attempts and schedules claims, retries and
-/// pruning, against the time receivers and leases live in. In production both are the system clock.
-#[derive(Clone)]
-pub struct WebhookClocks {
+/// The two clocks. `requests` says what is published and which hour a click falls in (tests fix it to see
+/// scheduled posts appear); `real` stamps what is scheduled or aged against the time receivers, leases and
+/// retention live in: webhook deliveries and their retries, the click ledger. In production both are the
+/// system clock.
+#[derive(Debug, Clone, Default)]
+pub struct Clocks {
     pub requests: Clock,
-    pub deliveries: Clock,
+    pub real: Clock,
+}
+
+impl Clocks {
+    /// The instants of a write made now.
+    pub fn write_time(&self) -> WriteTime {
+        WriteTime {
+            at: self.requests.now(),
+            real: self.real.now(),
+        }
+    }
+}
+
+/// When a write happens: `at` on the requests clock (what it stamps on content), `real` on the real clock
+/// (when the webhook deliveries it causes are due).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WriteTime {
+    pub at: NaiveDateTime,
+    pub real: NaiveDateTime,
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! `ClickSyncActor`: runs [`sync_once`] on an interval (with a random phase, so instances started together
+//! `ClickSyncActor`: runs [`sync_pass`] on an interval (with a random phase, so instances started together
 //! do not sync in step), one pass at a time, backing off after failures; a final pass on shutdown.
 
 use std::sync::Arc;
@@ -7,10 +7,11 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::pacing::{millis, Pacing};
-use super::{forget_old_reader_salts, roll_up_old_clicks, sync_once, SyncError, SyncReport};
+use super::sync::sync_pass;
+use super::{forget_old_reader_salts, roll_up_old_clicks, SyncError, SyncReport};
 use crate::cache::CacheBackend;
 use crate::db::DbPool;
-use crate::domain::clock::Clock;
+use crate::domain::clock::Clocks;
 use crate::metrics::{self, Metrics};
 use crate::telemetry::error_chain;
 
@@ -35,8 +36,8 @@ pub struct ClickSyncActor {
     deadline: Duration,
     retention: Duration,
     stats_retention: Duration,
-    /// What "now" is for rolling hours up and forgetting readers' salts.
-    clock: Clock,
+    /// "Now": for rolling hours up and forgetting readers' salts (the requests clock), for the ledger (real).
+    clocks: Clocks,
 }
 
 impl ClickSyncActor {
@@ -45,13 +46,13 @@ impl ClickSyncActor {
         cache: Arc<dyn CacheBackend>,
         metrics: Arc<Metrics>,
         schedule: SyncSchedule,
-        clock: Clock,
+        clocks: Clocks,
     ) -> Self {
         ClickSyncActor {
             db,
             cache,
             metrics,
-            clock,
+            clocks,
             pacing: Pacing::new(schedule.interval),
             deadline: schedule.deadline,
             retention: schedule.retention,
@@ -76,19 +77,21 @@ impl ClickSyncActor {
 
     /// One pass, abandoned at the deadline.
     fn pass(&self) -> impl std::future::Future<Output = Result<SyncReport, SyncError>> + 'static {
-        let (db, cache, retention, stats_retention, deadline, clock) = (
+        let (db, cache, retention, stats_retention, deadline, clocks) = (
             self.db.clone(),
             self.cache.clone(),
             self.retention,
             self.stats_retention,
             self.deadline,
-            self.clock.clone(),
+            self.clocks.clone(),
         );
         async move {
             let pass = async {
-                let report = sync_once(&db, cache.as_ref(), retention).await?;
-                roll_up_old_clicks(&db, stats_retention, clock.now()).await?;
-                forget_old_reader_salts(&db, clock.now()).await?;
+                let never = Arc::new(|_| false);
+                let report = sync_pass(&db, cache.as_ref(), retention, never, &clocks.real).await?;
+                let now = clocks.requests.now();
+                roll_up_old_clicks(&db, stats_retention, now).await?;
+                forget_old_reader_salts(&db, now).await?;
                 Ok(report)
             };
             tokio::time::timeout(deadline, pass)

@@ -10,7 +10,7 @@ mod webhooks;
 
 pub use actor::{ClickSyncActor, FinalSync, SyncNow, SyncSchedule};
 pub use sync::{
-    forget_old_reader_salts, roll_up_old_clicks, sync_once, sync_once_with, SyncError, SyncReport,
-    SyncStage,
+    forget_old_reader_salts, roll_up_old_clicks, sync_once, sync_once_with, sync_pass, SyncError,
+    SyncReport, SyncStage,
 };
 pub use webhooks::WebhookWorker;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use crate::cache::{CacheBackend, CacheError, ClickId, ParkedClick};
 use crate::db::counters::BatchOutcome;
 use crate::db::{self, run_query, DbError, DbPool};
-use crate::domain::clock;
+use crate::domain::clock::{self, Clock};
 
 /// What one pass did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,18 +75,29 @@ pub async fn sync_once_with(
     retention: Duration,
     stop_at: Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
 ) -> Result<SyncReport, SyncError> {
+    sync_pass(db, cache, retention, stop_at, &Clock::system()).await
+}
+
+/// One pass, with the ledger's entries stamped and aged by `real` (the real clock of `Clocks`).
+pub async fn sync_pass(
+    db: &DbPool,
+    cache: &dyn CacheBackend,
+    retention: Duration,
+    stop_at: Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
+    real: &Clock,
+) -> Result<SyncReport, SyncError> {
     let mut report = SyncReport::default();
     settle_parked(db, cache, &mut report).await?;
     // A resumed in-flight batch holds its shard's pending batch back: a second round takes that one, so a
     // pass (the final one at shutdown above all) leaves nothing behind that was there when it started.
     for _round in 0..2 {
-        let resumed = move_one_round(db, cache, &stop_at, &mut report).await?;
+        let resumed = move_one_round(db, cache, &stop_at, real, &mut report).await?;
         if !resumed {
             break;
         }
     }
     let cutoff =
-        clock::now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
+        real.now() - chrono::Duration::from_std(retention).unwrap_or(chrono::Duration::days(7));
     report.pruned = run_query(db, move |conn| db::counters::prune_ledger(conn, cutoff))
         .await
         .map_err(SyncError::Database)?;
@@ -170,6 +181,7 @@ async fn move_one_round(
     db: &DbPool,
     cache: &dyn CacheBackend,
     stop_at: &Arc<dyn Fn(SyncStage) -> bool + Send + Sync>,
+    real: &Clock,
     report: &mut SyncReport,
 ) -> Result<bool, SyncError> {
     let batches = cache.drain().await?;
@@ -179,7 +191,7 @@ async fn move_one_round(
     }
 
     if !batches.is_empty() {
-        let now = clock::now();
+        let now = real.now();
         let to_apply = batches.clone();
         let stop_before_commit = stop_at(SyncStage::BeforeCommit);
         let applied = run_query(db, move |conn| {

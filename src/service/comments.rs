@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::content::ContentCache;
 use super::rate_limits::{Action, Limiter};
 use crate::db::{self, run_blocking, run_query, DbPool};
-use crate::domain::clock::Clock;
+use crate::domain::clock::Clocks;
 use crate::domain::comment_input::{Moderation, NewComment};
 use crate::domain::cursor::{After, CursorKey};
 use crate::domain::markdown::render_comment_html;
@@ -21,7 +21,7 @@ pub struct Comments {
     cursors: CursorKey,
     /// `RATE_LIMIT_COMMENTS_PER_MINUTE`.
     limiter: Arc<Limiter>,
-    clock: Clock,
+    clocks: Clocks,
 }
 
 impl Comments {
@@ -30,14 +30,14 @@ impl Comments {
         content: Arc<ContentCache>,
         cursors: CursorKey,
         limiter: Arc<Limiter>,
-        clock: Clock,
+        clocks: Clocks,
     ) -> Self {
         Comments {
             pool,
             content,
             cursors,
             limiter,
-            clock,
+            clocks,
         }
     }
 
@@ -61,7 +61,7 @@ impl Comments {
         page: PageRequest,
         cursor: Option<&str>,
     ) -> Result<Page<CommentView>, ApiError> {
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let editor = viewer == Viewer::Editor;
         let binding = format!("comments\n{}\n{}", post_id.get(), statuses.join(","));
         let after = match cursor
@@ -100,7 +100,8 @@ impl Comments {
         post_id: ResourceId,
         comment: NewComment,
     ) -> Result<CommentView, ApiError> {
-        let now = self.clock.now();
+        let time = self.clocks.write_time();
+        let now = time.at;
         let body_html = render_comment_html(&comment.body);
         run_blocking(&self.pool, move |conn| {
             if !db::posts::is_published(conn, post_id.get(), now)? {
@@ -112,7 +113,7 @@ impl Comments {
                 &comment.author_name,
                 &comment.body,
                 &body_html,
-                now,
+                time,
             )?)
         })
         .await
@@ -125,9 +126,9 @@ impl Comments {
         id: ResourceId,
         moderation: Moderation,
     ) -> Result<CommentView, ApiError> {
-        let now = self.clock.now();
+        let time = self.clocks.write_time();
         let moderated = run_query(&self.pool, move |conn| {
-            db::comments::set_status(conn, id.get(), moderation.status, now)
+            db::comments::set_status(conn, id.get(), moderation.status, time)
         })
         .await?
         .ok_or(ApiError::NotFound("comment"))?;

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::cache::CacheBackend;
 use crate::db::{self, run_blocking_within, DbError, DbPool, QueryCounter};
+use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::metrics::{Gauges, Metrics};
 
@@ -26,6 +27,8 @@ pub struct Health {
     queries: QueryCounter,
     cache: Arc<dyn CacheBackend>,
     metrics: Arc<Metrics>,
+    /// The real clock (see `Clocks`): ages on the metrics page are measured by it.
+    clock: Clock,
 }
 
 impl Health {
@@ -34,12 +37,14 @@ impl Health {
         queries: QueryCounter,
         cache: Arc<dyn CacheBackend>,
         metrics: Arc<Metrics>,
+        clock: Clock,
     ) -> Self {
         Health {
             pool,
             queries,
             cache,
             metrics,
+            clock,
         }
     }
 
@@ -66,6 +71,7 @@ impl Health {
     pub fn render_metrics(&self) -> String {
         let pool = self.pool.state();
         let gauges = Gauges {
+            at: self.clock.now(),
             cache_available: self.cache.is_available(),
             cache_round_trips: self.cache.round_trips(),
             db_statements: self.queries.get(),

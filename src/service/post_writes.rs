@@ -42,9 +42,10 @@ impl Posts {
 
     /// Creates a post and returns it as an editor reads it.
     pub async fn create(&self, post: NewPost) -> Result<PostDetail, ApiError> {
-        let now = self.clock.now();
+        let time = self.clocks.write_time();
+        let now = time.at;
         let id = run_blocking(&self.pool, move |conn| {
-            db::post_writes::create(conn, &post, now).map_err(ApiError::from)
+            db::post_writes::create(conn, &post, time).map_err(ApiError::from)
         })
         .await?;
         self.content.invalidate();
@@ -62,9 +63,10 @@ impl Posts {
         changes: PostChanges,
         if_match: Option<String>,
     ) -> Result<PostDetail, ApiError> {
-        let now = self.clock.now();
+        let time = self.clocks.write_time();
+        let now = time.at;
         run_blocking(&self.pool, move |conn| {
-            db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), now)
+            db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), time)
                 .map_err(ApiError::from)
         })
         .await?;
@@ -84,9 +86,9 @@ impl Posts {
 
     /// Deletes a post (honouring `If-Match`). Its clicks still buffered in the cache are dropped by the sync.
     pub async fn delete(&self, id: ResourceId, if_match: Option<String>) -> Result<(), ApiError> {
-        let now = self.clock.now();
+        let time = self.clocks.write_time();
         run_blocking(&self.pool, move |conn| {
-            db::post_writes::delete(conn, id.get(), if_match.as_deref(), now)
+            db::post_writes::delete(conn, id.get(), if_match.as_deref(), time)
                 .map_err(ApiError::from)
         })
         .await?;

@@ -10,7 +10,7 @@ use super::content::{ContentCache, ListPage};
 use super::slots::SearchSlots;
 use crate::db::rankings::{Ranking, WindowRank};
 use crate::db::{self, run_query, DbPool};
-use crate::domain::clock::{hour_of, Clock};
+use crate::domain::clock::{hour_of, Clocks};
 use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
 use crate::domain::is_public_at;
@@ -31,15 +31,15 @@ pub struct Posts {
     /// How long a list ordered by synced click counts is kept (`CLICK_SYNC_INTERVAL_MS`).
     click_order_lifetime: Duration,
     pub(super) clicks: Arc<Clicks>,
-    pub(super) clock: Clock,
+    pub(super) clocks: Clocks,
 }
 
 impl Posts {
     pub fn new(
         pool: DbPool,
         content: Arc<ContentCache>,
-        clicks: Arc<Clicks>,
-        clock: Clock,
+        click_service: Arc<Clicks>,
+        clocks: Clocks,
         cursors: CursorKey,
         click_order_lifetime: Duration,
     ) -> Self {
@@ -49,8 +49,8 @@ impl Posts {
             content,
             cursors,
             click_order_lifetime,
-            clicks,
-            clock,
+            clicks: click_service,
+            clocks,
         }
     }
 
@@ -81,7 +81,7 @@ impl Posts {
             }
             query.after = Some(after);
         }
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let page = query.page;
         let searching = query.filter.search.is_some();
         let ranking = match (query.sort, query.window) {
@@ -214,7 +214,7 @@ impl Posts {
         limit: RelatedLimit,
         with_clicks: bool,
     ) -> Result<Vec<PostSummary>, ApiError> {
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let (post_id, limit) = (id.get(), limit.get());
         let related = if let Some(related) = self.content.related(post_id, limit, now) {
             related
@@ -272,7 +272,7 @@ impl Posts {
         client: &Client,
     ) -> Result<PostDetail, ApiError> {
         let count = self.clicks.decide(client, ViewSource::Read).await?;
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let mut post = match client.signals.viewer {
             // Readers are served from memory when they can; the post is kept whatever its status, and shown
             // only when published.

@@ -7,7 +7,7 @@ use chrono::NaiveDateTime;
 use super::content::{self, ContentCache, ListPage, TermsKey};
 use crate::db::taxonomy_writes;
 use crate::db::{self, run_blocking, run_query, DbPool};
-use crate::domain::clock::Clock;
+use crate::domain::clock::Clocks;
 use crate::domain::term_input::TermChanges;
 use crate::domain::{Page, PageRequest, ResourceId, Taxonomy, TaxonomyItem};
 use crate::error::ApiError;
@@ -16,15 +16,15 @@ use crate::error::ApiError;
 pub struct Terms {
     pool: DbPool,
     content: Arc<ContentCache>,
-    clock: Clock,
+    clocks: Clocks,
 }
 
 impl Terms {
-    pub fn new(pool: DbPool, content: Arc<ContentCache>, clock: Clock) -> Self {
+    pub fn new(pool: DbPool, content: Arc<ContentCache>, clocks: Clocks) -> Self {
         Terms {
             pool,
             content,
-            clock,
+            clocks,
         }
     }
 
@@ -35,7 +35,7 @@ impl Terms {
         taxonomy: Taxonomy,
         page: PageRequest,
     ) -> Result<Page<TaxonomyItem>, ApiError> {
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let key = content::terms_page_key(taxonomy, page);
         let terms = self
             .cached(&key, now, TermsRead::Page(taxonomy, page))
@@ -45,7 +45,7 @@ impl Terms {
 
     /// One category or tag with its published post count.
     pub async fn get(&self, taxonomy: Taxonomy, id: ResourceId) -> Result<TaxonomyItem, ApiError> {
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         let key = content::term_key(taxonomy, id);
         let terms = self.cached(&key, now, TermsRead::One(taxonomy, id)).await?;
         terms
@@ -57,7 +57,7 @@ impl Terms {
 
     /// A category or tag just written, read from the database (the content cache may still hold it as it was).
     async fn written(&self, taxonomy: Taxonomy, id: ResourceId) -> Result<TaxonomyItem, ApiError> {
-        let now = self.clock.now();
+        let now = self.clocks.requests.now();
         run_query(&self.pool, move |conn| {
             db::taxonomy::term(conn, taxonomy, id.get(), now)
         })
@@ -105,8 +105,9 @@ impl Terms {
         taxonomy: Taxonomy,
         changes: TermChanges,
     ) -> Result<TaxonomyItem, ApiError> {
+        let time = self.clocks.write_time();
         let id = run_blocking(&self.pool, move |conn| {
-            taxonomy_writes::create(conn, taxonomy, &changes).map_err(ApiError::from)
+            taxonomy_writes::create(conn, taxonomy, &changes, time).map_err(ApiError::from)
         })
         .await?;
         self.content.invalidate();
@@ -120,8 +121,10 @@ impl Terms {
         id: ResourceId,
         changes: TermChanges,
     ) -> Result<TaxonomyItem, ApiError> {
+        let time = self.clocks.write_time();
         run_blocking(&self.pool, move |conn| {
-            taxonomy_writes::update(conn, taxonomy, id.get(), &changes).map_err(ApiError::from)
+            taxonomy_writes::update(conn, taxonomy, id.get(), &changes, time)
+                .map_err(ApiError::from)
         })
         .await?;
         self.content.invalidate();
@@ -130,8 +133,9 @@ impl Terms {
 
     /// Deletes a category or tag; this instance's content cache is dropped once it is committed.
     pub async fn delete(&self, taxonomy: Taxonomy, id: ResourceId) -> Result<(), ApiError> {
+        let time = self.clocks.write_time();
         run_blocking(&self.pool, move |conn| {
-            taxonomy_writes::delete(conn, taxonomy, id.get()).map_err(ApiError::from)
+            taxonomy_writes::delete(conn, taxonomy, id.get(), time).map_err(ApiError::from)
         })
         .await?;
         self.content.invalidate();

@@ -2,7 +2,7 @@
 //! `Authorization: Bearer`).
 
 use crate::db::{self, run_query, DbConnection, DbPool};
-use crate::domain::clock::{self, Clock};
+use crate::domain::clock::Clock;
 use crate::domain::token::{self, TokenName};
 use crate::error::ApiError;
 
@@ -17,10 +17,12 @@ pub enum TokenError {
     Database(#[from] db::DbError),
 }
 
-/// Creates a token and returns it: the only time it is ever seen.
+/// Creates a token and returns it: the only time it is ever seen. A command of the CLI: it happens at the
+/// system clock.
 pub fn create(conn: &mut DbConnection, name: &TokenName) -> Result<String, TokenError> {
     let secret = token::generate();
-    if !db::tokens::insert(conn, name.as_str(), &token::hash(&secret), clock::now())
+    let now = Clock::system().now();
+    if !db::tokens::insert(conn, name.as_str(), &token::hash(&secret), now)
         .map_err(db::DbError::from)?
     {
         return Err(TokenError::NameTaken(name.as_str().to_owned()));
@@ -28,8 +30,9 @@ pub fn create(conn: &mut DbConnection, name: &TokenName) -> Result<String, Token
     Ok(secret)
 }
 
+/// Revokes the live token named `name` (a command of the CLI, at the system clock).
 pub fn revoke(conn: &mut DbConnection, name: &TokenName) -> Result<(), TokenError> {
-    if db::tokens::revoke(conn, name.as_str(), clock::now()).map_err(db::DbError::from)? {
+    if db::tokens::revoke(conn, name.as_str(), Clock::system().now()).map_err(db::DbError::from)? {
         Ok(())
     } else {
         Err(TokenError::NoSuchToken(name.as_str().to_owned()))

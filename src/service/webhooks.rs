@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::db::webhooks::RetryRefused;
 use crate::db::{self, run_query, DbPool};
-use crate::domain::clock::{Clock, WebhookClocks};
+use crate::domain::clock::{Clock, Clocks};
 use crate::domain::input::FieldErrors;
 use crate::domain::webhook::{
     is_public_address, new_secret, Delivery, Subscription, SubscriptionChanges, TargetUrl,
@@ -69,17 +69,17 @@ pub struct Webhooks {
     /// `WEBHOOKS_ALLOW_PRIVATE`: targets on private networks are allowed.
     allow_private: bool,
     clock: Clock,
-    /// The clock deliveries are scheduled by (see `WebhookClocks`).
-    deliveries_clock: Clock,
+    /// The clock deliveries are scheduled by (see `Clocks`).
+    real_clock: Clock,
 }
 
 impl Webhooks {
-    pub fn new(pool: DbPool, allow_private: bool, clocks: &WebhookClocks) -> Self {
+    pub fn new(pool: DbPool, allow_private: bool, clocks: &Clocks) -> Self {
         Webhooks {
             pool,
             allow_private,
             clock: clocks.requests.clone(),
-            deliveries_clock: clocks.deliveries.clone(),
+            real_clock: clocks.real.clone(),
         }
     }
 
@@ -172,7 +172,7 @@ impl Webhooks {
         webhook: ResourceId,
         delivery: ResourceId,
     ) -> Result<Delivery, ApiError> {
-        let now = self.deliveries_clock.now();
+        let now = self.real_clock.now();
         match run_query(&self.pool, move |conn| {
             db::webhooks::retry(conn, webhook.get(), delivery.get(), now)
         })

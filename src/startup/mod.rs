@@ -12,7 +12,7 @@ use tracing_actix_web::TracingLogger;
 use crate::cache::{CacheBackend, CacheError, MemoryClickCache, RedisClickCache};
 use crate::config::{CorsOrigins, Settings};
 use crate::db::{self, DbError, DbPool, QueryCounter};
-use crate::domain::clock::{Clock, WebhookClocks};
+use crate::domain::clock::{Clock, Clocks};
 use crate::domain::cursor::CursorKey;
 use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule, WebhookWorker};
@@ -237,7 +237,7 @@ fn click_cache(settings: &Settings) -> Result<Arc<dyn CacheBackend>, StartupErro
 /// behind requests, and its statements are not the requests'.
 fn webhook_worker(
     settings: &Settings,
-    clocks: &WebhookClocks,
+    clocks: &Clocks,
     metrics: &Arc<crate::metrics::Metrics>,
 ) -> Result<
     (
@@ -283,7 +283,7 @@ async fn services(
     counter: ClickCounter,
     content: &Arc<ContentCache>,
     metrics: Arc<crate::metrics::Metrics>,
-    clocks: &WebhookClocks,
+    clocks: &Clocks,
 ) -> Result<AppState, StartupError> {
     let clock = &clocks.requests;
     // Cursors are sealed with one key per database, so every instance opens every cursor (readers are
@@ -305,7 +305,7 @@ async fn services(
             pool.clone(),
             content.clone(),
             click_service.clone(),
-            clock.clone(),
+            clocks.clone(),
             cursors.clone(),
             settings.click_sync_interval,
         )),
@@ -314,9 +314,9 @@ async fn services(
             content.clone(),
             cursors,
             limiter,
-            clock.clone(),
+            clocks.clone(),
         )),
-        taxonomy: Arc::new(Terms::new(pool.clone(), content.clone(), clock.clone())),
+        taxonomy: Arc::new(Terms::new(pool.clone(), content.clone(), clocks.clone())),
         webhooks: Arc::new(Webhooks::new(
             pool.clone(),
             settings.webhooks.allow_private,
@@ -330,7 +330,13 @@ async fn services(
         )),
         stats: Arc::new(Stats::new(pool.clone(), counter, clock.clone())),
         tokens: Arc::new(Tokens::new(pool.clone(), clock.clone())),
-        health: Arc::new(Health::new(pool.clone(), queries, cache, metrics)),
+        health: Arc::new(Health::new(
+            pool.clone(),
+            queries,
+            cache,
+            metrics,
+            clocks.real.clone(),
+        )),
         clicks: click_service,
         http: Arc::new(HttpSettings {
             log_client_ip: settings.log_client_ip,
@@ -363,6 +369,10 @@ impl Application {
         let cache = click_cache(&settings)?;
         let metrics = Arc::new(crate::metrics::Metrics::default());
         let content = content_cache(&settings, &pool, &metrics).await?;
+        let clocks = Clocks {
+            requests: clock,
+            real: Clock::system(),
+        };
         let sync = ClickSyncActor::new(
             pool.clone(),
             cache.clone(),
@@ -373,13 +383,9 @@ impl Application {
                 retention: settings.click_ledger_retention,
                 stats_retention: settings.click_stats_retention,
             },
-            clock.clone(),
+            clocks.clone(),
         )
         .start();
-        let clocks = WebhookClocks {
-            requests: clock,
-            deliveries: Clock::system(),
-        };
         let (webhooks, deliverer) = webhook_worker(&settings, &clocks, &metrics)?;
         say_when_no_token_exists(&pool).await?;
         let counter = ClickCounter::new(pool.clone(), cache, metrics.clone());

@@ -1,6 +1,7 @@
 //! The outbox: the events a change causes and one pending delivery per subscription that wants each,
 //! written in the change's own transaction.
 
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use crate::db::schema::{webhook_deliveries, webhook_events, webhooks};
@@ -11,13 +12,12 @@ use super::PENDING;
 
 /// Writes `events` to the outbox with one pending delivery per active subscription that wants each. Call
 /// inside the transaction of the change that caused them (see [`super::content_write`]): the events exist
-/// if and only if the change committed. An event no subscription wants is not stored.
-pub fn emit(conn: &mut DbConnection, events: &[Event]) -> QueryResult<()> {
+/// if and only if the change committed. An event no subscription wants is not stored. The deliveries are
+/// due at `now`, on the real clock (see `Clocks`), whatever clock the change was made at.
+pub fn emit(conn: &mut DbConnection, events: &[Event], now: NaiveDateTime) -> QueryResult<()> {
     if events.is_empty() {
         return Ok(());
     }
-    // The delivery schedule runs on real time, whatever clock the change was made at.
-    let now = crate::domain::clock::now();
     for event in events {
         let subscribers: Vec<i64> = webhooks::table
             .filter(webhooks::active.eq(true))

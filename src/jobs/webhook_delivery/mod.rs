@@ -10,7 +10,7 @@ use chrono::NaiveDateTime;
 
 use crate::config::WebhookSettings;
 use crate::db::{self, run_query, DbError, DbPool};
-use crate::domain::clock::WebhookClocks;
+use crate::domain::clock::Clocks;
 use crate::domain::webhook::{
     retry_delay, AttemptRecord, AttemptResult, ClaimedDelivery, NextStep,
 };
@@ -43,7 +43,7 @@ pub struct Deliverer {
     pool: DbPool,
     client: reqwest::Client,
     settings: WebhookSettings,
-    clocks: WebhookClocks,
+    clocks: Clocks,
     metrics: Arc<Metrics>,
     in_flight: Arc<AtomicUsize>,
     /// Set by [`Deliverer::drain`]: passes claim nothing more.
@@ -61,7 +61,7 @@ impl Deliverer {
     pub fn new(
         pool: DbPool,
         settings: WebhookSettings,
-        clocks: WebhookClocks,
+        clocks: Clocks,
         metrics: Arc<Metrics>,
     ) -> Result<Self, ClientError> {
         let client = transport::http_client(&settings)?;
@@ -97,9 +97,9 @@ impl Deliverer {
     /// One pass: announce due scheduled posts, refresh the backlog gauges, claim what is due (up to this
     /// instance's free slots) and start an attempt for each. Returns once they are started, not finished.
     pub async fn pass(&self) -> Result<PassReport, DbError> {
-        let now = self.clocks.requests.now();
+        let time = self.clocks.write_time();
         let announced = run_query(&self.pool, move |conn| {
-            db::post_writes::announce_due(conn, now)
+            db::post_writes::announce_due(conn, time)
         })
         .await?;
         self.prune_now_and_then().await?;
@@ -122,7 +122,7 @@ impl Deliverer {
                 started: 0,
             });
         }
-        let real_now = self.clocks.deliveries.now();
+        let real_now = self.clocks.real.now();
         let limits = db::webhooks::ClaimLimits {
             batch: i64::try_from(free).unwrap_or(1),
             per_webhook: PER_WEBHOOK,
@@ -155,7 +155,7 @@ impl Deliverer {
             due
         });
         if due {
-            let before = self.clocks.deliveries.now()
+            let before = self.clocks.real.now()
                 - chrono::Duration::from_std(LOG_RETENTION).unwrap_or_default();
             run_query(&self.pool, move |conn| db::webhooks::prune(conn, before)).await?;
         }
@@ -165,7 +165,7 @@ impl Deliverer {
     /// One attempt at `delivery`, recorded. A failure to record it (the database gone) leaves the claim to
     /// run out: the delivery is attempted again then (at least once, never lost).
     async fn attempt(&self, delivery: ClaimedDelivery) {
-        let started_at = self.clocks.deliveries.now().and_utc();
+        let started_at = self.clocks.real.now().and_utc();
         let started = Instant::now();
         let (status, error, body, retry_after) = self.send(&delivery, started_at).await;
         let record = AttemptRecord {
@@ -176,7 +176,7 @@ impl Deliverer {
             error,
             response_body: body,
         };
-        let now = self.clocks.deliveries.now();
+        let now = self.clocks.real.now();
         let next = self.next_step(&delivery, status, retry_after, now);
         let counter = match next {
             NextStep::Delivered => &self.metrics.webhooks_delivered,

@@ -106,7 +106,7 @@ impl Deliverer {
             .headers()
             .get("retry-after")
             .and_then(|value| value.to_str().ok())
-            .and_then(|value| parse_retry_after(value, self.clocks.deliveries.now().and_utc()));
+            .and_then(|value| parse_retry_after(value, self.clocks.real.now().and_utc()));
         let mut kept = Vec::new();
         let mut error = None;
         while kept.len() < BODY_KEPT {
