@@ -12,7 +12,7 @@ mod sections;
 mod tests;
 
 use read::{flag, invalid, millis, parse_duration, per_minute, redis_endpoint, whole};
-use sections::{site_settings, webhook_settings};
+use sections::{preview_settings, site_settings, webhook_settings};
 
 /// Everything the service is configured by. Tests build one directly.
 #[derive(Debug, Clone)]
@@ -71,6 +71,8 @@ pub struct Settings {
     pub site: SiteSettings,
     /// Webhook deliveries (README "Webhooks").
     pub webhooks: WebhookSettings,
+    /// Preview links (README "Preview links").
+    pub previews: PreviewSettings,
     /// `SHUTDOWN_TIMEOUT_MS`: how long a stop (SIGTERM, Ctrl-C) may take in all: the final click sync,
     /// requests under way, webhook attempts under way. Default 8000 (under Docker's 10 s and Kubernetes' 30 s
     /// grace periods).
@@ -130,6 +132,16 @@ impl WebhookSettings {
     pub fn claim_lease(&self) -> Duration {
         self.timeout.saturating_mul(2) + Duration::from_secs(5)
     }
+}
+
+/// Preview links (README "Preview links").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviewSettings {
+    /// `PREVIEW_LINK_TTL`: the default and longest life of a preview link. Default 7 days.
+    pub ttl: Duration,
+    /// `PREVIEW_URL_PATTERN`: where a reviewer opens a preview, an http(s) URL with `{token}` (a frontend page
+    /// that reads `GET /preview/{token}`, say). Default: this API's own `/preview/{token}`.
+    pub url_pattern: Option<String>,
 }
 
 /// Where the blog's pages are and how much feeds and sitemaps hold.
@@ -290,6 +302,7 @@ impl Settings {
         let content_cache_bytes = whole(&lookup, "CONTENT_CACHE_BYTES", 64 << 20, 0..=(64 << 30))?;
         let site = site_settings(&lookup)?;
         let webhooks = webhook_settings(&lookup)?;
+        let previews = preview_settings(&lookup)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -384,6 +397,7 @@ impl Settings {
             content_cache_bytes,
             site,
             webhooks,
+            previews,
             shutdown_timeout,
             forwarded_header,
             content_cache_max_staleness,

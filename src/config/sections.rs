@@ -1,9 +1,10 @@
-//! The settings of feeds and the sitemap, and of webhook deliveries, read from their variables.
+//! The settings of feeds and the sitemap, of webhook deliveries and of preview links, read from their
+//! variables.
 
 use std::time::Duration;
 
 use super::read::{flag, invalid, millis, parse_duration, whole};
-use super::{ConfigError, SiteSettings, WebhookSettings};
+use super::{ConfigError, PreviewSettings, SiteSettings, WebhookSettings};
 
 pub(super) fn webhook_settings(
     lookup: &impl Fn(&str) -> Option<String>,
@@ -27,6 +28,43 @@ pub(super) fn webhook_settings(
         timeout: millis(lookup, "WEBHOOK_TIMEOUT_MS", 10_000, 100..=120_000)?,
         poll_interval: millis(lookup, "WEBHOOK_POLL_INTERVAL_MS", 1000, 10..=60_000)?,
     })
+}
+
+pub(super) fn preview_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<PreviewSettings, ConfigError> {
+    let ttl = match lookup("PREVIEW_LINK_TTL") {
+        None => Duration::from_secs(7 * 86_400),
+        Some(value) => parse_duration(&value)
+            .filter(|ttl| {
+                (Duration::from_secs(60)..=Duration::from_secs(365 * 86_400)).contains(ttl)
+            })
+            .ok_or_else(|| {
+                invalid(
+                    "PREVIEW_LINK_TTL",
+                    "a duration from 1m to 365d, like 7d, 48h or 90m",
+                    value,
+                )
+            })?,
+    };
+    let url_pattern = match lookup("PREVIEW_URL_PATTERN").filter(|value| !value.is_empty()) {
+        None => None,
+        Some(value)
+            if (value.starts_with("http://") || value.starts_with("https://"))
+                && value.contains("{token}")
+                && !value.contains([' ', '"', '<', '>']) =>
+        {
+            Some(value)
+        }
+        Some(value) => {
+            return Err(invalid(
+                "PREVIEW_URL_PATTERN",
+                "an http:// or https:// URL containing {token}",
+                value,
+            ))
+        }
+    };
+    Ok(PreviewSettings { ttl, url_pattern })
 }
 
 pub(super) fn site_settings(

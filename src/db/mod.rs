@@ -11,6 +11,7 @@ pub mod migrations;
 pub mod parked_clicks;
 pub mod post_writes;
 pub mod posts;
+pub mod preview_links;
 pub mod rankings;
 pub mod reading;
 pub mod related;

@@ -51,6 +51,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    preview_links (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     reader_salts (day) {
         day -> BigInt,
         salt -> Text,
@@ -191,6 +201,7 @@ diesel::joinable!(post_counters -> posts (post_id));
 diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(posts -> categories (category_id));
+diesel::joinable!(preview_links -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
@@ -204,6 +215,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_counters,
     post_tags,
     posts,
+    preview_links,
     reader_salts,
     tags,
     webhook_attempts,

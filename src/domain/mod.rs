@@ -15,6 +15,7 @@ mod post;
 mod post_filter;
 pub mod post_input;
 pub mod post_rules;
+pub mod preview;
 mod search;
 mod slug;
 mod sort;

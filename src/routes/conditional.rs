@@ -81,7 +81,17 @@ pub async fn conditional_get(
             .iter()
             .any(|media| value.as_bytes().starts_with(media))
         });
-    if !read || !is_content || response.status() != StatusCode::OK {
+    // A handler that said `no-store` (a preview) keeps its answer out of every cache, and out of 304s.
+    let no_store = response
+        .headers()
+        .get(header::CACHE_CONTROL)
+        .is_some_and(|value| {
+            value
+                .as_bytes()
+                .windows(8)
+                .any(|window| window == b"no-store")
+        });
+    if !read || !is_content || no_store || response.status() != StatusCode::OK {
         return Ok(response);
     }
     let (request, response) = response.into_parts();

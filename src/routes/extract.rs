@@ -97,6 +97,20 @@ id_param! {
     DeliveryIdParam = "delivery_id";
     /// `{n}`: a file number from 1, as in `/sitemap-{n}.xml`.
     NParam = "n";
+    /// `{link_id}`: a preview link's id.
+    LinkIdParam = "link_id";
+}
+
+/// `{token}`: a preview link's secret, as sent. Any text: one that names no live link is the same 404 as an
+/// expired or revoked one (see `Previews::read`), never a 400 that would tell them apart.
+pub struct PreviewToken;
+
+impl PathParam for PreviewToken {
+    const NAME: &'static str = "token";
+    type Value = String;
+    fn parse(raw: &str) -> Result<String, InvalidValue> {
+        Ok(raw.to_owned())
+    }
 }
 
 /// `{slug}`.
@@ -197,6 +211,28 @@ impl<const LIMIT: usize> FromRequest for JsonBody<LIMIT> {
             .map_or(LIMIT, |state| state.http.max_body_bytes.min(LIMIT));
         let bytes = read_at_most(request, payload, limit);
         Box::pin(async move { json_only(is_json, bytes.await?) })
+    }
+}
+
+/// A JSON body a route takes optionally: `None` when the request has none (or only white space), else the
+/// bytes of a body that says it is JSON (400 otherwise), refused past `LIMIT` bytes (413).
+#[derive(Debug, Clone)]
+pub struct MaybeJsonBody<const LIMIT: usize>(pub Option<web::Bytes>);
+
+impl<const LIMIT: usize> FromRequest for MaybeJsonBody<LIMIT> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = says_json(request);
+        let bytes = read_at_most(request, payload, LIMIT);
+        Box::pin(async move {
+            let bytes = bytes.await?;
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                return Ok(MaybeJsonBody(None));
+            }
+            json_only::<LIMIT>(is_json, bytes).map(|body| MaybeJsonBody(Some(body.0)))
+        })
     }
 }
 

@@ -12,6 +12,7 @@ pub(crate) mod health;
 mod list;
 pub mod openapi;
 pub(crate) mod posts;
+pub(crate) mod previews;
 mod problems;
 pub mod query;
 pub mod related;
@@ -38,6 +39,7 @@ pub struct AppState {
     pub feeds: Arc<service::feeds::Feeds>,
     pub stats: Arc<service::stats::Stats>,
     pub tokens: Arc<service::tokens::Tokens>,
+    pub previews: Arc<service::previews::Previews>,
     pub health: Arc<service::health::Health>,
     pub http: Arc<HttpSettings>,
 }
@@ -118,6 +120,12 @@ route_table! {
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
     "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }
     "/posts/{id}/clicks" => { post: clicks::record_click }
+    "/posts/{id}/preview-links" => {
+        get: previews::list_preview_links,
+        post: previews::create_preview_link,
+    }
+    "/posts/{id}/preview-links/{link_id}" => { delete: previews::delete_preview_link }
+    "/preview/{token}" => { get: previews::read_preview }
     "/categories" => { get: taxonomy::list_categories, post: taxonomy::create_category }
     "/categories/{id}" => {
         get: taxonomy::get_category,

@@ -14,6 +14,7 @@ use crate::domain::comment_input::{Moderation, NewComment};
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
 use crate::domain::post_input::{NewPost, PostChanges};
+use crate::domain::preview::{CreatedPreviewLink, PreviewLink, PreviewLinkRequest};
 use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
 use crate::domain::term_input::TermChanges;
 use crate::domain::webhook::SubscriptionChanges;
@@ -46,6 +47,10 @@ impl Body for NewComment {
     const FIELDS: &'static [BodyField] = &comment_input::FIELDS;
 }
 
+impl Body for PreviewLinkRequest {
+    const FIELDS: &'static [BodyField] = &crate::domain::preview::FIELDS;
+}
+
 impl Body for Moderation {
     const FIELDS: &'static [BodyField] = &[];
 }
@@ -55,7 +60,7 @@ impl Body for SubscriptionChanges {
 }
 
 /// Each request body's schema name with its fields.
-fn bodies() -> [(String, &'static [BodyField]); 6] {
+fn bodies() -> [(String, &'static [BodyField]); 7] {
     fn entry<B: Body>() -> (String, &'static [BodyField]) {
         (B::name().into_owned(), B::FIELDS)
     }
@@ -66,6 +71,7 @@ fn bodies() -> [(String, &'static [BodyField]); 6] {
         entry::<NewComment>(),
         entry::<Moderation>(),
         entry::<SubscriptionChanges>(),
+        entry::<PreviewLinkRequest>(),
     ]
 }
 
@@ -286,6 +292,7 @@ impl Modify for BearerAuth {
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
         SubscriptionChanges, routes::webhooks::WebhookList, Subscription, EventType,
         Delivery, DeliveryStatus, AttemptRecord, Page<Delivery>,
+        PreviewLinkRequest, PreviewLink, CreatedPreviewLink, routes::previews::PreviewLinkList,
     )),
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
@@ -294,6 +301,7 @@ impl Modify for BearerAuth {
         (name = "taxonomy", description = "Categories and tags"),
         (name = "feeds", description = "RSS and Atom feeds, and the sitemap"),
         (name = "webhooks", description = "Signed, retried notifications of content changes, for editors"),
+        (name = "previews", description = "Secret links that show a post, draft or not, to a reviewer without a token"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

@@ -11,6 +11,7 @@ pub mod health;
 pub mod import;
 pub mod post_writes;
 pub mod posts;
+pub mod previews;
 pub mod rate_limits;
 pub mod slots;
 pub mod stats;

@@ -24,6 +24,7 @@ use crate::service::content::ContentCache;
 use crate::service::feeds::Feeds;
 use crate::service::health::Health;
 use crate::service::posts::Posts;
+use crate::service::previews::Previews;
 use crate::service::rate_limits::{Limiter, Rates};
 use crate::service::stats::Stats;
 use crate::service::taxonomy::Terms;
@@ -328,8 +329,14 @@ async fn services(
             settings.site.clone(),
             clock.clone(),
         )),
-        stats: Arc::new(Stats::new(pool.clone(), counter, clock.clone())),
+        stats: Arc::new(Stats::new(pool.clone(), counter.clone(), clock.clone())),
         tokens: Arc::new(Tokens::new(pool.clone(), clock.clone())),
+        previews: Arc::new(Previews::new(
+            pool.clone(),
+            counter,
+            settings.previews.clone(),
+            clock.clone(),
+        )),
         health: Arc::new(Health::new(
             pool.clone(),
             queries,

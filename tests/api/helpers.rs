@@ -193,6 +193,8 @@ pub struct TestOptions {
     /// Webhook delivery (default: as in production, but polling once an hour, so the worker stays out of
     /// the way unless a test asks for it, and with loopback receivers allowed).
     pub webhooks: blog_api::config::WebhookSettings,
+    /// Preview links (default: as with no variable set).
+    pub previews: blog_api::config::PreviewSettings,
 }
 
 impl Default for TestOptions {
@@ -216,6 +218,9 @@ impl Default for TestOptions {
             site: Settings::from_lookup(|_| None)
                 .expect("the default settings")
                 .site,
+            previews: Settings::from_lookup(|_| None)
+                .expect("the default settings")
+                .previews,
             webhooks: blog_api::config::WebhookSettings {
                 poll_interval: Duration::from_secs(3600),
                 // Should that hourly poll fall inside a test, its receivers on loopback are reachable.
@@ -290,6 +295,7 @@ impl TestApp {
             content_cache_bytes: options.content_cache_bytes,
             site: options.site.clone(),
             webhooks: options.webhooks,
+            previews: options.previews.clone(),
             shutdown_timeout: Duration::from_secs(8),
             forwarded_header: options.forwarded_header,
             content_cache_max_staleness: options.content_cache_max_staleness,

@@ -37,6 +37,7 @@ mod other_writes;
 mod outages;
 mod post_writes;
 mod posts;
+mod previews;
 mod query_counts;
 mod rankings;
 mod readers;

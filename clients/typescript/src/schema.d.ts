@@ -340,6 +340,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/posts/{id}/preview-links": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a post's preview links
+         * @description Needs a token. The post's preview links, newest first, without their secrets.
+         */
+        get: operations["list_preview_links"];
+        put?: never;
+        /**
+         * Make a preview link
+         * @description Needs a token. A secret link that shows this post as it is now (draft, scheduled or published) to anyone
+         *     who holds it, until `expires_at` (default and longest: `PREVIEW_LINK_TTL`, 7 days). The body is optional.
+         *     201 with the secret `token`, shown only here.
+         */
+        post: operations["create_preview_link"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/posts/{id}/preview-links/{link_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a preview link
+         * @description Needs a token. The link answers 404 from now on; 204.
+         */
+        delete: operations["delete_preview_link"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/posts/{id}/related": {
         parameters: {
             query?: never;
@@ -374,6 +420,28 @@ export interface paths {
          *     zone. Public, like the post's total.
          */
         get: operations["post_stats"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/preview/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a post through a preview link
+         * @description The post the link shows, as it is now (draft, scheduled or published), with
+         *     `Cache-Control: private, no-store` and `X-Robots-Tag: noindex`. Never counts a view. An unknown, expired or
+         *     revoked link is the same 404.
+         */
+        get: operations["read_preview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -747,6 +815,28 @@ export interface components {
             post_id?: number;
             status?: string | null;
         };
+        /**
+         * @description A link just made: the only time its secret is shown.
+         * @example {
+         *       "expires_at": "2026-12-14T09:00:00Z",
+         *       "id": 3,
+         *       "token": "prv_3q2-7wEjc0Wbc0gYkPqDtd2gUVM9iVsDPhEuxtY1g4c",
+         *       "url": "https://api.example.com/preview/prv_3q2-7wEjc0Wbc0gYkPqDtd2gUVM9iVsDPhEuxtY1g4c"
+         *     }
+         */
+        CreatedPreviewLink: {
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+            /** @description The secret: shown here once, stored only as a hash. */
+            token: string;
+            /**
+             * @description Where a reviewer opens the preview: `PREVIEW_URL_PATTERN` with the token, else this API's
+             *     `/preview/{token}`.
+             */
+            url: string;
+        };
         /** @description One event's delivery to one subscription, with every attempt. */
         Delivery: {
             /** @description Oldest first. */
@@ -1061,6 +1151,44 @@ export interface components {
          * @enum {string}
          */
         PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "window_clicks";
+        /**
+         * @description A preview link as editors list it: never its secret.
+         * @example {
+         *       "created_at": "2026-12-07T09:00:00Z",
+         *       "expired": false,
+         *       "expires_at": "2026-12-14T09:00:00Z",
+         *       "id": 3
+         *     }
+         */
+        PreviewLink: {
+            /** Format: date-time */
+            created_at: string;
+            /** @description True once `expires_at` has passed: the link answers 404. */
+            expired: boolean;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: int64 */
+            id: number;
+        };
+        /** @description A post's preview links. */
+        PreviewLinkList: {
+            /** @description Newest first, without secrets; expired ones too, marked. */
+            data: components["schemas"]["PreviewLink"][];
+        };
+        /**
+         * @description Body of `POST /posts/{id}/preview-links` (optional: without it, the link lasts `PREVIEW_LINK_TTL`).
+         * @example {
+         *       "expires_at": "2026-12-08T09:00:00Z"
+         *     }
+         */
+        PreviewLinkRequest: {
+            /**
+             * Format: date-time
+             * @description RFC 3339, in the future and at most `PREVIEW_LINK_TTL` (default 7 days) away; absent or null: that
+             *     maximum.
+             */
+            expires_at?: string | null;
+        };
         /**
          * @description An RFC 9457 problem document: every error this API answers.
          * @example {
@@ -3123,6 +3251,267 @@ export interface operations {
             };
         };
     };
+    list_preview_links: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Post id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every link of the post */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewLinkList"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_preview_link: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Post id (any status) */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": null | components["schemas"]["PreviewLinkRequest"];
+            };
+        };
+        responses: {
+            /** @description Made; `token` and `url` are shown this once */
+            201: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedPreviewLink"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each listed in `errors` */
+            422: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_preview_link: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Post id */
+                id: number;
+                /** @description Preview link id */
+                link_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     related_posts: {
         parameters: {
             query?: {
@@ -3265,6 +3654,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PostStats"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    read_preview: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description The link's secret (`prv_`...) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The post as it is now */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    /** @description `noindex` */
+                    "X-Robots-Tag"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostDetail"];
                 };
             };
             /** @description Not Modified: the representation is the one your `If-None-Match` named */
