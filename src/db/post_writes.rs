@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::error::WriteError;
-use super::schema::{categories, post_counters, post_tags, posts, tags};
+use super::schema::{categories, post_counters, post_seo, post_tags, posts, tags};
 use super::{content_write, DbConnection};
 use crate::domain::clock::WriteTime;
 use crate::domain::input::Field;
@@ -177,6 +177,7 @@ pub fn create(conn: &mut DbConnection, post: &NewPost, time: WriteTime) -> Resul
             ))
             .returning(posts::id)
             .get_result(conn)?;
+        write_seo(conn, id, &row)?;
         if public {
             events.push(Event::new(
                 EventType::PostPublished,
@@ -232,6 +233,22 @@ impl<'a> PostColumns<'a> {
     }
 }
 
+/// Writes post `id`'s SEO fields as `row` has them: one `post_seo` row when any is set, none otherwise.
+fn write_seo(conn: &mut DbConnection, id: i64, row: &PostRow) -> QueryResult<()> {
+    diesel::delete(post_seo::table.find(id)).execute(conn)?;
+    if row.meta_title.is_some() || row.meta_description.is_some() || row.canonical_url.is_some() {
+        diesel::insert_into(post_seo::table)
+            .values((
+                post_seo::post_id.eq(id),
+                post_seo::meta_title.eq(row.meta_title.as_deref()),
+                post_seo::meta_description.eq(row.meta_description.as_deref()),
+                post_seo::canonical_url.eq(row.canonical_url.as_deref()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// A post's content columns as selected; becomes the domain's [`PostRow`].
 #[derive(Queryable)]
 struct StoredPost {
@@ -244,12 +261,16 @@ struct StoredPost {
     category_id: Option<i64>,
     published_at: Option<NaiveDateTime>,
     updated_at: NaiveDateTime,
+    meta_title: Option<String>,
+    meta_description: Option<String>,
+    canonical_url: Option<String>,
 }
 
 /// The stored row of post `id`.
 fn current(conn: &mut DbConnection, id: i64) -> Result<PostRow, WriteError> {
     let stored: StoredPost = posts::table
-        .find(id)
+        .left_join(post_seo::table)
+        .filter(posts::id.eq(id))
         .select((
             posts::slug,
             posts::title,
@@ -260,6 +281,9 @@ fn current(conn: &mut DbConnection, id: i64) -> Result<PostRow, WriteError> {
             posts::category_id,
             posts::published_at,
             posts::updated_at,
+            post_seo::meta_title.nullable(),
+            post_seo::meta_description.nullable(),
+            post_seo::canonical_url.nullable(),
         ))
         .first(conn)
         .optional()?
@@ -274,6 +298,9 @@ fn current(conn: &mut DbConnection, id: i64) -> Result<PostRow, WriteError> {
         category_id: stored.category_id,
         published_at: stored.published_at,
         updated_at: stored.updated_at,
+        meta_title: stored.meta_title,
+        meta_description: stored.meta_description,
+        canonical_url: stored.canonical_url,
     })
 }
 
@@ -310,6 +337,7 @@ pub fn update(
         if updated == 0 {
             return Err(WriteError::Stale);
         }
+        write_seo(conn, id, &row)?;
         if let Some(tag_ids) = tag_ids {
             replace_tags(conn, id, &tag_ids)?;
         }

@@ -8,7 +8,7 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
-use super::schema::{categories, post_counters, post_tags, posts, tags};
+use super::schema::{categories, post_counters, post_seo, post_tags, posts, tags};
 use super::{Backend, DbBackend, DbConnection};
 use crate::domain::cursor::After;
 use crate::domain::fields::{FieldSet, POST_FIELDS};
@@ -375,10 +375,26 @@ pub fn find_fields(
     let mut query = posts::table
         .left_join(categories::table)
         .left_join(post_counters::table)
+        .left_join(post_seo::table)
         .select((
             summary_columns(fields),
             column::<Text>(fields.has("body_markdown"), "posts.body_markdown", "''"),
             column::<Text>(fields.has("body_html"), "posts.body_html", "''"),
+            column::<Text>(
+                fields.has("meta_title"),
+                "COALESCE(post_seo.meta_title, posts.title)",
+                "''",
+            ),
+            column::<Text>(
+                fields.has("meta_description"),
+                "COALESCE(post_seo.meta_description, posts.excerpt)",
+                "''",
+            ),
+            column::<Nullable<Text>>(
+                fields.has("canonical_url"),
+                "post_seo.canonical_url",
+                "NULL",
+            ),
         ))
         .into_boxed();
     if published_only {
@@ -388,8 +404,8 @@ pub fn find_fields(
         PostKey::Id(id) => query.filter(posts::id.eq(id.get())),
         PostKey::Slug(slug) => query.filter(posts::slug.eq(slug.as_str().to_owned())),
     };
-    let Some((row, body_markdown, body_html)) = query
-        .first::<(SummaryRow, String, String)>(conn)
+    let Some((row, body_markdown, body_html, meta_title, meta_description, canonical_url)) = query
+        .first::<(SummaryRow, String, String, String, String, Option<String>)>(conn)
         .optional()?
     else {
         return Ok(None);
@@ -405,6 +421,11 @@ pub fn find_fields(
         summary: row.into_summary(tags),
         body_markdown,
         body_html,
+        meta_title,
+        meta_description,
+        canonical_url,
+        // Made by the service, which knows where the post's page is.
+        json_ld: serde_json::Value::Null,
     }))
 }
 

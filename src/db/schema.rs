@@ -51,6 +51,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_seo (post_id) {
+        post_id -> BigInt,
+        meta_title -> Nullable<Text>,
+        meta_description -> Nullable<Text>,
+        canonical_url -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     preview_links (id) {
         id -> BigInt,
         post_id -> BigInt,
@@ -202,6 +211,7 @@ diesel::joinable!(post_tags -> posts (post_id));
 diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(posts -> categories (category_id));
 diesel::joinable!(preview_links -> posts (post_id));
+diesel::joinable!(post_seo -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
@@ -213,6 +223,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_click_days,
     post_click_hours,
     post_counters,
+    post_seo,
     post_tags,
     posts,
     preview_links,

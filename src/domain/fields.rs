@@ -286,7 +286,8 @@ fields!(
     /// A field of a single post (`fields` of `GET /posts/{id}` and `GET /posts/slug/{slug}`).
     PostField, POST_FIELDS:
     id, slug, title, excerpt, author, category, tags, published_at, updated_at, clicks, comment_count,
-    word_count, reading_time_minutes, body_markdown, body_html,
+    word_count, reading_time_minutes, body_markdown, body_html, meta_title, meta_description,
+    canonical_url, json_ld,
 );
 
 fields!(

@@ -198,6 +198,40 @@ impl JsonObject {
         }
     }
 
+    /// An absolute `http://` or `https://` URL with a host, of at most the rule's `max` characters (a field of
+    /// another rule is read as absent).
+    pub fn url_field(&mut self, field: &BodyField) -> Field<String> {
+        let FieldRule::Url { max } = field.rule else {
+            return Field::Absent;
+        };
+        match self.raw(field.name) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(Value::String(text)) => {
+                let parsed = url::Url::parse(text).ok().filter(|url| {
+                    matches!(url.scheme(), "http" | "https")
+                        && url.host_str().is_some_and(|host| !host.is_empty())
+                });
+                if text.chars().count() > max {
+                    self.error(field.name, format!("must be at most {max} characters long"));
+                    Field::Absent
+                } else if parsed.is_none() || text.chars().any(char::is_whitespace) {
+                    self.error(
+                        field.name,
+                        "must be an absolute http:// or https:// URL, like https://example.com/post",
+                    );
+                    Field::Absent
+                } else {
+                    Field::Value(text.clone())
+                }
+            }
+            Field::Value(_) => {
+                self.error(field.name, "must be a string (a URL) or null");
+                Field::Absent
+            }
+        }
+    }
+
     /// A one-line string field, trimmed, of `min..=max` characters, without control characters.
     pub fn text(&mut self, name: &str, min: usize, max: usize) -> Field<String> {
         self.string(name, min, max, false)

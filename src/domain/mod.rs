@@ -17,6 +17,7 @@ pub mod post_input;
 pub mod post_rules;
 pub mod preview;
 mod search;
+pub mod seo;
 mod slug;
 mod sort;
 pub mod stats;

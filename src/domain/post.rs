@@ -71,6 +71,20 @@ pub struct PostDetail {
     /// Rendered from `body_markdown` when the post was written, and sanitized.
     #[schema(required = false)]
     pub body_html: String,
+    /// For `<title>`: the one an editor set, else the title.
+    #[schema(required = false)]
+    pub meta_title: String,
+    /// For `<meta name="description">`: the one an editor set, else the excerpt.
+    #[schema(required = false)]
+    pub meta_description: String,
+    /// For `<link rel="canonical">`: set by an editor when the post is also published elsewhere, else null.
+    #[schema(required = false)]
+    pub canonical_url: Option<String>,
+    /// A schema.org `BlogPosting` for `<script type="application/ld+json">`, as it is: headline, dates,
+    /// authors as `Person`s, word count, keywords (the tags), and `url` when `SITE_URL` (or an absolute
+    /// `POST_URL_PATTERN`, or `canonical_url`) says where the post's page is.
+    #[schema(required = false, value_type = Object)]
+    pub json_ld: serde_json::Value,
 }
 
 /// A category or tag in its own list, with the number of published posts it holds (every field present

@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use utoipa::ToSchema;
 
-use super::input::{names, BodyField, Field, FieldErrors, JsonObject, MalformedBody};
+use super::input::{names, BodyField, Field, FieldErrors, FieldRule, JsonObject, MalformedBody};
 use super::Slug;
 
 /// Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
@@ -31,6 +31,16 @@ pub struct PostChanges {
     /// RFC 3339. `null`: a draft; in the future: scheduled.
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub published_at: Field<NaiveDateTime>,
+    /// For `<title>`, 1 to 300 characters; `null`: the title is used.
+    #[schema(value_type = Option<String>)]
+    pub meta_title: Field<String>,
+    /// For `<meta name="description">`, 1 to 1,000 characters; `null`: the excerpt is used.
+    #[schema(value_type = Option<String>)]
+    pub meta_description: Field<String>,
+    /// The page search engines should index for this content (an absolute http or https URL), when the
+    /// post is also published elsewhere; `null`: none.
+    #[schema(value_type = Option<String>, format = "uri")]
+    pub canonical_url: Field<String>,
 }
 
 /// Body of `POST /posts`: a new post.
@@ -60,6 +70,16 @@ pub struct NewPost {
     /// RFC 3339. Null: a draft; in the future: scheduled.
     #[schema(value_type = Option<chrono::DateTime<chrono::Utc>>)]
     pub published_at: Field<NaiveDateTime>,
+    /// For `<title>`, 1 to 300 characters; `null`: the title is used.
+    #[schema(value_type = Option<String>)]
+    pub meta_title: Field<String>,
+    /// For `<meta name="description">`, 1 to 1,000 characters; `null`: the excerpt is used.
+    #[schema(value_type = Option<String>)]
+    pub meta_description: Field<String>,
+    /// The page search engines should index for this content (an absolute http or https URL), when the
+    /// post is also published elsewhere; `null`: none.
+    #[schema(value_type = Option<String>, format = "uri")]
+    pub canonical_url: Field<String>,
 }
 
 /// A body that could not be used.
@@ -75,6 +95,8 @@ pub const TITLE_MAX: usize = 300;
 pub const BODY_MAX: usize = 500_000;
 pub const EXCERPT_MAX: usize = 1_000;
 pub const AUTHOR_MAX: usize = 100;
+/// The longest `canonical_url`.
+pub const URL_MAX: usize = 2000;
 
 const TITLE: BodyField = BodyField::text("title", TITLE_MAX);
 const SLUG: BodyField = BodyField::slug("slug");
@@ -84,9 +106,15 @@ const AUTHOR: BodyField = BodyField::text("author", AUTHOR_MAX);
 const CATEGORY: BodyField = BodyField::slug("category");
 const TAGS: BodyField = BodyField::slugs("tags");
 const PUBLISHED_AT: BodyField = BodyField::timestamp("published_at");
+const META_TITLE: BodyField = BodyField::text("meta_title", TITLE_MAX);
+const META_DESCRIPTION: BodyField = BodyField::multiline("meta_description", EXCERPT_MAX);
+const CANONICAL_URL: BodyField = BodyField {
+    name: "canonical_url",
+    rule: FieldRule::Url { max: URL_MAX },
+};
 
 /// Every field of a post body (a create's and a patch's).
-pub const FIELDS: [BodyField; 8] = [
+pub const FIELDS: [BodyField; 11] = [
     TITLE,
     SLUG,
     BODY,
@@ -95,6 +123,9 @@ pub const FIELDS: [BodyField; 8] = [
     CATEGORY,
     TAGS,
     PUBLISHED_AT,
+    META_TITLE,
+    META_DESCRIPTION,
+    CANONICAL_URL,
 ];
 
 impl PostChanges {
@@ -111,6 +142,9 @@ impl PostChanges {
                 category: changes.category,
                 tags: changes.tags,
                 published_at: changes.published_at,
+                meta_title: changes.meta_title,
+                meta_description: changes.meta_description,
+                canonical_url: changes.canonical_url,
             }),
             // `read` reported every missing required field already.
             _ => Err(InputError::Invalid(FieldErrors::new())),
@@ -141,6 +175,9 @@ impl PostChanges {
         let category = object.slug(CATEGORY.name);
         let tags = object.slugs(TAGS.name);
         let published_at = object.timestamp(PUBLISHED_AT.name);
+        let meta_title = object.text_field(&META_TITLE);
+        let meta_description = object.text_field(&META_DESCRIPTION);
+        let canonical_url = object.url_field(&CANONICAL_URL);
         if create {
             object.require(TITLE.name, &title);
             object.require(AUTHOR.name, &author);
@@ -167,6 +204,9 @@ impl PostChanges {
             category,
             tags: tags.value(),
             published_at,
+            meta_title,
+            meta_description,
+            canonical_url,
         })
     }
 }

@@ -25,6 +25,10 @@ pub struct PostRow {
     pub category_id: Option<i64>,
     pub published_at: Option<NaiveDateTime>,
     pub updated_at: NaiveDateTime,
+    /// The SEO fields as set (`None`: filled from the title, the excerpt, or absent on reads).
+    pub meta_title: Option<String>,
+    pub meta_description: Option<String>,
+    pub canonical_url: Option<String>,
 }
 
 /// A slug that a write names but no row has: `field` is the body field that named it.
@@ -128,6 +132,9 @@ pub fn new_row(
         category_id,
         published_at: post.published_at.clone().value(),
         updated_at: now,
+        meta_title: post.meta_title.clone().value(),
+        meta_description: post.meta_description.clone().value(),
+        canonical_url: post.canonical_url.clone().value(),
     }
 }
 
@@ -180,6 +187,18 @@ pub fn apply(
             Field::Value(at) => Some(*at),
         },
         updated_at: now.max(current.updated_at + chrono::Duration::microseconds(1)),
+        meta_title: changed(&changes.meta_title, current.meta_title.as_ref()),
+        meta_description: changed(&changes.meta_description, current.meta_description.as_ref()),
+        canonical_url: changed(&changes.canonical_url, current.canonical_url.as_ref()),
+    }
+}
+
+/// An optional field after a patch: sent, cleared with `null`, or as it was.
+fn changed<T: Clone>(sent: &Field<T>, current: Option<&T>) -> Option<T> {
+    match sent {
+        Field::Absent => current.cloned(),
+        Field::Null => None,
+        Field::Value(value) => Some(value.clone()),
     }
 }
 

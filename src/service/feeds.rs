@@ -162,6 +162,10 @@ async fn load_feed(
                 summary,
                 body_markdown: String::new(),
                 body_html,
+                meta_title: String::new(),
+                meta_description: String::new(),
+                canonical_url: None,
+                json_ld: serde_json::Value::Null,
             }
         })
         .collect();

@@ -50,10 +50,12 @@ impl Posts {
         .await?;
         self.content.invalidate();
         let id = ResourceId::new(id)?;
-        run_blocking(&self.pool, move |conn| {
+        let mut post = run_blocking(&self.pool, move |conn| {
             db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
         })
-        .await
+        .await?;
+        post.json_ld = self.pages.json_ld(&post);
+        Ok(post)
     }
 
     /// Applies a partial update (honouring `If-Match`) and returns the post with its fresh click count.
@@ -81,6 +83,7 @@ impl Posts {
             .counts(&HashMap::from([(id.get(), post.summary.clicks)]))
             .await?;
         post.summary.clicks = fresh.get(&id.get()).copied().unwrap_or(post.summary.clicks);
+        post.json_ld = self.pages.json_ld(&post);
         Ok(post)
     }
 

@@ -14,6 +14,7 @@ use crate::domain::clock::{hour_of, Clocks};
 use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
 use crate::domain::is_public_at;
+use crate::domain::seo::{PostPages, JSON_LD_NEEDS};
 use crate::domain::{
     InvalidValue, Page, PostDetail, PostKey, PostListQuery, PostSort, PostSummary, RelatedLimit,
     ResourceId, Viewer,
@@ -32,6 +33,8 @@ pub struct Posts {
     click_order_lifetime: Duration,
     pub(super) clicks: Arc<Clicks>,
     pub(super) clocks: Clocks,
+    /// Where a post's page is, for its JSON-LD.
+    pub(super) pages: PostPages,
 }
 
 impl Posts {
@@ -42,8 +45,10 @@ impl Posts {
         clocks: Clocks,
         cursors: CursorKey,
         click_order_lifetime: Duration,
+        pages: PostPages,
     ) -> Self {
         Posts {
+            pages,
             searches: SearchSlots::for_pool(pool.max_size()),
             pool,
             content,
@@ -175,6 +180,8 @@ impl Posts {
         .await?
         .map(Arc::new)
         .ok_or(ApiError::NotFound("post"))?;
+        let mut post = post;
+        Arc::make_mut(&mut post).json_ld = self.pages.json_ld(&post);
         self.content.keep_post(ticket, post.clone());
         Ok(post)
     }
@@ -273,19 +280,23 @@ impl Posts {
     ) -> Result<PostDetail, ApiError> {
         let count = self.clicks.decide(client, ViewSource::Read).await?;
         let now = self.clocks.requests.now();
+        let wanted = needed_for(fields);
         let mut post = match client.signals.viewer {
             // Readers are served from memory when they can; the post is kept whatever its status, and shown
             // only when published.
             Viewer::Anonymous => {
-                let post = self.public_post(key, fields, now).await?;
+                let post = self.public_post(key, wanted, now).await?;
                 PostDetail::clone(&post)
             }
             Viewer::Editor => run_query(&self.pool, move |conn| {
-                db::posts::find_fields(conn, &key, false, now, &fields)
+                db::posts::find_fields(conn, &key, false, now, &wanted)
             })
             .await?
             .ok_or(ApiError::NotFound("post"))?,
         };
+        if fields.has("json_ld") && post.json_ld.is_null() {
+            post.json_ld = self.pages.json_ld(&post);
+        }
         let id = post.summary.id;
         post.summary.clicks = match count {
             Count::Record(reader) => self.counter().record(id, now, reader.as_deref()).await?,
@@ -332,5 +343,16 @@ impl Posts {
         } else {
             Err(ApiError::NotFound("post"))
         }
+    }
+}
+
+/// `fields` with what its JSON-LD is made from, when it asks for `json_ld`.
+fn needed_for(fields: FieldSet) -> FieldSet {
+    if fields.has("json_ld") {
+        JSON_LD_NEEDS
+            .iter()
+            .fold(fields, |wanted, name| wanted.with(name))
+    } else {
+        fields
     }
 }

@@ -9,6 +9,7 @@ use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::Clock;
 use crate::domain::input::FieldErrors;
 use crate::domain::preview::{self, CreatedPreviewLink, PreviewLink, PreviewLinkRequest};
+use crate::domain::seo::PostPages;
 use crate::domain::{token, PostDetail, PostKey, ResourceId};
 use crate::error::ApiError;
 
@@ -18,6 +19,8 @@ pub struct Previews {
     counter: ClickCounter,
     settings: PreviewSettings,
     clock: Clock,
+    /// Where a post's page is, for its JSON-LD.
+    pages: PostPages,
 }
 
 impl Previews {
@@ -26,12 +29,14 @@ impl Previews {
         counter: ClickCounter,
         settings: PreviewSettings,
         clock: Clock,
+        pages: PostPages,
     ) -> Self {
         Previews {
             pool,
             counter,
             settings,
             clock,
+            pages,
         }
     }
 
@@ -112,6 +117,7 @@ impl Previews {
             .counts(&HashMap::from([(id, post.summary.clicks)]))
             .await?;
         post.summary.clicks = fresh.get(&id).copied().unwrap_or(post.summary.clicks);
+        post.json_ld = self.pages.json_ld(&post);
         Ok(post)
     }
 }

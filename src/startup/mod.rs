@@ -14,6 +14,7 @@ use crate::config::{CorsOrigins, Settings};
 use crate::db::{self, DbError, DbPool, QueryCounter};
 use crate::domain::clock::{Clock, Clocks};
 use crate::domain::cursor::CursorKey;
+use crate::domain::seo::PostPages;
 use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule, WebhookWorker};
 use crate::routes::client_ip::ClientAddresses;
@@ -291,6 +292,10 @@ async fn services(
     // hashed under a salt per day, also shared: `Visitors`).
     let cursors = CursorKey::new(shared_secret(pool, "cursor").await?.as_bytes());
     let limiter = Arc::new(rate_limits(settings)?);
+    let pages = PostPages {
+        site_url: settings.site.url.clone(),
+        pattern: settings.site.post_url_pattern.clone(),
+    };
     let cache = counter.cache().clone();
     let click_service = Arc::new(Clicks::new(
         counter.clone(),
@@ -309,6 +314,7 @@ async fn services(
             clocks.clone(),
             cursors.clone(),
             settings.click_sync_interval,
+            pages.clone(),
         )),
         comments: Arc::new(Comments::new(
             pool.clone(),
@@ -336,6 +342,7 @@ async fn services(
             counter,
             settings.previews.clone(),
             clock.clone(),
+            pages,
         )),
         health: Arc::new(Health::new(
             pool.clone(),

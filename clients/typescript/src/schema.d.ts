@@ -1047,10 +1047,20 @@ export interface components {
             author: string;
             /** @description Markdown, 1 to 500,000 characters. */
             body_markdown: string;
+            /**
+             * Format: uri
+             * @description The page search engines should index for this content (an absolute http or https URL), when the
+             *     post is also published elsewhere; `null`: none.
+             */
+            canonical_url?: string | null;
             /** @description A category slug, or null. */
             category?: string | null;
             /** @description Derived from the body when absent or null. */
             excerpt?: string | null;
+            /** @description For `<meta name="description">`, 1 to 1,000 characters; `null`: the excerpt is used. */
+            meta_description?: string | null;
+            /** @description For `<title>`, 1 to 300 characters; `null`: the title is used. */
+            meta_title?: string | null;
             /**
              * Format: date-time
              * @description RFC 3339. Null: a draft; in the future: scheduled.
@@ -1068,12 +1078,24 @@ export interface components {
             /** @description Rendered from `body_markdown` when the post was written, and sanitized. */
             body_html?: string;
             body_markdown?: string;
+            /** @description For `<link rel="canonical">`: set by an editor when the post is also published elsewhere, else null. */
+            canonical_url?: string | null;
+            /**
+             * @description A schema.org `BlogPosting` for `<script type="application/ld+json">`, as it is: headline, dates,
+             *     authors as `Person`s, word count, keywords (the tags), and `url` when `SITE_URL` (or an absolute
+             *     `POST_URL_PATTERN`, or `canonical_url`) says where the post's page is.
+             */
+            json_ld?: Record<string, never>;
+            /** @description For `<meta name="description">`: the one an editor set, else the excerpt. */
+            meta_description?: string;
+            /** @description For `<title>`: the one an editor set, else the title. */
+            meta_title?: string;
         };
         /**
          * @description A field of a single post (`fields` of `GET /posts/{id}` and `GET /posts/slug/{slug}`).
          * @enum {string}
          */
-        PostField: "id" | "slug" | "title" | "excerpt" | "author" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "body_markdown" | "body_html";
+        PostField: "id" | "slug" | "title" | "excerpt" | "author" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "body_markdown" | "body_html" | "meta_title" | "meta_description" | "canonical_url" | "json_ld";
         /**
          * @description Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
          * @example {
@@ -1084,10 +1106,20 @@ export interface components {
         PostPatch: {
             author?: string;
             body_markdown?: string;
+            /**
+             * Format: uri
+             * @description The page search engines should index for this content (an absolute http or https URL), when the
+             *     post is also published elsewhere; `null`: none.
+             */
+            canonical_url?: string | null;
             /** @description A category slug; `null`: no category. */
             category?: string | null;
             /** @description `null`: derive it from the body. */
             excerpt?: string | null;
+            /** @description For `<meta name="description">`, 1 to 1,000 characters; `null`: the excerpt is used. */
+            meta_description?: string | null;
+            /** @description For `<title>`, 1 to 300 characters; `null`: the title is used. */
+            meta_title?: string | null;
             /**
              * Format: date-time
              * @description RFC 3339. `null`: a draft; in the future: scheduled.

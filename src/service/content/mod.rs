@@ -441,7 +441,13 @@ fn summary_size(post: &PostSummary) -> usize {
 
 /// About the bytes a post takes in memory (the weigher's estimate, also used for derived entries).
 pub fn post_size(post: &PostDetail) -> usize {
-    summary_size(&post.summary) + post.body_markdown.len() + post.body_html.len()
+    // The JSON-LD repeats the title, description and tags once more.
+    summary_size(&post.summary)
+        + post.body_markdown.len()
+        + post.body_html.len()
+        + 2 * (post.meta_title.len() + post.meta_description.len())
+        + post.canonical_url.as_ref().map_or(0, String::len)
+        + 256
 }
 
 #[cfg(test)]

@@ -22,6 +22,10 @@ fn post(id: i64) -> Arc<PostDetail> {
         },
         body_markdown: String::from("x"),
         body_html: String::from("<p>x</p>"),
+        meta_title: String::from("T"),
+        meta_description: String::new(),
+        canonical_url: None,
+        json_ld: serde_json::Value::Null,
     })
 }
 
