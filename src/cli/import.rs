@@ -16,8 +16,13 @@ pub fn import_file(settings: &Settings, file: &Path) -> CliResult {
         settings.database_statement_timeout,
     )?;
     let mut conn = pool.get().map_err(DbError::from)?;
-    let report = db::import::apply(&mut conn, &plan, clock::Clock::system().now())
-        .map_err(import::ImportError::Database)?;
+    let report = db::import::apply_keeping(
+        &mut conn,
+        &plan,
+        clock::Clock::system().now(),
+        settings.post_revisions_keep,
+    )
+    .map_err(import::ImportError::Database)?;
     println!(
         "imported {} into {}: {report}",
         file.display(),

@@ -73,6 +73,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Preview links (README "Preview links").
     pub previews: PreviewSettings,
+    /// `POST_REVISIONS_KEEP`: the newest revisions each post keeps (1 to 1000, default 50).
+    pub post_revisions_keep: i64,
     /// `SHUTDOWN_TIMEOUT_MS`: how long a stop (SIGTERM, Ctrl-C) may take in all: the final click sync,
     /// requests under way, webhook attempts under way. Default 8000 (under Docker's 10 s and Kubernetes' 30 s
     /// grace periods).
@@ -303,6 +305,7 @@ impl Settings {
         let site = site_settings(&lookup)?;
         let webhooks = webhook_settings(&lookup)?;
         let previews = preview_settings(&lookup)?;
+        let post_revisions_keep = whole(&lookup, "POST_REVISIONS_KEEP", 50, 1..=1000)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -398,6 +401,7 @@ impl Settings {
             site,
             webhooks,
             previews,
+            post_revisions_keep,
             shutdown_timeout,
             forwarded_header,
             content_cache_max_staleness,

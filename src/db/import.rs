@@ -2,6 +2,7 @@
 //! posts) or on the source record a comment was imported from (`import_sources`); a matched record is updated only where it differs, so importing the same file
 //! twice changes nothing. Live click counts are never overwritten: a file's `clicks` seeds new posts only.
 
+use crate::domain::revision::{RevisionStamp, DEFAULT_KEEP};
 use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDateTime;
@@ -27,12 +28,36 @@ pub fn apply(
     plan: &ImportPlan,
     now: NaiveDateTime,
 ) -> Result<ImportReport, DbError> {
+    apply_keeping(conn, plan, now, DEFAULT_KEEP)
+}
+
+/// [`apply`], each post created or changed getting a revision (`token_name` null: shown as `import`), of
+/// which the newest `keep` are kept.
+pub fn apply_keeping(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    now: NaiveDateTime,
+    keep: i64,
+) -> Result<ImportReport, DbError> {
     write_transaction(conn, |conn| {
         let mut report = ImportReport::default();
         let category_ids = import_categories(conn, &plan.categories, &mut report.categories)?;
         let tag_ids = import_tags(conn, &plan.tags, &mut report.tags)?;
-        let post_ids = import_posts(conn, plan, &category_ids, &tag_ids, now, &mut report.posts)?;
+        let mut touched = Vec::new();
+        let post_ids = import_posts(
+            conn,
+            plan,
+            (&category_ids, &tag_ids),
+            now,
+            &mut report.posts,
+            &mut touched,
+        )?;
         report.renumbered_comments = import_comments(conn, plan, &post_ids, &mut report.comments)?;
+        let stamp = RevisionStamp {
+            token_name: None,
+            keep,
+        };
+        super::revisions::record(conn, &touched, &stamp, now, false)?;
         if let DbConnection::Pg(pg) = conn {
             // Rows went in with explicit ids: move each sequence past them, or the next insert collides.
             pg.batch_execute(
@@ -187,10 +212,10 @@ fn content(
 fn import_posts(
     conn: &mut DbConnection,
     plan: &ImportPlan,
-    category_ids: &IdMap,
-    tag_ids: &IdMap,
+    (category_ids, tag_ids): (&IdMap, &IdMap),
     now: NaiveDateTime,
     report: &mut SectionReport,
+    touched: &mut Vec<i64>,
 ) -> Result<IdMap, DbError> {
     let existing: Vec<ExistingPost> = posts::table
         .select((
@@ -247,6 +272,7 @@ fn import_posts(
                 report.unchanged += 1;
             } else {
                 report.updated += 1;
+                touched.push(current.id);
             }
             current.id
         } else {
@@ -270,6 +296,7 @@ fn import_posts(
             };
             new_links.extend(wanted_tags.iter().map(|tag| (id, *tag)));
             new_counters.push((id, post.clicks));
+            touched.push(id);
             id
         };
         ids.insert(post.id, id);

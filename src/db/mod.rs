@@ -15,6 +15,7 @@ pub mod preview_links;
 pub mod rankings;
 pub mod reading;
 pub mod related;
+pub mod revisions;
 pub mod schema;
 pub mod secrets;
 pub mod stats;

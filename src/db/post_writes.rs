@@ -13,6 +13,7 @@ use crate::domain::input::Field;
 use crate::domain::markdown::Reading;
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::post_rules::{self, PostRow, SlugTaken, UnknownReference};
+use crate::domain::revision::RevisionStamp;
 use crate::domain::webhook::{post_write_event, Event, EventType, PostEventData};
 use crate::domain::Slug;
 use crate::on_backend;
@@ -154,7 +155,12 @@ fn announced(conn: &mut DbConnection, id: i64) -> QueryResult<bool> {
 
 /// Creates a post with a zero counter; returns its id. A post public at once is announced
 /// (`post.published`); a scheduled one is when its time comes.
-pub fn create(conn: &mut DbConnection, post: &NewPost, time: WriteTime) -> Result<i64, WriteError> {
+pub fn create(
+    conn: &mut DbConnection,
+    post: &NewPost,
+    time: WriteTime,
+    stamp: &RevisionStamp,
+) -> Result<i64, WriteError> {
     let now = time.at;
     content_write(conn, time.real, |conn, events| {
         let (category, tag_ids) = resolve(conn, &post.category, post.tags.as_ref())?;
@@ -186,6 +192,7 @@ pub fn create(conn: &mut DbConnection, post: &NewPost, time: WriteTime) -> Resul
             ));
         }
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
+        super::revisions::record(conn, &[id], stamp, now, true)?;
         diesel::insert_into(post_counters::table)
             .values((
                 post_counters::post_id.eq(id),
@@ -312,6 +319,7 @@ pub fn update(
     changes: &PostChanges,
     if_match: Option<&str>,
     time: WriteTime,
+    stamp: &RevisionStamp,
 ) -> Result<(), WriteError> {
     let now = time.at;
     content_write(conn, time.real, |conn, events| {
@@ -341,6 +349,7 @@ pub fn update(
         if let Some(tag_ids) = tag_ids {
             replace_tags(conn, id, &tag_ids)?;
         }
+        super::revisions::record(conn, &[id], stamp, now, true)?;
         let was_announced = announced(conn, id)?;
         let public = is_public(&row, now);
         if let Some(event) = post_write_event(was_announced, public) {

@@ -51,6 +51,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    post_revisions (id) {
+        id -> BigInt,
+        post_id -> BigInt,
+        number -> BigInt,
+        created_at -> Timestamp,
+        token_name -> Nullable<Text>,
+        changed -> Text,
+        snapshot -> Text,
+    }
+}
+
+diesel::table! {
     post_seo (post_id) {
         post_id -> BigInt,
         meta_title -> Nullable<Text>,
@@ -212,6 +224,7 @@ diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(posts -> categories (category_id));
 diesel::joinable!(preview_links -> posts (post_id));
 diesel::joinable!(post_seo -> posts (post_id));
+diesel::joinable!(post_revisions -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
@@ -223,6 +236,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     post_click_days,
     post_click_hours,
     post_counters,
+    post_revisions,
     post_seo,
     post_tags,
     posts,

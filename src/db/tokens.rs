@@ -74,13 +74,16 @@ pub fn count_live(conn: &mut DbConnection) -> QueryResult<i64> {
         .get_result(conn)
 }
 
-/// The live token with this hash, if any, as (id, stored hash). The caller compares the hashes in
+/// The live token with this hash, if any, as (id, stored hash, name). The caller compares the hashes in
 /// constant time.
-pub fn find_live(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<(i64, String)>> {
+pub fn find_live(
+    conn: &mut DbConnection,
+    token_hash: &str,
+) -> QueryResult<Option<(i64, String, String)>> {
     api_tokens::table
         .filter(api_tokens::token_hash.eq(token_hash))
         .filter(api_tokens::revoked_at.is_null())
-        .select((api_tokens::id, api_tokens::token_hash))
+        .select((api_tokens::id, api_tokens::token_hash, api_tokens::name))
         .first(conn)
         .optional()
 }

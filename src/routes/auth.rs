@@ -12,6 +12,10 @@ use super::AppState;
 use crate::domain::Viewer;
 use crate::error::ApiError;
 
+/// The name of the token a request was made with (an editor's), for the revisions it makes.
+#[derive(Debug, Clone)]
+pub struct TokenName(pub String);
+
 /// Middleware: checks the `Authorization` header when there is one and records the [`Viewer`] that the
 /// extractors of [`super::extract`] hand to handlers.
 pub async fn authenticate(
@@ -34,7 +38,8 @@ pub async fn authenticate(
             let state = request
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| ApiError::Internal("no application state".into()))?;
-            state.tokens.verify(token).await?;
+            let name = state.tokens.verify(token).await?;
+            request.extensions_mut().insert(TokenName(name));
             Viewer::Editor
         }
     };

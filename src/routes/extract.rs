@@ -37,8 +37,11 @@ pub fn viewer_of(request: &HttpRequest) -> Viewer {
 }
 
 /// A request that carries a valid token; anyone else gets 401.
-#[derive(Debug, Clone, Copy)]
-pub struct Editor;
+#[derive(Debug, Clone)]
+pub struct Editor {
+    /// The name of the token it sent (who made a revision).
+    pub token_name: String,
+}
 
 impl FromRequest for Editor {
     type Error = ApiError;
@@ -46,7 +49,12 @@ impl FromRequest for Editor {
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match viewer_of(request) {
-            Viewer::Editor => Ok(Editor),
+            Viewer::Editor => Ok(Editor {
+                token_name: request
+                    .extensions()
+                    .get::<super::auth::TokenName>()
+                    .map_or_else(String::new, |name| name.0.clone()),
+            }),
             Viewer::Anonymous => Err(ApiError::Unauthorized(
                 "this needs a token: send `Authorization: Bearer <token>`",
             )),
@@ -99,6 +107,8 @@ id_param! {
     NParam = "n";
     /// `{link_id}`: a preview link's id.
     LinkIdParam = "link_id";
+    /// `{number}`: a revision's number, from 1.
+    NumberParam = "number";
 }
 
 /// `{token}`: a preview link's secret, as sent. Any text: one that names no live link is the same 404 as an

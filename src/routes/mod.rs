@@ -17,6 +17,7 @@ mod problems;
 pub mod query;
 pub mod related;
 pub mod request_id;
+pub(crate) mod revisions;
 pub(crate) mod stats;
 pub(crate) mod taxonomy;
 pub(crate) mod webhooks;
@@ -126,6 +127,9 @@ route_table! {
     }
     "/posts/{id}/preview-links/{link_id}" => { delete: previews::delete_preview_link }
     "/preview/{token}" => { get: previews::read_preview }
+    "/posts/{id}/revisions" => { get: revisions::list_revisions }
+    "/posts/{id}/revisions/{number}" => { get: revisions::get_revision }
+    "/posts/{id}/revisions/{number}/restore" => { post: revisions::restore_revision }
     "/categories" => { get: taxonomy::list_categories, post: taxonomy::create_category }
     "/categories/{id}" => {
         get: taxonomy::get_category,

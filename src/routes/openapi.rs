@@ -15,6 +15,7 @@ use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField
 use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::preview::{CreatedPreviewLink, PreviewLink, PreviewLinkRequest};
+use crate::domain::revision::{Revision, RevisionPost, RevisionSummary};
 use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
 use crate::domain::term_input::TermChanges;
 use crate::domain::webhook::SubscriptionChanges;
@@ -293,6 +294,7 @@ impl Modify for BearerAuth {
         SubscriptionChanges, routes::webhooks::WebhookList, Subscription, EventType,
         Delivery, DeliveryStatus, AttemptRecord, Page<Delivery>,
         PreviewLinkRequest, PreviewLink, CreatedPreviewLink, routes::previews::PreviewLinkList,
+        RevisionSummary, Revision, RevisionPost, Page<RevisionSummary>,
     )),
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
@@ -301,6 +303,7 @@ impl Modify for BearerAuth {
         (name = "taxonomy", description = "Categories and tags"),
         (name = "feeds", description = "RSS and Atom feeds, and the sitemap"),
         (name = "webhooks", description = "Signed, retried notifications of content changes, for editors"),
+        (name = "revisions", description = "Every version of a post, for editors: read one, restore one"),
         (name = "previews", description = "Secret links that show a post, draft or not, to a reviewer without a token"),
         (name = "operations", description = "Health, readiness and this document"),
     )

@@ -154,7 +154,7 @@ pub(super) const FIELDS_DOC: &str = "Only these fields of each item (comma-separ
     Unknown names are a 400 that lists the allowed ones. The read does only the work its fields need.";
 
 /// The 200 of a single post, with its content `ETag`.
-fn post_response(status: StatusCode, post: &PostDetail) -> HttpResponse {
+pub(super) fn post_response(status: StatusCode, post: &PostDetail) -> HttpResponse {
     sparse_post_response(status, post, FieldSet::all(POST_FIELDS))
 }
 
@@ -188,7 +188,7 @@ fn sparse_post_response(status: StatusCode, post: &PostDetail, fields: FieldSet)
     security(("bearer" = []))
 )]
 pub async fn create_post(
-    _: Editor,
+    editor: Editor,
     _: NoQuery,
     body: JsonBody,
     state: web::Data<AppState>,
@@ -197,7 +197,7 @@ pub async fn create_post(
         .posts
         .parse_body(&body.0, PostChanges::for_create)
         .await?;
-    let post = state.posts.create(post).await?;
+    let post = state.posts.create(post, &editor.token_name).await?;
     let mut response = post_response(StatusCode::CREATED, &post);
     if let Ok(location) = header::HeaderValue::from_str(&format!("/posts/{}", post.summary.id)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -223,7 +223,7 @@ pub async fn create_post(
     security(("bearer" = []))
 )]
 pub async fn update_post(
-    _: Editor,
+    editor: Editor,
     _: NoQuery,
     InPath(id): InPath<IdParam>,
     if_match: IfMatch,
@@ -234,7 +234,10 @@ pub async fn update_post(
         .posts
         .parse_body(&body.0, PostChanges::for_update)
         .await?;
-    let post = state.posts.update(id, changes, if_match.0).await?;
+    let post = state
+        .posts
+        .update(id, changes, if_match.0, &editor.token_name)
+        .await?;
     Ok(post_response(StatusCode::OK, &post))
 }
 

@@ -13,6 +13,7 @@ pub mod post_writes;
 pub mod posts;
 pub mod previews;
 pub mod rate_limits;
+pub mod revisions;
 pub mod slots;
 pub mod stats;
 pub mod taxonomy;

@@ -8,6 +8,7 @@ use super::posts::Posts;
 use crate::db::{self, run_blocking, run_query};
 use crate::domain::input::FieldErrors;
 use crate::domain::post_input::{InputError, NewPost, PostChanges};
+use crate::domain::revision::RevisionStamp;
 use crate::domain::{PostDetail, PostKey, ResourceId};
 use crate::error::ApiError;
 
@@ -40,12 +41,21 @@ impl Posts {
         }
     }
 
-    /// Creates a post and returns it as an editor reads it.
-    pub async fn create(&self, post: NewPost) -> Result<PostDetail, ApiError> {
+    /// The revision stamp of a write by the token named `by`.
+    pub(super) fn stamp(&self, by: &str) -> RevisionStamp {
+        RevisionStamp {
+            token_name: Some(by.to_owned()),
+            keep: self.settings.revisions_keep,
+        }
+    }
+
+    /// Creates a post (its first revision made by the token named `by`) and returns it as an editor reads it.
+    pub async fn create(&self, post: NewPost, by: &str) -> Result<PostDetail, ApiError> {
         let time = self.clocks.write_time();
         let now = time.at;
+        let stamp = self.stamp(by);
         let id = run_blocking(&self.pool, move |conn| {
-            db::post_writes::create(conn, &post, time).map_err(ApiError::from)
+            db::post_writes::create(conn, &post, time, &stamp).map_err(ApiError::from)
         })
         .await?;
         self.content.invalidate();
@@ -54,21 +64,24 @@ impl Posts {
             db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
         })
         .await?;
-        post.json_ld = self.pages.json_ld(&post);
+        post.json_ld = self.settings.pages.json_ld(&post);
         Ok(post)
     }
 
-    /// Applies a partial update (honouring `If-Match`) and returns the post with its fresh click count.
+    /// Applies a partial update (honouring `If-Match`; a revision made by the token named `by`) and returns
+    /// the post with its fresh click count.
     pub async fn update(
         &self,
         id: ResourceId,
         changes: PostChanges,
         if_match: Option<String>,
+        by: &str,
     ) -> Result<PostDetail, ApiError> {
         let time = self.clocks.write_time();
         let now = time.at;
+        let stamp = self.stamp(by);
         run_blocking(&self.pool, move |conn| {
-            db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), time)
+            db::post_writes::update(conn, id.get(), &changes, if_match.as_deref(), time, &stamp)
                 .map_err(ApiError::from)
         })
         .await?;
@@ -83,7 +96,7 @@ impl Posts {
             .counts(&HashMap::from([(id.get(), post.summary.clicks)]))
             .await?;
         post.summary.clicks = fresh.get(&id.get()).copied().unwrap_or(post.summary.clicks);
-        post.json_ld = self.pages.json_ld(&post);
+        post.json_ld = self.settings.pages.json_ld(&post);
         Ok(post)
     }
 

@@ -27,14 +27,22 @@ pub struct Posts {
     pub(super) content: Arc<ContentCache>,
     /// Searches and rankings wait here for one of a few slots.
     searches: SearchSlots,
-    /// Seals and opens the cursors of post lists.
-    cursors: CursorKey,
-    /// How long a list ordered by synced click counts is kept (`CLICK_SYNC_INTERVAL_MS`).
-    click_order_lifetime: Duration,
+    /// Seals and opens the cursors of post lists and revision lists.
+    pub(super) cursors: CursorKey,
     pub(super) clicks: Arc<Clicks>,
     pub(super) clocks: Clocks,
+    pub(super) settings: PostSettings,
+}
+
+/// What the posts service takes from the settings.
+#[derive(Debug, Clone)]
+pub struct PostSettings {
+    /// How long a list ordered by synced click counts is kept (`CLICK_SYNC_INTERVAL_MS`).
+    pub click_order_lifetime: Duration,
     /// Where a post's page is, for its JSON-LD.
-    pub(super) pages: PostPages,
+    pub pages: PostPages,
+    /// `POST_REVISIONS_KEEP`: the newest revisions a post keeps.
+    pub revisions_keep: i64,
 }
 
 impl Posts {
@@ -44,18 +52,16 @@ impl Posts {
         click_service: Arc<Clicks>,
         clocks: Clocks,
         cursors: CursorKey,
-        click_order_lifetime: Duration,
-        pages: PostPages,
+        settings: PostSettings,
     ) -> Self {
         Posts {
-            pages,
             searches: SearchSlots::for_pool(pool.max_size()),
             pool,
             content,
             cursors,
-            click_order_lifetime,
             clicks: click_service,
             clocks,
+            settings,
         }
     }
 
@@ -181,7 +187,7 @@ impl Posts {
         .map(Arc::new)
         .ok_or(ApiError::NotFound("post"))?;
         let mut post = post;
-        Arc::make_mut(&mut post).json_ld = self.pages.json_ld(&post);
+        Arc::make_mut(&mut post).json_ld = self.settings.pages.json_ld(&post);
         self.content.keep_post(ticket, post.clone());
         Ok(post)
     }
@@ -196,7 +202,7 @@ impl Posts {
         let key = query.clone();
         // Ordered by synced counts, a page is kept one sync interval at most: the next sync moves the order.
         let expires = (query.sort == PostSort::MostClicked)
-            .then(|| std::time::Instant::now() + self.click_order_lifetime);
+            .then(|| std::time::Instant::now() + self.settings.click_order_lifetime);
         let (page, valid_until) = run_query(&self.pool, move |conn| {
             db::posts::until_next_publication(conn, now, |conn| db::posts::list(conn, &key, now))
         })
@@ -295,7 +301,7 @@ impl Posts {
             .ok_or(ApiError::NotFound("post"))?,
         };
         if fields.has("json_ld") && post.json_ld.is_null() {
-            post.json_ld = self.pages.json_ld(&post);
+            post.json_ld = self.settings.pages.json_ld(&post);
         }
         let id = post.summary.id;
         post.summary.clicks = match count {

@@ -50,23 +50,23 @@ impl Tokens {
         Tokens { pool, clock }
     }
 
-    /// Checks a presented token: `Ok(())` for a live one (its use is noted), `Unauthorized` otherwise.
-    pub async fn verify(&self, presented: &str) -> Result<(), ApiError> {
+    /// Checks a presented token: its name for a live one (its use is noted), `Unauthorized` otherwise.
+    pub async fn verify(&self, presented: &str) -> Result<String, ApiError> {
         let presented_hash = token::hash(presented);
         let now = self.clock.now();
         let found = run_query(&self.pool, move |conn| {
-            let Some((id, stored)) = db::tokens::find_live(conn, &presented_hash)? else {
-                return Ok(false);
+            let Some((id, stored, name)) = db::tokens::find_live(conn, &presented_hash)? else {
+                return Ok(None);
             };
             if !token::hashes_match(&stored, &presented_hash) {
-                return Ok(false);
+                return Ok(None);
             }
             db::tokens::touch(conn, id, now)?;
-            Ok(true)
+            Ok(Some(name))
         })
         .await?;
-        if found {
-            Ok(())
+        if let Some(name) = found {
+            Ok(name)
         } else {
             Err(ApiError::Unauthorized(
                 "the token is not valid (unknown or revoked)",

@@ -24,7 +24,7 @@ use crate::service::comments::Comments;
 use crate::service::content::ContentCache;
 use crate::service::feeds::Feeds;
 use crate::service::health::Health;
-use crate::service::posts::Posts;
+use crate::service::posts::{PostSettings, Posts};
 use crate::service::previews::Previews;
 use crate::service::rate_limits::{Limiter, Rates};
 use crate::service::stats::Stats;
@@ -313,8 +313,11 @@ async fn services(
             click_service.clone(),
             clocks.clone(),
             cursors.clone(),
-            settings.click_sync_interval,
-            pages.clone(),
+            PostSettings {
+                click_order_lifetime: settings.click_sync_interval,
+                pages: pages.clone(),
+                revisions_keep: settings.post_revisions_keep,
+            },
         )),
         comments: Arc::new(Comments::new(
             pool.clone(),

@@ -296,6 +296,7 @@ impl TestApp {
             site: options.site.clone(),
             webhooks: options.webhooks,
             previews: options.previews.clone(),
+            post_revisions_keep: 50,
             shutdown_timeout: Duration::from_secs(8),
             forwarded_header: options.forwarded_header,
             content_cache_max_staleness: options.content_cache_max_staleness,

@@ -47,6 +47,7 @@ mod redis_faults;
 mod redis_server;
 mod related;
 mod resilience;
+mod revisions;
 mod seo;
 mod shutdown;
 mod taxonomy;

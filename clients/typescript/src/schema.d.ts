@@ -407,6 +407,68 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/posts/{id}/revisions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a post's revisions
+         * @description Needs a token. Newest first: each create and update of the post (through the API, an import or a
+         *     restore), with who made it and which fields it changed. The newest `POST_REVISIONS_KEEP` are kept.
+         */
+        get: operations["list_revisions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/posts/{id}/revisions/{number}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a revision
+         * @description Needs a token. One revision with the post's editable fields as they were, in the shape a `PATCH` takes.
+         */
+        get: operations["get_revision"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/posts/{id}/revisions/{number}/restore": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Restore a revision
+         * @description Needs a token. Brings back every editable field of the revision; honours `If-Match` like a `PATCH` (412
+         *     when stale). The restore is itself a new revision. Answers the post.
+         */
+        post: operations["restore_revision"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/posts/{id}/stats": {
         parameters: {
             query?: never;
@@ -1018,6 +1080,23 @@ export interface components {
             meta: components["schemas"]["PageMeta"];
         };
         /** @description One page of a list, with what a client needs to walk the rest. */
+        Page_RevisionSummary: {
+            data: {
+                /** @description The fields that differ from the revision before (every field set, for the first). */
+                changed: string[];
+                /** Format: date-time */
+                created_at: string;
+                /**
+                 * Format: int64
+                 * @description 1 for the post's first revision, then one more for each.
+                 */
+                number: number;
+                /** @description The name of the token that made it, or `import`. */
+                token_name: string;
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description One page of a list, with what a client needs to walk the rest. */
         Page_TaxonomyItem: {
             data: {
                 /** Format: int64 */
@@ -1258,6 +1337,53 @@ export interface components {
         /** @description The posts related to one post, best first. */
         RelatedPosts: {
             data: components["schemas"]["PostSummary"][];
+        };
+        /** @description One revision with the fields it kept. */
+        Revision: components["schemas"]["RevisionSummary"] & {
+            /** @description The post's editable fields as they were, in the shape a `PATCH` takes. */
+            post: components["schemas"]["RevisionPost"];
+        };
+        /** @description A post's editable fields as a revision keeps them: the body of a `PATCH` that would bring them back. */
+        RevisionPost: {
+            author: string;
+            body_markdown: string;
+            canonical_url?: string | null;
+            /** @description A category slug, or null. */
+            category?: string | null;
+            /** @description `null` when it was derived from the body (a restore derives it again). */
+            excerpt?: string | null;
+            meta_description?: string | null;
+            meta_title?: string | null;
+            /** Format: date-time */
+            published_at?: string | null;
+            slug: string;
+            /** @description Tag slugs, by slug. */
+            tags: string[];
+            title: string;
+        };
+        /**
+         * @description A revision in a post's list.
+         * @example {
+         *       "changed": [
+         *         "title"
+         *       ],
+         *       "created_at": "2026-12-07T09:00:00Z",
+         *       "number": 3,
+         *       "token_name": "editor"
+         *     }
+         */
+        RevisionSummary: {
+            /** @description The fields that differ from the revision before (every field set, for the first). */
+            changed: string[];
+            /** Format: date-time */
+            created_at: string;
+            /**
+             * Format: int64
+             * @description 1 for the post's first revision, then one more for each.
+             */
+            number: number;
+            /** @description The name of the token that made it, or `import`. */
+            token_name: string;
         };
         /** @description What a series covers. */
         StatsMeta: {
@@ -3613,6 +3739,307 @@ export interface operations {
             };
             /** @description No such resource, or one the caller may not see (a post that is not published) */
             404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_revisions: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: number;
+                /** @description Revisions per page, 1 to 100 (default 20) */
+                per_page?: number;
+                /** @description Where the page starts: `meta.next_cursor` of the page before (or the `Link` rel="next"), with the same sort and filters. Scrolling by cursor shows each item once, even while posts are published or deleted. Not with `page`. A cursor that was changed, cut short or made for another sort or filter is a 400. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Post id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of revisions, newest first */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RevisionSummary"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Post id */
+                id: number;
+                /** @description Revision number */
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The revision */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Revision"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    restore_revision: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag the restore is based on */
+                "If-Match"?: string | null;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Post id */
+                id: number;
+                /** @description Revision number */
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Restored */
+            200: {
+                headers: {
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PostDetail"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken */
+            409: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The resource changed since the version named in If-Match */
+            412: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each listed in `errors` */
+            422: {
                 headers: {
                     /** @description The request's id: yours when it was sane, else a new one */
                     "X-Request-Id"?: string;
