@@ -80,6 +80,7 @@ impl From<WriteError> for ApiError {
             }
             WriteError::SlugTaken(taken) => ApiError::Conflict(taken.to_string()),
             WriteError::NotFound(what) => ApiError::NotFound(what),
+            WriteError::InUse(message) => ApiError::Conflict(message),
             WriteError::Stale => ApiError::PreconditionFailed,
             WriteError::Database(error) => error.into(),
         }

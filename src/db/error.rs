@@ -58,6 +58,9 @@ pub enum WriteError {
     /// No row has this id.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// The row is still in use (an author a post names): the message says by what.
+    #[error("{0}")]
+    InUse(String),
     /// `If-Match` did not name the current version, or the row changed under the write.
     #[error("stale version")]
     Stale,

@@ -57,6 +57,7 @@ pub fn apply_keeping(
             token_name: None,
             keep,
         };
+        super::authors::link_by_name(conn, &touched, Some(now))?;
         super::revisions::record(conn, &touched, &stamp, now, false)?;
         if let DbConnection::Pg(pg) = conn {
             // Rows went in with explicit ids: move each sequence past them, or the next insert collides.

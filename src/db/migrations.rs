@@ -39,6 +39,13 @@ pub fn run_pending(conn: &mut DbConnection) -> Result<Vec<String>, MigrationErro
 }
 
 fn backfill(conn: &mut DbConnection) -> Result<usize, MigrationError> {
+    let linked = super::authors::link_unlinked(conn)?;
+    if linked > 0 {
+        tracing::info!(
+            posts = linked,
+            "linked posts written before authors existed to one author per name"
+        );
+    }
     let filled = super::reading::backfill(conn)?;
     if filled > 0 {
         tracing::info!(

@@ -1,5 +1,6 @@
 //! Everything that speaks SQL: the connection and pool, migrations, the schema and the queries per table.
 
+pub mod authors;
 pub mod comments;
 mod connection;
 pub mod content;

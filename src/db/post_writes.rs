@@ -192,6 +192,7 @@ pub fn create(
             ));
         }
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
+        super::authors::link_by_name(conn, &[id], Some(now))?;
         super::revisions::record(conn, &[id], stamp, now, true)?;
         diesel::insert_into(post_counters::table)
             .values((
@@ -348,6 +349,9 @@ pub fn update(
         write_seo(conn, id, &row)?;
         if let Some(tag_ids) = tag_ids {
             replace_tags(conn, id, &tag_ids)?;
+        }
+        if changes.author.is_some() {
+            super::authors::link_by_name(conn, &[id], Some(now))?;
         }
         super::revisions::record(conn, &[id], stamp, now, true)?;
         let was_announced = announced(conn, id)?;

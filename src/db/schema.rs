@@ -14,6 +14,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    authors (id) {
+        id -> BigInt,
+        slug -> Text,
+        name -> Text,
+        bio -> Text,
+        bio_html -> Text,
+        website -> Nullable<Text>,
+        avatar_url -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_authors (post_id, author_id) {
+        post_id -> BigInt,
+        author_id -> BigInt,
+        position -> BigInt,
+    }
+}
+
+diesel::table! {
     categories (id) {
         id -> BigInt,
         slug -> Text,
@@ -224,15 +246,19 @@ diesel::joinable!(post_tags -> tags (tag_id));
 diesel::joinable!(posts -> categories (category_id));
 diesel::joinable!(preview_links -> posts (post_id));
 diesel::joinable!(post_seo -> posts (post_id));
+diesel::joinable!(post_authors -> posts (post_id));
+diesel::joinable!(post_authors -> authors (author_id));
 diesel::joinable!(post_revisions -> posts (post_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
+    authors,
     categories,
     comments,
     counter_batches,
     import_sources,
     parked_clicks,
+    post_authors,
     post_click_days,
     post_click_hours,
     post_counters,

@@ -1,5 +1,6 @@
 //! Validated types: input is parsed into these once, at the edge, and the rest of the code trusts them.
 
+pub mod author;
 pub mod clock;
 pub mod comment_input;
 pub mod cursor;

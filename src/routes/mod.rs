@@ -2,6 +2,7 @@
 //! ([`extract`]), call one service function and shape the reply.
 
 pub mod auth;
+pub(crate) mod authors;
 pub(crate) mod clicks;
 pub mod client_ip;
 pub(crate) mod comments;
@@ -41,6 +42,7 @@ pub struct AppState {
     pub stats: Arc<service::stats::Stats>,
     pub tokens: Arc<service::tokens::Tokens>,
     pub previews: Arc<service::previews::Previews>,
+    pub authors: Arc<service::authors::Authors>,
     pub health: Arc<service::health::Health>,
     pub http: Arc<HttpSettings>,
 }
@@ -127,6 +129,12 @@ route_table! {
     }
     "/posts/{id}/preview-links/{link_id}" => { delete: previews::delete_preview_link }
     "/preview/{token}" => { get: previews::read_preview }
+    "/authors" => { get: authors::list_authors, post: authors::create_author }
+    "/authors/{slug}" => {
+        get: authors::get_author,
+        patch: authors::update_author,
+        delete: authors::delete_author,
+    }
     "/posts/{id}/revisions" => { get: revisions::list_revisions }
     "/posts/{id}/revisions/{number}" => { get: revisions::get_revision }
     "/posts/{id}/revisions/{number}/restore" => { post: revisions::restore_revision }

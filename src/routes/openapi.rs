@@ -10,6 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi, ToSchema};
 
+use crate::domain::author::{Author, AuthorChanges};
 use crate::domain::comment_input::{Moderation, NewComment};
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
@@ -52,6 +53,10 @@ impl Body for PreviewLinkRequest {
     const FIELDS: &'static [BodyField] = &crate::domain::preview::FIELDS;
 }
 
+impl Body for AuthorChanges {
+    const FIELDS: &'static [BodyField] = &crate::domain::author::FIELDS;
+}
+
 impl Body for Moderation {
     const FIELDS: &'static [BodyField] = &[];
 }
@@ -61,7 +66,7 @@ impl Body for SubscriptionChanges {
 }
 
 /// Each request body's schema name with its fields.
-fn bodies() -> [(String, &'static [BodyField]); 7] {
+fn bodies() -> [(String, &'static [BodyField]); 8] {
     fn entry<B: Body>() -> (String, &'static [BodyField]) {
         (B::name().into_owned(), B::FIELDS)
     }
@@ -73,6 +78,7 @@ fn bodies() -> [(String, &'static [BodyField]); 7] {
         entry::<Moderation>(),
         entry::<SubscriptionChanges>(),
         entry::<PreviewLinkRequest>(),
+        entry::<AuthorChanges>(),
     ]
 }
 
@@ -295,6 +301,7 @@ impl Modify for BearerAuth {
         Delivery, DeliveryStatus, AttemptRecord, Page<Delivery>,
         PreviewLinkRequest, PreviewLink, CreatedPreviewLink, routes::previews::PreviewLinkList,
         RevisionSummary, Revision, RevisionPost, Page<RevisionSummary>,
+        Author, AuthorChanges, Page<Author>,
     )),
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
@@ -303,6 +310,7 @@ impl Modify for BearerAuth {
         (name = "taxonomy", description = "Categories and tags"),
         (name = "feeds", description = "RSS and Atom feeds, and the sitemap"),
         (name = "webhooks", description = "Signed, retried notifications of content changes, for editors"),
+        (name = "authors", description = "Who writes the posts: name, bio, website, avatar"),
         (name = "revisions", description = "Every version of a post, for editors: read one, restore one"),
         (name = "previews", description = "Secret links that show a post, draft or not, to a reviewer without a token"),
         (name = "operations", description = "Health, readiness and this document"),

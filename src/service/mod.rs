@@ -3,6 +3,7 @@
 //! here, which calls `db` and `cache` and applies the rules of `domain`. Errors are `ApiError`s in the service's terms; `crate::error` alone maps
 //! them to HTTP.
 
+pub mod authors;
 pub mod clicks;
 pub mod comments;
 pub mod content;

@@ -19,6 +19,7 @@ use crate::error::problem_for_bare_errors;
 use crate::jobs::{ClickSyncActor, FinalSync, SyncSchedule, WebhookWorker};
 use crate::routes::client_ip::ClientAddresses;
 use crate::routes::{self, AppState, HttpSettings};
+use crate::service::authors::Authors;
 use crate::service::clicks::{ClickCounter, Clicks, ViewPolicy, Visitors};
 use crate::service::comments::Comments;
 use crate::service::content::ContentCache;
@@ -340,6 +341,7 @@ async fn services(
         )),
         stats: Arc::new(Stats::new(pool.clone(), counter.clone(), clock.clone())),
         tokens: Arc::new(Tokens::new(pool.clone(), clock.clone())),
+        authors: Arc::new(Authors::new(pool.clone(), content.clone(), clocks.clone())),
         previews: Arc::new(Previews::new(
             pool.clone(),
             counter,

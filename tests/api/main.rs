@@ -17,6 +17,7 @@
 )]
 
 mod architecture;
+mod authors;
 mod click_hours;
 mod click_load;
 mod clicks;

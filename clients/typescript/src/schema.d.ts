@@ -4,6 +4,59 @@
  */
 
 export interface paths {
+    "/authors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List authors
+         * @description Authors by name, each with `post_count`, its published posts.
+         */
+        get: operations["list_authors"];
+        put?: never;
+        /**
+         * Create an author
+         * @description Needs a token. `name` is required; the slug is made from it when absent (409 when taken). 201 with
+         *     `Location`.
+         */
+        post: operations["create_author"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authors/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an author
+         * @description One author by slug, with `post_count`.
+         */
+        get: operations["get_author"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete an author
+         * @description Needs a token. 204; 409 while a post names the author.
+         */
+        delete: operations["delete_author"];
+        options?: never;
+        head?: never;
+        /**
+         * Update an author
+         * @description Needs a token. Changes the fields sent; a new name shows on the posts the author is the primary author of.
+         */
+        patch: operations["update_author"];
+        trace?: never;
+    };
     "/categories": {
         parameters: {
             query?: never;
@@ -804,6 +857,64 @@ export interface components {
             /** Format: date-time */
             started_at: string;
         };
+        /**
+         * @description An author as the API shows it.
+         * @example {
+         *       "avatar_url": null,
+         *       "bio": "Writes about *databases*.",
+         *       "bio_html": "<p>Writes about <em>databases</em>.</p>\n",
+         *       "id": 1,
+         *       "name": "Ann",
+         *       "post_count": 12,
+         *       "slug": "ann",
+         *       "website": "https://ann.example.com"
+         *     }
+         */
+        Author: {
+            avatar_url?: string | null;
+            /** @description Markdown, as written. */
+            bio: string;
+            /** @description Rendered from `bio` when it was written, and sanitized. */
+            bio_html: string;
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /**
+             * Format: int64
+             * @description Published posts that name this author.
+             */
+            post_count: number;
+            slug: string;
+            /** Format: date-time */
+            updated_at: string;
+            website?: string | null;
+        };
+        /**
+         * @description Body of `POST /authors` (`name` required) and `PATCH /authors/{slug}` (only the fields sent change).
+         * @example {
+         *       "bio": "Writes about *databases*.",
+         *       "name": "Ann",
+         *       "website": "https://ann.example.com"
+         *     }
+         */
+        AuthorBody: {
+            /**
+             * Format: uri
+             * @description An absolute http or https URL of a picture, or null.
+             */
+            avatar_url?: string | null;
+            /** @description Markdown, up to 10,000 characters; `null` or absent on create: none. */
+            bio?: string | null;
+            /** @description 1 to 100 characters. */
+            name?: string;
+            /** @description `[a-z0-9-]`, 1 to 200 characters; made from the name when absent on create (409 when taken). */
+            slug?: string;
+            /**
+             * Format: uri
+             * @description An absolute http or https URL, or null.
+             */
+            website?: string | null;
+        };
         /** @description The click cache as `/readyz` reports it. */
         CacheState: {
             /** @description `memory` or `redis`. */
@@ -933,7 +1044,7 @@ export interface components {
          * @description What a subscription can ask to hear about.
          * @enum {string}
          */
-        EventType: "post.published" | "post.updated" | "post.unpublished" | "post.deleted" | "comment.created" | "comment.approved" | "taxonomy.changed";
+        EventType: "post.published" | "post.updated" | "post.unpublished" | "post.deleted" | "comment.created" | "comment.approved" | "taxonomy.changed" | "author.created" | "author.updated" | "author.deleted";
         /** @description Liveness. */
         Health: {
             /** @description Always `ok`. */
@@ -989,6 +1100,29 @@ export interface components {
             total_capped?: boolean;
             /** Format: int64 */
             total_pages: number;
+        };
+        /** @description One page of a list, with what a client needs to walk the rest. */
+        Page_Author: {
+            data: {
+                avatar_url?: string | null;
+                /** @description Markdown, as written. */
+                bio: string;
+                /** @description Rendered from `bio` when it was written, and sanitized. */
+                bio_html: string;
+                /** Format: int64 */
+                id: number;
+                name: string;
+                /**
+                 * Format: int64
+                 * @description Published posts that name this author.
+                 */
+                post_count: number;
+                slug: string;
+                /** Format: date-time */
+                updated_at: string;
+                website?: string | null;
+            }[];
+            meta: components["schemas"]["PageMeta"];
         };
         /** @description One page of a list, with what a client needs to walk the rest. */
         Page_CommentView: {
@@ -1531,6 +1665,446 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    list_authors: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: number;
+                /** @description Authors per page, 1 to 100 (default 20) */
+                per_page?: number;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of authors; `Link` and `X-Total-Count` headers */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Author"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_author: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorBody"];
+            };
+        };
+        responses: {
+            /** @description Created; `Location` names it */
+            201: {
+                headers: {
+                    Location?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Author"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken */
+            409: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each listed in `errors` */
+            422: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_author: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description Author slug
+                 * @example ann
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The author */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Author"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_author: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Author slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken */
+            409: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_author: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Author slug */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AuthorBody"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Author"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken */
+            409: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each listed in `errors` */
+            422: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_categories: {
         parameters: {
             query?: {

@@ -29,10 +29,19 @@ pub enum EventType {
     /// A category or tag was created, renamed, re-slugged or deleted.
     #[serde(rename = "taxonomy.changed")]
     TaxonomyChanged,
+    /// An author was created.
+    #[serde(rename = "author.created")]
+    AuthorCreated,
+    /// An author's name, slug, bio, website or avatar changed.
+    #[serde(rename = "author.updated")]
+    AuthorUpdated,
+    /// An author was deleted.
+    #[serde(rename = "author.deleted")]
+    AuthorDeleted,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 7] = [
+    pub const ALL: [EventType; 10] = [
         EventType::PostPublished,
         EventType::PostUpdated,
         EventType::PostUnpublished,
@@ -40,6 +49,9 @@ impl EventType {
         EventType::CommentCreated,
         EventType::CommentApproved,
         EventType::TaxonomyChanged,
+        EventType::AuthorCreated,
+        EventType::AuthorUpdated,
+        EventType::AuthorDeleted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +63,9 @@ impl EventType {
             EventType::CommentCreated => "comment.created",
             EventType::CommentApproved => "comment.approved",
             EventType::TaxonomyChanged => "taxonomy.changed",
+            EventType::AuthorCreated => "author.created",
+            EventType::AuthorUpdated => "author.updated",
+            EventType::AuthorDeleted => "author.deleted",
         }
     }
 

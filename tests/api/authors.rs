@@ -1,0 +1,172 @@
+//! Authors (README "Authors"): every post names an author (one per distinct name, made from imports, post
+//! writes and at start-up for older posts); editors write authors; an author a post names cannot go.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::fixture::small_blog;
+use crate::helpers::{TestApp, TestOptions};
+use crate::post_writes::{send, token};
+
+async fn ok_json(answer: reqwest::Response, status: u16) -> Value {
+    assert_eq!(answer.status().as_u16(), status);
+    answer.json().await.expect("JSON")
+}
+
+async fn every_post_names_an_author_counted_when_published(app: TestApp) {
+    app.import(&small_blog()).await;
+    // Every fixture post is by "Ada": 4 published, a draft and a scheduled one.
+    let authors = app.get_json("/authors").await;
+    assert_eq!(authors["meta"]["total"], 1);
+    assert_eq!(authors["data"][0]["name"], "Ada");
+    assert_eq!(authors["data"][0]["slug"], "ada");
+    assert_eq!(authors["data"][0]["post_count"], 4);
+    let ada = app.get_json("/authors/ada").await;
+    assert_eq!(ada["post_count"], 4);
+    assert_eq!(app.get("/authors/nobody").await.status(), 404);
+
+    // A post written with a new name makes its author; a re-import changes nothing.
+    let editor = token(&app);
+    let created = send(
+        &app,
+        Method::POST,
+        "/posts",
+        Some(&editor),
+        Some(
+            json!({"title": "By Zed", "author": "Zed Zero", "body_markdown": "Hi.",
+                    "published_at": "2025-01-01T00:00:00Z"}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    let zed = app.get_json("/authors/zed-zero").await;
+    assert_eq!(zed["name"], "Zed Zero");
+    assert_eq!(zed["post_count"], 1);
+    app.import(&small_blog()).await;
+    assert_eq!(app.get_json("/authors").await["meta"]["total"], 2);
+}
+
+async fn editors_write_authors(app: TestApp) {
+    app.import(&small_blog()).await;
+    let editor = token(&app);
+    let created = send(
+        &app,
+        Method::POST,
+        "/authors",
+        Some(&editor),
+        Some(json!({"name": "Bea Bright", "bio": "Writes about *Redis*.",
+                    "website": "https://bea.example.com"})),
+    )
+    .await;
+    assert_eq!(created.headers()["location"], "/authors/bea-bright");
+    let bea = ok_json(created, 201).await;
+    assert_eq!(bea["slug"], "bea-bright");
+    assert!(bea["bio_html"]
+        .as_str()
+        .expect("html")
+        .contains("<em>Redis</em>"));
+    assert_eq!(bea["website"], "https://bea.example.com");
+    assert_eq!(bea["avatar_url"], Value::Null);
+    assert_eq!(bea["post_count"], 0);
+
+    // Bad fields are listed together; a taken slug is a 409; writes need a token.
+    let refused = send(
+        &app,
+        Method::POST,
+        "/authors",
+        Some(&editor),
+        Some(json!({"bio": 5, "website": "javascript:alert(1)", "avatar_url": "/relative.png"})),
+    )
+    .await;
+    let problem = ok_json(refused, 422).await;
+    for field in ["name", "bio", "website", "avatar_url"] {
+        assert!(problem["errors"][field].is_array(), "{field}: {problem}");
+    }
+    let taken = send(
+        &app,
+        Method::POST,
+        "/authors",
+        Some(&editor),
+        Some(json!({"name": "Another", "slug": "ada"})),
+    )
+    .await;
+    assert_eq!(taken.status(), 409);
+    let anonymous = send(
+        &app,
+        Method::POST,
+        "/authors",
+        None,
+        Some(json!({"name": "X"})),
+    )
+    .await;
+    assert_eq!(anonymous.status(), 401);
+
+    // A rename shows on the posts the author wrote.
+    let renamed = send(
+        &app,
+        Method::PATCH,
+        "/authors/ada",
+        Some(&editor),
+        Some(json!({"name": "Ada Lovelace", "avatar_url": "https://img.example.com/ada.png"})),
+    )
+    .await;
+    let ada = ok_json(renamed, 200).await;
+    assert_eq!(ada["name"], "Ada Lovelace");
+    assert_eq!(ada["slug"], "ada");
+    assert_eq!(app.get_json("/posts/1").await["author"], "Ada Lovelace");
+    let cleared = send(
+        &app,
+        Method::PATCH,
+        "/authors/ada",
+        Some(&editor),
+        Some(json!({"avatar_url": null})),
+    )
+    .await;
+    assert_eq!(ok_json(cleared, 200).await["avatar_url"], Value::Null);
+
+    // An author a post names cannot be deleted; one no post names can.
+    let in_use = send(&app, Method::DELETE, "/authors/ada", Some(&editor), None).await;
+    let problem = ok_json(in_use, 409).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .expect("a detail")
+            .contains("6 post"),
+        "{problem}"
+    );
+    let deleted = send(
+        &app,
+        Method::DELETE,
+        "/authors/bea-bright",
+        Some(&editor),
+        None,
+    )
+    .await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(app.get("/authors/bea-bright").await.status(), 404);
+}
+
+async fn older_posts_get_their_authors_at_start_up(app: TestApp) {
+    app.import(&small_blog()).await;
+    {
+        use diesel::RunQueryDsl as _;
+        let mut conn = app.pool.get().expect("a connection");
+        diesel::delete(blog_api::db::schema::post_authors::table)
+            .execute(&mut conn)
+            .expect("links gone");
+        diesel::delete(blog_api::db::schema::authors::table)
+            .execute(&mut conn)
+            .expect("authors gone");
+    }
+    let restarted = app.another_instance(TestOptions::default()).await;
+    let authors = restarted.get_json("/authors").await;
+    assert_eq!(authors["meta"]["total"], 1);
+    assert_eq!(authors["data"][0]["name"], "Ada");
+    assert_eq!(authors["data"][0]["post_count"], 4);
+}
+
+crate::on_both_backends!(
+    every_post_names_an_author_counted_when_published,
+    editors_write_authors,
+    older_posts_get_their_authors_at_start_up,
+);
