@@ -8,14 +8,17 @@ use diesel::expression::SqlLiteral;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
 
-use super::schema::{categories, post_counters, post_seo, post_tags, posts, tags};
+use super::schema::{
+    authors, categories, post_authors, post_counters, post_seo, post_tags, posts, tags,
+};
 use super::{Backend, DbBackend, DbConnection};
 use crate::domain::cursor::After;
 use crate::domain::fields::{FieldSet, POST_FIELDS};
 use crate::domain::{
-    CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus, PostSummary,
-    TagRef,
+    AuthorRef, CategoryRef, PostDetail, PostFilter, PostKey, PostListQuery, PostSort, PostStatus,
+    PostSummary, TagRef,
 };
+use crate::on_backend;
 
 /// The columns of a post in a list, with its category, its synced click count and its approved comments.
 /// Each is the column, or an empty constant when the read's fieldset leaves it out (so a sparse list reads
@@ -101,7 +104,7 @@ pub(super) struct SummaryRow {
 }
 
 impl SummaryRow {
-    pub(super) fn into_summary(self, tags: Vec<TagRef>) -> PostSummary {
+    pub(super) fn into_summary(self, refs: PostRefs) -> PostSummary {
         let category = match (self.category_id, self.category_slug, self.category_name) {
             (Some(id), Some(slug), Some(name)) => Some(CategoryRef { id, slug, name }),
             _ => None,
@@ -112,8 +115,9 @@ impl SummaryRow {
             title: self.title,
             excerpt: self.excerpt,
             author: self.author,
+            authors: refs.authors,
             category,
-            tags,
+            tags: refs.tags,
             published_at: self.published_at.map(|at| at.and_utc()),
             updated_at: self.updated_at.and_utc(),
             clicks: self.clicks.unwrap_or(0),
@@ -167,6 +171,16 @@ macro_rules! matching {
                         .inner_join(tags::table)
                         .filter(tags::slug.eq(tag.as_str().to_owned()))
                         .select(post_tags::post_id),
+                ),
+            );
+        }
+        if let Some(author) = &filter.author {
+            query = query.filter(
+                posts::id.eq_any(
+                    $crate::db::schema::post_authors::table
+                        .inner_join($crate::db::schema::authors::table)
+                        .filter($crate::db::schema::authors::slug.eq(author.as_str().to_owned()))
+                        .select($crate::db::schema::post_authors::post_id),
                 ),
             );
         }
@@ -333,16 +347,16 @@ pub fn list(
     let more = rows.len() > usize::try_from(request.page.limit()).unwrap_or(usize::MAX);
     rows.truncate(usize::try_from(request.page.limit()).unwrap_or(usize::MAX));
 
-    let mut tags = if request.fields.has("tags") {
-        tags_of(conn, rows.iter().map(|row| row.id).collect())?
-    } else {
-        HashMap::new()
-    };
+    let mut refs = refs_of(
+        conn,
+        rows.iter().map(|row| row.id).collect(),
+        Refs::of(&request.fields),
+    )?;
     let posts = rows
         .into_iter()
         .map(|row| {
-            let post_tags = tags.remove(&row.id).unwrap_or_default();
-            row.into_summary(post_tags)
+            let post_refs = refs.remove(&row.id).unwrap_or_default();
+            row.into_summary(post_refs)
         })
         .collect();
     Ok(PostsPage {
@@ -410,15 +424,11 @@ pub fn find_fields(
     else {
         return Ok(None);
     };
-    let tags = if fields.has("tags") {
-        tags_of(conn, vec![row.id])?
-            .remove(&row.id)
-            .unwrap_or_default()
-    } else {
-        Vec::new()
-    };
+    let refs = refs_of(conn, vec![row.id], Refs::of(fields))?
+        .remove(&row.id)
+        .unwrap_or_default();
     Ok(Some(PostDetail {
-        summary: row.into_summary(tags),
+        summary: row.into_summary(refs),
         body_markdown,
         body_html,
         meta_title,
@@ -430,7 +440,7 @@ pub fn find_fields(
 }
 
 /// The summaries of the posts `ids` (those that exist), in that order, with what `fields` needs: two
-/// statements (rows, tags).
+/// statements (rows; tags and authors).
 pub(super) fn summaries_of(
     conn: &mut DbConnection,
     ids: &[i64],
@@ -445,18 +455,14 @@ pub(super) fn summaries_of(
         .select(summary_columns(fields))
         .filter(posts::id.eq_any(ids))
         .load(conn)?;
-    let mut tags = if fields.has("tags") {
-        tags_of(conn, ids.to_vec())?
-    } else {
-        HashMap::new()
-    };
+    let mut refs = refs_of(conn, ids.to_vec(), Refs::of(fields))?;
     let mut by_id: HashMap<i64, SummaryRow> = rows.into_iter().map(|row| (row.id, row)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| by_id.remove(id))
         .map(|row| {
-            let post_tags = tags.remove(&row.id).unwrap_or_default();
-            row.into_summary(post_tags)
+            let post_refs = refs.remove(&row.id).unwrap_or_default();
+            row.into_summary(post_refs)
         })
         .collect())
 }
@@ -499,25 +505,90 @@ pub fn is_published(
 }
 
 /// The tags of many posts in one statement, each post's tags ordered by name.
-pub(super) fn tags_of(
+/// The tags and authors a post embeds.
+#[derive(Debug, Default)]
+pub(super) struct PostRefs {
+    pub(super) tags: Vec<TagRef>,
+    pub(super) authors: Vec<AuthorRef>,
+}
+
+/// Which of a post's tags and authors a read returns.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Refs {
+    pub(super) tags: bool,
+    pub(super) authors: bool,
+}
+
+impl Refs {
+    pub(super) const ALL: Refs = Refs {
+        tags: true,
+        authors: true,
+    };
+
+    pub(super) fn of(fields: &FieldSet) -> Self {
+        Refs {
+            tags: fields.has("tags"),
+            authors: fields.has("authors"),
+        }
+    }
+}
+
+/// A post's tags, and its authors with their positions, as the rows come.
+type Gathered = (Vec<TagRef>, Vec<(i64, AuthorRef)>);
+
+/// The tags (by name) and authors (in order) of the posts `post_ids`, as `wanted` says: one statement, none
+/// when neither is wanted.
+pub(super) fn refs_of(
     conn: &mut DbConnection,
     post_ids: Vec<i64>,
-) -> QueryResult<HashMap<i64, Vec<TagRef>>> {
-    if post_ids.is_empty() {
+    wanted: Refs,
+) -> QueryResult<HashMap<i64, PostRefs>> {
+    if post_ids.is_empty() || !(wanted.tags || wanted.authors) {
         return Ok(HashMap::new());
     }
-    let rows: Vec<(i64, i64, String, String)> = post_tags::table
+    // (post, -1 for a tag or the author's position, id, slug, name)
+    let tag_rows = post_tags::table
         .inner_join(tags::table)
-        .filter(post_tags::post_id.eq_any(post_ids))
-        .select((post_tags::post_id, tags::id, tags::slug, tags::name))
-        .order((tags::name.asc(), tags::id.asc()))
-        .load(conn)?;
-    let mut by_post: HashMap<i64, Vec<TagRef>> = HashMap::new();
-    for (post_id, id, slug, name) in rows {
-        by_post
-            .entry(post_id)
-            .or_default()
-            .push(TagRef { id, slug, name });
+        .filter(post_tags::post_id.eq_any(post_ids.clone()))
+        .select((
+            post_tags::post_id,
+            sql::<BigInt>("-1"),
+            tags::id,
+            tags::slug,
+            tags::name,
+        ));
+    let author_rows = post_authors::table
+        .inner_join(authors::table)
+        .filter(post_authors::post_id.eq_any(post_ids))
+        .select((
+            post_authors::post_id,
+            post_authors::position,
+            authors::id,
+            authors::slug,
+            authors::name,
+        ));
+    let rows: Vec<(i64, i64, i64, String, String)> = match (wanted.tags, wanted.authors) {
+        (true, true) => on_backend!(conn, c => tag_rows.union_all(author_rows).load(c))?,
+        (true, false) => tag_rows.load(conn)?,
+        _ => author_rows.load(conn)?,
+    };
+    let mut by_post: HashMap<i64, Gathered> = HashMap::new();
+    for (post_id, kind, id, slug, name) in rows {
+        let refs = by_post.entry(post_id).or_default();
+        let embedded = CategoryRef { id, slug, name };
+        if kind < 0 {
+            refs.0.push(embedded);
+        } else {
+            refs.1.push((kind, embedded));
+        }
     }
-    Ok(by_post)
+    Ok(by_post
+        .into_iter()
+        .map(|(post, (mut tags, mut authors))| {
+            tags.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+            authors.sort_by_key(|(position, author)| (*position, author.id));
+            let authors = authors.into_iter().map(|(_, author)| author).collect();
+            (post, PostRefs { tags, authors })
+        })
+        .collect())
 }

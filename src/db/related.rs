@@ -5,7 +5,7 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::posts::{is_published, public_at, summary_columns, tags_of, SummaryRow};
+use super::posts::{is_published, public_at, refs_of, summary_columns, Refs, SummaryRow};
 use super::schema::{categories, post_counters, posts};
 use super::DbConnection;
 use crate::domain::fields::{FieldSet, POST_SUMMARY_FIELDS};
@@ -49,12 +49,12 @@ pub fn related(
         ))
         .limit(limit)
         .load(conn)?;
-    let mut tags = tags_of(conn, rows.iter().map(|row| row.id).collect())?;
+    let mut refs = refs_of(conn, rows.iter().map(|row| row.id).collect(), Refs::ALL)?;
     Ok(Some(
         rows.into_iter()
             .map(|row| {
-                let post_tags = tags.remove(&row.id).unwrap_or_default();
-                row.into_summary(post_tags)
+                let post_refs = refs.remove(&row.id).unwrap_or_default();
+                row.into_summary(post_refs)
             })
             .collect(),
     ))

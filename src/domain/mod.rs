@@ -30,7 +30,8 @@ pub mod webhook;
 pub use id::ResourceId;
 pub use page::{Page, PageMeta, PageRequest, RelatedLimit};
 pub use post::{
-    is_public_at, CategoryRef, CommentView, PostDetail, PostSummary, TagRef, TaxonomyItem,
+    is_public_at, AuthorRef, CategoryRef, CommentView, PostDetail, PostSummary, TagRef,
+    TaxonomyItem,
 };
 pub use post_filter::{PostFilter, PostKey, PostListQuery, PostStatus};
 pub use search::SearchQuery;

@@ -10,7 +10,7 @@ pub fn is_public_at(published_at: Option<NaiveDateTime>, now: NaiveDateTime) -> 
     published_at.is_some_and(|at| at <= now)
 }
 
-/// A category or tag as embedded in a post.
+/// A category, tag or author as embedded in a post.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[schema(example = json!({"id": 2, "slug": "databases", "name": "Databases"}))]
 pub struct CategoryRef {
@@ -21,6 +21,9 @@ pub struct CategoryRef {
 
 /// Tags embed the same way categories do.
 pub type TagRef = CategoryRef;
+
+/// Authors embed the same way too.
+pub type AuthorRef = CategoryRef;
 
 /// A post as it appears in lists. Every field is present unless the read's `fields` parameter leaves it out
 /// (`id` is always there).
@@ -33,8 +36,12 @@ pub struct PostSummary {
     pub title: String,
     #[schema(required = false)]
     pub excerpt: String,
+    /// The primary author's name (the first of `authors`).
     #[schema(required = false)]
     pub author: String,
+    /// The post's authors in order; the first is the primary author.
+    #[schema(required = false)]
+    pub authors: Vec<AuthorRef>,
     #[schema(required = false)]
     pub category: Option<CategoryRef>,
     #[schema(required = false)]

@@ -41,6 +41,8 @@ pub struct PostFilter {
     pub category: Option<Slug>,
     /// Only posts carrying the tag with this slug.
     pub tag: Option<Slug>,
+    /// Only posts that name the author with this slug.
+    pub author: Option<Slug>,
     /// Only posts whose title or body match these words.
     pub search: Option<SearchQuery>,
 }
@@ -70,12 +72,13 @@ impl PostListQuery {
     pub fn binding(&self) -> String {
         let filter = &self.filter;
         format!(
-            "posts\n{:?}\n{:?}\n{:?}\n{}\n{}\n{}",
+            "posts\n{:?}\n{:?}\n{:?}\n{}\n{}\n{}\n{}",
             self.sort,
             self.window,
             filter.status,
             filter.category.as_ref().map_or("", |slug| slug.as_str()),
             filter.tag.as_ref().map_or("", |slug| slug.as_str()),
+            filter.author.as_ref().map_or("", |slug| slug.as_str()),
             filter.search.as_ref().map_or("", |search| search.as_str()),
         )
     }

@@ -113,7 +113,9 @@ impl Modify for Limits {
                         continue;
                     };
                     match parameter.name.as_str() {
-                        "category" | "tag" | "slug" => schema.pattern = Some(slug_pattern()),
+                        "category" | "tag" | "author" | "slug" => {
+                            schema.pattern = Some(slug_pattern());
+                        }
                         "page" => schema.maximum = Some(PageRequest::MAX_PAGE.into()),
                         "per_page" => schema.maximum = Some(PageRequest::MAX_PER_PAGE.into()),
                         _ => {}

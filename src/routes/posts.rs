@@ -35,7 +35,8 @@ pub struct PostListParams {
 
 impl FromQuery for PostListParams {
     const ALLOWED: &'static [&'static str] = &[
-        "page", "per_page", "category", "tag", "q", "sort", "status", "fields", "cursor", "window",
+        "page", "per_page", "category", "tag", "author", "q", "sort", "status", "fields", "cursor",
+        "window",
     ];
 
     fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
@@ -51,6 +52,10 @@ impl FromQuery for PostListParams {
                 tag: params
                     .get("tag")
                     .map(|raw| Slug::parse("tag", raw))
+                    .transpose()?,
+                author: params
+                    .get("author")
+                    .map(|raw| Slug::parse("author", raw))
                     .transpose()?,
                 search: params.get("q").map(SearchQuery::parse).transpose()?,
             },
@@ -97,6 +102,7 @@ impl FromQuery for PostListParams {
         ("per_page" = Option<u32>, Query, description = "Posts per page, 1 to 100 (default 20)", minimum = 1),
         ("category" = Option<String>, Query, description = "Only posts in the category with this slug", example = "databases"),
         ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", example = "redis"),
+        ("author" = Option<String>, Query, description = "Only posts that name the author with this slug", example = "ann"),
         ("q" = Option<String>, Query, description = "Full-text search on title and body", example = "redis latency"),
         ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks`, `title` or `trending` (growth: 7 x the last 24 hours' clicks minus the 7 days' before; `window_clicks` shows the last 24 hours'; pages by number)", pattern = "^(-published_at|published_at|-clicks|title|trending)$"),
         ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),

@@ -165,7 +165,73 @@ async fn older_posts_get_their_authors_at_start_up(app: TestApp) {
     assert_eq!(authors["data"][0]["post_count"], 4);
 }
 
+async fn posts_carry_their_authors_and_filter_by_one(app: TestApp) {
+    app.import(&small_blog()).await;
+    let editor = token(&app);
+    for (title, author) in [("By Zed", "Zed Zero"), ("Zed again", "Zed Zero")] {
+        let created = send(
+            &app,
+            Method::POST,
+            "/posts",
+            Some(&editor),
+            Some(
+                json!({"title": title, "author": author, "body_markdown": "Hi.",
+                        "published_at": "2025-01-01T00:00:00Z"}),
+            ),
+        )
+        .await;
+        assert_eq!(created.status(), 201);
+    }
+    let post = app.get_json("/posts/1").await;
+    assert_eq!(post["author"], "Ada");
+    let ada = &post["authors"][0];
+    assert_eq!(ada["slug"], "ada");
+    assert_eq!(ada["name"], "Ada");
+    assert!(ada["id"].is_i64());
+    assert_eq!(post["authors"].as_array().map(Vec::len), Some(1));
+
+    let list = app.get_json("/posts?author=zed-zero").await;
+    assert_eq!(list["meta"]["total"], 2);
+    for post in list["data"].as_array().expect("posts") {
+        assert_eq!(post["authors"][0]["slug"], "zed-zero");
+        assert_eq!(post["author"], "Zed Zero");
+    }
+    assert_eq!(app.get_json("/posts?author=ada").await["meta"]["total"], 4);
+    assert_eq!(
+        app.get_json("/posts?author=nobody").await["meta"]["total"],
+        0
+    );
+    assert_eq!(app.get("/posts?author=Not%20A%20Slug").await.status(), 400);
+    // `fields=authors` alone, and a cursor that stays within the author's posts.
+    let sparse = app
+        .get_json("/posts?author=zed-zero&fields=authors&per_page=1")
+        .await;
+    let keys: Vec<&String> = sparse["data"][0]
+        .as_object()
+        .expect("a post")
+        .keys()
+        .collect();
+    assert_eq!(keys, ["authors", "id"]);
+    let cursor = sparse["meta"]["next_cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    let next = app
+        .get_json(&format!(
+            "/posts?author=zed-zero&fields=authors&per_page=1&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(next["data"][0]["authors"][0]["slug"], "zed-zero");
+    let wrong = app
+        .get(&format!(
+            "/posts?author=ada&fields=authors&per_page=1&cursor={cursor}"
+        ))
+        .await;
+    assert_eq!(wrong.status(), 400, "a cursor is bound to its filter");
+}
+
 crate::on_both_backends!(
+    posts_carry_their_authors_and_filter_by_one,
     every_post_names_an_author_counted_when_published,
     editors_write_authors,
     older_posts_get_their_authors_at_start_up,

@@ -923,7 +923,7 @@ export interface components {
             state: string;
         };
         /**
-         * @description A category or tag as embedded in a post.
+         * @description A category, tag or author as embedded in a post.
          * @example {
          *       "id": 2,
          *       "name": "Databases",
@@ -1173,7 +1173,10 @@ export interface components {
         /** @description One page of a list, with what a client needs to walk the rest. */
         Page_PostSummary: {
             data: {
+                /** @description The primary author's name (the first of `authors`). */
                 author?: string;
+                /** @description The post's authors in order; the first is the primary author. */
+                authors?: components["schemas"]["CategoryRef"][];
                 category?: null | components["schemas"]["CategoryRef"];
                 /** Format: int64 */
                 clicks?: number;
@@ -1308,7 +1311,7 @@ export interface components {
          * @description A field of a single post (`fields` of `GET /posts/{id}` and `GET /posts/slug/{slug}`).
          * @enum {string}
          */
-        PostField: "id" | "slug" | "title" | "excerpt" | "author" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "body_markdown" | "body_html" | "meta_title" | "meta_description" | "canonical_url" | "json_ld";
+        PostField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "body_markdown" | "body_html" | "meta_title" | "meta_description" | "canonical_url" | "json_ld";
         /**
          * @description Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
          * @example {
@@ -1353,7 +1356,10 @@ export interface components {
          *     (`id` is always there).
          */
         PostSummary: {
+            /** @description The primary author's name (the first of `authors`). */
             author?: string;
+            /** @description The post's authors in order; the first is the primary author. */
+            authors?: components["schemas"]["CategoryRef"][];
             category?: null | components["schemas"]["CategoryRef"];
             /** Format: int64 */
             clicks?: number;
@@ -1395,7 +1401,7 @@ export interface components {
          * @description A field of a post in a list (`fields` of `GET /posts` and `GET /posts/{id}/related`).
          * @enum {string}
          */
-        PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "window_clicks";
+        PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "window_clicks";
         /**
          * @description A preview link as editors list it: never its secret.
          * @example {
@@ -3080,6 +3086,11 @@ export interface operations {
                  * @example redis
                  */
                 tag?: string;
+                /**
+                 * @description Only posts that name the author with this slug
+                 * @example ann
+                 */
+                author?: string;
                 /**
                  * @description Full-text search on title and body
                  * @example redis latency

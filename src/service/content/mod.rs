@@ -435,7 +435,8 @@ fn summary_size(post: &PostSummary) -> usize {
         + post
             .tags
             .iter()
-            .map(|tag| 32 + tag.slug.len() + tag.name.len())
+            .chain(&post.authors)
+            .map(|term| 32 + term.slug.len() + term.name.len())
             .sum::<usize>()
 }
 

@@ -11,6 +11,7 @@ fn post(id: i64) -> Arc<PostDetail> {
             title: String::from("T"),
             excerpt: String::new(),
             author: String::from("A"),
+            authors: Vec::new(),
             category: None,
             tags: Vec::new(),
             published_at: None,
