@@ -6,12 +6,14 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::error::WriteError;
-use super::schema::{categories, post_counters, post_seo, post_tags, posts, tags};
+use super::schema::{
+    authors, categories, post_authors, post_counters, post_seo, post_tags, posts, tags,
+};
 use super::{content_write, DbConnection};
 use crate::domain::clock::WriteTime;
 use crate::domain::input::Field;
 use crate::domain::markdown::Reading;
-use crate::domain::post_input::{NewPost, PostChanges};
+use crate::domain::post_input::{NewPost, PostChanges, References};
 use crate::domain::post_rules::{self, PostRow, SlugTaken, UnknownReference};
 use crate::domain::revision::RevisionStamp;
 use crate::domain::webhook::{post_write_event, Event, EventType, PostEventData};
@@ -92,32 +94,91 @@ fn resolve_tags(
     Ok(Some(found.into_iter().map(|(id, _)| id).collect()))
 }
 
-/// The category and tag slugs that name no row.
+/// The authors `wanted` names, in that order, as (id, name).
+fn resolve_authors(
+    conn: &mut DbConnection,
+    wanted: Option<&Vec<Slug>>,
+    unknown: &mut Vec<UnknownReference>,
+) -> QueryResult<Option<Vec<(i64, String)>>> {
+    let Some(wanted) = wanted else {
+        return Ok(None);
+    };
+    let slugs: Vec<&str> = wanted.iter().map(Slug::as_str).collect();
+    let found: Vec<(i64, String, String)> = authors::table
+        .filter(authors::slug.eq_any(&slugs))
+        .select((authors::id, authors::slug, authors::name))
+        .load(conn)?;
+    let mut ordered = Vec::new();
+    for slug in &slugs {
+        match found.iter().find(|(_, found, _)| found == slug) {
+            Some((id, _, name)) => ordered.push((*id, name.clone())),
+            None => unknown.push(UnknownReference::author(slug)),
+        }
+    }
+    Ok(Some(ordered))
+}
+
+/// The category, tag and author slugs that name no row.
 pub fn unknown_references(
     conn: &mut DbConnection,
-    category: &Field<Slug>,
-    tags: Option<&Vec<Slug>>,
+    references: &References,
 ) -> QueryResult<Vec<UnknownReference>> {
     let mut unknown = Vec::new();
-    resolve_category(conn, category, &mut unknown)?;
-    resolve_tags(conn, tags, &mut unknown)?;
+    resolve_category(conn, &references.category, &mut unknown)?;
+    resolve_tags(conn, references.tags.as_ref(), &mut unknown)?;
+    resolve_authors(conn, references.authors.as_ref(), &mut unknown)?;
     Ok(unknown)
 }
 
-/// Category and tags of a write, by id; every slug that names nothing is refused at once.
+/// What a write names, by id: its category, tags and authors (in order, with their names).
+struct Resolved {
+    category: Field<i64>,
+    tag_ids: Option<Vec<i64>>,
+    authors: Option<Vec<(i64, String)>>,
+}
+
+/// Category, tags and authors of a write, by id; every slug that names nothing is refused at once.
 fn resolve(
     conn: &mut DbConnection,
     category: &Field<Slug>,
     tags: Option<&Vec<Slug>>,
-) -> Result<(Field<i64>, Option<Vec<i64>>), WriteError> {
+    authors: Option<&Vec<Slug>>,
+) -> Result<Resolved, WriteError> {
     let mut unknown = Vec::new();
     let category = resolve_category(conn, category, &mut unknown)?;
     let tag_ids = resolve_tags(conn, tags, &mut unknown)?;
+    let authors = resolve_authors(conn, authors, &mut unknown)?;
     if unknown.is_empty() {
-        Ok((category, tag_ids))
+        Ok(Resolved {
+            category,
+            tag_ids,
+            authors,
+        })
     } else {
         Err(WriteError::UnknownReferences(unknown))
     }
+}
+
+/// Makes `authors` (in order) post `post_id`'s authors.
+fn set_authors(
+    conn: &mut DbConnection,
+    post_id: i64,
+    authors: &[(i64, String)],
+) -> QueryResult<()> {
+    diesel::delete(post_authors::table.filter(post_authors::post_id.eq(post_id))).execute(conn)?;
+    let rows: Vec<_> = authors
+        .iter()
+        .zip(0_i64..)
+        .map(|((author, _), position)| {
+            (
+                post_authors::post_id.eq(post_id),
+                post_authors::author_id.eq(*author),
+                post_authors::position.eq(position),
+            )
+        })
+        .collect();
+    on_backend!(conn, c => diesel::insert_into(post_authors::table).values(&rows).execute(c))?;
+    Ok(())
 }
 
 fn replace_tags(conn: &mut DbConnection, post_id: i64, tag_ids: &[i64]) -> QueryResult<()> {
@@ -163,7 +224,16 @@ pub fn create(
 ) -> Result<i64, WriteError> {
     let now = time.at;
     content_write(conn, time.real, |conn, events| {
-        let (category, tag_ids) = resolve(conn, &post.category, post.tags.as_ref())?;
+        let Resolved {
+            category,
+            tag_ids,
+            authors,
+        } = resolve(
+            conn,
+            &post.category,
+            post.tags.as_ref(),
+            post.authors.as_ref(),
+        )?;
         let slug = if let Some(slug) = &post.slug {
             if let Some(owner) = slug_owner(conn, slug.as_str())? {
                 return Err(slug_taken(slug, owner));
@@ -173,7 +243,10 @@ pub fn create(
             let base = post_rules::base_slug(post);
             post_rules::free_slug(&base, &slugs_like(conn, &base)?)
         };
-        let row = post_rules::new_row(post, &slug, category.value(), now);
+        let mut row = post_rules::new_row(post, &slug, category.value(), now);
+        if let Some((_, primary)) = authors.as_ref().and_then(|authors| authors.first()) {
+            row.author.clone_from(primary);
+        }
         let public = is_public(&row, now);
         let id: i64 = diesel::insert_into(posts::table)
             .values((
@@ -192,7 +265,10 @@ pub fn create(
             ));
         }
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
-        super::authors::link_by_name(conn, &[id], Some(now))?;
+        match &authors {
+            Some(authors) => set_authors(conn, id, authors)?,
+            None => super::authors::link_by_name(conn, &[id], Some(now))?,
+        }
         super::revisions::record(conn, &[id], stamp, now, true)?;
         diesel::insert_into(post_counters::table)
             .values((
@@ -328,14 +404,26 @@ pub fn update(
         if !post_rules::version_matches(id, current.updated_at, if_match) {
             return Err(WriteError::Stale);
         }
-        let (category, tag_ids) = resolve(conn, &changes.category, changes.tags.as_ref())?;
+        let Resolved {
+            category,
+            tag_ids,
+            authors,
+        } = resolve(
+            conn,
+            &changes.category,
+            changes.tags.as_ref(),
+            changes.authors.as_ref(),
+        )?;
         if let Some(slug) = &changes.slug {
             match slug_owner(conn, slug.as_str())? {
                 Some(owner) if owner != id => return Err(slug_taken(slug, owner)),
                 _ => {}
             }
         }
-        let row = post_rules::apply(changes, &category, &current, now);
+        let mut row = post_rules::apply(changes, &category, &current, now);
+        if let Some((_, primary)) = authors.as_ref().and_then(|authors| authors.first()) {
+            row.author.clone_from(primary);
+        }
         let updated = diesel::update(
             posts::table
                 .find(id)
@@ -350,8 +438,12 @@ pub fn update(
         if let Some(tag_ids) = tag_ids {
             replace_tags(conn, id, &tag_ids)?;
         }
-        if changes.author.is_some() {
-            super::authors::link_by_name(conn, &[id], Some(now))?;
+        match &authors {
+            Some(authors) => set_authors(conn, id, authors)?,
+            None if changes.author.is_some() => {
+                super::authors::link_by_name(conn, &[id], Some(now))?;
+            }
+            None => {}
         }
         super::revisions::record(conn, &[id], stamp, now, true)?;
         let was_announced = announced(conn, id)?;

@@ -7,7 +7,9 @@ use chrono::NaiveDateTime;
 use diesel::dsl::max;
 use diesel::prelude::*;
 
-use super::schema::{categories, post_revisions, post_seo, post_tags, posts, tags};
+use super::schema::{
+    authors, categories, post_authors, post_revisions, post_seo, post_tags, posts, tags,
+};
 use super::DbConnection;
 use crate::domain::markdown::derive_excerpt;
 use crate::domain::revision::{Revision, RevisionPost, RevisionStamp, RevisionSummary};
@@ -103,6 +105,16 @@ fn snapshots(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, R
             post_seo::canonical_url.nullable(),
         ))
         .load(conn)?;
+    let mut authors_of: HashMap<i64, Vec<String>> = HashMap::new();
+    for (post, slug) in post_authors::table
+        .inner_join(authors::table)
+        .filter(post_authors::post_id.eq_any(ids))
+        .select((post_authors::post_id, authors::slug))
+        .order((post_authors::post_id, post_authors::position))
+        .load::<(i64, String)>(conn)?
+    {
+        authors_of.entry(post).or_default().push(slug);
+    }
     let mut tags_of: HashMap<i64, Vec<String>> = HashMap::new();
     for (post, slug) in post_tags::table
         .inner_join(tags::table)
@@ -126,6 +138,7 @@ fn snapshots(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, R
                 excerpt: (!derived).then_some(excerpt),
                 body_markdown,
                 author,
+                authors: authors_of.remove(&id).unwrap_or_default(),
                 category,
                 tags: tags_of.remove(&id).unwrap_or_default(),
                 published_at: published_at.map(|at| at.and_utc()),

@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 use super::Slug;
 
 /// A field as sent: left out, sent as `null`, or sent with a value. `PATCH` tells the three apart.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum Field<T> {
+    #[default]
     Absent,
     Null,
     Value(T),
@@ -50,8 +51,10 @@ pub enum FieldRule {
         max: usize,
     },
     Slug,
-    /// At most [`SLUGS_MAX`] slugs.
-    Slugs,
+    /// 1 to `max` slugs (0 allowed for tags: `max` is [`SLUGS_MAX`] there).
+    Slugs {
+        max: usize,
+    },
     /// An RFC 3339 date-time.
     Timestamp,
     /// An `http://` or `https://` URL of at most `max` characters.
@@ -90,10 +93,10 @@ impl BodyField {
         }
     }
 
-    pub const fn slugs(name: &'static str) -> Self {
+    pub const fn slugs(name: &'static str, max: usize) -> Self {
         BodyField {
             name,
-            rule: FieldRule::Slugs,
+            rule: FieldRule::Slugs { max },
         }
     }
 
@@ -192,9 +195,10 @@ impl JsonObject {
         match field.rule {
             FieldRule::Text { min, max } => self.text(field.name, min, max),
             FieldRule::Multiline { min, max } => self.multiline(field.name, min, max),
-            FieldRule::Slug | FieldRule::Slugs | FieldRule::Timestamp | FieldRule::Url { .. } => {
-                Field::Absent
-            }
+            FieldRule::Slug
+            | FieldRule::Slugs { .. }
+            | FieldRule::Timestamp
+            | FieldRule::Url { .. } => Field::Absent,
         }
     }
 
@@ -296,6 +300,11 @@ impl JsonObject {
 
     /// An array of slugs, repeats removed.
     pub fn slugs(&mut self, name: &str) -> Field<Vec<Slug>> {
+        self.slugs_up_to(name, SLUGS_MAX)
+    }
+
+    /// An array of distinct slugs, at most `max` of them.
+    pub fn slugs_up_to(&mut self, name: &str, max: usize) -> Field<Vec<Slug>> {
         match self.raw(name) {
             Field::Absent => Field::Absent,
             Field::Null => Field::Null,
@@ -312,8 +321,8 @@ impl JsonObject {
                         None => messages.push(format!("[{index}] must be a string")),
                     }
                 }
-                if slugs.len() > SLUGS_MAX {
-                    messages.push(format!("at most {SLUGS_MAX} items"));
+                if slugs.len() > max {
+                    messages.push(format!("at most {max} items"));
                 }
                 for message in &messages {
                     self.error(name, message.clone());

@@ -3,7 +3,9 @@
 use chrono::NaiveDateTime;
 use utoipa::ToSchema;
 
-use super::input::{names, BodyField, Field, FieldErrors, FieldRule, JsonObject, MalformedBody};
+use super::input::{
+    names, BodyField, Field, FieldErrors, FieldRule, JsonObject, MalformedBody, SLUGS_MAX,
+};
 use super::Slug;
 
 /// Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
@@ -22,6 +24,9 @@ pub struct PostChanges {
     pub excerpt: Field<String>,
     #[schema(nullable = false, value_type = Option<String>)]
     pub author: Option<String>,
+    /// Author slugs in order, 1 to 10 (the first is the primary author); replace the post's authors.
+    #[schema(nullable = false, inline, value_type = Option<Vec<Slug>>)]
+    pub authors: Option<Vec<Slug>>,
     /// A category slug; `null`: no category.
     #[schema(value_type = Option<String>)]
     pub category: Field<Slug>,
@@ -59,8 +64,13 @@ pub struct NewPost {
     /// Derived from the body when absent or null.
     #[schema(value_type = Option<String>)]
     pub excerpt: Field<String>,
-    /// 1 to 100 characters.
-    pub author: String,
+    /// The author's name, 1 to 100 characters: found or made as an author. Required unless `authors` is
+    /// sent.
+    #[schema(nullable = false, value_type = Option<String>)]
+    pub author: Option<String>,
+    /// Author slugs in order, 1 to 10 (the first is the primary author, whose name `author` becomes).
+    #[schema(nullable = false, inline, value_type = Option<Vec<Slug>>)]
+    pub authors: Option<Vec<Slug>>,
     /// A category slug, or null.
     #[schema(value_type = Option<String>)]
     pub category: Field<Slug>,
@@ -82,6 +92,14 @@ pub struct NewPost {
     pub canonical_url: Field<String>,
 }
 
+/// The category, tag and author slugs a body names (where well-formed), for a 422 that lists unknown ones.
+#[derive(Debug, Clone, Default)]
+pub struct References {
+    pub category: Field<Slug>,
+    pub tags: Option<Vec<Slug>>,
+    pub authors: Option<Vec<Slug>>,
+}
+
 /// A body that could not be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum InputError {
@@ -95,6 +113,8 @@ pub const TITLE_MAX: usize = 300;
 pub const BODY_MAX: usize = 500_000;
 pub const EXCERPT_MAX: usize = 1_000;
 pub const AUTHOR_MAX: usize = 100;
+/// The most authors a post names.
+pub const AUTHORS_MAX: usize = 10;
 /// The longest `canonical_url`.
 pub const URL_MAX: usize = 2000;
 
@@ -104,7 +124,8 @@ const BODY: BodyField = BodyField::multiline("body_markdown", BODY_MAX);
 const EXCERPT: BodyField = BodyField::multiline("excerpt", EXCERPT_MAX);
 const AUTHOR: BodyField = BodyField::text("author", AUTHOR_MAX);
 const CATEGORY: BodyField = BodyField::slug("category");
-const TAGS: BodyField = BodyField::slugs("tags");
+const TAGS: BodyField = BodyField::slugs("tags", SLUGS_MAX);
+const AUTHORS: BodyField = BodyField::slugs("authors", AUTHORS_MAX);
 const PUBLISHED_AT: BodyField = BodyField::timestamp("published_at");
 const META_TITLE: BodyField = BodyField::text("meta_title", TITLE_MAX);
 const META_DESCRIPTION: BodyField = BodyField::multiline("meta_description", EXCERPT_MAX);
@@ -114,12 +135,13 @@ const CANONICAL_URL: BodyField = BodyField {
 };
 
 /// Every field of a post body (a create's and a patch's).
-pub const FIELDS: [BodyField; 11] = [
+pub const FIELDS: [BodyField; 12] = [
     TITLE,
     SLUG,
     BODY,
     EXCERPT,
     AUTHOR,
+    AUTHORS,
     CATEGORY,
     TAGS,
     PUBLISHED_AT,
@@ -132,13 +154,15 @@ impl PostChanges {
     /// A new post: `title`, `author` and `body_markdown` are required.
     pub fn for_create(body: &[u8]) -> Result<NewPost, InputError> {
         let changes = Self::read(body, true)?;
-        match (changes.title, changes.author, changes.body_markdown) {
-            (Some(title), Some(author), Some(body_markdown)) => Ok(NewPost {
+        let named = changes.author.is_some() || changes.authors.is_some();
+        match (changes.title, changes.body_markdown) {
+            (Some(title), Some(body_markdown)) if named => Ok(NewPost {
                 title,
                 slug: changes.slug,
                 body_markdown,
                 excerpt: changes.excerpt,
-                author,
+                author: changes.author,
+                authors: changes.authors,
                 category: changes.category,
                 tags: changes.tags,
                 published_at: changes.published_at,
@@ -158,11 +182,15 @@ impl PostChanges {
 
     /// The category and tags a body names, where they are well-formed slugs (the rest of the body may be
     /// invalid): so that a 422 can name unknown ones next to the other bad fields.
-    pub fn references(body: &[u8]) -> (Field<Slug>, Option<Vec<Slug>>) {
+    pub fn references(body: &[u8]) -> References {
         let Ok(mut object) = JsonObject::parse(body, &names(&FIELDS)) else {
-            return (Field::Absent, None);
+            return References::default();
         };
-        (object.slug(CATEGORY.name), object.slugs(TAGS.name).value())
+        References {
+            category: object.slug(CATEGORY.name),
+            tags: object.slugs(TAGS.name).value(),
+            authors: object.slugs_up_to(AUTHORS.name, AUTHORS_MAX).value(),
+        }
     }
 
     fn read(body: &[u8], create: bool) -> Result<Self, InputError> {
@@ -174,13 +202,22 @@ impl PostChanges {
         let author = object.text_field(&AUTHOR);
         let category = object.slug(CATEGORY.name);
         let tags = object.slugs(TAGS.name);
+        let authors = object.slugs_up_to(AUTHORS.name, AUTHORS_MAX);
+        if matches!(&authors, Field::Value(list) if list.is_empty()) {
+            object.error(
+                AUTHORS.name,
+                format!("must name 1 to {AUTHORS_MAX} authors"),
+            );
+        }
         let published_at = object.timestamp(PUBLISHED_AT.name);
         let meta_title = object.text_field(&META_TITLE);
         let meta_description = object.text_field(&META_DESCRIPTION);
         let canonical_url = object.url_field(&CANONICAL_URL);
         if create {
             object.require(TITLE.name, &title);
-            object.require(AUTHOR.name, &author);
+            if authors == Field::Absent {
+                object.require(AUTHOR.name, &author);
+            }
             object.require(BODY.name, &body_markdown);
         }
         for (name, is_null) in [
@@ -189,6 +226,7 @@ impl PostChanges {
             (BODY.name, body_markdown == Field::Null),
             (AUTHOR.name, author == Field::Null),
             (TAGS.name, tags == Field::Null),
+            (AUTHORS.name, authors == Field::Null),
         ] {
             if is_null && !object.has_error(name) {
                 object.error(name, "must not be null");
@@ -201,6 +239,7 @@ impl PostChanges {
             body_markdown: body_markdown.value(),
             excerpt,
             author: author.value(),
+            authors: authors.value(),
             category,
             tags: tags.value(),
             published_at,

@@ -48,6 +48,14 @@ impl UnknownReference {
         }
     }
 
+    pub fn author(slug: &str) -> Self {
+        UnknownReference {
+            field: "authors",
+            noun: "author",
+            slug: slug.to_owned(),
+        }
+    }
+
     pub fn tag(slug: &str) -> Self {
         UnknownReference {
             field: "tags",
@@ -128,7 +136,8 @@ pub fn new_row(
         excerpt,
         body_markdown: post.body_markdown.clone(),
         body_html: render_html(&post.body_markdown),
-        author: post.author.clone(),
+        // With `authors` instead, the caller sets the primary author's name.
+        author: post.author.clone().unwrap_or_default(),
         category_id,
         published_at: post.published_at.clone().value(),
         updated_at: now,

@@ -35,6 +35,9 @@ pub struct RevisionPost {
     /// `null` when it was derived from the body (a restore derives it again).
     pub excerpt: Option<String>,
     pub author: String,
+    /// Author slugs in order (the first is the primary author).
+    #[serde(default)]
+    pub authors: Vec<String>,
     /// A category slug, or null.
     pub category: Option<String>,
     /// Tag slugs, by slug.
@@ -82,6 +85,16 @@ impl RevisionPost {
             body_markdown: Some(self.body_markdown.clone()),
             excerpt: optional(&self.excerpt),
             author: Some(self.author.clone()),
+            authors: if self.authors.is_empty() {
+                None
+            } else {
+                Some(
+                    self.authors
+                        .iter()
+                        .map(|slug| Slug::parse("authors", slug))
+                        .collect::<Result<_, _>>()?,
+                )
+            },
             category: match &self.category {
                 Some(slug) => Field::Value(Slug::parse("category", slug)?),
                 None => Field::Null,
@@ -104,12 +117,13 @@ impl RevisionPost {
 }
 
 /// Every field of a [`RevisionPost`], in order.
-const FIELD_NAMES: [&str; 11] = [
+const FIELD_NAMES: [&str; 12] = [
     "title",
     "slug",
     "body_markdown",
     "excerpt",
     "author",
+    "authors",
     "category",
     "tags",
     "published_at",
@@ -171,6 +185,7 @@ mod tests {
             body_markdown: String::from("Body."),
             excerpt: None,
             author: String::from("Ann"),
+            authors: vec![String::from("ann")],
             category: Some(String::from("news")),
             tags: vec![String::from("rust")],
             published_at: None,
@@ -190,6 +205,7 @@ mod tests {
                 "slug",
                 "body_markdown",
                 "author",
+                "authors",
                 "category",
                 "tags"
             ]

@@ -13,7 +13,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use crate::domain::author::{Author, AuthorChanges};
 use crate::domain::comment_input::{Moderation, NewComment};
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
-use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, SLUGS_MAX, TEXT_PATTERN};
+use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, TEXT_PATTERN};
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::preview::{CreatedPreviewLink, PreviewLink, PreviewLinkRequest};
 use crate::domain::revision::{Revision, RevisionPost, RevisionSummary};
@@ -152,8 +152,8 @@ impl Modify for Limits {
                     (FieldRule::Slug, Some(RefOr::T(Schema::Object(property)))) => {
                         property.pattern = Some(slug_pattern());
                     }
-                    (FieldRule::Slugs, Some(RefOr::T(Schema::Array(property)))) => {
-                        property.max_items = Some(SLUGS_MAX);
+                    (FieldRule::Slugs { max }, Some(RefOr::T(Schema::Array(property)))) => {
+                        property.max_items = Some(*max);
                         if let ArrayItems::RefOrSchema(item) = &mut property.items {
                             if let RefOr::T(Schema::Object(item)) = item.as_mut() {
                                 item.pattern = Some(slug_pattern());

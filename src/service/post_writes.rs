@@ -27,9 +27,9 @@ impl Posts {
     }
 
     async fn invalid_body(&self, body: &[u8], mut errors: FieldErrors) -> ApiError {
-        let (category, tags) = PostChanges::references(body);
+        let references = PostChanges::references(body);
         let unknown = run_query(&self.pool, move |conn| {
-            db::post_writes::unknown_references(conn, &category, tags.as_ref())
+            db::post_writes::unknown_references(conn, &references)
         })
         .await;
         match unknown {

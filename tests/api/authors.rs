@@ -230,7 +230,113 @@ async fn posts_carry_their_authors_and_filter_by_one(app: TestApp) {
     assert_eq!(wrong.status(), 400, "a cursor is bound to its filter");
 }
 
+async fn writes_name_several_authors_in_order(app: TestApp) {
+    app.import(&small_blog()).await;
+    let editor = token(&app);
+    let bea = send(
+        &app,
+        Method::POST,
+        "/authors",
+        Some(&editor),
+        Some(json!({"name": "Bea"})),
+    )
+    .await;
+    assert_eq!(bea.status(), 201);
+    let created = send(
+        &app,
+        Method::POST,
+        "/posts",
+        Some(&editor),
+        Some(
+            json!({"title": "Two hands", "authors": ["bea", "ada"], "body_markdown": "Hi.",
+                    "published_at": "2025-01-01T00:00:00Z"}),
+        ),
+    )
+    .await;
+    let post = ok_json(created, 201).await;
+    let id = post["id"].as_i64().expect("an id");
+    assert_eq!(post["author"], "Bea", "the primary author's name");
+    let slugs: Vec<&str> = post["authors"]
+        .as_array()
+        .expect("authors")
+        .iter()
+        .filter_map(|author| author["slug"].as_str())
+        .collect();
+    assert_eq!(slugs, ["bea", "ada"]);
+    // The post is in both authors' lists, and counts for both.
+    for author in ["bea", "ada"] {
+        let list = app
+            .get_json(&format!("/posts?author={author}&per_page=100"))
+            .await;
+        assert!(
+            list["data"]
+                .as_array()
+                .expect("posts")
+                .iter()
+                .any(|post| post["id"] == id),
+            "{author}"
+        );
+    }
+    assert_eq!(app.get_json("/authors/bea").await["post_count"], 1);
+    assert_eq!(app.get_json("/authors/ada").await["post_count"], 5);
+
+    // Reordering makes the other the primary author.
+    let reordered = send(
+        &app,
+        Method::PATCH,
+        &format!("/posts/{id}"),
+        Some(&editor),
+        Some(json!({"authors": ["ada", "bea"]})),
+    )
+    .await;
+    let post = ok_json(reordered, 200).await;
+    assert_eq!(post["author"], "Ada");
+    assert_eq!(post["authors"][0]["slug"], "ada");
+    assert_eq!(post["authors"][1]["slug"], "bea");
+
+    // Unknown authors are listed with the other bad fields; an empty or over-long list is refused.
+    let refused = send(
+        &app,
+        Method::PATCH,
+        &format!("/posts/{id}"),
+        Some(&editor),
+        Some(json!({"authors": ["nobody", "ada"], "category": "no-such", "title": ""})),
+    )
+    .await;
+    let problem = ok_json(refused, 422).await;
+    assert!(
+        problem["errors"]["authors"].to_string().contains("nobody"),
+        "{problem}"
+    );
+    assert!(problem["errors"]["category"].is_array());
+    assert!(problem["errors"]["title"].is_array());
+    let eleven: Vec<String> = (0..11).map(|n| format!("a{n}")).collect();
+    for authors in [json!([]), json!(eleven), json!(null)] {
+        let refused = send(
+            &app,
+            Method::PATCH,
+            &format!("/posts/{id}"),
+            Some(&editor),
+            Some(json!({"authors": authors})),
+        )
+        .await;
+        assert_eq!(refused.status(), 422, "{authors}");
+    }
+    // A create needs `author` or `authors`.
+    let nameless = send(
+        &app,
+        Method::POST,
+        "/posts",
+        Some(&editor),
+        Some(json!({"title": "Nobody's", "body_markdown": "Hi."})),
+    )
+    .await;
+    let problem = ok_json(nameless, 422).await;
+    assert!(problem["errors"]["author"].is_array(), "{problem}");
+}
+
 crate::on_both_backends!(
+    writes_name_several_authors_in_order,
     posts_carry_their_authors_and_filter_by_one,
     every_post_names_an_author_counted_when_published,
     editors_write_authors,

@@ -222,8 +222,9 @@ async fn a_silently_dead_listener_leaves_nothing_stale_past_the_bound(app: TestA
     };
     let (proxy, reader) = crate::outages::behind_a_proxy(&app, options).await;
     assert_eq!(reader.get_json("/posts/6").await["title"], "apple pie");
-    // The reader's listener, by the port its connection comes from, as PostgreSQL sees it.
-    let ports: Vec<i32> = {
+    // The reader's listener, by the port its connection comes from, as PostgreSQL sees it. It connects on
+    // its own task, so it may not be there the moment the reader first answers: look again for a while.
+    let listener_ports = || -> Vec<i32> {
         use diesel::prelude::*;
         #[derive(diesel::QueryableByName)]
         struct Port {
@@ -241,6 +242,12 @@ async fn a_silently_dead_listener_leaves_nothing_stale_past_the_bound(app: TestA
         .map(|row| row.client_port)
         .collect()
     };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut ports = listener_ports();
+    while ports.len() < 2 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        ports = listener_ports();
+    }
     let stalled = ports
         .iter()
         .filter_map(|port| u16::try_from(*port).ok())

@@ -1259,8 +1259,13 @@ export interface components {
          *     }
          */
         PostCreate: {
-            /** @description 1 to 100 characters. */
-            author: string;
+            /**
+             * @description The author's name, 1 to 100 characters: found or made as an author. Required unless `authors` is
+             *     sent.
+             */
+            author?: string;
+            /** @description Author slugs in order, 1 to 10 (the first is the primary author, whose name `author` becomes). */
+            authors?: string[];
             /** @description Markdown, 1 to 500,000 characters. */
             body_markdown: string;
             /**
@@ -1321,6 +1326,8 @@ export interface components {
          */
         PostPatch: {
             author?: string;
+            /** @description Author slugs in order, 1 to 10 (the first is the primary author); replace the post's authors. */
+            authors?: string[];
             body_markdown?: string;
             /**
              * Format: uri
@@ -1486,6 +1493,8 @@ export interface components {
         /** @description A post's editable fields as a revision keeps them: the body of a `PATCH` that would bring them back. */
         RevisionPost: {
             author: string;
+            /** @description Author slugs in order (the first is the primary author). */
+            authors?: string[];
             body_markdown: string;
             canonical_url?: string | null;
             /** @description A category slug, or null. */
