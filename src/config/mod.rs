@@ -160,6 +160,9 @@ pub struct SiteSettings {
     /// `/categories/{slug}` and `/tags/{slug}`.
     pub category_url_pattern: String,
     pub tag_url_pattern: String,
+    /// `AUTHOR_URL_PATTERN`: an author's page, with `{slug}`. Unset: the sitemap lists no author pages, and
+    /// an author's feed links to the blog's home.
+    pub author_url_pattern: Option<String>,
     /// `FEED_ITEMS`: posts per feed, 1 to 100. Default 20.
     pub feed_items: u32,
     /// `SITEMAP_MAX_URLS`: URLs per sitemap file before it splits into an index, 1 to 50,000 (the

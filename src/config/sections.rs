@@ -115,6 +115,10 @@ pub(super) fn site_settings(
         post_url_pattern: pattern("POST_URL_PATTERN", "/posts/{slug}", &["{slug}", "{id}"])?,
         category_url_pattern: pattern("CATEGORY_URL_PATTERN", "/categories/{slug}", &["{slug}"])?,
         tag_url_pattern: pattern("TAG_URL_PATTERN", "/tags/{slug}", &["{slug}"])?,
+        author_url_pattern: match lookup("AUTHOR_URL_PATTERN").filter(|value| !value.is_empty()) {
+            None => None,
+            Some(_) => Some(pattern("AUTHOR_URL_PATTERN", "", &["{slug}"])?),
+        },
         feed_items: whole(lookup, "FEED_ITEMS", 20, 1..=100)?,
         sitemap_max_urls: whole(lookup, "SITEMAP_MAX_URLS", 50_000, 1..=50_000)?,
     })

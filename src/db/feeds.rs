@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{categories, post_tags, posts, tags};
+use super::schema::{authors, categories, post_authors, post_tags, posts, tags};
 use super::DbConnection;
 use crate::domain::Taxonomy;
 
@@ -43,6 +43,15 @@ pub fn term_name(
     }
 }
 
+/// The name of the author with this slug, if there is one.
+pub fn author_name(conn: &mut DbConnection, slug: &str) -> QueryResult<Option<String>> {
+    authors::table
+        .filter(authors::slug.eq(slug))
+        .select(authors::name)
+        .first(conn)
+        .optional()
+}
+
 /// A page the sitemap lists: its slug (and id, for posts) and when what it shows last changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
@@ -51,15 +60,22 @@ pub struct Listed {
     pub last_change: NaiveDateTime,
 }
 
-/// Everything a sitemap lists, in three statements: every published post (oldest first), and every
-/// category and tag holding a published post, with the latest change of those posts.
+/// Everything a sitemap lists, in three statements (four `with_authors`): every published post (oldest
+/// first), and every category, tag (and author) holding a published post, with the latest change of those
+/// posts.
 pub struct SitemapSource {
     pub posts: Vec<Listed>,
     pub categories: Vec<Listed>,
     pub tags: Vec<Listed>,
+    /// Empty unless asked for (`AUTHOR_URL_PATTERN` set).
+    pub authors: Vec<Listed>,
 }
 
-pub fn sitemap_source(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResult<SitemapSource> {
+pub fn sitemap_source(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    with_authors: bool,
+) -> QueryResult<SitemapSource> {
     let listed = |(id, slug, last_change): (i64, String, Option<NaiveDateTime>)| {
         last_change.map(|last_change| Listed {
             id,
@@ -99,9 +115,28 @@ pub fn sitemap_source(conn: &mut DbConnection, now: NaiveDateTime) -> QueryResul
         .into_iter()
         .filter_map(listed)
         .collect();
+    let authors = if with_authors {
+        authors::table
+            .inner_join(post_authors::table.inner_join(posts::table))
+            .filter(super::posts::public_at(now))
+            .group_by((authors::id, authors::slug))
+            .select((
+                authors::id,
+                authors::slug,
+                diesel::dsl::max(posts::updated_at),
+            ))
+            .order(authors::slug.asc())
+            .load(conn)?
+            .into_iter()
+            .filter_map(listed)
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(SitemapSource {
         posts,
         categories,
         tags,
+        authors,
     })
 }

@@ -552,7 +552,7 @@ pub(super) fn refs_of(
         .filter(post_tags::post_id.eq_any(post_ids.clone()))
         .select((
             post_tags::post_id,
-            sql::<BigInt>("-1"),
+            sql::<BigInt>("CAST(-1 AS BIGINT)"),
             tags::id,
             tags::slug,
             tags::name,

@@ -17,6 +17,8 @@ pub struct SiteLinks {
     pub post: String,
     /// With `{slug}`.
     pub category: String,
+    /// With `{slug}`, when the settings name author pages.
+    pub author: Option<String>,
     pub tag: String,
 }
 
@@ -45,6 +47,13 @@ impl SiteLinks {
 
     pub fn tag(&self, slug: &str) -> String {
         self.absolute(&self.tag.replace("{slug}", slug))
+    }
+
+    /// An author's page, when the settings name one.
+    pub fn author(&self, slug: &str) -> Option<String> {
+        self.author
+            .as_ref()
+            .map(|pattern| self.absolute(&pattern.replace("{slug}", slug)))
     }
 }
 
@@ -261,6 +270,7 @@ mod tests {
             post: String::from("/p/{id}/{slug}"),
             category: String::from("/c/{slug}"),
             tag: String::from("https://tags.example.com/{slug}"),
+            author: None,
         }
     }
 

@@ -9,7 +9,7 @@ use super::extract::{InPath, NParam, NoQuery, SlugParam};
 use super::problems::{BadRequest, NotFound, Unavailable};
 use super::AppState;
 use crate::domain::feed::{self, SiteLinks, SitemapUrl};
-use crate::domain::Taxonomy;
+use crate::domain::{Slug, Taxonomy};
 use crate::error::ApiError;
 use crate::service::feeds::FeedScope;
 
@@ -39,6 +39,7 @@ fn links(request: &HttpRequest, state: &AppState) -> SiteLinks {
         post: site.post_url_pattern.clone(),
         category: site.category_url_pattern.clone(),
         tag: site.tag_url_pattern.clone(),
+        author: site.author_url_pattern.clone(),
     }
 }
 
@@ -110,29 +111,30 @@ blog_feed!(
 
 macro_rules! term_feed {
     (
-        $name:ident, $path:literal, $taxonomy:expr, $format:expr, $media:literal, $summary:literal,
-        $what:literal
+        $name:ident, $path:literal, $scope:expr, $whose:literal, $format:expr, $media:literal,
+        $summary:literal, $what:literal
     ) => {
         #[doc = $summary]
         #[doc = ""]
         #[doc = $what]
         #[utoipa::path(
-            get,
-            path = $path,
-            tag = "feeds",
-            params(("slug" = String, Path, description = "The category's or tag's slug", example = "rust")),
-            responses(
-                (status = 200, description = $what, content_type = $media, body = String),
-                BadRequest, NotFound, Unavailable,
-            )
-        )]
+                    get,
+                    path = $path,
+                    tag = "feeds",
+                    params(("slug" = String, Path, description = $whose, example = "rust")),
+                    responses(
+                        (status = 200, description = $what, content_type = $media, body = String),
+                        BadRequest, NotFound, Unavailable,
+                    )
+                )]
         pub async fn $name(
             request: HttpRequest,
             _: NoQuery,
             InPath(slug): InPath<SlugParam>,
             state: web::Data<AppState>,
         ) -> Result<HttpResponse, ApiError> {
-            feed_response(&request, &state, FeedScope::Term($taxonomy, slug), $format).await
+            let scope: fn(Slug) -> FeedScope = $scope;
+            feed_response(&request, &state, scope(slug), $format).await
         }
     };
 }
@@ -140,7 +142,8 @@ macro_rules! term_feed {
 term_feed!(
     category_rss,
     "/categories/{slug}/feed.rss",
-    Taxonomy::Categories,
+    |slug| FeedScope::Term(Taxonomy::Categories, slug),
+    "The category's slug",
     Format::Rss,
     "application/rss+xml",
     "Get a category's RSS feed",
@@ -149,7 +152,8 @@ term_feed!(
 term_feed!(
     category_atom,
     "/categories/{slug}/feed.atom",
-    Taxonomy::Categories,
+    |slug| FeedScope::Term(Taxonomy::Categories, slug),
+    "The category's slug",
     Format::Atom,
     "application/atom+xml",
     "Get a category's Atom feed",
@@ -158,7 +162,8 @@ term_feed!(
 term_feed!(
     tag_rss,
     "/tags/{slug}/feed.rss",
-    Taxonomy::Tags,
+    |slug| FeedScope::Term(Taxonomy::Tags, slug),
+    "The tag's slug",
     Format::Rss,
     "application/rss+xml",
     "Get a tag's RSS feed",
@@ -167,14 +172,37 @@ term_feed!(
 term_feed!(
     tag_atom,
     "/tags/{slug}/feed.atom",
-    Taxonomy::Tags,
+    |slug| FeedScope::Term(Taxonomy::Tags, slug),
+    "The tag's slug",
     Format::Atom,
     "application/atom+xml",
     "Get a tag's Atom feed",
     "The latest published posts with a tag, as Atom 1.0"
 );
 
-/// Every URL the sitemap lists: published posts (oldest first), then categories and tags holding one.
+term_feed!(
+    author_rss,
+    "/authors/{slug}/feed.rss",
+    FeedScope::Author,
+    "The author's slug",
+    Format::Rss,
+    "application/rss+xml",
+    "Get an author's RSS feed",
+    "The latest published posts that name an author, as RSS 2.0"
+);
+term_feed!(
+    author_atom,
+    "/authors/{slug}/feed.atom",
+    FeedScope::Author,
+    "The author's slug",
+    Format::Atom,
+    "application/atom+xml",
+    "Get an author's Atom feed",
+    "The latest published posts that name an author, as Atom 1.0"
+);
+
+/// Every URL the sitemap lists: published posts (oldest first), then categories and tags holding one, then
+/// (with `AUTHOR_URL_PATTERN`) authors of one.
 async fn sitemap_urls(links: &SiteLinks, state: &AppState) -> Result<Vec<SitemapUrl>, ApiError> {
     let source = state.feeds.sitemap_source().await?;
     let posts = source.posts.iter().map(|post| SitemapUrl {
@@ -189,7 +217,13 @@ async fn sitemap_urls(links: &SiteLinks, state: &AppState) -> Result<Vec<Sitemap
         loc: links.tag(&term.slug),
         last_change: term.last_change,
     });
-    Ok(posts.chain(categories).chain(tags).collect())
+    let authors = source.authors.iter().filter_map(|author| {
+        links.author(&author.slug).map(|loc| SitemapUrl {
+            loc,
+            last_change: author.last_change,
+        })
+    });
+    Ok(posts.chain(categories).chain(tags).chain(authors).collect())
 }
 
 /// Get the sitemap

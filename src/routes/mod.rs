@@ -152,6 +152,8 @@ route_table! {
     "/categories/{slug}/feed.atom" => { get: feeds::category_atom }
     "/tags/{slug}/feed.rss" => { get: feeds::tag_rss }
     "/tags/{slug}/feed.atom" => { get: feeds::tag_atom }
+    "/authors/{slug}/feed.rss" => { get: feeds::author_rss }
+    "/authors/{slug}/feed.atom" => { get: feeds::author_atom }
     "/sitemap.xml" => { get: feeds::sitemap }
     "/sitemap-{n}.xml" => { get: feeds::sitemap_file }
     "/webhooks" => { get: webhooks::list_webhooks, post: webhooks::create_webhook }

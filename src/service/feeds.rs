@@ -18,6 +18,7 @@ use crate::error::ApiError;
 pub enum FeedScope {
     Blog,
     Term(Taxonomy, Slug),
+    Author(Slug),
 }
 
 /// What a feed carries whatever the links: the category's or tag's name, and the posts with their bodies.
@@ -78,6 +79,12 @@ impl Feeds {
                 };
                 (format!("{}: {name}", site.title), url)
             }
+            (FeedScope::Author(slug), Some(name)) => (
+                format!("{}: {name}", site.title),
+                links
+                    .author(slug.as_str())
+                    .unwrap_or_else(|| links.absolute("/")),
+            ),
             _ => (site.title.clone(), links.absolute("/")),
         };
         Ok(FeedSource {
@@ -92,20 +99,26 @@ impl Feeds {
     /// statements by one request while the others wait for it (each `/sitemap-N.xml` is a slice of it).
     pub async fn sitemap_source(&self) -> Result<Arc<SitemapSource>, ApiError> {
         let now = self.clock.now();
+        let with_authors = self.site.author_url_pattern.is_some();
         let pool = self.pool.clone();
         self.content
             .derived_or_load(String::from("sitemap"), now, move || async move {
                 let (source, valid_until) = run_query(&pool, move |conn| {
                     db::posts::until_next_publication(conn, now, |conn| {
-                        db::feeds::sitemap_source(conn, now)
+                        db::feeds::sitemap_source(conn, now, with_authors)
                     })
                 })
                 .await?;
-                let bytes = [&source.posts, &source.categories, &source.tags]
-                    .iter()
-                    .flat_map(|listed| listed.iter())
-                    .map(|listed| 64 + listed.slug.len())
-                    .sum();
+                let bytes = [
+                    &source.posts,
+                    &source.categories,
+                    &source.tags,
+                    &source.authors,
+                ]
+                .iter()
+                .flat_map(|listed| listed.iter())
+                .map(|listed| 64 + listed.slug.len())
+                .sum();
                 Ok::<_, ApiError>(Loaded {
                     value: source,
                     valid_until,
@@ -134,12 +147,22 @@ async fn load_feed(
             .ok_or(ApiError::NotFound(taxonomy.noun()))?;
             Some(name)
         }
+        FeedScope::Author(slug) => {
+            let slug = slug.clone();
+            let name = run_query(&pool, move |conn| {
+                db::feeds::author_name(conn, slug.as_str())
+            })
+            .await?
+            .ok_or(ApiError::NotFound("author"))?;
+            Some(name)
+        }
     };
     let mut filter = PostFilter::default();
     match &scope {
         FeedScope::Blog => {}
         FeedScope::Term(Taxonomy::Categories, slug) => filter.category = Some(slug.clone()),
         FeedScope::Term(Taxonomy::Tags, slug) => filter.tag = Some(slug.clone()),
+        FeedScope::Author(slug) => filter.author = Some(slug.clone()),
     }
     let query = PostListQuery {
         filter,

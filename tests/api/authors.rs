@@ -197,6 +197,13 @@ async fn posts_carry_their_authors_and_filter_by_one(app: TestApp) {
         assert_eq!(post["author"], "Zed Zero");
     }
     assert_eq!(app.get_json("/posts?author=ada").await["meta"]["total"], 4);
+    // Tags alone, and authors alone, each read in a statement of their own kind.
+    let tags_only = app.get_json("/posts/2?fields=tags").await;
+    assert_eq!(tags_only["tags"].as_array().map(Vec::len), Some(2));
+    let listed = app.get_json("/posts?fields=tags&per_page=3").await;
+    assert!(listed["data"][0]["tags"].is_array());
+    let authors_only = app.get_json("/posts/2?fields=authors").await;
+    assert_eq!(authors_only["authors"][0]["slug"], "ada");
     assert_eq!(
         app.get_json("/posts?author=nobody").await["meta"]["total"],
         0
@@ -335,7 +342,94 @@ async fn writes_name_several_authors_in_order(app: TestApp) {
     assert!(problem["errors"]["author"].is_array(), "{problem}");
 }
 
+async fn authors_have_feeds_and_sitemap_entries(app: TestApp) {
+    app.import(&small_blog()).await;
+    let editor = token(&app);
+    let bea = send(
+        &app,
+        Method::POST,
+        "/authors",
+        Some(&editor),
+        Some(json!({"name": "Bea"})),
+    )
+    .await;
+    assert_eq!(bea.status(), 201);
+    let created = send(
+        &app,
+        Method::POST,
+        "/posts",
+        Some(&editor),
+        Some(
+            json!({"title": "Written by two", "authors": ["bea", "ada"], "body_markdown": "Hi.",
+                    "published_at": "2025-06-01T00:00:00Z"}),
+        ),
+    )
+    .await;
+    assert_eq!(created.status(), 201);
+    // The post is in both authors' feeds; another author's post is only in hers.
+    for (path, media) in [
+        ("/authors/bea/feed.rss", "application/rss+xml"),
+        ("/authors/ada/feed.atom", "application/atom+xml"),
+    ] {
+        let answer = app.get(path).await;
+        assert_eq!(answer.status(), 200, "{path}");
+        assert!(answer.headers()["content-type"]
+            .to_str()
+            .expect("a type")
+            .starts_with(media));
+        let xml = answer.text().await.expect("a feed");
+        assert!(xml.contains("Written by two"), "{path}: {xml}");
+    }
+    let bea_feed = app
+        .get("/authors/bea/feed.rss")
+        .await
+        .text()
+        .await
+        .expect("a feed");
+    assert!(!bea_feed.contains("Hello Rust"), "{bea_feed}");
+    assert!(bea_feed.contains("Blog: Bea"), "{bea_feed}");
+    assert_eq!(app.get("/authors/nobody/feed.rss").await.status(), 404);
+
+    // Author pages are in the sitemap only when AUTHOR_URL_PATTERN says where they are.
+    let sitemap = app
+        .get("/sitemap.xml")
+        .await
+        .text()
+        .await
+        .expect("a sitemap");
+    assert!(!sitemap.contains("/authors/"), "{sitemap}");
+    let mut options = TestOptions::default();
+    options.site.url = Some(String::from("https://blog.example.com"));
+    options.site.author_url_pattern = Some(String::from("/people/{slug}"));
+    let site = app.another_instance(options).await;
+    let sitemap = site
+        .get("/sitemap.xml")
+        .await
+        .text()
+        .await
+        .expect("a sitemap");
+    assert!(
+        sitemap.contains("https://blog.example.com/people/bea"),
+        "{sitemap}"
+    );
+    assert!(
+        sitemap.contains("https://blog.example.com/people/ada"),
+        "{sitemap}"
+    );
+    let feed = site
+        .get("/authors/bea/feed.atom")
+        .await
+        .text()
+        .await
+        .expect("a feed");
+    assert!(
+        feed.contains("https://blog.example.com/people/bea"),
+        "{feed}"
+    );
+}
+
 crate::on_both_backends!(
+    authors_have_feeds_and_sitemap_entries,
     writes_name_several_authors_in_order,
     posts_carry_their_authors_and_filter_by_one,
     every_post_names_an_author_counted_when_published,

@@ -57,6 +57,46 @@ export interface paths {
         patch: operations["update_author"];
         trace?: never;
     };
+    "/authors/{slug}/feed.atom": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an author's Atom feed
+         * @description The latest published posts that name an author, as Atom 1.0
+         */
+        get: operations["author_atom"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/authors/{slug}/feed.rss": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get an author's RSS feed
+         * @description The latest published posts that name an author, as RSS 2.0
+         */
+        get: operations["author_rss"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/categories": {
         parameters: {
             query?: never;
@@ -2120,6 +2160,134 @@ export interface operations {
             };
         };
     };
+    author_atom: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description The author's slug
+                 * @example rust
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest published posts that name an author, as Atom 1.0 */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/atom+xml": string;
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    author_rss: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description The author's slug
+                 * @example rust
+                 */
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The latest published posts that name an author, as RSS 2.0 */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/rss+xml": string;
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_categories: {
         parameters: {
             query?: {
@@ -2582,7 +2750,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The category's or tag's slug
+                 * @description The category's slug
                  * @example rust
                  */
                 slug: string;
@@ -2646,7 +2814,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The category's or tag's slug
+                 * @description The category's slug
                  * @example rust
                  */
                 slug: string;
@@ -5467,7 +5635,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The category's or tag's slug
+                 * @description The tag's slug
                  * @example rust
                  */
                 slug: string;
@@ -5531,7 +5699,7 @@ export interface operations {
             };
             path: {
                 /**
-                 * @description The category's or tag's slug
+                 * @description The tag's slug
                  * @example rust
                  */
                 slug: string;
