@@ -117,6 +117,47 @@ async fn imported_ids_are_kept_and_new_rows_get_fresh_ones(app: TestApp) {
     assert_eq!(report.comments.created, 0);
 }
 
+/// A post made through the API holds an id the file names for another post: that file post gets an id no
+/// row and no file post has (it used to take the next id from the sequence, one a later file post named, and
+/// the whole import failed on a duplicate key).
+async fn a_file_id_held_by_an_api_post_goes_elsewhere(app: TestApp) {
+    let editor = crate::post_writes::token(&app);
+    let made = crate::post_writes::send(
+        &app,
+        reqwest::Method::POST,
+        "/posts",
+        Some(&editor),
+        Some(
+            serde_json::json!({"title": "Made here", "author": "Ann", "body_markdown": "Hi.",
+                                "published_at": "2024-05-01T00:00:00Z"}),
+        ),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+    let made: serde_json::Value = made.json().await.expect("the post");
+    assert_eq!(made["id"], 1, "the first post of an empty database");
+    let report = app.import(&small_blog()).await;
+    assert_eq!(report.posts.created, 6);
+    assert_eq!(app.get_json("/posts/1").await["title"], "Made here");
+    let moved = app.get_json("/posts/slug/hello-rust").await;
+    assert!(moved["id"].as_i64().expect("an id") > 6, "{moved}");
+    assert_eq!(app.get_json("/posts/slug/redis-counters").await["id"], 2);
+    // The moved post's comments followed it; a post made next gets a fresh id.
+    let comments = app
+        .get_json(&format!("/posts/{}/comments", moved["id"]))
+        .await;
+    assert_eq!(comments["meta"]["total"], 3);
+    let next = crate::post_writes::send(
+        &app,
+        reqwest::Method::POST,
+        "/posts",
+        Some(&editor),
+        Some(serde_json::json!({"title": "Made after", "author": "Ann", "body_markdown": "Hi."})),
+    )
+    .await;
+    assert_eq!(next.status(), 201);
+}
+
 /// A comment made through the API takes an id from the sequence the import's ids share: a file naming that
 /// id for another comment must not move it, rewrite it, or change its status.
 async fn an_import_never_rewrites_a_comment_it_did_not_create(app: TestApp) {
@@ -287,6 +328,7 @@ crate::on_both_backends!(
     importing_the_same_file_twice_changes_nothing,
     a_changed_file_updates_only_what_changed_and_keeps_live_click_counts,
     imported_ids_are_kept_and_new_rows_get_fresh_ones,
+    a_file_id_held_by_an_api_post_goes_elsewhere,
     an_import_never_rewrites_a_comment_it_did_not_create,
     a_broken_file_changes_nothing_and_names_the_record,
     the_cli_import_reports_and_refuses_like_the_library,
