@@ -376,6 +376,15 @@ pub fn link_by_name(
 /// Links every post that names no author yet (posts written before authors existed, or by SQL); returns
 /// how many.
 pub fn link_unlinked(conn: &mut DbConnection) -> QueryResult<usize> {
+    // Every start asks; only a database with unlinked posts takes the write lock.
+    let linked = post_authors::table.select(post_authors::post_id);
+    let any: bool = diesel::select(diesel::dsl::exists(
+        posts::table.filter(diesel::dsl::not(posts::id.eq_any(linked))),
+    ))
+    .get_result(conn)?;
+    if !any {
+        return Ok(0);
+    }
     super::write_transaction(conn, |conn| {
         // Instances starting together on an older database: one links, the others then find nothing to do.
         if let DbConnection::Pg(pg) = conn {

@@ -2,8 +2,6 @@
 //! drops this instance's content cache once it is committed (the others drop theirs when the content
 //! version moves).
 
-use std::collections::HashMap;
-
 use super::posts::Posts;
 use crate::db::{self, run_blocking, run_query};
 use crate::domain::input::FieldErrors;
@@ -90,12 +88,11 @@ impl Posts {
             db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
         })
         .await?;
-        let fresh = self
+        post.summary.clicks = self
             .clicks
             .counter()
-            .counts(&HashMap::from([(id.get(), post.summary.clicks)]))
+            .fresh_count(id.get(), post.summary.clicks)
             .await?;
-        post.summary.clicks = fresh.get(&id.get()).copied().unwrap_or(post.summary.clicks);
         post.json_ld = self.settings.pages.json_ld(&post);
         Ok(post)
     }

@@ -307,13 +307,7 @@ impl Posts {
         post.summary.clicks = match count {
             Count::Record(reader) => self.counter().record(id, now, reader.as_deref()).await?,
             Count::Peek if !fields.has("clicks") => post.summary.clicks,
-            Count::Peek => {
-                let fresh = self
-                    .counter()
-                    .counts(&HashMap::from([(id, post.summary.clicks)]))
-                    .await?;
-                fresh.get(&id).copied().unwrap_or(post.summary.clicks)
-            }
+            Count::Peek => self.counter().fresh_count(id, post.summary.clicks).await?,
         };
         Ok(post)
     }

@@ -1,8 +1,6 @@
 //! Preview links (README "Preview links"): editors make, list and revoke them; anyone holding one reads the
 //! post as it is now, whatever its status, without counting a view.
 
-use std::collections::HashMap;
-
 use super::clicks::ClickCounter;
 use crate::config::PreviewSettings;
 use crate::db::{self, run_query, DbPool};
@@ -111,12 +109,10 @@ impl Previews {
         })
         .await?;
         let mut post = post.ok_or(ApiError::NotFound("preview link"))?;
-        let id = post.summary.id;
-        let fresh = self
+        post.summary.clicks = self
             .counter
-            .counts(&HashMap::from([(id, post.summary.clicks)]))
+            .fresh_count(post.summary.id, post.summary.clicks)
             .await?;
-        post.summary.clicks = fresh.get(&id).copied().unwrap_or(post.summary.clicks);
         post.json_ld = self.pages.json_ld(&post);
         Ok(post)
     }

@@ -115,6 +115,11 @@ impl ClickCounter {
         })
         .await?
         .ok_or(ApiError::NotFound("post"))?;
+        self.fresh_count(post_id, synced).await
+    }
+
+    /// One post's fresh count from the synced count the caller read ([`ClickCounter::counts`] for one).
+    pub async fn fresh_count(&self, post_id: i64, synced: i64) -> Result<i64, ApiError> {
         let counts = self.counts(&HashMap::from([(post_id, synced)])).await?;
         Ok(counts.get(&post_id).copied().unwrap_or(synced))
     }
