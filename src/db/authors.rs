@@ -153,7 +153,7 @@ fn taken(slug: &Slug, owner: i64) -> WriteError {
     })
 }
 
-fn bio_html(bio: &str) -> String {
+pub(super) fn bio_html(bio: &str) -> String {
     if bio.is_empty() {
         String::new()
     } else {
@@ -247,11 +247,7 @@ pub fn update(
                 _ => {}
             }
         }
-        let keep = |sent: &Field<String>, current: Option<String>| match sent {
-            Field::Absent => current,
-            Field::Null => None,
-            Field::Value(value) => Some(value.clone()),
-        };
+        let keep = |sent: &Field<String>, current: Option<String>| sent.clone().or_keep(current);
         let new_slug = changes
             .slug
             .as_ref()
@@ -270,13 +266,7 @@ pub fn update(
             ))
             .execute(conn)?;
         if new_name != name {
-            let primary_of = post_authors::table
-                .filter(post_authors::author_id.eq(id))
-                .filter(post_authors::position.eq(0))
-                .select(post_authors::post_id);
-            diesel::update(posts::table.filter(posts::id.eq_any(primary_of)))
-                .set((posts::author.eq(&new_name), posts::updated_at.eq(time.at)))
-                .execute(conn)?;
+            rename_in_posts(conn, id, &new_name, time.at)?;
         }
         events.push(event(
             EventType::AuthorUpdated,
@@ -287,6 +277,47 @@ pub fn update(
         ));
         Ok(new_slug)
     })
+}
+
+/// Makes `name` the `author` of the posts whose primary author is `id`.
+pub(super) fn rename_in_posts(
+    conn: &mut DbConnection,
+    id: i64,
+    name: &str,
+    at: NaiveDateTime,
+) -> QueryResult<()> {
+    let primary_of = post_authors::table
+        .filter(post_authors::author_id.eq(id))
+        .filter(post_authors::position.eq(0))
+        .select(post_authors::post_id);
+    diesel::update(posts::table.filter(posts::id.eq_any(primary_of)))
+        .set((posts::author.eq(name), posts::updated_at.eq(at)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Makes `author_ids`, in order, the authors of the post `post_id` (the first is its primary author).
+pub(super) fn set_links(
+    conn: &mut DbConnection,
+    post_id: i64,
+    author_ids: &[i64],
+) -> QueryResult<()> {
+    diesel::delete(post_authors::table.filter(post_authors::post_id.eq(post_id))).execute(conn)?;
+    let rows: Vec<_> = author_ids
+        .iter()
+        .zip(0_i64..)
+        .map(|(author, position)| {
+            (
+                post_authors::post_id.eq(post_id),
+                post_authors::author_id.eq(*author),
+                post_authors::position.eq(position),
+            )
+        })
+        .collect();
+    if !rows.is_empty() {
+        on_backend!(conn, c => diesel::insert_into(post_authors::table).values(&rows).execute(c))?;
+    }
+    Ok(())
 }
 
 /// Deletes the author with this slug; `InUse` while a post names it.
@@ -315,11 +346,13 @@ pub fn delete(conn: &mut DbConnection, slug: &str, time: WriteTime) -> Result<()
 
 /// Makes the author named by each post of `post_ids` (its `author`) the post's one author: found by that
 /// exact name, or made (slug from the name, created at `at`, else at the first such post's creation).
+/// Returns how many authors it made.
 pub fn link_by_name(
     conn: &mut DbConnection,
     post_ids: &[i64],
     at: Option<NaiveDateTime>,
-) -> QueryResult<()> {
+) -> QueryResult<u64> {
+    let mut made = 0;
     for chunk in post_ids.chunks(CHUNK) {
         let posts_named: Vec<(i64, String, NaiveDateTime)> = posts::table
             .filter(posts::id.eq_any(chunk))
@@ -356,6 +389,7 @@ pub fn link_by_name(
                     .returning(authors::id)
                     .get_result(conn)?;
                 by_name.insert(name.clone(), id);
+                made += 1;
                 id
             };
             links.push((
@@ -370,7 +404,7 @@ pub fn link_by_name(
             on_backend!(conn, c => diesel::insert_into(post_authors::table).values(&links).execute(c))?;
         }
     }
-    Ok(())
+    Ok(made)
 }
 
 /// Links every post that names no author yet (posts written before authors existed, or by SQL); returns

@@ -11,9 +11,14 @@ use diesel::prelude::*;
 
 use super::error::DbError;
 use super::post_writes::PostColumns;
-use super::schema::{categories, comments, import_sources, post_counters, post_tags, posts, tags};
+use super::schema::{
+    authors, categories, comments, import_sources, post_authors, post_counters, post_tags, posts,
+    tags,
+};
 use super::{write_transaction, DbConnection};
-use crate::domain::import_plan::{ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport};
+use crate::domain::import_plan::{
+    ImportAuthor, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport,
+};
 use crate::domain::markdown::Reading;
 use crate::on_backend;
 
@@ -43,27 +48,37 @@ pub fn apply_keeping(
         let mut report = ImportReport::default();
         let category_ids = import_categories(conn, &plan.categories, &mut report.categories)?;
         let tag_ids = import_tags(conn, &plan.tags, &mut report.tags)?;
+        let author_ids = import_authors(conn, &plan.authors, now, &mut report.authors)?;
         let mut touched = Vec::new();
+        let mut named = Vec::new();
         let post_ids = import_posts(
             conn,
             plan,
-            (&category_ids, &tag_ids),
+            (&category_ids, &tag_ids, &author_ids),
             now,
             &mut report.posts,
-            &mut touched,
+            (&mut touched, &mut named),
         )?;
         report.renumbered_comments = import_comments(conn, plan, &post_ids, &mut report.comments)?;
         let stamp = RevisionStamp {
             token_name: None,
             keep,
         };
-        super::authors::link_by_name(conn, &touched, Some(now))?;
+        // Posts that name their authors by id were linked above; the others find or make theirs by name.
+        let by_id: HashSet<i64> = named.iter().copied().collect();
+        let by_name: Vec<i64> = touched
+            .iter()
+            .copied()
+            .filter(|id| !by_id.contains(id))
+            .collect();
+        report.authors.created += super::authors::link_by_name(conn, &by_name, Some(now))?;
         super::revisions::record(conn, &touched, &stamp, now, false)?;
         if let DbConnection::Pg(pg) = conn {
             // Rows went in with explicit ids: move each sequence past them, or the next insert collides.
             pg.batch_execute(
                 "SELECT setval(pg_get_serial_sequence('categories', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM categories;
                  SELECT setval(pg_get_serial_sequence('tags', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM tags;
+                 SELECT setval(pg_get_serial_sequence('authors', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM authors;
                  SELECT setval(pg_get_serial_sequence('posts', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM posts;
                  SELECT setval(pg_get_serial_sequence('comments', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM comments;",
             )?;
@@ -138,6 +153,94 @@ fn import_tags(
     import_terms!(tags, conn, terms, report)
 }
 
+type AuthorRow = (i64, String, String, String, Option<String>, Option<String>);
+
+/// Authors, matched on slug like categories and tags; a field the file leaves out keeps what is stored. A
+/// renamed author's name becomes the `author` of the posts it is the primary author of.
+fn import_authors(
+    conn: &mut DbConnection,
+    wanted: &[ImportAuthor],
+    now: NaiveDateTime,
+    report: &mut SectionReport,
+) -> Result<IdMap, DbError> {
+    let existing: Vec<AuthorRow> = authors::table
+        .select((
+            authors::id,
+            authors::slug,
+            authors::name,
+            authors::bio,
+            authors::website,
+            authors::avatar_url,
+        ))
+        .load(conn)?;
+    let mut taken: HashSet<i64> = existing.iter().map(|row| row.0).collect();
+    let by_slug: HashMap<&str, &AuthorRow> =
+        existing.iter().map(|row| (row.1.as_str(), row)).collect();
+    let mut ids = IdMap::new();
+    for author in wanted {
+        let id = if let Some((id, _, name, bio, website, avatar_url)) =
+            by_slug.get(author.slug.as_str()).copied()
+        {
+            let new_bio = author
+                .bio
+                .clone()
+                .or_keep(Some(bio.clone()))
+                .unwrap_or_default();
+            let new_website = author.website.clone().or_keep(website.clone());
+            let new_avatar = author.avatar_url.clone().or_keep(avatar_url.clone());
+            if author.name == *name
+                && new_bio == *bio
+                && new_website == *website
+                && new_avatar == *avatar_url
+            {
+                report.unchanged += 1;
+            } else {
+                diesel::update(authors::table.find(*id))
+                    .set((
+                        authors::name.eq(&author.name),
+                        authors::bio_html.eq(super::authors::bio_html(&new_bio)),
+                        authors::bio.eq(&new_bio),
+                        authors::website.eq(new_website),
+                        authors::avatar_url.eq(new_avatar),
+                        authors::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                if author.name != *name {
+                    super::authors::rename_in_posts(conn, *id, &author.name, now)?;
+                }
+                report.updated += 1;
+            }
+            *id
+        } else {
+            report.created += 1;
+            let bio = author.bio.clone().value().unwrap_or_default();
+            let values = (
+                authors::slug.eq(author.slug.as_str()),
+                authors::name.eq(&author.name),
+                authors::bio_html.eq(super::authors::bio_html(&bio)),
+                authors::bio.eq(bio.clone()),
+                authors::website.eq(author.website.clone().value()),
+                authors::avatar_url.eq(author.avatar_url.clone().value()),
+                authors::created_at.eq(now),
+                authors::updated_at.eq(now),
+            );
+            if taken.insert(author.id) {
+                diesel::insert_into(authors::table)
+                    .values((authors::id.eq(author.id), values))
+                    .execute(conn)?;
+                author.id
+            } else {
+                diesel::insert_into(authors::table)
+                    .values(values)
+                    .returning(authors::id)
+                    .get_result(conn)?
+            }
+        };
+        ids.insert(author.id, id);
+    }
+    Ok(ids)
+}
+
 /// A post's columns as an import writes them: the content every write shares, and whether it was announced.
 #[derive(Insertable, AsChangeset)]
 #[diesel(table_name = posts)]
@@ -210,13 +313,15 @@ fn content(
     clippy::too_many_lines,
     reason = "one section after another, each a few lines; splitting them would scatter one reading"
 )]
+/// Posts, matched on slug. Every post created or changed goes into `touched`; those whose file names their
+/// authors by id are linked to them here and go into `named` too.
 fn import_posts(
     conn: &mut DbConnection,
     plan: &ImportPlan,
-    (category_ids, tag_ids): (&IdMap, &IdMap),
+    (category_ids, tag_ids, author_ids): (&IdMap, &IdMap, &IdMap),
     now: NaiveDateTime,
     report: &mut SectionReport,
-    touched: &mut Vec<i64>,
+    (touched, named): (&mut Vec<i64>, &mut Vec<i64>),
 ) -> Result<IdMap, DbError> {
     let existing: Vec<ExistingPost> = posts::table
         .select((
@@ -242,6 +347,14 @@ fn import_posts(
     {
         links.entry(post_id).or_default().insert(tag_id);
     }
+    let mut bylines: HashMap<i64, Vec<i64>> = HashMap::new();
+    for (post_id, author_id) in post_authors::table
+        .select((post_authors::post_id, post_authors::author_id))
+        .order((post_authors::post_id, post_authors::position))
+        .load::<(i64, i64)>(conn)?
+    {
+        bylines.entry(post_id).or_default().push(author_id);
+    }
 
     let mut next_spare = plan
         .posts
@@ -264,9 +377,18 @@ fn import_posts(
             .iter()
             .filter_map(|id| tag_ids.get(id).copied())
             .collect();
+        let wanted_authors: Vec<i64> = post
+            .author_ids
+            .iter()
+            .filter_map(|id| author_ids.get(id).copied())
+            .collect();
         let id = if let Some(current) = by_slug.get(post.slug.as_str()) {
             let same_content = current.matches(post, category_id);
             let same_tags = links.get(&current.id).cloned().unwrap_or_default() == wanted_tags;
+            let same_authors = wanted_authors.is_empty()
+                || bylines
+                    .get(&current.id)
+                    .is_some_and(|ids| *ids == wanted_authors);
             if !same_content {
                 diesel::update(posts::table.find(current.id))
                     .set(content(post, category_id, now, now))
@@ -277,11 +399,15 @@ fn import_posts(
                     .execute(conn)?;
                 new_links.extend(wanted_tags.iter().map(|tag| (current.id, *tag)));
             }
-            if same_content && same_tags {
+            if same_content && same_tags && same_authors {
                 report.unchanged += 1;
             } else {
                 report.updated += 1;
                 touched.push(current.id);
+                if !wanted_authors.is_empty() {
+                    named.push(current.id);
+                    bylines.insert(current.id, wanted_authors);
+                }
             }
             current.id
         } else {
@@ -306,6 +432,10 @@ fn import_posts(
             new_links.extend(wanted_tags.iter().map(|tag| (id, *tag)));
             new_counters.push((id, post.clicks));
             touched.push(id);
+            if !wanted_authors.is_empty() {
+                named.push(id);
+                bylines.insert(id, wanted_authors);
+            }
             id
         };
         ids.insert(post.id, id);
@@ -335,6 +465,11 @@ fn import_posts(
             .values(&rows)
             .on_conflict_do_nothing()
             .execute(c))?;
+    }
+    for post in named.iter() {
+        if let Some(authors) = bylines.get(post) {
+            super::authors::set_links(conn, *post, authors)?;
+        }
     }
     Ok(ids)
 }

@@ -6,9 +6,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::error::WriteError;
-use super::schema::{
-    authors, categories, post_authors, post_counters, post_seo, post_tags, posts, tags,
-};
+use super::schema::{authors, categories, post_counters, post_seo, post_tags, posts, tags};
 use super::{content_write, DbConnection};
 use crate::domain::clock::WriteTime;
 use crate::domain::input::Field;
@@ -160,27 +158,6 @@ fn resolve(
 }
 
 /// Makes `authors` (in order) post `post_id`'s authors.
-fn set_authors(
-    conn: &mut DbConnection,
-    post_id: i64,
-    authors: &[(i64, String)],
-) -> QueryResult<()> {
-    diesel::delete(post_authors::table.filter(post_authors::post_id.eq(post_id))).execute(conn)?;
-    let rows: Vec<_> = authors
-        .iter()
-        .zip(0_i64..)
-        .map(|((author, _), position)| {
-            (
-                post_authors::post_id.eq(post_id),
-                post_authors::author_id.eq(*author),
-                post_authors::position.eq(position),
-            )
-        })
-        .collect();
-    on_backend!(conn, c => diesel::insert_into(post_authors::table).values(&rows).execute(c))?;
-    Ok(())
-}
-
 fn replace_tags(conn: &mut DbConnection, post_id: i64, tag_ids: &[i64]) -> QueryResult<()> {
     diesel::delete(post_tags::table.filter(post_tags::post_id.eq(post_id))).execute(conn)?;
     if !tag_ids.is_empty() {
@@ -266,8 +243,17 @@ pub fn create(
         }
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
         match &authors {
-            Some(authors) => set_authors(conn, id, authors)?,
-            None => super::authors::link_by_name(conn, &[id], Some(now))?,
+            Some(authors) => super::authors::set_links(
+                conn,
+                id,
+                &authors
+                    .iter()
+                    .map(|(author, _)| *author)
+                    .collect::<Vec<_>>(),
+            )?,
+            None => {
+                super::authors::link_by_name(conn, &[id], Some(now))?;
+            }
         }
         super::revisions::record(conn, &[id], stamp, now, true)?;
         diesel::insert_into(post_counters::table)
@@ -439,7 +425,14 @@ pub fn update(
             replace_tags(conn, id, &tag_ids)?;
         }
         match &authors {
-            Some(authors) => set_authors(conn, id, authors)?,
+            Some(authors) => super::authors::set_links(
+                conn,
+                id,
+                &authors
+                    .iter()
+                    .map(|(author, _)| *author)
+                    .collect::<Vec<_>>(),
+            )?,
             None if changes.author.is_some() => {
                 super::authors::link_by_name(conn, &[id], Some(now))?;
             }

@@ -3,6 +3,7 @@
 
 use chrono::NaiveDateTime;
 
+use super::input::Field;
 use super::Slug;
 
 /// A category or tag to import.
@@ -13,13 +14,29 @@ pub struct ImportTerm {
     pub name: String,
 }
 
+/// An author to import. A field the file leaves out keeps what a stored author has; one sent as null clears it.
+#[derive(Debug, Clone)]
+pub struct ImportAuthor {
+    pub id: i64,
+    pub slug: Slug,
+    pub name: String,
+    /// Markdown; null or blank is no bio.
+    pub bio: Field<String>,
+    pub website: Field<String>,
+    pub avatar_url: Field<String>,
+}
+
 /// A post to import, its body already rendered and its excerpt derived.
 #[derive(Debug, Clone)]
 pub struct ImportPost {
     pub id: i64,
     pub slug: Slug,
     pub title: String,
+    /// The primary author's name: the first of `author_ids`, or the file's `author` string.
     pub author: String,
+    /// The file's author ids, in order, without repeats; empty when the post names only an `author` string
+    /// (then that name finds or makes its author).
+    pub author_ids: Vec<i64>,
     pub body_markdown: String,
     pub body_html: String,
     pub excerpt: String,
@@ -50,6 +67,7 @@ pub struct ImportComment {
 pub struct ImportPlan {
     pub categories: Vec<ImportTerm>,
     pub tags: Vec<ImportTerm>,
+    pub authors: Vec<ImportAuthor>,
     pub posts: Vec<ImportPost>,
     pub comments: Vec<ImportComment>,
 }
@@ -59,6 +77,7 @@ pub struct ImportPlan {
 pub struct ImportReport {
     pub categories: SectionReport,
     pub tags: SectionReport,
+    pub authors: SectionReport,
     pub posts: SectionReport,
     pub comments: SectionReport,
     /// File comments stored under another id (theirs was taken by a comment no import made from them), as
@@ -78,6 +97,7 @@ impl std::fmt::Display for ImportReport {
         let sections = [
             ("categories", self.categories),
             ("tags", self.tags),
+            ("authors", self.authors),
             ("posts", self.posts),
             ("comments", self.comments),
         ];

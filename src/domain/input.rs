@@ -24,6 +24,30 @@ impl<T> Field<T> {
             Field::Absent | Field::Null => None,
         }
     }
+
+    /// The value sent, `None` when sent as null, or `kept` when left out.
+    pub fn or_keep(self, kept: Option<T>) -> Option<T> {
+        match self {
+            Field::Absent => kept,
+            Field::Null => None,
+            Field::Value(value) => Some(value),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
+        match self {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(value) => Field::Value(f(value)),
+        }
+    }
+}
+
+/// With `#[serde(default)]`, a field left out is `Absent`.
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Field<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Option::<T>::deserialize(deserializer)?.map_or(Field::Null, Field::Value))
+    }
 }
 
 /// What a one-line text field may hold once trimmed, as a JSON Schema pattern: no control characters, and
@@ -212,14 +236,10 @@ impl JsonObject {
             Field::Absent => Field::Absent,
             Field::Null => Field::Null,
             Field::Value(Value::String(text)) => {
-                let parsed = url::Url::parse(text).ok().filter(|url| {
-                    matches!(url.scheme(), "http" | "https")
-                        && url.host_str().is_some_and(|host| !host.is_empty())
-                });
                 if text.chars().count() > max {
                     self.error(field.name, format!("must be at most {max} characters long"));
                     Field::Absent
-                } else if parsed.is_none() || text.chars().any(char::is_whitespace) {
+                } else if !is_web_url(text) {
                     self.error(
                         field.name,
                         "must be an absolute http:// or https:// URL, like https://example.com/post",
@@ -381,6 +401,15 @@ pub fn is_forbidden_control(c: char, multiline: bool) -> bool {
         return c.is_control() && !matches!(c, '\n' | '\r' | '\t');
     }
     c.is_control() || (c.general_category() == GeneralCategory::Format && c != '\u{200d}')
+}
+
+/// An absolute `http://` or `https://` URL with a host and no whitespace.
+pub fn is_web_url(text: &str) -> bool {
+    let parsed = url::Url::parse(text).ok().filter(|url| {
+        matches!(url.scheme(), "http" | "https")
+            && url.host_str().is_some_and(|host| !host.is_empty())
+    });
+    parsed.is_some() && !text.chars().any(char::is_whitespace)
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 pub use crate::domain::import_plan::{
-    ImportComment, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport,
+    ImportAuthor, ImportComment, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport,
 };
+use crate::domain::input::Field;
 use crate::domain::markdown::{derive_excerpt, render_comment_html, render_html};
 use crate::domain::{InvalidValue, Slug};
 
@@ -34,13 +35,15 @@ pub enum ImportError {
     Database(#[from] crate::db::DbError),
 }
 
-/// The four sections of an import file, records kept raw so that each is decoded and named on its own.
+/// The sections of an import file, records kept raw so that each is decoded and named on its own.
 #[derive(Deserialize)]
 struct RawFile {
     #[serde(default)]
     categories: Vec<serde_json::Value>,
     #[serde(default)]
     tags: Vec<serde_json::Value>,
+    #[serde(default)]
+    authors: Vec<serde_json::Value>,
     #[serde(default)]
     posts: Vec<serde_json::Value>,
     #[serde(default)]
@@ -55,11 +58,29 @@ struct RawTerm {
 }
 
 #[derive(Deserialize)]
+struct RawAuthor {
+    id: i64,
+    slug: String,
+    name: String,
+    /// Absent: a stored author keeps its own; null: none.
+    #[serde(default)]
+    bio: Field<String>,
+    #[serde(default)]
+    website: Field<String>,
+    #[serde(default)]
+    avatar_url: Field<String>,
+}
+
+#[derive(Deserialize)]
 struct RawPost {
     id: i64,
     slug: String,
     title: String,
-    author: String,
+    /// Required unless `author_ids` names the authors.
+    #[serde(default)]
+    author: Option<String>,
+    #[serde(default)]
+    author_ids: Vec<i64>,
     body_markdown: String,
     #[serde(default)]
     excerpt: Option<String>,
@@ -125,6 +146,9 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
     let tags = terms("tags", raw.tags)?;
     let category_ids: HashSet<i64> = categories.iter().map(|c| c.id).collect();
     let tag_ids: HashSet<i64> = tags.iter().map(|t| t.id).collect();
+    let authors = authors(raw.authors)?;
+    let author_names: HashMap<i64, &str> =
+        authors.iter().map(|a| (a.id, a.name.as_str())).collect();
 
     let mut posts = Vec::with_capacity(raw.posts.len());
     let mut post_ids = HashSet::new();
@@ -140,7 +164,36 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
         positive(post.id).map_err(|m| invalid(format!("`id` {m}")))?;
         let slug = Slug::parse("slug", &post.slug).map_err(bad_field)?;
         let title = text("title", &post.title, 300).map_err(bad_field)?;
-        let author = text("author", &post.author, 100).map_err(bad_field)?;
+        let mut author_ids: Vec<i64> = Vec::with_capacity(post.author_ids.len());
+        for author in post.author_ids {
+            if !author_names.contains_key(&author) {
+                return Err(invalid(format!(
+                    "`author_ids` has {author}, which is not in `authors`"
+                )));
+            }
+            if !author_ids.contains(&author) {
+                author_ids.push(author);
+            }
+        }
+        if author_ids.len() > crate::domain::post_input::AUTHORS_MAX {
+            return Err(invalid(format!(
+                "`author_ids` names more than {} authors",
+                crate::domain::post_input::AUTHORS_MAX
+            )));
+        }
+        let author = match (author_ids.first(), &post.author) {
+            (Some(first), _) => author_names
+                .get(first)
+                .copied()
+                .unwrap_or_default()
+                .to_owned(),
+            (None, Some(name)) => text("author", name, 100).map_err(bad_field)?,
+            (None, None) => {
+                return Err(invalid(String::from(
+                    "names no author: give `author` (a name) or `author_ids`",
+                )))
+            }
+        };
         if !post_ids.insert(post.id) {
             return Err(invalid(String::from("another post has the same id")));
         }
@@ -186,6 +239,7 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
             slug,
             title,
             author,
+            author_ids,
             body_html: render_html(&post.body_markdown),
             body_markdown: post.body_markdown,
             excerpt,
@@ -237,6 +291,7 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
     Ok(ImportPlan {
         categories,
         tags,
+        authors,
         posts,
         comments,
     })
@@ -266,6 +321,63 @@ fn terms(section: &str, values: Vec<serde_json::Value>) -> Result<Vec<ImportTerm
         });
     }
     Ok(terms)
+}
+
+fn authors(values: Vec<serde_json::Value>) -> Result<Vec<ImportAuthor>, ImportError> {
+    use crate::domain::author::{BIO_MAX, NAME_MAX, URL_MAX};
+    let mut authors: Vec<ImportAuthor> = Vec::with_capacity(values.len());
+    for (index, value) in values.into_iter().enumerate() {
+        let author: RawAuthor = decode("authors", index, value)?;
+        let record = format!(
+            "authors[{index}] (id {}, slug {:?})",
+            author.id, author.slug
+        );
+        let invalid = |message: String| ImportError::InvalidRecord {
+            record: record.clone(),
+            message,
+        };
+        let bad_field = |error: InvalidValue| invalid(error.to_string());
+        positive(author.id).map_err(|m| invalid(format!("`id` {m}")))?;
+        let slug = Slug::parse("slug", &author.slug).map_err(bad_field)?;
+        let name = text("name", &author.name, NAME_MAX).map_err(bad_field)?;
+        if let Some(other) = authors
+            .iter()
+            .position(|a| a.id == author.id || a.slug == slug)
+        {
+            return Err(invalid(format!("authors[{other}] has the same id or slug")));
+        }
+        let bio = match author.bio {
+            Field::Value(bio) if !bio.trim().is_empty() => {
+                Field::Value(checked_text("bio", &bio, BIO_MAX, true).map_err(bad_field)?)
+            }
+            Field::Value(_) | Field::Null => Field::Null,
+            Field::Absent => Field::Absent,
+        };
+        let url = |name: &str, sent: Field<String>| match sent {
+            Field::Value(url) => web_url(name, &url, URL_MAX).map(Field::Value),
+            other => Ok(other),
+        };
+        authors.push(ImportAuthor {
+            id: author.id,
+            slug,
+            name,
+            bio,
+            website: url("website", author.website).map_err(bad_field)?,
+            avatar_url: url("avatar_url", author.avatar_url).map_err(bad_field)?,
+        });
+    }
+    Ok(authors)
+}
+
+/// An absolute http or https URL of at most `max` characters, as the API's URL fields take.
+fn web_url(name: &str, raw: &str, max: usize) -> Result<String, InvalidValue> {
+    if raw.chars().count() > max || !crate::domain::input::is_web_url(raw) {
+        return Err(InvalidValue::new(
+            name,
+            format!("must be an absolute http:// or https:// URL of at most {max} characters"),
+        ));
+    }
+    Ok(raw.to_owned())
 }
 
 fn decode<T: DeserializeOwned>(
@@ -404,5 +516,44 @@ mod tests {
             error_of(&json)
         );
         assert!(error_of("{").contains("not valid JSON"));
+    }
+
+    #[test]
+    fn bad_author_records_are_refused_by_name() {
+        let file = serde_json::json!({
+            "authors": [
+                {"id": 7, "slug": "ann", "name": "Ann"},
+                {"id": 8, "slug": "bob", "name": "Bob", "website": "https://bob.example.com"}
+            ],
+            "posts": [{"id": 1, "slug": "pair", "title": "Pair", "author_ids": [8, 7],
+                       "body_markdown": "Hi.", "published_at": null}]
+        });
+        let error = |file: &serde_json::Value| error_of(&file.to_string());
+        assert_eq!(error(&file), "");
+        let mut dangling = file.clone();
+        dangling["posts"][0]["author_ids"] = serde_json::json!([7, 9]);
+        assert_eq!(
+            error(&dangling),
+            "posts[0] (id 1, slug \"pair\"): `author_ids` has 9, which is not in `authors`"
+        );
+        let mut nameless = file.clone();
+        nameless["posts"][0]["author_ids"] = serde_json::json!([]);
+        assert!(error(&nameless).starts_with("posts[0] (id 1, slug \"pair\"): names no author"));
+        let mut script = file.clone();
+        script["authors"][1]["website"] = "javascript:alert(1)".into();
+        assert!(
+            error(&script).starts_with("authors[1] (id 8, slug \"bob\"): `website`"),
+            "{}",
+            error(&script)
+        );
+        let mut twins = file.clone();
+        twins["authors"][1]["slug"] = "ann".into();
+        assert!(error(&twins).contains("authors[0] has the same id or slug"));
+        let mut crowd = file;
+        crowd["authors"] = (1..=11)
+            .map(|id| serde_json::json!({"id": id, "slug": format!("a{id}"), "name": "A"}))
+            .collect();
+        crowd["posts"][0]["author_ids"] = (1..=11).collect();
+        assert!(error(&crowd).contains("more than 10 authors"));
     }
 }

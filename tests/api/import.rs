@@ -320,11 +320,138 @@ async fn the_sample_blog_imports_with_1816_published_posts(app: TestApp) {
         dates.windows(2).all(|pair| pair[0] >= pair[1]),
         "newest first"
     );
+    // One author per distinct name, each counting the published posts that name it.
+    let file: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+    let mut names: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for post in file["posts"].as_array().expect("posts") {
+        let published = !post["published_at"].is_null();
+        *names
+            .entry(post["author"].as_str().expect("author"))
+            .or_default() += i64::from(published);
+    }
+    let authors = app.get_json("/authors?per_page=100").await;
+    assert_eq!(authors["meta"]["total"], names.len());
+    assert_eq!(first.authors.created, names.len() as u64);
+    for author in authors["data"].as_array().expect("authors") {
+        let name = author["name"].as_str().expect("name");
+        assert_eq!(author["post_count"], names[name], "{name}");
+    }
     let again = app.import(&json).await;
     assert_eq!(again.posts.unchanged + again.comments.unchanged, 12000);
 }
 
+/// A file with an `authors` section and posts that name theirs by id, beside a post that names only an
+/// `author` string.
+fn authored_blog() -> serde_json::Value {
+    serde_json::json!({
+        "authors": [
+            {"id": 7, "slug": "ann", "name": "Ann Lee", "bio": "Writes about *Redis*."},
+            {"id": 8, "slug": "bob", "name": "Bob", "website": "https://bob.example.com"}
+        ],
+        "posts": [
+            {"id": 1, "slug": "pair", "title": "Pair", "author_ids": [8, 7, 8],
+             "body_markdown": "Hi.", "published_at": "2024-01-01T00:00:00Z"},
+            {"id": 2, "slug": "solo", "title": "Solo", "author": "Cy Young",
+             "body_markdown": "Hi.", "published_at": "2024-01-02T00:00:00Z"}
+        ]
+    })
+}
+
+async fn a_file_names_authors_by_id_in_order(app: TestApp) {
+    let file = authored_blog();
+    let report = app.import(&file.to_string()).await;
+    assert_eq!(
+        (report.authors.created, report.posts.created),
+        (3, 2),
+        "two from the file and one by name: {report}"
+    );
+    let pair = app.get_json("/posts/slug/pair").await;
+    assert_eq!(pair["author"], "Bob", "the first id is the primary author");
+    let slugs: Vec<&str> = pair["authors"]
+        .as_array()
+        .expect("authors")
+        .iter()
+        .map(|a| a["slug"].as_str().expect("slug"))
+        .collect();
+    assert_eq!(
+        slugs,
+        ["bob", "ann"],
+        "in the file's order, without the repeat"
+    );
+    assert_eq!(
+        pair["authors"][1]["id"], 7,
+        "the file's id is kept where free"
+    );
+    let ann = app.get_json("/authors/ann").await;
+    assert!(ann["bio_html"]
+        .as_str()
+        .expect("bio_html")
+        .contains("<em>Redis</em>"));
+    assert_eq!(
+        app.get_json("/authors/bob").await["website"],
+        "https://bob.example.com"
+    );
+    assert_eq!(
+        app.get_json("/posts/slug/solo").await["authors"][0]["slug"],
+        "cy-young"
+    );
+    assert_eq!(app.get_json("/posts?author=ann").await["meta"]["total"], 1);
+
+    // Once more: nothing changes.
+    let before = snapshot(&app);
+    let again = app.import(&file.to_string()).await;
+    assert_eq!(
+        (
+            again.authors.unchanged,
+            again.authors.created + again.authors.updated
+        ),
+        (2, 0),
+        "{again}"
+    );
+    assert_eq!(again.posts.unchanged, 2, "{again}");
+    assert_eq!(snapshot(&app), before);
+
+    // A renamed author and a new byline: the post follows, and a field the file leaves out stays.
+    let mut changed = file.clone();
+    changed["authors"][0]["name"] = "Ann Smith".into();
+    changed["posts"][0]["author_ids"] = serde_json::json!([7]);
+    let report = app.import(&changed.to_string()).await;
+    assert_eq!(
+        (report.authors.updated, report.posts.updated),
+        (1, 1),
+        "{report}"
+    );
+    let pair = app.get_json("/posts/slug/pair").await;
+    assert_eq!(pair["author"], "Ann Smith");
+    assert_eq!(pair["authors"].as_array().map(Vec::len), Some(1));
+    assert!(app.get_json("/authors/ann").await["bio_html"]
+        .as_str()
+        .expect("bio_html")
+        .contains("<em>Redis</em>"));
+    let revisions = app.pool.get().map(|mut conn| {
+        blog_api::db::schema::post_revisions::table
+            .filter(blog_api::db::schema::post_revisions::post_id.eq(1))
+            .count()
+            .get_result::<i64>(&mut conn)
+            .expect("revisions")
+    });
+    assert_eq!(revisions.ok(), Some(2), "the changed byline is a revision");
+
+    // Authors made through the API after an import with explicit ids get fresh ones.
+    let editor = crate::post_writes::token(&app);
+    let made = crate::post_writes::send(
+        &app,
+        reqwest::Method::POST,
+        "/authors",
+        Some(&editor),
+        Some(serde_json::json!({"name": "Dee"})),
+    )
+    .await;
+    assert_eq!(made.status(), 201);
+}
+
 crate::on_both_backends!(
+    a_file_names_authors_by_id_in_order,
     importing_the_same_file_twice_changes_nothing,
     a_changed_file_updates_only_what_changed_and_keeps_live_click_counts,
     imported_ids_are_kept_and_new_rows_get_fresh_ones,
