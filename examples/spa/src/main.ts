@@ -1,13 +1,18 @@
 // An example blog front end on blog-api, in plain TypeScript (no framework: the page is a list, a post and a
 // form). It reads the API through the typed client generated from the OpenAPI document.
 import "./style.css";
-import { ApiProblem, body, createBlogClient, type PostSummary } from "../../../clients/typescript/src/index";
+import {
+  ApiProblem,
+  body,
+  createBlogClient,
+  type PostSummary,
+} from "../../../clients/typescript/src/index";
 
 /** Where the API is: `VITE_BLOG_API_URL` at build time (another origin; the API answers CORS). */
 const API_URL: string = import.meta.env.VITE_BLOG_API_URL ?? "http://127.0.0.1:8080";
 const PAGE_SIZE = 10;
 const LIST_FIELDS = [
-  "id", "title", "excerpt", "author", "published_at", "reading_time_minutes", "clicks", "tags", "category",
+  "id", "title", "excerpt", "author", "authors", "published_at", "reading_time_minutes", "clicks", "tags", "category",
 ] as const;
 
 const api = createBlogClient({ baseUrl: API_URL });
@@ -21,6 +26,9 @@ const element = <T extends HTMLElement>(id: string): T => {
 const view = {
   list: element<HTMLElement>("list-view"),
   heading: element<HTMLHeadingElement>("list-heading"),
+  authorProfile: element<HTMLDivElement>("author-profile"),
+  authorBio: element<HTMLDivElement>("author-bio"),
+  authorWebsite: element<HTMLParagraphElement>("author-website"),
   summary: element<HTMLParagraphElement>("list-summary"),
   posts: element<HTMLOListElement>("posts"),
   end: element<HTMLParagraphElement>("list-end"),
@@ -43,8 +51,10 @@ const view = {
   tag: element<HTMLSelectElement>("tag-filter"),
 };
 
-/** What the list shows: a search and the two filters. */
-const filters = { q: "", category: "", tag: "" };
+/** What the list shows: a search, the two filters, and the author whose page it is (`#/authors/{slug}`). */
+const filters = { q: "", category: "", tag: "", author: "" };
+/** The name of the author whose page is shown, for the heading. */
+let authorName = "";
 /** The list's scroll position: `undefined` before the first page, `null` after the last. */
 let cursor: string | null | undefined;
 let loading = false;
@@ -70,6 +80,23 @@ function showError(error: unknown): void {
 const views = (clicks: number | undefined): string => `${clicks ?? 0} ${clicks === 1 ? "view" : "views"}`;
 const date = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleDateString() : "");
 
+type Byline = { slug: string; name: string }[] | undefined;
+
+/** A post's authors, each a link to the author's page; the `author` name alone for an older answer. */
+function byline(authors: Byline, fallback: string | undefined): Node[] {
+  if (!authors || authors.length === 0) return [document.createTextNode(fallback ?? "")];
+  const nodes: Node[] = [];
+  authors.forEach((author, index) => {
+    if (index > 0) nodes.push(document.createTextNode(index === authors.length - 1 ? " and " : ", "));
+    const link = document.createElement("a");
+    link.href = `#/authors/${author.slug}`;
+    link.className = "author-link";
+    link.textContent = author.name;
+    nodes.push(link);
+  });
+  return nodes;
+}
+
 function postItem(post: PostSummary): HTMLLIElement {
   const item = document.createElement("li");
   item.className = "post-card";
@@ -81,9 +108,10 @@ function postItem(post: PostSummary): HTMLLIElement {
   heading.append(link);
   const meta = text(
     "p",
-    `${post.author ?? ""} · ${date(post.published_at)} · ${post.reading_time_minutes ?? 1} min read · `,
+    ` · ${date(post.published_at)} · ${post.reading_time_minutes ?? 1} min read · `,
     "meta",
   );
+  meta.prepend(...byline(post.authors, post.author));
   const count = text("span", views(post.clicks), "card-clicks");
   meta.append(count);
   item.append(heading, meta, text("p", post.excerpt ?? ""));
@@ -111,6 +139,7 @@ async function loadMore(): Promise<void> {
       ...(filters.q ? { q: filters.q } : {}),
       ...(filters.category ? { category: filters.category } : {}),
       ...(filters.tag ? { tag: filters.tag } : {}),
+      ...(filters.author ? { author: filters.author } : {}),
     };
     const page = body(await api.GET("/posts", { params: { query } }));
     if (mine !== generation) return;
@@ -144,6 +173,7 @@ function startList(): void {
     filters.q && `“${filters.q}”`,
     filters.category && `in ${view.category.selectedOptions[0]?.textContent ?? filters.category}`,
     filters.tag && `tagged #${filters.tag}`,
+    filters.author && `by ${authorName || filters.author}`,
   ].filter(Boolean);
   view.heading.textContent = parts.length > 0 ? `Posts ${parts.join(" ")}` : "Latest posts";
   void loadMore();
@@ -212,7 +242,10 @@ async function showPost(id: number): Promise<void> {
     if (openPost !== id) return;
     document.title = `${post.title ?? "Post"} · Blog`;
     view.title.textContent = post.title ?? "";
-    view.byline.textContent = `${post.author ?? ""}, ${date(post.published_at)}`;
+    view.byline.replaceChildren(
+      ...byline(post.authors, post.author),
+      document.createTextNode(`, ${date(post.published_at)}`),
+    );
     view.reading.textContent = `${post.reading_time_minutes ?? 1} min read`;
     view.clicks.textContent = views(post.clicks);
     view.clicks.dataset.clicks = String(post.clicks ?? 0);
@@ -250,22 +283,56 @@ async function showPost(id: number): Promise<void> {
   }
 }
 
-function showList(): void {
+function showList(author = ""): void {
   openPost = null;
   document.title = "Blog";
   view.post.hidden = true;
   view.list.hidden = false;
   void loadPopular();
-  if (cursor === undefined && !loading) startList();
+  if (author !== filters.author) {
+    filters.author = author;
+    authorName = "";
+    view.authorProfile.hidden = true;
+    if (author) void showAuthor(author);
+    startList();
+  } else if (cursor === undefined && !loading) {
+    startList();
+  }
+}
+
+/** An author's page: the list of their posts, headed by their name, bio and website. */
+async function showAuthor(slug: string): Promise<void> {
+  try {
+    const author = body(await api.GET("/authors/{slug}", { params: { path: { slug } } }));
+    if (filters.author !== slug) return;
+    authorName = author.name;
+    document.title = `${author.name} · Blog`;
+    view.heading.textContent = `Posts by ${author.name}`;
+    // Sanitized by the API, like a post's body.
+    view.authorBio.innerHTML = author.bio_html;
+    view.authorWebsite.replaceChildren();
+    if (author.website) {
+      const link = document.createElement("a");
+      link.href = author.website;
+      link.rel = "noopener";
+      link.textContent = author.website;
+      view.authorWebsite.append(link);
+    }
+    view.authorProfile.hidden = author.bio_html === "" && !author.website;
+  } catch (error) {
+    showError(error);
+  }
 }
 
 function route(): void {
   view.error.hidden = true;
-  const match = /^#\/posts\/(\d+)$/.exec(window.location.hash);
-  if (match?.[1]) {
-    void showPost(Number(match[1]));
+  const hash = window.location.hash;
+  const post = /^#\/posts\/(\d+)$/.exec(hash);
+  const author = /^#\/authors\/([a-z0-9-]+)$/.exec(hash);
+  if (post?.[1]) {
+    void showPost(Number(post[1]));
   } else {
-    showList();
+    showList(author?.[1] ?? "");
   }
 }
 

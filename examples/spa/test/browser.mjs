@@ -1,7 +1,7 @@
 // Drives the built SPA (dist/) in Debian's headless Chromium against a live API, at desktop and phone sizes,
 // with every request that is not to the SPA's own origin or the API refused (and both on loopback): scrolls
 // by cursor, filters by tag and category, searches, opens a post twice (its count, the API's, one more each
-// time, without a reload), posts a comment, and saves screenshots.
+// time, without a reload), follows its byline to the author's page, posts a comment, and saves screenshots.
 //
 // Usage: BLOG_API_URL=http://127.0.0.1:8080 [BLOG_API_TOKEN=...] [SCREENSHOTS=../../docs] [SPA_PORT=...]
 //        node test/browser.mjs
@@ -185,6 +185,27 @@ try {
   check((await apiGet(`/posts/${id}?fields=clicks`)).clicks === second, "the API agrees with the second count");
   check(await page.evaluate(() => window.__sameDocument === true), "the page was not reloaded");
 
+  // The byline names the post's authors, in the API's order, each linking to the author's page: their name,
+  // and the API's list of their posts.
+  const authors = (await apiGet(`/posts/${id}?fields=authors`)).authors;
+  check(authors.length > 0, `post ${id} names its authors`);
+  const shownAuthors = await page.locator("#post-byline a.author-link").allInnerTexts();
+  check(
+    shownAuthors.join("|") === authors.map((author) => author.name).join("|"),
+    `the byline shows ${shownAuthors.join(", ")}, the API says ${authors.map((author) => author.name).join(", ")}`,
+  );
+  await page.locator("#post-byline a.author-link").first().click();
+  await page.waitForURL(`**/#/authors/${authors[0].slug}`);
+  await page.locator("#list-view:not([hidden])").waitFor();
+  const byAuthor = await listMatches(page, `author=${authors[0].slug}`, "author page");
+  check(byAuthor.includes(id), "the author's page lists the post it came from");
+  await page.locator("#list-heading", { hasText: `Posts by ${authors[0].name}` }).waitFor({ timeout: 15_000 });
+  const onCards = await page.locator("#posts .post-card").first().locator("a.author-link").allInnerTexts();
+  check(onCards.includes(authors[0].name), `the author's posts name the author (${onCards.join(", ")})`);
+  await page.goBack();
+  await page.locator("#post-view:not([hidden])").waitFor();
+  await clicksShown(page);
+
   // A comment: accepted, pending moderation.
   const marker = `Browser test comment ${Date.now()}`;
   await page.fill("#comment-name", "Playwright");
@@ -239,7 +260,7 @@ try {
 
   console.log(
     `SPA in Chromium: scrolled ${scrolled.length} posts by cursor, filtered by #${tag} and ${category}, searched ` +
-      `"${word}", opened post ${id} twice (${first} then ${second} views, as the API says), commented; ` +
+      `"${word}", opened post ${id} twice (${first} then ${second} views, as the API says), went to its author's page, commented; ` +
       `desktop and phone screenshots in ${screenshots}`,
   );
 } finally {
