@@ -52,6 +52,21 @@ pub enum ApiError {
     /// Anything else that is not the client's fault.
     #[error("internal error")]
     Internal(#[source] Box<dyn StdError + Send + Sync>),
+    /// A body of a type this route does not take (an upload that is not an image it accepts).
+    #[error("unsupported media type: {0}")]
+    UnsupportedMediaType(String),
+    /// A body larger than the route takes; the message names the limit.
+    #[error("payload too large: {0}")]
+    TooLarge(String),
+    /// A range of a file that holds this many bytes names none of them.
+    #[error("range not satisfiable")]
+    RangeNotSatisfiable(u64),
+    /// Too much work of this kind under way; retry after this many seconds.
+    #[error("busy; retry in {0} s")]
+    Busy(u64),
+    /// The media store could not be reached or refused a file.
+    #[error("the media store is unavailable")]
+    StoreUnavailable(#[source] Box<dyn StdError + Send + Sync>),
 }
 
 impl From<InvalidValue> for ApiError {
@@ -215,6 +230,25 @@ impl ApiError {
             ApiError::Database(_) | ApiError::Internal(_) => {
                 Problem::new(status, "internal", "an internal error occurred")
             }
+            ApiError::UnsupportedMediaType(why) => {
+                Problem::new(status, "unsupported-media-type", why.clone())
+            }
+            ApiError::TooLarge(why) => Problem::new(status, "payload-too-large", why.clone()),
+            ApiError::RangeNotSatisfiable(size) => Problem::new(
+                status,
+                "range-not-satisfiable",
+                format!("the range names no byte of this file of {size} bytes"),
+            ),
+            ApiError::Busy(seconds) => Problem::new(
+                status,
+                "busy",
+                format!("too many uploads are being processed; retry in {seconds} s"),
+            ),
+            ApiError::StoreUnavailable(_) => Problem::new(
+                status,
+                "unavailable",
+                "the media store is temporarily unavailable; retry shortly",
+            ),
         }
     }
 }
@@ -229,8 +263,13 @@ impl ResponseError for ApiError {
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::DatabaseUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::DatabaseUnavailable(_)
+            | ApiError::Busy(_)
+            | ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
         }
     }
 
@@ -246,9 +285,14 @@ impl ResponseError for ApiError {
                     HeaderValue::from_static("Bearer realm=\"blog-api\", error=\"invalid_token\""),
                 );
             }
-            ApiError::RateLimited(seconds) => {
+            ApiError::RateLimited(seconds) | ApiError::Busy(seconds) => {
                 if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+            }
+            ApiError::RangeNotSatisfiable(size) => {
+                if let Ok(value) = HeaderValue::from_str(&format!("bytes */{size}")) {
+                    response.headers_mut().insert(header::CONTENT_RANGE, value);
                 }
             }
             _ => {}

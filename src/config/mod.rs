@@ -12,7 +12,7 @@ mod sections;
 mod tests;
 
 use read::{flag, invalid, millis, parse_duration, per_minute, redis_endpoint, whole};
-use sections::{preview_settings, site_settings, webhook_settings};
+use sections::{media_settings, preview_settings, site_settings, webhook_settings};
 
 /// Everything the service is configured by. Tests build one directly.
 #[derive(Debug, Clone)]
@@ -73,6 +73,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     /// Preview links (README "Preview links").
     pub previews: PreviewSettings,
+    /// Media uploads and where their files go (README "Media").
+    pub media: MediaSettings,
     /// `POST_REVISIONS_KEEP`: the newest revisions each post keeps (1 to 1000, default 50).
     pub post_revisions_keep: i64,
     /// `SHUTDOWN_TIMEOUT_MS`: how long a stop (SIGTERM, Ctrl-C) may take in all: the final click sync,
@@ -144,6 +146,41 @@ pub struct PreviewSettings {
     /// `PREVIEW_URL_PATTERN`: where a reviewer opens a preview, an http(s) URL with `{token}` (a frontend page
     /// that reads `GET /preview/{token}`, say). Default: this API's own `/preview/{token}`.
     pub url_pattern: Option<String>,
+}
+
+/// Media uploads (README "Media").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaSettings {
+    /// `MEDIA_STORE`: `file://PATH` (default `file://./media`) or `s3://BUCKET` (with `MEDIA_S3_ENDPOINT`,
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_REGION`).
+    pub store: crate::media::StoreLocation,
+    /// `MEDIA_PUBLIC_URL`: where the files are served from (a CDN, or the bucket). Unset: this API's
+    /// `/media/files`.
+    pub public_url: Option<String>,
+    /// `MEDIA_MAX_BYTES`: the largest upload (413 beyond, before the body is all read). Default 20 MiB.
+    pub max_bytes: usize,
+    /// `MEDIA_MAX_PIXELS` and `MEDIA_WIDTHS` (default 50,000,000 and 320,640,1024,1600).
+    pub rules: crate::media::Rules,
+    /// `MEDIA_TIMEOUT_MS`: the longest one request to a bucket may take. Default 30000.
+    pub timeout: Duration,
+}
+
+impl MediaSettings {
+    pub const DEFAULT_STORE: &'static str = "file://./media";
+
+    /// The defaults, with files in `directory` (tests).
+    pub fn in_directory(directory: std::path::PathBuf) -> Self {
+        MediaSettings {
+            store: crate::media::StoreLocation::Directory(directory),
+            public_url: None,
+            max_bytes: 20 << 20,
+            rules: crate::media::Rules {
+                max_pixels: 50_000_000,
+                widths: vec![320, 640, 1024, 1600],
+            },
+            timeout: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Where the blog's pages are and how much feeds and sitemaps hold.
@@ -308,6 +345,7 @@ impl Settings {
         let site = site_settings(&lookup)?;
         let webhooks = webhook_settings(&lookup)?;
         let previews = preview_settings(&lookup)?;
+        let media = media_settings(&lookup)?;
         let post_revisions_keep = whole(&lookup, "POST_REVISIONS_KEEP", 50, 1..=1000)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
@@ -404,6 +442,7 @@ impl Settings {
             site,
             webhooks,
             previews,
+            media,
             post_revisions_keep,
             shutdown_timeout,
             forwarded_header,

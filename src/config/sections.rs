@@ -1,10 +1,11 @@
-//! The settings of feeds and the sitemap, of webhook deliveries and of preview links, read from their
-//! variables.
+//! The settings of feeds and the sitemap, of webhook deliveries, of preview links and of media, read from
+//! their variables.
 
 use std::time::Duration;
 
 use super::read::{flag, invalid, millis, parse_duration, whole};
-use super::{ConfigError, PreviewSettings, SiteSettings, WebhookSettings};
+use super::{ConfigError, MediaSettings, PreviewSettings, SiteSettings, WebhookSettings};
+use crate::media::{Rules, S3Location, StoreLocation};
 
 pub(super) fn webhook_settings(
     lookup: &impl Fn(&str) -> Option<String>,
@@ -122,4 +123,118 @@ pub(super) fn site_settings(
         feed_items: whole(lookup, "FEED_ITEMS", 20, 1..=100)?,
         sitemap_max_urls: whole(lookup, "SITEMAP_MAX_URLS", 50_000, 1..=50_000)?,
     })
+}
+
+pub(super) fn media_settings(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<MediaSettings, ConfigError> {
+    let store = media_store(lookup)?;
+    let public_url = match lookup("MEDIA_PUBLIC_URL").filter(|value| !value.is_empty()) {
+        None => None,
+        Some(url)
+            if (url.starts_with("http://") || url.starts_with("https://"))
+                && url.len() > "https://".len()
+                && !url.contains([' ', '?', '#', '"', '<', '>']) =>
+        {
+            Some(url.trim_end_matches('/').to_owned())
+        }
+        Some(url) => {
+            return Err(invalid(
+                "MEDIA_PUBLIC_URL",
+                "an http:// or https:// URL, like https://cdn.example.com/media",
+                url,
+            ))
+        }
+    };
+    let widths = match lookup("MEDIA_WIDTHS") {
+        None => vec![320, 640, 1024, 1600],
+        Some(list) => {
+            let mut widths = list
+                .split(',')
+                .map(|width| {
+                    width
+                        .trim()
+                        .parse::<u32>()
+                        .ok()
+                        .filter(|w| (16..=8192).contains(w))
+                })
+                .collect::<Option<Vec<u32>>>()
+                .filter(|widths| (1..=12).contains(&widths.len()))
+                .ok_or_else(|| {
+                    invalid(
+                        "MEDIA_WIDTHS",
+                        "1 to 12 widths from 16 to 8192, comma-separated, like 320,640,1024,1600",
+                        list.clone(),
+                    )
+                })?;
+            widths.sort_unstable();
+            widths.dedup();
+            widths
+        }
+    };
+    Ok(MediaSettings {
+        store,
+        public_url,
+        max_bytes: whole(lookup, "MEDIA_MAX_BYTES", 20 << 20, 1024..=(1 << 30))?,
+        rules: Rules {
+            max_pixels: whole(lookup, "MEDIA_MAX_PIXELS", 50_000_000, 1..=1_000_000_000)?,
+            widths,
+        },
+        timeout: millis(lookup, "MEDIA_TIMEOUT_MS", 30_000, 100..=600_000)?,
+    })
+}
+
+/// `MEDIA_STORE`, with `MEDIA_S3_ENDPOINT` and the `AWS_*` variables for a bucket (read, and the endpoint
+/// checked, whichever store is chosen: a typo is found before the day the bucket is switched on).
+fn media_store(lookup: &impl Fn(&str) -> Option<String>) -> Result<StoreLocation, ConfigError> {
+    let set = |name: &str| lookup(name).filter(|value| !value.is_empty());
+    let endpoint = match set("MEDIA_S3_ENDPOINT") {
+        None => None,
+        Some(url)
+            if (url.starts_with("http://") || url.starts_with("https://"))
+                && url.len() > "https://".len()
+                && !url.contains([' ', '?', '#']) =>
+        {
+            Some(url.trim_end_matches('/').to_owned())
+        }
+        Some(url) => {
+            return Err(invalid(
+                "MEDIA_S3_ENDPOINT",
+                "an http:// or https:// URL, like http://127.0.0.1:9000",
+                url,
+            ))
+        }
+    };
+    let region = set("AWS_REGION").unwrap_or_else(|| String::from("us-east-1"));
+    let access_key_id = set("AWS_ACCESS_KEY_ID");
+    let secret_access_key = set("AWS_SECRET_ACCESS_KEY");
+    let session_token = set("AWS_SESSION_TOKEN");
+    let raw = set("MEDIA_STORE").unwrap_or_else(|| String::from(MediaSettings::DEFAULT_STORE));
+    if let Some(path) = raw.strip_prefix("file://").filter(|path| !path.is_empty()) {
+        return Ok(StoreLocation::Directory(std::path::PathBuf::from(path)));
+    }
+    let bucket = raw
+        .strip_prefix("s3://")
+        .map(|bucket| bucket.trim_end_matches('/'))
+        .filter(|bucket| {
+            (3..=63).contains(&bucket.len())
+                && bucket
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || b == b'.')
+        })
+        .ok_or_else(|| {
+            invalid(
+                "MEDIA_STORE",
+                "file://PATH (like file://./media) or s3://BUCKET (a bucket name: 3 to 63 of a-z, 0-9, - and .)",
+                raw.clone(),
+            )
+        })?;
+    Ok(StoreLocation::S3(S3Location {
+        bucket: bucket.to_owned(),
+        endpoint,
+        region,
+        access_key_id,
+        secret_access_key,
+        session_token,
+    }))
 }

@@ -131,3 +131,53 @@ fn bad_values_name_their_variable() {
     let error = settings(&[("BIND", "8080")]).err().map(|e| e.to_string());
     assert!(error.is_some_and(|e| e.starts_with("BIND")));
 }
+
+#[test]
+fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
+    let defaults = settings(&[]).expect("defaults are valid").media;
+    assert_eq!(
+        defaults.store,
+        crate::media::StoreLocation::Directory("./media".into())
+    );
+    assert_eq!(defaults.max_bytes, 20 << 20);
+    assert_eq!(defaults.rules.max_pixels, 50_000_000);
+    assert_eq!(defaults.rules.widths, [320, 640, 1024, 1600]);
+    assert_eq!(defaults.public_url, None);
+    let s3 = settings(&[
+        ("MEDIA_STORE", "s3://blog-media"),
+        ("MEDIA_S3_ENDPOINT", "http://127.0.0.1:9000/"),
+        ("AWS_ACCESS_KEY_ID", "key"),
+        ("AWS_SECRET_ACCESS_KEY", "hush-hush-value"),
+        ("MEDIA_WIDTHS", "1600, 320,640,320"),
+        ("MEDIA_PUBLIC_URL", "https://cdn.example.com/media/"),
+    ])
+    .expect("valid");
+    let crate::media::StoreLocation::S3(bucket) = &s3.media.store else {
+        panic!("a bucket: {:?}", s3.media.store);
+    };
+    assert_eq!(bucket.bucket, "blog-media");
+    assert_eq!(bucket.endpoint.as_deref(), Some("http://127.0.0.1:9000"));
+    assert_eq!(bucket.region, "us-east-1");
+    assert!(
+        !format!("{bucket:?}").contains("hush-hush"),
+        "no secret in logs"
+    );
+    assert_eq!(s3.media.rules.widths, [320, 640, 1600]);
+    assert_eq!(
+        s3.media.public_url.as_deref(),
+        Some("https://cdn.example.com/media")
+    );
+    for (name, value) in [
+        ("MEDIA_STORE", "ftp://somewhere"),
+        ("MEDIA_STORE", "s3://Not_A_Bucket"),
+        ("MEDIA_S3_ENDPOINT", "localhost:9000"),
+        ("MEDIA_WIDTHS", "320,abc"),
+        ("MEDIA_WIDTHS", "0"),
+        ("MEDIA_MAX_BYTES", "10"),
+        ("MEDIA_MAX_PIXELS", "0"),
+        ("MEDIA_PUBLIC_URL", "cdn.example.com"),
+    ] {
+        let error = settings(&[(name, value)]).expect_err(value).to_string();
+        assert!(error.starts_with(name), "{error}");
+    }
+}

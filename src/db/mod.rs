@@ -8,6 +8,7 @@ pub mod counters;
 pub mod error;
 pub mod feeds;
 pub mod import;
+pub mod media;
 pub mod migrations;
 pub mod parked_clicks;
 pub mod post_writes;

@@ -28,6 +28,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    media (id) {
+        id -> BigInt,
+        name -> Text,
+        original -> Text,
+        content_type -> Text,
+        width -> BigInt,
+        height -> BigInt,
+        bytes -> BigInt,
+        alt -> Text,
+        blurhash -> Text,
+        variants -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    post_feature_images (post_id) {
+        post_id -> BigInt,
+        media_id -> BigInt,
+    }
+}
+
+diesel::table! {
     post_authors (post_id, author_id) {
         post_id -> BigInt,
         author_id -> BigInt,
@@ -249,6 +273,8 @@ diesel::joinable!(post_seo -> posts (post_id));
 diesel::joinable!(post_authors -> posts (post_id));
 diesel::joinable!(post_authors -> authors (author_id));
 diesel::joinable!(post_revisions -> posts (post_id));
+diesel::joinable!(post_feature_images -> posts (post_id));
+diesel::joinable!(post_feature_images -> media (media_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
@@ -257,11 +283,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     comments,
     counter_batches,
     import_sources,
+    media,
     parked_clicks,
     post_authors,
     post_click_days,
     post_click_hours,
     post_counters,
+    post_feature_images,
     post_revisions,
     post_seo,
     post_tags,

@@ -11,6 +11,7 @@ mod id;
 pub mod import_plan;
 pub mod input;
 pub mod markdown;
+pub mod media;
 mod page;
 mod post;
 mod post_filter;

@@ -111,6 +111,28 @@ id_param! {
     NumberParam = "number";
 }
 
+/// `{name}` and `{file}` of a media file, as sent: one the store could not hold is the same 404 as a
+/// missing one (see `MediaLibrary::file`).
+pub struct MediaNameParam;
+
+impl PathParam for MediaNameParam {
+    const NAME: &'static str = "name";
+    type Value = String;
+    fn parse(raw: &str) -> Result<String, InvalidValue> {
+        Ok(raw.to_owned())
+    }
+}
+
+pub struct MediaFileParam;
+
+impl PathParam for MediaFileParam {
+    const NAME: &'static str = "file";
+    type Value = String;
+    fn parse(raw: &str) -> Result<String, InvalidValue> {
+        Ok(raw.to_owned())
+    }
+}
+
 /// `{token}`: a preview link's secret, as sent. Any text: one that names no live link is the same 404 as an
 /// expired or revoked one (see `Previews::read`), never a 400 that would tell them apart.
 pub struct PreviewToken;

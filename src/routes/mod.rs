@@ -11,6 +11,7 @@ pub mod extract;
 pub(crate) mod feeds;
 pub(crate) mod health;
 mod list;
+pub(crate) mod media;
 pub mod openapi;
 pub(crate) mod posts;
 pub(crate) mod previews;
@@ -43,6 +44,7 @@ pub struct AppState {
     pub tokens: Arc<service::tokens::Tokens>,
     pub previews: Arc<service::previews::Previews>,
     pub authors: Arc<service::authors::Authors>,
+    pub media: Arc<service::media::MediaLibrary>,
     pub health: Arc<service::health::Health>,
     pub http: Arc<HttpSettings>,
 }
@@ -135,6 +137,9 @@ route_table! {
         patch: authors::update_author,
         delete: authors::delete_author,
     }
+    "/media" => { get: media::list_media, post: media::upload_media }
+    "/media/{id}" => { get: media::get_media, patch: media::update_media, delete: media::delete_media }
+    "/media/files/{name}/{file}" => { get: media::media_file }
     "/posts/{id}/revisions" => { get: revisions::list_revisions }
     "/posts/{id}/revisions/{number}" => { get: revisions::get_revision }
     "/posts/{id}/revisions/{number}/restore" => { post: revisions::restore_revision }

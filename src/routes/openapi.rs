@@ -14,6 +14,7 @@ use crate::domain::author::{Author, AuthorChanges};
 use crate::domain::comment_input::{Moderation, NewComment};
 use crate::domain::fields::{CommentField, PostField, PostSummaryField, TermField};
 use crate::domain::input::{BodyField, FieldRule, MULTILINE_TEXT_PATTERN, TEXT_PATTERN};
+use crate::domain::media::{Media, MediaChanges, MediaVariant};
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::preview::{CreatedPreviewLink, PreviewLink, PreviewLinkRequest};
 use crate::domain::revision::{Revision, RevisionPost, RevisionSummary};
@@ -304,6 +305,7 @@ impl Modify for BearerAuth {
         PreviewLinkRequest, PreviewLink, CreatedPreviewLink, routes::previews::PreviewLinkList,
         RevisionSummary, Revision, RevisionPost, Page<RevisionSummary>,
         Author, AuthorChanges, Page<Author>,
+        Media, MediaVariant, MediaChanges, Page<Media>, routes::media::MediaUpload,
     )),
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
@@ -315,6 +317,7 @@ impl Modify for BearerAuth {
         (name = "authors", description = "Who writes the posts: name, bio, website, avatar"),
         (name = "revisions", description = "Every version of a post, for editors: read one, restore one"),
         (name = "previews", description = "Secret links that show a post, draft or not, to a reviewer without a token"),
+        (name = "media", description = "Images: uploads, their responsive variants and placeholders, and their files"),
         (name = "operations", description = "Health, readiness and this document"),
     )
 )]

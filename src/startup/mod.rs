@@ -53,6 +53,8 @@ pub enum StartupError {
     WebhookClient(#[from] crate::jobs::webhook_delivery::ClientError),
     #[error("start-up was interrupted: {0}")]
     Interrupted(String),
+    #[error(transparent)]
+    MediaStore(#[from] crate::media::StoreError),
 }
 
 /// The content cache, starting from the content version the database holds now, with what keeps it fresh:
@@ -307,7 +309,17 @@ async fn services(
         clock.clone(),
     ));
     click_service.prepare().await;
+    let media_store =
+        crate::media::MediaStore::open(&settings.media.store, settings.media.timeout)?;
+    let media = Arc::new(crate::service::media::MediaLibrary::new(
+        pool.clone(),
+        media_store,
+        &settings.media,
+        clocks.clone(),
+        cursors.clone(),
+    ));
     Ok(AppState {
+        media,
         posts: Arc::new(Posts::new(
             pool.clone(),
             content.clone(),

@@ -49,7 +49,7 @@ const HTTP: [&str; 4] = ["actix_web", "crate::error", "ApiError", "crate::routes
 
 #[test]
 fn storage_cache_domain_and_jobs_know_nothing_of_http() {
-    for folder in ["db", "cache", "domain", "jobs"] {
+    for folder in ["db", "cache", "media", "domain", "jobs"] {
         let found = violations(folder, &HTTP);
         assert!(
             found.is_empty(),
@@ -90,13 +90,29 @@ fn storage_and_cache_never_reach_up_or_sideways() {
         "src/cache reaches up:\n{}",
         found.join("\n")
     );
+    let found = violations(
+        "media",
+        &["crate::db", "crate::cache", "crate::service", "crate::jobs"],
+    );
+    assert!(
+        found.is_empty(),
+        "src/media reaches up or sideways:\n{}",
+        found.join("\n")
+    );
 }
 
 #[test]
 fn routes_reach_storage_only_through_services() {
     let found: Vec<String> = violations(
         "routes",
-        &["crate::db", "crate::cache", "diesel", "redis::"],
+        &[
+            "crate::db",
+            "crate::cache",
+            "crate::media",
+            "diesel",
+            "redis::",
+            "object_store",
+        ],
     )
     .into_iter()
     .filter(|line| !line.ends_with("use crate::db::{DbPool, QueryCounter};"))
@@ -368,6 +384,7 @@ const FLOORS: &[(&str, u32)] = &[
     ("metrics", 1),
     ("cache", 2),
     ("db", 2),
+    ("media", 2),
     ("config", 3),
     ("telemetry", 4),
     ("error", 4),

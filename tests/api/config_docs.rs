@@ -56,7 +56,7 @@ fn env_example() -> BTreeMap<String, String> {
         .filter_map(|line| {
             let (name, default) = line.trim_start_matches("# ").split_once('=')?;
             name.chars()
-                .all(|c| c.is_ascii_uppercase() || c == '_')
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
                 .then(|| (name.to_owned(), default.to_owned()))
         })
         .collect()

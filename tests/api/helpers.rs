@@ -58,6 +58,8 @@ fn postgres_required() -> bool {
 pub struct TestDatabase {
     pub url: DatabaseUrl,
     pub redis: Option<RedisSettings>,
+    /// The media store's directory (`MEDIA_STORE=file://...`), shared by the instances on this database.
+    pub media: tempfile::TempDir,
     _dir: Option<tempfile::TempDir>,
     postgres_name: Option<String>,
 }
@@ -72,6 +74,7 @@ impl TestDatabase {
                 Some(TestDatabase {
                     url: DatabaseUrl::Sqlite(path.display().to_string()),
                     redis: None,
+                    media: tempfile::tempdir().expect("temporary directory"),
                     _dir: Some(dir),
                     postgres_name: None,
                 })
@@ -114,6 +117,7 @@ impl TestDatabase {
                         timeout: Duration::from_millis(500),
                         click_id_ttl: Duration::from_secs(900),
                     }),
+                    media: tempfile::tempdir().expect("temporary directory"),
                     _dir: None,
                     postgres_name: Some(name),
                 })
@@ -195,6 +199,8 @@ pub struct TestOptions {
     pub webhooks: blog_api::config::WebhookSettings,
     /// Preview links (default: as with no variable set).
     pub previews: blog_api::config::PreviewSettings,
+    /// Media (default: as with no variable set, the files in the test database's own directory).
+    pub media: Option<blog_api::config::MediaSettings>,
 }
 
 impl Default for TestOptions {
@@ -221,6 +227,7 @@ impl Default for TestOptions {
             previews: Settings::from_lookup(|_| None)
                 .expect("the default settings")
                 .previews,
+            media: None,
             webhooks: blog_api::config::WebhookSettings {
                 poll_interval: Duration::from_secs(3600),
                 // Should that hourly poll fall inside a test, its receivers on loopback are reachable.
@@ -296,6 +303,9 @@ impl TestApp {
             site: options.site.clone(),
             webhooks: options.webhooks,
             previews: options.previews.clone(),
+            media: options.media.clone().unwrap_or_else(|| {
+                blog_api::config::MediaSettings::in_directory(database.media.path().to_path_buf())
+            }),
             post_revisions_keep: 50,
             shutdown_timeout: Duration::from_secs(8),
             forwarded_header: options.forwarded_header,

@@ -33,6 +33,7 @@ mod fuzz;
 mod helpers;
 mod http;
 mod import;
+mod media;
 mod openapi;
 mod other_writes;
 mod outages;

@@ -273,6 +273,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/media": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List media
+         * @description Needs a token. Newest first, by cursor or page.
+         */
+        get: operations["list_media"];
+        put?: never;
+        /**
+         * Upload an image
+         * @description Needs a token. `multipart/form-data` with a `file` part and an optional `alt` part, as a browser's
+         *     `FormData` sends them. The type is read from the bytes: JPEG, PNG, WebP and GIF are taken, anything else
+         *     is a 415. Over `MEDIA_MAX_BYTES` is a 413 before the body is read in full; over `MEDIA_MAX_PIXELS` a 422
+         *     decided from the header. The answer holds the original and a variant for each width of `MEDIA_WIDTHS`
+         *     narrower than it (a WebP and one in the original's format), and a blurhash placeholder.
+         */
+        post: operations["upload_media"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/files/{name}/{file}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a media file
+         * @description Public. A media's original or variant, as its `url` names it. Files never change under their names:
+         *     `Cache-Control: public, max-age=31536000, immutable`, a strong `ETag`, and one byte range by `Range`
+         *     (206; 416 for a range past the end).
+         */
+        get: operations["media_file"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/media/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a media
+         * @description Needs a token.
+         */
+        get: operations["get_media"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a media
+         * @description Needs a token. 204, and every file of it goes; 409 while a post uses it as its feature image.
+         */
+        delete: operations["delete_media"];
+        options?: never;
+        head?: never;
+        /**
+         * Describe a media
+         * @description Needs a token. Sets `alt`.
+         */
+        patch: operations["update_media"];
+        trace?: never;
+    };
     "/metrics": {
         parameters: {
             query?: never;
@@ -1096,6 +1174,101 @@ export interface components {
          */
         Interval: "hour" | "day" | "week";
         /**
+         * @description An uploaded image as the API shows it.
+         * @example {
+         *       "alt": "A red bicycle",
+         *       "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj",
+         *       "bytes": 348211,
+         *       "content_type": "image/jpeg",
+         *       "created_at": "2026-12-07T10:00:00Z",
+         *       "height": 1280,
+         *       "id": 12,
+         *       "updated_at": "2026-12-07T10:00:00Z",
+         *       "url": "/media/files/3f1c0e4b9a7d4c2e8b6f0a1d2c3e4f5a/original.jpg",
+         *       "variants": [
+         *         {
+         *           "format": "webp",
+         *           "height": 427,
+         *           "url": "/media/files/3f1c0e4b9a7d4c2e8b6f0a1d2c3e4f5a/640.webp",
+         *           "width": 640
+         *         }
+         *       ],
+         *       "width": 1920
+         *     }
+         */
+        Media: {
+            /** @description Text for readers who cannot see the image; empty when none was given. */
+            alt: string;
+            /** @description A short placeholder a client paints before the image arrives (<https://blurha.sh>). */
+            blurhash: string;
+            /**
+             * Format: int64
+             * @description The original's size in bytes.
+             */
+            bytes: number;
+            /** @description `image/jpeg`, `image/png`, `image/webp` or `image/gif`, read from the bytes. */
+            content_type: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: int32 */
+            height: number;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            updated_at: string;
+            /** @description The original, as uploaded (orientation applied, location and other metadata removed). */
+            url: string;
+            /**
+             * @description Every width of `MEDIA_WIDTHS` narrower than the original, narrowest first: a WebP and one in the
+             *     original's format each.
+             */
+            variants: components["schemas"]["MediaVariant"][];
+            /** Format: int32 */
+            width: number;
+        };
+        /**
+         * @description Body of `PATCH /media/{id}`.
+         * @example {
+         *       "alt": "A red bicycle against a white wall"
+         *     }
+         */
+        MediaChanges: {
+            /**
+             * @description Text for readers who cannot see the image, one line of up to 1,000 characters; empty or null for
+             *     none.
+             */
+            alt: string | null;
+        };
+        /** @description The form of `POST /media`, for the document. */
+        MediaUpload: {
+            /** @description Text for readers who cannot see the image, one line of up to 1,000 characters. */
+            alt?: string;
+            /**
+             * Format: binary
+             * @description The image: JPEG, PNG, WebP or GIF (the type is read from the bytes), at most `MEDIA_MAX_BYTES` and
+             *     `MEDIA_MAX_PIXELS`.
+             */
+            file: string;
+        };
+        /**
+         * @description A ready-made size of an image, for a `srcset`.
+         * @example {
+         *       "format": "webp",
+         *       "height": 427,
+         *       "url": "/media/files/3f1c0e4b9a7d4c2e8b6f0a1d2c3e4f5a/640.webp",
+         *       "width": 640
+         *     }
+         */
+        MediaVariant: {
+            /** @description `webp`, or the original's format: `jpeg`, `png` or `gif` (a still of an animation's first frame). */
+            format: string;
+            /** Format: int32 */
+            height: number;
+            url: string;
+            /** Format: int32 */
+            width: number;
+        };
+        /**
          * @description Body of `PATCH /comments/{id}`.
          * @example {
          *       "status": "approved"
@@ -1207,6 +1380,40 @@ export interface components {
                  */
                 next_attempt_at?: string | null;
                 status: components["schemas"]["DeliveryStatus"];
+            }[];
+            meta: components["schemas"]["PageMeta"];
+        };
+        /** @description One page of a list, with what a client needs to walk the rest. */
+        Page_Media: {
+            data: {
+                /** @description Text for readers who cannot see the image; empty when none was given. */
+                alt: string;
+                /** @description A short placeholder a client paints before the image arrives (<https://blurha.sh>). */
+                blurhash: string;
+                /**
+                 * Format: int64
+                 * @description The original's size in bytes.
+                 */
+                bytes: number;
+                /** @description `image/jpeg`, `image/png`, `image/webp` or `image/gif`, read from the bytes. */
+                content_type: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: int32 */
+                height: number;
+                /** Format: int64 */
+                id: number;
+                /** Format: date-time */
+                updated_at: string;
+                /** @description The original, as uploaded (orientation applied, location and other metadata removed). */
+                url: string;
+                /**
+                 * @description Every width of `MEDIA_WIDTHS` narrower than the original, narrowest first: a WebP and one in the
+                 *     original's format each.
+                 */
+                variants: components["schemas"]["MediaVariant"][];
+                /** Format: int32 */
+                width: number;
             }[];
             meta: components["schemas"]["PageMeta"];
         };
@@ -3171,6 +3378,541 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    list_media: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1 */
+                page?: number;
+                /** @description Media per page, 1 to 100 (default 20) */
+                per_page?: number;
+                /** @description Where the page starts: `meta.next_cursor` of the page before (or the `Link` rel="next"), with the same sort and filters. Scrolling by cursor shows each item once, even while posts are published or deleted. Not with `page`. A cursor that was changed, cut short or made for another sort or filter is a 400. */
+                cursor?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of media, newest first */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Media"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    upload_media: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": components["schemas"]["MediaUpload"];
+            };
+        };
+        responses: {
+            /** @description Stored; `Location` names it */
+            201: {
+                headers: {
+                    Location?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The file is larger than MEDIA_MAX_BYTES */
+            413: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not multipart/form-data, or a file that is not a JPEG, PNG, WebP or GIF image */
+            415: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each listed in `errors` */
+            422: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database or the media store is unavailable, or too many uploads are being processed (`Retry-After`) */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    media_file: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description One range of bytes, like `bytes=0-1023` */
+                Range?: string | null;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description The media's folder: 32 hex digits */
+                name: string;
+                /** @description `original.jpg`, `640.webp` and the like */
+                file: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": number[];
+                };
+            };
+            /** @description The range asked for; `Content-Range` says which */
+            206: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": number[];
+                };
+            };
+            /** @description Not modified (`If-None-Match`) */
+            304: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range names no byte of the file */
+            416: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The media store is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_media: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Media id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The media */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_media: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Media id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted, with its files */
+            204: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The slug is taken */
+            409: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_media: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description Media id */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediaChanges"];
+            };
+        };
+        responses: {
+            /** @description Changed */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Media"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A missing token where one is needed, or a malformed, unknown or revoked token */
+            401: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than MAX_BODY_BYTES */
+            413: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid fields, each listed in `errors` */
+            422: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
             };
         };
     };

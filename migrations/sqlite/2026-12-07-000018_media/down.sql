@@ -1,0 +1,2 @@
+DROP TABLE post_feature_images;
+DROP TABLE media;
