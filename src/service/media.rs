@@ -24,6 +24,8 @@ use crate::media::{process, MediaStore, Processed, Refused, Rules, StoreError};
 
 /// Uploads waiting for a turn beyond those being made, per core, before more are refused (503).
 const QUEUE_PER_CORE: usize = 4;
+/// Files of one upload written to the store at once.
+const PUTS_AT_ONCE: usize = 4;
 
 pub struct MediaLibrary {
     pool: DbPool,
@@ -155,13 +157,20 @@ impl MediaLibrary {
     }
 
     async fn put_all(&self, name: &str, processed: &Processed) -> Result<(), ApiError> {
-        let renditions = std::iter::once(&processed.original).chain(&processed.variants);
+        // The smallest first: a store failing part-way has taken the least.
+        let renditions = processed
+            .variants
+            .iter()
+            .chain(std::iter::once(&processed.original));
         let puts = renditions.map(|rendition| {
             let file = rendition.file();
             let bytes = rendition.bytes.clone();
             async move { self.store.put(name, &file, bytes).await }
         });
-        let results = futures_util::future::join_all(puts).await;
+        let results: Vec<Result<(), StoreError>> = futures_util::stream::iter(puts)
+            .buffered(PUTS_AT_ONCE)
+            .collect()
+            .await;
         if let Some(error) = results.into_iter().find_map(Result::err) {
             self.remove_files(name, &processed.original.file(), &files_of(processed))
                 .await;
@@ -170,15 +179,39 @@ impl MediaLibrary {
         Ok(())
     }
 
-    /// Removes a media's files; a file that cannot be removed is logged and left (it is no longer named by
-    /// any row, so nothing serves its URL from the API's list).
+    /// Removes a media's files. Those the store refuses now (it may be what failed) are removed in the
+    /// background, retried with growing waits for about ten minutes; no row names them meanwhile, and their
+    /// names were never shown.
     async fn remove_files(&self, name: &str, original: &str, variants: &[String]) {
         let files = std::iter::once(original.to_owned()).chain(variants.iter().cloned());
+        let mut left = Vec::new();
         for file in files {
-            if let Err(error) = self.store.delete(name, &file).await {
-                tracing::warn!(%error, name, file, "a media file could not be removed");
+            if self.store.delete(name, &file).await.is_err() {
+                left.push(file);
             }
         }
+        if left.is_empty() {
+            return;
+        }
+        let (store, name) = (self.store.clone(), name.to_owned());
+        tokio::spawn(async move {
+            let mut wait = std::time::Duration::from_millis(500);
+            for _ in 0..11 {
+                tokio::time::sleep(wait).await;
+                let mut still = Vec::new();
+                for file in left {
+                    if store.delete(&name, &file).await.is_err() {
+                        still.push(file);
+                    }
+                }
+                left = still;
+                if left.is_empty() {
+                    return;
+                }
+                wait = (wait * 2).min(std::time::Duration::from_secs(120));
+            }
+            tracing::error!(name, files = ?left, "media files could not be removed from the store");
+        });
     }
 
     /// A page of media, newest first; with `cursor` (a `meta.next_cursor` of this list) the page starts

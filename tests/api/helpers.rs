@@ -49,7 +49,7 @@ pub fn postgres_admin_url() -> String {
 }
 
 /// CI sets this (or `CI`): PostgreSQL tests then fail instead of being skipped when it is not there.
-fn postgres_required() -> bool {
+pub fn postgres_required() -> bool {
     std::env::var_os("BLOG_API_REQUIRE_POSTGRES").is_some() || std::env::var_os("CI").is_some()
 }
 

@@ -34,6 +34,7 @@ mod helpers;
 mod http;
 mod import;
 mod media;
+mod media_s3;
 mod openapi;
 mod other_writes;
 mod outages;

@@ -4,7 +4,7 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -17,6 +17,9 @@ pub struct TcpProxy {
     /// Per relayed connection, by the local port of its leg to the target (what the target sees as the
     /// client's port): its own stall.
     legs: Arc<Mutex<std::collections::HashMap<u16, Arc<AtomicBool>>>>,
+    /// Bytes still relayed toward the target before everything is cut (a network that fails in the middle
+    /// of a transfer); negative: no limit.
+    budget: Arc<AtomicI64>,
 }
 
 impl TcpProxy {
@@ -30,13 +33,15 @@ impl TcpProxy {
             stalled: Arc::default(),
             connections: Arc::default(),
             legs: Arc::default(),
+            budget: Arc::new(AtomicI64::new(-1)),
         };
-        let (target, cut, stalled, connections, legs) = (
+        let (target, cut, stalled, connections, legs, budget) = (
             proxy.target.clone(),
             proxy.cut.clone(),
             proxy.stalled.clone(),
             proxy.connections.clone(),
             proxy.legs.clone(),
+            proxy.budget.clone(),
         );
         std::thread::spawn(move || {
             for inbound in listener.incoming().flatten() {
@@ -58,10 +63,15 @@ impl TcpProxy {
                 if let Ok(mut held) = connections.lock() {
                     held.extend([inbound, outbound]);
                 }
-                for pair in pairs {
+                for (toward_target, pair) in [true, false].into_iter().zip(pairs) {
                     if let (Ok(from), Ok(to)) = pair {
                         let (stalled, own) = (stalled.clone(), own.clone());
-                        std::thread::spawn(move || pump(from, to, &stalled, &own));
+                        let budget = toward_target.then(|| Cutter {
+                            budget: budget.clone(),
+                            cut: cut.clone(),
+                            connections: connections.clone(),
+                        });
+                        std::thread::spawn(move || pump(from, to, &stalled, &own, budget.as_ref()));
                     }
                 }
             }
@@ -71,15 +81,17 @@ impl TcpProxy {
 
     /// Drops every connection and refuses new ones.
     pub fn cut(&self) {
-        self.cut.store(true, Ordering::SeqCst);
-        if let Ok(mut held) = self.connections.lock() {
-            for stream in held.drain(..) {
-                let _ = stream.shutdown(Shutdown::Both);
-            }
-        }
+        cut_all(&self.cut, &self.connections);
+    }
+
+    /// Relays `bytes` more toward the target, then cuts everything as [`TcpProxy::cut`] does: a transfer
+    /// broken in its middle.
+    pub fn cut_after(&self, bytes: i64) {
+        self.budget.store(bytes, Ordering::SeqCst);
     }
 
     pub fn restore(&self) {
+        self.budget.store(-1, Ordering::SeqCst);
         self.cut.store(false, Ordering::SeqCst);
     }
 
@@ -107,13 +119,47 @@ impl TcpProxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, stalled: &AtomicBool, own: &AtomicBool) {
+fn cut_all(cut: &AtomicBool, connections: &Mutex<Vec<TcpStream>>) {
+    cut.store(true, Ordering::SeqCst);
+    if let Ok(mut held) = connections.lock() {
+        for stream in held.drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// What a pump toward the target needs to cut everything once the byte budget is spent.
+struct Cutter {
+    budget: Arc<AtomicI64>,
+    cut: Arc<AtomicBool>,
+    connections: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    stalled: &AtomicBool,
+    own: &AtomicBool,
+    cutter: Option<&Cutter>,
+) {
     let mut buffer = [0_u8; 16 * 1024];
     loop {
         let read = match from.read(&mut buffer) {
             Ok(0) | Err(_) => break,
             Ok(read) => read,
         };
+        if let Some(cutter) = cutter {
+            let size = i64::try_from(read).unwrap_or(i64::MAX);
+            let left = cutter.budget.load(Ordering::SeqCst);
+            if left >= 0 {
+                if left < size {
+                    cutter.budget.store(0, Ordering::SeqCst);
+                    cut_all(&cutter.cut, &cutter.connections);
+                    break;
+                }
+                cutter.budget.fetch_sub(size, Ordering::SeqCst);
+            }
+        }
         while stalled.load(Ordering::SeqCst) || own.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(5));
         }
