@@ -6,7 +6,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::error::WriteError;
-use super::schema::{authors, categories, post_counters, post_seo, post_tags, posts, tags};
+use super::schema::{
+    authors, categories, media, post_counters, post_feature_images, post_seo, post_tags, posts,
+    tags,
+};
 use super::{content_write, DbConnection};
 use crate::domain::clock::WriteTime;
 use crate::domain::input::Field;
@@ -125,7 +128,45 @@ pub fn unknown_references(
     resolve_category(conn, &references.category, &mut unknown)?;
     resolve_tags(conn, references.tags.as_ref(), &mut unknown)?;
     resolve_authors(conn, references.authors.as_ref(), &mut unknown)?;
+    check_feature_image(conn, &references.feature_image_id, &mut unknown)?;
     Ok(unknown)
+}
+
+/// Whether the media a write names as its feature image exists.
+fn check_feature_image(
+    conn: &mut DbConnection,
+    feature_image: &Field<i64>,
+    unknown: &mut Vec<UnknownReference>,
+) -> QueryResult<()> {
+    if let Field::Value(id) = feature_image {
+        let exists: bool =
+            diesel::select(diesel::dsl::exists(media::table.find(*id))).get_result(conn)?;
+        if !exists {
+            unknown.push(UnknownReference::feature_image(*id));
+        }
+    }
+    Ok(())
+}
+
+/// Sets (or with `null` clears) post `post_id`'s feature image; absent leaves it.
+fn write_feature_image(
+    conn: &mut DbConnection,
+    post_id: i64,
+    feature_image: &Field<i64>,
+) -> QueryResult<()> {
+    if feature_image == &Field::Absent {
+        return Ok(());
+    }
+    diesel::delete(post_feature_images::table.find(post_id)).execute(conn)?;
+    if let Field::Value(media_id) = feature_image {
+        diesel::insert_into(post_feature_images::table)
+            .values((
+                post_feature_images::post_id.eq(post_id),
+                post_feature_images::media_id.eq(*media_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// What a write names, by id: its category, tags and authors (in order, with their names).
@@ -140,12 +181,13 @@ fn resolve(
     conn: &mut DbConnection,
     category: &Field<Slug>,
     tags: Option<&Vec<Slug>>,
-    authors: Option<&Vec<Slug>>,
+    (authors, feature_image): (Option<&Vec<Slug>>, &Field<i64>),
 ) -> Result<Resolved, WriteError> {
     let mut unknown = Vec::new();
     let category = resolve_category(conn, category, &mut unknown)?;
     let tag_ids = resolve_tags(conn, tags, &mut unknown)?;
     let authors = resolve_authors(conn, authors, &mut unknown)?;
+    check_feature_image(conn, feature_image, &mut unknown)?;
     if unknown.is_empty() {
         Ok(Resolved {
             category,
@@ -209,7 +251,7 @@ pub fn create(
             conn,
             &post.category,
             post.tags.as_ref(),
-            post.authors.as_ref(),
+            (post.authors.as_ref(), &post.feature_image_id),
         )?;
         let slug = if let Some(slug) = &post.slug {
             if let Some(owner) = slug_owner(conn, slug.as_str())? {
@@ -234,6 +276,7 @@ pub fn create(
             .returning(posts::id)
             .get_result(conn)?;
         write_seo(conn, id, &row)?;
+        write_feature_image(conn, id, &post.feature_image_id)?;
         if public {
             events.push(Event::new(
                 EventType::PostPublished,
@@ -398,7 +441,7 @@ pub fn update(
             conn,
             &changes.category,
             changes.tags.as_ref(),
-            changes.authors.as_ref(),
+            (changes.authors.as_ref(), &changes.feature_image_id),
         )?;
         if let Some(slug) = &changes.slug {
             match slug_owner(conn, slug.as_str())? {
@@ -421,6 +464,7 @@ pub fn update(
             return Err(WriteError::Stale);
         }
         write_seo(conn, id, &row)?;
+        write_feature_image(conn, id, &changes.feature_image_id)?;
         if let Some(tag_ids) = tag_ids {
             replace_tags(conn, id, &tag_ids)?;
         }

@@ -39,6 +39,7 @@ pub(super) type SummaryColumns = (
     SqlLiteral<Nullable<BigInt>>,
     SqlLiteral<BigInt>,
     SqlLiteral<Nullable<BigInt>>,
+    SqlLiteral<Nullable<BigInt>>,
 );
 
 /// `column` when `wanted`, else `absent` (a constant of the column's type).
@@ -81,6 +82,12 @@ pub(super) fn summary_columns(fields: &FieldSet) -> SummaryColumns {
         ),
         // Set by a ranking by window (see `super::rankings`).
         sql::<Nullable<BigInt>>("NULL"),
+        column(
+            fields.has("feature_image"),
+            "(SELECT post_feature_images.media_id FROM post_feature_images \
+              WHERE post_feature_images.post_id = posts.id)",
+            "NULL",
+        ),
     )
 }
 
@@ -101,6 +108,7 @@ pub(super) struct SummaryRow {
     reading_time_minutes: Option<i64>,
     comment_count: i64,
     window_clicks: Option<i64>,
+    pub(super) feature_image_id: Option<i64>,
 }
 
 impl SummaryRow {
@@ -126,8 +134,42 @@ impl SummaryRow {
             word_count: self.word_count.unwrap_or(0),
             reading_time_minutes: self.reading_time_minutes.unwrap_or(0),
             window_clicks: self.window_clicks,
+            // Filled by `with_feature_images`.
+            feature_image: None,
         }
     }
+}
+
+/// The feature images of `rows`' posts, by media id: one statement, none when no post has one.
+pub(super) fn feature_images(
+    conn: &mut DbConnection,
+    rows: &[SummaryRow],
+) -> QueryResult<HashMap<i64, crate::domain::media::Media>> {
+    let mut ids: Vec<i64> = rows.iter().filter_map(|row| row.feature_image_id).collect();
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    // Paths on this API; the service moves them under MEDIA_PUBLIC_URL when it is set.
+    let urls = crate::domain::media::MediaUrls::default();
+    Ok(super::media::find_many(conn, &ids)?
+        .iter()
+        .map(|media| (media.id, urls.media(media)))
+        .collect())
+}
+
+/// The summary of `row`, with its refs and feature image.
+pub(super) fn summary(
+    row: SummaryRow,
+    refs: &mut HashMap<i64, PostRefs>,
+    images: &HashMap<i64, crate::domain::media::Media>,
+) -> PostSummary {
+    let image = row.feature_image_id.and_then(|id| images.get(&id).cloned());
+    let post_refs = refs.remove(&row.id).unwrap_or_default();
+    let mut summary = row.into_summary(post_refs);
+    summary.feature_image = image;
+    summary
 }
 
 /// The posts public at `now` ([`crate::domain::is_public_at`] in a query).
@@ -352,12 +394,10 @@ pub fn list(
         rows.iter().map(|row| row.id).collect(),
         Refs::of(&request.fields),
     )?;
+    let images = feature_images(conn, &rows)?;
     let posts = rows
         .into_iter()
-        .map(|row| {
-            let post_refs = refs.remove(&row.id).unwrap_or_default();
-            row.into_summary(post_refs)
-        })
+        .map(|row| summary(row, &mut refs, &images))
         .collect();
     Ok(PostsPage {
         posts,
@@ -424,11 +464,10 @@ pub fn find_fields(
     else {
         return Ok(None);
     };
-    let refs = refs_of(conn, vec![row.id], Refs::of(fields))?
-        .remove(&row.id)
-        .unwrap_or_default();
+    let mut refs = refs_of(conn, vec![row.id], Refs::of(fields))?;
+    let images = feature_images(conn, std::slice::from_ref(&row))?;
     Ok(Some(PostDetail {
-        summary: row.into_summary(refs),
+        summary: summary(row, &mut refs, &images),
         body_markdown,
         body_html,
         meta_title,
@@ -456,14 +495,12 @@ pub(super) fn summaries_of(
         .filter(posts::id.eq_any(ids))
         .load(conn)?;
     let mut refs = refs_of(conn, ids.to_vec(), Refs::of(fields))?;
+    let images = feature_images(conn, &rows)?;
     let mut by_id: HashMap<i64, SummaryRow> = rows.into_iter().map(|row| (row.id, row)).collect();
     Ok(ids
         .iter()
         .filter_map(|id| by_id.remove(id))
-        .map(|row| {
-            let post_refs = refs.remove(&row.id).unwrap_or_default();
-            row.into_summary(post_refs)
-        })
+        .map(|row| summary(row, &mut refs, &images))
         .collect())
 }
 

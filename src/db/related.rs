@@ -5,7 +5,9 @@ use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 
-use super::posts::{is_published, public_at, refs_of, summary_columns, Refs, SummaryRow};
+use super::posts::{
+    feature_images, is_published, public_at, refs_of, summary, summary_columns, Refs, SummaryRow,
+};
 use super::schema::{categories, post_counters, posts};
 use super::DbConnection;
 use crate::domain::fields::{FieldSet, POST_SUMMARY_FIELDS};
@@ -50,12 +52,10 @@ pub fn related(
         .limit(limit)
         .load(conn)?;
     let mut refs = refs_of(conn, rows.iter().map(|row| row.id).collect(), Refs::ALL)?;
+    let images = feature_images(conn, &rows)?;
     Ok(Some(
         rows.into_iter()
-            .map(|row| {
-                let post_refs = refs.remove(&row.id).unwrap_or_default();
-                row.into_summary(post_refs)
-            })
+            .map(|row| summary(row, &mut refs, &images))
             .collect(),
     ))
 }

@@ -20,6 +20,10 @@ pub struct SiteLinks {
     /// With `{slug}`, when the settings name author pages.
     pub author: Option<String>,
     pub tag: String,
+    /// This API's own origin (`http://` and the request's `Host`): media files it serves are under it.
+    pub api: String,
+    /// Where media files are served from (`MEDIA_PUBLIC_URL`, else this API).
+    pub media: super::media::MediaUrls,
 }
 
 impl SiteLinks {
@@ -54,6 +58,20 @@ impl SiteLinks {
         self.author
             .as_ref()
             .map(|pattern| self.absolute(&pattern.replace("{slug}", slug)))
+    }
+}
+
+impl SiteLinks {
+    /// A post's feature image as an enclosure: its absolute URL, type and size.
+    fn enclosure(&self, post: &PostSummary) -> Option<(String, String, u64)> {
+        let mut image = post.feature_image.clone()?;
+        self.media.rebase(&mut image);
+        let url = if image.url.starts_with("http://") || image.url.starts_with("https://") {
+            image.url
+        } else {
+            format!("{}{}", self.api, image.url)
+        };
+        Some((url, image.content_type, image.bytes))
     }
 }
 
@@ -119,6 +137,13 @@ pub fn rss(source: &FeedSource, links: &SiteLinks) -> String {
                     creators: vec![summary.author.clone()],
                     ..Default::default()
                 }),
+                enclosure: links.enclosure(summary).map(|(url, mime_type, length)| {
+                    rss::Enclosure {
+                        url,
+                        length: length.to_string(),
+                        mime_type,
+                    }
+                }),
                 ..Default::default()
             }
         })
@@ -167,12 +192,22 @@ pub fn atom(source: &FeedSource, links: &SiteLinks) -> String {
                     name: summary.author.clone(),
                     ..Default::default()
                 }],
-                links: vec![atom_syndication::Link {
+                links: std::iter::once(atom_syndication::Link {
                     href: link,
                     rel: String::from("alternate"),
                     mime_type: Some(String::from("text/html")),
                     ..Default::default()
-                }],
+                })
+                .chain(links.enclosure(summary).map(|(href, mime_type, length)| {
+                    atom_syndication::Link {
+                        href,
+                        rel: String::from("enclosure"),
+                        mime_type: Some(mime_type),
+                        length: Some(length.to_string()),
+                        ..Default::default()
+                    }
+                }))
+                .collect(),
                 categories,
                 summary: Some(atom_syndication::Text::plain(summary.excerpt.clone())),
                 content: Some(atom_syndication::Content {
@@ -266,6 +301,8 @@ mod tests {
 
     fn links() -> SiteLinks {
         SiteLinks {
+            api: String::from("http://api.example.com"),
+            media: crate::domain::media::MediaUrls::default(),
             base: String::from("https://blog.example.com"),
             post: String::from("/p/{id}/{slug}"),
             category: String::from("/c/{slug}"),

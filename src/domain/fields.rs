@@ -279,15 +279,15 @@ fields!(
     /// A field of a post in a list (`fields` of `GET /posts` and `GET /posts/{id}/related`).
     PostSummaryField, POST_SUMMARY_FIELDS:
     id, slug, title, excerpt, author, authors, category, tags, published_at, updated_at, clicks, comment_count,
-    word_count, reading_time_minutes, window_clicks,
+    word_count, reading_time_minutes, feature_image, window_clicks,
 );
 
 fields!(
     /// A field of a single post (`fields` of `GET /posts/{id}` and `GET /posts/slug/{slug}`).
     PostField, POST_FIELDS:
     id, slug, title, excerpt, author, authors, category, tags, published_at, updated_at, clicks, comment_count,
-    word_count, reading_time_minutes, body_markdown, body_html, meta_title, meta_description,
-    canonical_url, json_ld,
+    word_count, reading_time_minutes, feature_image, body_markdown, body_html, meta_title,
+    meta_description, canonical_url, json_ld,
 );
 
 fields!(

@@ -85,6 +85,8 @@ pub enum FieldRule {
     Url {
         max: usize,
     },
+    /// The id of another resource: a positive integer.
+    Id,
 }
 
 /// A field of a request body: its name and what it accepts. A body's parser reads each field by its
@@ -222,7 +224,8 @@ impl JsonObject {
             FieldRule::Slug
             | FieldRule::Slugs { .. }
             | FieldRule::Timestamp
-            | FieldRule::Url { .. } => Field::Absent,
+            | FieldRule::Url { .. }
+            | FieldRule::Id => Field::Absent,
         }
     }
 
@@ -356,6 +359,22 @@ impl JsonObject {
             Field::Value(_) => {
                 self.error(name, "must be an array of slugs");
                 Field::Absent
+            }
+        }
+    }
+
+    /// The id of another resource: a positive integer, or null.
+    pub fn id(&mut self, name: &str) -> Field<i64> {
+        match self.raw(name) {
+            Field::Absent => Field::Absent,
+            Field::Null => Field::Null,
+            Field::Value(value) => {
+                if let Some(id) = value.as_i64().filter(|id| *id >= 1) {
+                    Field::Value(id)
+                } else {
+                    self.error(name, "must be a positive integer (an id) or null");
+                    Field::Absent
+                }
             }
         }
     }

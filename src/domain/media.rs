@@ -153,6 +153,22 @@ impl MediaUrls {
         format!("{}/{name}/{file}", self.base)
     }
 
+    /// `media` as read with the API's own paths ([`MediaUrls::default`]), moved under this base.
+    pub fn rebase(&self, media: &mut Media) {
+        if self.base == Self::API_BASE {
+            return;
+        }
+        let moved = |url: &mut String| {
+            if let Some(rest) = url.strip_prefix(Self::API_BASE) {
+                *url = format!("{}{rest}", self.base);
+            }
+        };
+        moved(&mut media.url);
+        for variant in &mut media.variants {
+            moved(&mut variant.url);
+        }
+    }
+
     /// A stored media as the API shows it.
     pub fn media(&self, stored: &StoredMedia) -> Media {
         Media {

@@ -62,6 +62,9 @@ pub struct PostSummary {
     /// `word_count` at 230 words a minute, rounded up (0 for an empty body).
     #[schema(required = false)]
     pub reading_time_minutes: i64,
+    /// The image shown with the post, with its variants and placeholder; `null` when it has none.
+    #[schema(required = false)]
+    pub feature_image: Option<super::media::Media>,
     /// With `window`: the clicks inside it (`clicks` stays the total), not yet synced ones included.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false, nullable = false)]

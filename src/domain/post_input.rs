@@ -46,6 +46,9 @@ pub struct PostChanges {
     /// post is also published elsewhere; `null`: none.
     #[schema(value_type = Option<String>, format = "uri")]
     pub canonical_url: Field<String>,
+    /// The id of a media to show with the post (`GET /media`); `null`: none.
+    #[schema(value_type = Option<i64>)]
+    pub feature_image_id: Field<i64>,
 }
 
 /// Body of `POST /posts`: a new post.
@@ -90,6 +93,9 @@ pub struct NewPost {
     /// post is also published elsewhere; `null`: none.
     #[schema(value_type = Option<String>, format = "uri")]
     pub canonical_url: Field<String>,
+    /// The id of a media to show with the post (`GET /media`); `null`: none.
+    #[schema(value_type = Option<i64>)]
+    pub feature_image_id: Field<i64>,
 }
 
 /// The category, tag and author slugs a body names (where well-formed), for a 422 that lists unknown ones.
@@ -98,6 +104,7 @@ pub struct References {
     pub category: Field<Slug>,
     pub tags: Option<Vec<Slug>>,
     pub authors: Option<Vec<Slug>>,
+    pub feature_image_id: Field<i64>,
 }
 
 /// A body that could not be used.
@@ -133,9 +140,13 @@ const CANONICAL_URL: BodyField = BodyField {
     name: "canonical_url",
     rule: FieldRule::Url { max: URL_MAX },
 };
+const FEATURE_IMAGE_ID: BodyField = BodyField {
+    name: "feature_image_id",
+    rule: FieldRule::Id,
+};
 
 /// Every field of a post body (a create's and a patch's).
-pub const FIELDS: [BodyField; 12] = [
+pub const FIELDS: [BodyField; 13] = [
     TITLE,
     SLUG,
     BODY,
@@ -148,6 +159,7 @@ pub const FIELDS: [BodyField; 12] = [
     META_TITLE,
     META_DESCRIPTION,
     CANONICAL_URL,
+    FEATURE_IMAGE_ID,
 ];
 
 impl PostChanges {
@@ -169,6 +181,7 @@ impl PostChanges {
                 meta_title: changes.meta_title,
                 meta_description: changes.meta_description,
                 canonical_url: changes.canonical_url,
+                feature_image_id: changes.feature_image_id,
             }),
             // `read` reported every missing required field already.
             _ => Err(InputError::Invalid(FieldErrors::new())),
@@ -190,6 +203,7 @@ impl PostChanges {
             category: object.slug(CATEGORY.name),
             tags: object.slugs(TAGS.name).value(),
             authors: object.slugs_up_to(AUTHORS.name, AUTHORS_MAX).value(),
+            feature_image_id: object.id(FEATURE_IMAGE_ID.name),
         }
     }
 
@@ -213,6 +227,7 @@ impl PostChanges {
         let meta_title = object.text_field(&META_TITLE);
         let meta_description = object.text_field(&META_DESCRIPTION);
         let canonical_url = object.url_field(&CANONICAL_URL);
+        let feature_image_id = object.id(FEATURE_IMAGE_ID.name);
         if create {
             object.require(TITLE.name, &title);
             if authors == Field::Absent {
@@ -246,6 +261,7 @@ impl PostChanges {
             meta_title,
             meta_description,
             canonical_url,
+            feature_image_id,
         })
     }
 }

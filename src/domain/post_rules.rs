@@ -36,6 +36,8 @@ pub struct PostRow {
 pub struct UnknownReference {
     pub field: &'static str,
     pub noun: &'static str,
+    /// What it was named by: `slug`, or `id` for a media.
+    pub key: &'static str,
     pub slug: String,
 }
 
@@ -44,6 +46,7 @@ impl UnknownReference {
         UnknownReference {
             field: "category",
             noun: "category",
+            key: "slug",
             slug: slug.as_str().to_owned(),
         }
     }
@@ -52,6 +55,7 @@ impl UnknownReference {
         UnknownReference {
             field: "authors",
             noun: "author",
+            key: "slug",
             slug: slug.to_owned(),
         }
     }
@@ -60,14 +64,24 @@ impl UnknownReference {
         UnknownReference {
             field: "tags",
             noun: "tag",
+            key: "slug",
             slug: slug.to_owned(),
+        }
+    }
+
+    pub fn feature_image(id: i64) -> Self {
+        UnknownReference {
+            field: "feature_image_id",
+            noun: "media",
+            key: "id",
+            slug: id.to_string(),
         }
     }
 }
 
 impl fmt::Display for UnknownReference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "no {} has the slug `{}`", self.noun, self.slug)
+        write!(f, "no {} has the {} `{}`", self.noun, self.key, self.slug)
     }
 }
 

@@ -112,6 +112,8 @@ impl RevisionPost {
             meta_title: optional(&self.meta_title),
             meta_description: optional(&self.meta_description),
             canonical_url: optional(&self.canonical_url),
+            // Not kept in revisions: a restore leaves the feature image as it is.
+            feature_image_id: Field::Absent,
         })
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::PostDetail;
+use super::{PostDetail, PostSummary};
 
 /// The fields a post's JSON-LD is made from: a read asking for `json_ld` alone reads these too.
 pub const JSON_LD_NEEDS: [&str; 7] = [
@@ -25,6 +25,8 @@ pub struct PostPages {
     pub site_url: Option<String>,
     /// `POST_URL_PATTERN`, with `{slug}` and/or `{id}`.
     pub pattern: String,
+    /// Where media files are served from (`MEDIA_PUBLIC_URL`, else this API).
+    pub media: super::media::MediaUrls,
 }
 
 impl PostPages {
@@ -71,8 +73,27 @@ impl PostPages {
             put("url", json!(page));
             put("mainEntityOfPage", json!(page));
         }
+        // Only an absolute URL (from MEDIA_PUBLIC_URL) means anything on the blog's own pages.
+        if let Some(image) = summary
+            .feature_image
+            .as_ref()
+            .filter(|image| is_absolute(&image.url))
+        {
+            put("image", json!(image.url));
+        }
         Value::Object(posting)
     }
+
+    /// Moves a post's feature image URLs (read as this API's paths) under `MEDIA_PUBLIC_URL` when it is set.
+    pub fn place_images(&self, post: &mut PostSummary) {
+        if let Some(image) = post.feature_image.as_mut() {
+            self.media.rebase(image);
+        }
+    }
+}
+
+fn is_absolute(url: &str) -> bool {
+    url.starts_with("https://") || url.starts_with("http://")
 }
 
 #[cfg(test)]
@@ -82,6 +103,7 @@ mod tests {
     #[test]
     fn a_page_is_known_from_an_absolute_pattern_or_the_site_url() {
         let pages = |site_url: Option<&str>, pattern: &str| PostPages {
+            media: crate::domain::media::MediaUrls::default(),
             site_url: site_url.map(str::to_owned),
             pattern: pattern.to_owned(),
         };

@@ -17,25 +17,26 @@ const RSS: &str = "application/rss+xml; charset=utf-8";
 const ATOM: &str = "application/atom+xml; charset=utf-8";
 const XML: &str = "application/xml; charset=utf-8";
 
-/// The links of this request: `SITE_URL`, else `http://` and the request's `Host`.
+/// The links of this request: `SITE_URL`, else `http://` and the request's `Host` (this API's own origin,
+/// under which the media files it serves are).
 fn links(request: &HttpRequest, state: &AppState) -> SiteLinks {
     let site = state.feeds.site();
-    let base = site.url.clone().unwrap_or_else(|| {
-        let host = request
-            .headers()
-            .get(header::HOST)
-            .and_then(|host| host.to_str().ok())
-            .filter(|host| {
-                !host.is_empty()
-                    && host
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
-            })
-            .unwrap_or("localhost");
-        format!("http://{host}")
-    });
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|host| host.to_str().ok())
+        .filter(|host| {
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-.:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let api = format!("http://{host}");
     SiteLinks {
-        base,
+        base: site.url.clone().unwrap_or_else(|| api.clone()),
+        api,
+        media: state.media.urls().clone(),
         post: site.post_url_pattern.clone(),
         category: site.category_url_pattern.clone(),
         tag: site.tag_url_pattern.clone(),

@@ -164,6 +164,9 @@ impl Modify for Limits {
                     (FieldRule::Url { max }, Some(RefOr::T(Schema::Object(property)))) => {
                         property.max_length = Some(*max);
                     }
+                    (FieldRule::Id, Some(RefOr::T(Schema::Object(property)))) => {
+                        property.minimum = Some(utoipa::Number::Int(1));
+                    }
                     _ => {}
                 }
             }

@@ -62,6 +62,7 @@ impl Posts {
             db::posts::find(conn, &PostKey::Id(id), false, now)?.ok_or(ApiError::NotFound("post"))
         })
         .await?;
+        self.settings.pages.place_images(&mut post.summary);
         post.json_ld = self.settings.pages.json_ld(&post);
         Ok(post)
     }
@@ -93,6 +94,7 @@ impl Posts {
             .counter()
             .fresh_count(id.get(), post.summary.clicks)
             .await?;
+        self.settings.pages.place_images(&mut post.summary);
         post.json_ld = self.settings.pages.json_ld(&post);
         Ok(post)
     }

@@ -160,10 +160,11 @@ impl Posts {
                 .await,
         };
         let key = query.clone();
-        let page = run_query(&self.pool, move |conn| {
+        let mut page = run_query(&self.pool, move |conn| {
             db::rankings::ranked(conn, &key, now, &rank)
         })
         .await?;
+        self.place_images(&mut page.posts);
         Ok(Arc::new(ListPage {
             items: page.posts,
             total: page.total,
@@ -187,7 +188,9 @@ impl Posts {
         .map(Arc::new)
         .ok_or(ApiError::NotFound("post"))?;
         let mut post = post;
-        Arc::make_mut(&mut post).json_ld = self.settings.pages.json_ld(&post);
+        let placed = Arc::make_mut(&mut post);
+        self.settings.pages.place_images(&mut placed.summary);
+        placed.json_ld = self.settings.pages.json_ld(placed);
         self.content.keep_post(ticket, post.clone());
         Ok(post)
     }
@@ -203,10 +206,11 @@ impl Posts {
         // Ordered by synced counts, a page is kept one sync interval at most: the next sync moves the order.
         let expires = (query.sort == PostSort::MostClicked)
             .then(|| std::time::Instant::now() + self.settings.click_order_lifetime);
-        let (page, valid_until) = run_query(&self.pool, move |conn| {
+        let (mut page, valid_until) = run_query(&self.pool, move |conn| {
             db::posts::until_next_publication(conn, now, |conn| db::posts::list(conn, &key, now))
         })
         .await?;
+        self.place_images(&mut page.posts);
         let listed = Arc::new(ListPage {
             items: page.posts,
             total: page.total,
@@ -239,7 +243,8 @@ impl Posts {
                 })
             })
             .await?;
-            let posts = posts.ok_or(ApiError::NotFound("post"))?;
+            let mut posts = posts.ok_or(ApiError::NotFound("post"))?;
+            self.place_images(&mut posts);
             let related = Arc::new(ListPage {
                 total: u64::try_from(posts.len()).unwrap_or(0),
                 items: posts,
@@ -255,6 +260,13 @@ impl Posts {
             self.with_fresh_counts(related.items.clone()).await
         } else {
             Ok(related.items.clone())
+        }
+    }
+
+    /// Feature image URLs under `MEDIA_PUBLIC_URL` when it is set (the database reads give this API's paths).
+    fn place_images(&self, posts: &mut [PostSummary]) {
+        for post in posts {
+            self.settings.pages.place_images(post);
         }
     }
 
@@ -294,11 +306,15 @@ impl Posts {
                 let post = self.public_post(key, wanted, now).await?;
                 PostDetail::clone(&post)
             }
-            Viewer::Editor => run_query(&self.pool, move |conn| {
-                db::posts::find_fields(conn, &key, false, now, &wanted)
-            })
-            .await?
-            .ok_or(ApiError::NotFound("post"))?,
+            Viewer::Editor => {
+                let mut post = run_query(&self.pool, move |conn| {
+                    db::posts::find_fields(conn, &key, false, now, &wanted)
+                })
+                .await?
+                .ok_or(ApiError::NotFound("post"))?;
+                self.settings.pages.place_images(&mut post.summary);
+                post
+            }
         };
         if fields.has("json_ld") && post.json_ld.is_null() {
             post.json_ld = self.settings.pages.json_ld(&post);
@@ -322,12 +338,13 @@ impl Posts {
         let post = if let Some(post) = self.content.post(&key) {
             post
         } else if !fields.is_all() {
-            run_query(&self.pool, move |conn| {
+            let mut post = run_query(&self.pool, move |conn| {
                 db::posts::find_fields(conn, &key, false, now, &fields)
             })
             .await?
-            .map(Arc::new)
-            .ok_or(ApiError::NotFound("post"))?
+            .ok_or(ApiError::NotFound("post"))?;
+            self.settings.pages.place_images(&mut post.summary);
+            Arc::new(post)
         } else {
             // One request loads a missing post; those arriving meanwhile wait, then read what it kept.
             let _turn = self.content.post_turn(&key).await;

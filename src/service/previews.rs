@@ -113,6 +113,7 @@ impl Previews {
             .counter
             .fresh_count(post.summary.id, post.summary.clicks)
             .await?;
+        self.pages.place_images(&mut post.summary);
         post.json_ld = self.pages.json_ld(&post);
         Ok(post)
     }

@@ -298,6 +298,7 @@ async fn services(
     let pages = PostPages {
         site_url: settings.site.url.clone(),
         pattern: settings.site.post_url_pattern.clone(),
+        media: crate::domain::media::MediaUrls::new(settings.media.public_url.as_deref()),
     };
     let cache = counter.cache().clone();
     let click_service = Arc::new(Clicks::new(

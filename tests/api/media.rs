@@ -673,3 +673,120 @@ crate::on_both_backends!(
     files_are_immutable_and_served_by_range,
     a_file_over_the_limit_is_refused_before_it_is_read,
 );
+
+mod feature_images {
+    use super::*;
+    use crate::fixture::small_blog;
+
+    async fn posts_show_their_feature_image(app: TestApp) {
+        app.import(&small_blog()).await;
+        let editor = token(&app);
+        let media = uploaded(&app, &editor, "cover.jpg", jpeg(800, 600)).await;
+        let id = media["id"].as_i64().expect("id");
+        let set = send(
+            &app,
+            Method::PATCH,
+            "/posts/1",
+            Some(&editor),
+            Some(serde_json::json!({"feature_image_id": id})),
+        )
+        .await;
+        assert_eq!(set.status(), StatusCode::OK);
+        let post = app.get_json("/posts/1").await;
+        assert_eq!(
+            post["feature_image"], media,
+            "the media object, as the media API shows it"
+        );
+        let list = app
+            .get_json("/posts?fields=id,feature_image&per_page=100")
+            .await;
+        for item in list["data"].as_array().expect("data") {
+            let keys: Vec<&String> = item.as_object().expect("object").keys().collect();
+            assert_eq!(keys, ["feature_image", "id"]);
+            if item["id"] == 1 {
+                assert_eq!(item["feature_image"]["id"], id);
+            } else {
+                assert_eq!(item["feature_image"], Value::Null);
+            }
+        }
+        assert_eq!(
+            app.get_json("/posts/2/related").await["data"]
+                .as_array()
+                .map(Vec::is_empty),
+            Some(false)
+        );
+
+        // Unknown and malformed ids are listed in the 422 beside the other bad fields.
+        let unknown = send(&app, Method::POST, "/posts", Some(&editor), Some(serde_json::json!({
+            "title": "T", "author": "Ann", "body_markdown": "B", "feature_image_id": 999_999, "tags": ["no-such-tag"]}))).await;
+        let body = problem(unknown, 422).await;
+        assert_eq!(
+            body["errors"]["feature_image_id"][0],
+            "no media has the id `999999`"
+        );
+        assert!(body["errors"]["tags"].is_array(), "{body}");
+        let malformed = send(
+            &app,
+            Method::PATCH,
+            "/posts/1",
+            Some(&editor),
+            Some(serde_json::json!({"feature_image_id": "abc"})),
+        )
+        .await;
+        let body = problem(malformed, 422).await;
+        assert!(body["errors"]["feature_image_id"][0]
+            .as_str()
+            .expect("message")
+            .contains("positive integer"));
+
+        // A media a post uses cannot go; once no post uses it, it can.
+        let path = format!("/media/{id}");
+        let in_use = problem(
+            send(&app, Method::DELETE, &path, Some(&editor), None).await,
+            409,
+        )
+        .await;
+        assert!(
+            in_use["detail"]
+                .as_str()
+                .expect("detail")
+                .contains("post(s) 1"),
+            "{in_use}"
+        );
+        let cleared = send(
+            &app,
+            Method::PATCH,
+            "/posts/1",
+            Some(&editor),
+            Some(serde_json::json!({"feature_image_id": null})),
+        )
+        .await;
+        assert_eq!(cleared.status(), StatusCode::OK);
+        assert_eq!(app.get_json("/posts/1").await["feature_image"], Value::Null);
+        let created = send(&app, Method::POST, "/posts", Some(&editor), Some(serde_json::json!({
+            "title": "With a cover", "author": "Ann", "body_markdown": "B", "feature_image_id": id}))).await;
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let created: Value = created.json().await.expect("JSON");
+        assert_eq!(created["feature_image"]["id"], id);
+        problem(
+            send(&app, Method::DELETE, &path, Some(&editor), None).await,
+            409,
+        )
+        .await;
+        let post_path = format!("/posts/{}", created["id"]);
+        assert_eq!(
+            send(&app, Method::DELETE, &post_path, Some(&editor), None)
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+        assert_eq!(
+            send(&app, Method::DELETE, &path, Some(&editor), None)
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+
+    crate::on_both_backends!(posts_show_their_feature_image);
+}

@@ -1433,6 +1433,7 @@ export interface components {
                  */
                 comment_count?: number;
                 excerpt?: string;
+                feature_image?: null | components["schemas"]["Media"];
                 /** Format: int64 */
                 id: number;
                 /**
@@ -1525,6 +1526,11 @@ export interface components {
             category?: string | null;
             /** @description Derived from the body when absent or null. */
             excerpt?: string | null;
+            /**
+             * Format: int64
+             * @description The id of a media to show with the post (`GET /media`); `null`: none.
+             */
+            feature_image_id?: number | null;
             /** @description For `<meta name="description">`, 1 to 1,000 characters; `null`: the excerpt is used. */
             meta_description?: string | null;
             /** @description For `<title>`, 1 to 300 characters; `null`: the title is used. */
@@ -1563,7 +1569,7 @@ export interface components {
          * @description A field of a single post (`fields` of `GET /posts/{id}` and `GET /posts/slug/{slug}`).
          * @enum {string}
          */
-        PostField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "body_markdown" | "body_html" | "meta_title" | "meta_description" | "canonical_url" | "json_ld";
+        PostField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "feature_image" | "body_markdown" | "body_html" | "meta_title" | "meta_description" | "canonical_url" | "json_ld";
         /**
          * @description Body of `PATCH /posts/{id}`: any fields of a create; only those sent change.
          * @example {
@@ -1586,6 +1592,11 @@ export interface components {
             category?: string | null;
             /** @description `null`: derive it from the body. */
             excerpt?: string | null;
+            /**
+             * Format: int64
+             * @description The id of a media to show with the post (`GET /media`); `null`: none.
+             */
+            feature_image_id?: number | null;
             /** @description For `<meta name="description">`, 1 to 1,000 characters; `null`: the excerpt is used. */
             meta_description?: string | null;
             /** @description For `<title>`, 1 to 300 characters; `null`: the title is used. */
@@ -1623,6 +1634,7 @@ export interface components {
              */
             comment_count?: number;
             excerpt?: string;
+            feature_image?: null | components["schemas"]["Media"];
             /** Format: int64 */
             id: number;
             /**
@@ -1655,7 +1667,7 @@ export interface components {
          * @description A field of a post in a list (`fields` of `GET /posts` and `GET /posts/{id}/related`).
          * @enum {string}
          */
-        PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "window_clicks";
+        PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "feature_image" | "window_clicks";
         /**
          * @description A preview link as editors list it: never its secret.
          * @example {

@@ -438,6 +438,9 @@ fn summary_size(post: &PostSummary) -> usize {
             .chain(&post.authors)
             .map(|term| 32 + term.slug.len() + term.name.len())
             .sum::<usize>()
+        + post.feature_image.as_ref().map_or(0, |image| {
+            256 + image.alt.len() + image.url.len() * (1 + image.variants.len())
+        })
 }
 
 /// About the bytes a post takes in memory (the weigher's estimate, also used for derived entries).

@@ -20,6 +20,7 @@ fn post(id: i64) -> Arc<PostDetail> {
             comment_count: 0,
             word_count: 1,
             reading_time_minutes: 1,
+            feature_image: None,
         },
         body_markdown: String::from("x"),
         body_html: String::from("<p>x</p>"),
