@@ -68,7 +68,16 @@ async fn together(app: &TestApp, path: &str) {
 
 /// Requests that miss the content cache together (after a write dropped it, say) read the database once:
 /// one loads the page or post, the others wait for it and are served what it kept.
-async fn requests_missing_the_cache_together_load_it_once(app: TestApp) {
+async fn requests_missing_the_cache_together_load_it_once(first: TestApp) {
+    // Past CONTENT_CACHE_MAX_STALENESS_MS without a successful version check, reads bypass the cache by
+    // design (tested in content_cache.rs); on a machine busy with the whole suite a check can come late,
+    // which would be counted here as a second load. This test is about loading once, so the bound is wide.
+    let app = first
+        .another_instance(crate::helpers::TestOptions {
+            content_cache_max_staleness: std::time::Duration::from_secs(600),
+            ..crate::helpers::TestOptions::default()
+        })
+        .await;
     app.import(&many_posts(120)).await;
     app.view("/posts?per_page=1").await; // pooled connections opened, Redis scripts loaded
     let before = app.queries.get();
