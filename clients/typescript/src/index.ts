@@ -14,6 +14,7 @@ export type CommentView = Schemas["CommentView"];
 export type TaxonomyItem = Schemas["TaxonomyItem"];
 export type PageMeta = Schemas["PageMeta"];
 export type Problem = Schemas["Problem"];
+export type Media = Schemas["Media"];
 
 /** An error answer of the API: its problem document, typed. */
 export class ApiProblem extends Error {

@@ -1,10 +1,12 @@
 // An example blog front end on blog-api, in plain TypeScript (no framework: the page is a list, a post and a
 // form). It reads the API through the typed client generated from the OpenAPI document.
 import "./style.css";
+import { decode } from "blurhash";
 import {
   ApiProblem,
   body,
   createBlogClient,
+  type Media,
   type PostSummary,
 } from "../../../clients/typescript/src/index";
 
@@ -13,6 +15,7 @@ const API_URL: string = import.meta.env.VITE_BLOG_API_URL ?? "http://127.0.0.1:8
 const PAGE_SIZE = 10;
 const LIST_FIELDS = [
   "id", "title", "excerpt", "author", "authors", "published_at", "reading_time_minutes", "clicks", "tags", "category",
+  "feature_image",
 ] as const;
 
 const api = createBlogClient({ baseUrl: API_URL });
@@ -39,6 +42,7 @@ const view = {
   reading: element<HTMLSpanElement>("post-reading"),
   clicks: element<HTMLSpanElement>("post-clicks"),
   body: element<HTMLDivElement>("post-body"),
+  cover: element<HTMLDivElement>("post-cover"),
   related: element<HTMLUListElement>("related"),
   comments: element<HTMLOListElement>("comments"),
   commentForm: element<HTMLFormElement>("comment-form"),
@@ -80,6 +84,52 @@ function showError(error: unknown): void {
 const views = (clicks: number | undefined): string => `${clicks ?? 0} ${clicks === 1 ? "view" : "views"}`;
 const date = (iso: string | null | undefined): string => (iso ? new Date(iso).toLocaleDateString() : "");
 
+/** A media URL as the browser fetches it: the API's own paths are on the API's origin. */
+const mediaUrl = (url: string): string => new URL(url, API_URL).href;
+
+/** The blurhash painted as a tiny picture, shown until the image itself arrives. */
+function placeholder(hash: string): string {
+  try {
+    const pixels = decode(hash, 32, 32);
+    const canvas = document.createElement("canvas");
+    canvas.width = 32;
+    canvas.height = 32;
+    const context = canvas.getContext("2d");
+    if (!context) return "";
+    const data = context.createImageData(32, 32);
+    data.data.set(pixels);
+    context.putImageData(data, 0, 0);
+    return canvas.toDataURL();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * A feature image: the WebP variants (and the original) in `srcset` so the browser picks the size the
+ * layout needs, its size reserved (no layout shift), the blurhash behind it until it loads.
+ */
+function picture(image: Media, sizes: string, lazy: boolean): HTMLImageElement {
+  const img = document.createElement("img");
+  img.className = "feature-image";
+  img.alt = image.alt;
+  img.width = image.width;
+  img.height = image.height;
+  img.decoding = "async";
+  if (lazy) img.loading = "lazy";
+  const webp = image.variants.filter((variant) => variant.format === "webp");
+  img.srcset = [...webp.map((variant) => `${mediaUrl(variant.url)} ${variant.width}w`), `${mediaUrl(image.url)} ${image.width}w`]
+    .join(", ");
+  img.sizes = sizes;
+  img.src = mediaUrl(image.url);
+  const painted = placeholder(image.blurhash);
+  if (painted) {
+    img.style.backgroundImage = `url(${painted})`;
+    img.addEventListener("load", () => img.style.removeProperty("background-image"), { once: true });
+  }
+  return img;
+}
+
 type Byline = { slug: string; name: string }[] | undefined;
 
 /** A post's authors, each a link to the author's page; the `author` name alone for an older answer. */
@@ -106,6 +156,7 @@ function postItem(post: PostSummary): HTMLLIElement {
   link.textContent = post.title ?? `Post ${post.id}`;
   const heading = document.createElement("h2");
   heading.append(link);
+  if (post.feature_image) item.append(picture(post.feature_image, "(max-width: 760px) 100vw, 640px", true));
   const meta = text(
     "p",
     ` · ${date(post.published_at)} · ${post.reading_time_minutes ?? 1} min read · `,
@@ -230,7 +281,7 @@ async function showPost(id: number): Promise<void> {
   view.post.hidden = false;
   view.commentStatus.textContent = "";
   view.title.textContent = "Loading…";
-  for (const part of [view.byline, view.reading, view.clicks, view.body, view.related, view.comments]) {
+  for (const part of [view.byline, view.reading, view.clicks, view.cover, view.body, view.related, view.comments]) {
     part.replaceChildren();
   }
   try {
@@ -249,6 +300,7 @@ async function showPost(id: number): Promise<void> {
     view.reading.textContent = `${post.reading_time_minutes ?? 1} min read`;
     view.clicks.textContent = views(post.clicks);
     view.clicks.dataset.clicks = String(post.clicks ?? 0);
+    if (post.feature_image) view.cover.append(picture(post.feature_image, "(max-width: 760px) 100vw, 720px", false));
     // Sanitized by the API (no scripts, no remote images).
     view.body.innerHTML = post.body_html ?? "";
     view.related.replaceChildren(

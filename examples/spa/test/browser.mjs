@@ -9,7 +9,7 @@ import { createServer } from "node:http";
 import { readFileSync, readdirSync, statSync } from "node:fs";
 import { extname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { crc32, deflateSync, gzipSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 const api = (process.env.BLOG_API_URL ?? "http://127.0.0.1:8080").replace(/\/+$/, "");
@@ -37,6 +37,57 @@ async function apiGet(path) {
   const response = await fetch(`${api}${path}`, { headers: { "user-agent": "blog-api-spa-test-bot/1.0" } });
   check(response.ok, `GET ${path} answered ${response.status}`);
   return response.json();
+}
+
+/** A `width` x `height` PNG of a colour gradient, made here (no image file is needed). */
+function gradientPng(width, height) {
+  const rows = [];
+  for (let y = 0; y < height; y += 1) {
+    const row = Buffer.alloc(1 + width * 3);
+    for (let x = 0; x < width; x += 1) {
+      row[1 + x * 3] = Math.round((255 * x) / width);
+      row[2 + x * 3] = Math.round((255 * y) / height);
+      row[3 + x * 3] = 160;
+    }
+    rows.push(row);
+  }
+  const chunk = (type, data) => {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(data.length);
+    const typed = Buffer.concat([Buffer.from(type, "ascii"), data]);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(typed));
+    return Buffer.concat([length, typed, crc]);
+  };
+  const header = Buffer.alloc(13);
+  header.writeUInt32BE(width, 0);
+  header.writeUInt32BE(height, 4);
+  header.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", header),
+    chunk("IDAT", deflateSync(Buffer.concat(rows))),
+    chunk("IEND", Buffer.alloc(0)),
+  ]);
+}
+
+// With a token: the newest post gets a feature image uploaded here, so the list and the post show one.
+let covered = null;
+if (token) {
+  const form = new FormData();
+  form.append("file", new Blob([gradientPng(1200, 800)], { type: "image/png" }), "cover.png");
+  form.append("alt", "A gradient");
+  const uploaded = await fetch(`${api}/media`, { method: "POST", headers: { authorization: `Bearer ${token}` }, body: form });
+  check(uploaded.status === 201, `POST /media answered ${uploaded.status}`);
+  const media = await uploaded.json();
+  const newest = (await apiGet("/posts?per_page=1&fields=id")).data[0].id;
+  const set = await fetch(`${api}/posts/${newest}`, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ feature_image_id: media.id }),
+  });
+  check(set.ok, `PATCH /posts/${newest} answered ${set.status}`);
+  covered = { post: newest, media };
 }
 
 // The production build: every file, and what it weighs gzipped.
@@ -129,6 +180,24 @@ try {
   await page.evaluate(() => {
     window.__sameDocument = true;
   });
+
+  // The feature image: a srcset of the API's variants, its size reserved, loaded from the API.
+  if (covered) {
+    const image = page.locator(`[data-post-id="${covered.post}"] img.feature-image`);
+    await image.waitFor({ timeout: 15_000 });
+    const srcset = await image.getAttribute("srcset");
+    for (const variant of covered.media.variants.filter((v) => v.format === "webp")) {
+      check(srcset.includes(`${variant.url} ${variant.width}w`), `the srcset names the ${variant.width}w WebP: ${srcset}`);
+    }
+    check(await image.getAttribute("width") === "1200" && await image.getAttribute("height") === "800", "its size is reserved");
+    check(await image.getAttribute("alt") === "A gradient", "its alt text is the media's");
+    await page.waitForFunction((id) => {
+      const img = document.querySelector(`[data-post-id="${id}"] img.feature-image`);
+      return img instanceof HTMLImageElement && img.complete && img.naturalWidth > 0;
+    }, covered.post, { timeout: 15_000 }).catch(() => fail("the feature image did not load"));
+    const chosen = await image.evaluate((img) => img.currentSrc);
+    check(chosen.endsWith(".webp"), `the browser picked a WebP variant: ${chosen}`);
+  }
 
   // Infinite scroll: each page by the cursor of the one before, no post twice.
   for (let round = 0; round < 20 && (await page.locator("#posts .post-card").count()) < 40; round += 1) {
@@ -229,6 +298,7 @@ try {
   await page.goto(spa);
   await page.locator("#posts .post-card").nth(5).waitFor();
   await page.locator("#popular li").nth(4).waitFor();
+  if (covered) await page.locator(`[data-post-id="${covered.post}"] img.feature-image`).waitFor();
   await page.screenshot({ path: join(screenshots, "spa-desktop.png") });
   check(errors.length === 0, `errors on the page: ${errors.join("; ")}`);
   check(desktop.refused.length === 0, `the page tried to reach beyond its origin and the API: ${desktop.refused.join(", ")}`);
@@ -260,7 +330,7 @@ try {
 
   console.log(
     `SPA in Chromium: scrolled ${scrolled.length} posts by cursor, filtered by #${tag} and ${category}, searched ` +
-      `"${word}", opened post ${id} twice (${first} then ${second} views, as the API says), went to its author's page, commented; ` +
+      `"${word}", opened post ${id} twice (${first} then ${second} views, as the API says), went to its author's page, commented${covered ? `, showed post ${covered.post}'s feature image by srcset` : ""}; ` +
       `desktop and phone screenshots in ${screenshots}`,
   );
 } finally {
