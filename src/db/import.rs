@@ -12,14 +12,15 @@ use diesel::prelude::*;
 use super::error::DbError;
 use super::post_writes::PostColumns;
 use super::schema::{
-    authors, categories, comments, import_sources, post_authors, post_counters, post_tags, posts,
-    tags,
+    authors, categories, comments, import_sources, media, post_authors, post_counters,
+    post_feature_images, post_tags, posts, tags,
 };
 use super::{write_transaction, DbConnection};
 use crate::domain::import_plan::{
     ImportAuthor, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport,
 };
 use crate::domain::markdown::Reading;
+use crate::domain::media::StoredMedia;
 use crate::on_backend;
 
 /// Rows per multi-row `INSERT`: well under SQLite's bound-variable limit for the widest table.
@@ -44,8 +45,36 @@ pub fn apply_keeping(
     now: NaiveDateTime,
     keep: i64,
 ) -> Result<ImportReport, DbError> {
+    apply_with_media(conn, plan, &[], now, keep)
+}
+
+/// The `import_sources` kind of the file's media.
+const MEDIA_SOURCE: &str = "media";
+
+/// The file's media already imported, and still there: file id -> media id.
+pub fn known_media(conn: &mut DbConnection) -> QueryResult<HashMap<i64, i64>> {
+    Ok(import_sources::table
+        .inner_join(media::table.on(media::id.eq(import_sources::row_id)))
+        .filter(import_sources::kind.eq(MEDIA_SOURCE))
+        .select((import_sources::source_id, import_sources::row_id))
+        .load::<(i64, i64)>(conn)?
+        .into_iter()
+        .collect())
+}
+
+/// [`apply_keeping`] with the file's new media, whose files are stored (`prepared`: file id and row): their
+/// rows are written with the rest, media already imported get the file's `alt`, and posts that name a
+/// feature image get it.
+pub fn apply_with_media(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    prepared: &[(i64, StoredMedia)],
+    now: NaiveDateTime,
+    keep: i64,
+) -> Result<ImportReport, DbError> {
     write_transaction(conn, |conn| {
         let mut report = ImportReport::default();
+        let media_ids = import_media(conn, plan, prepared, now, &mut report.media)?;
         let category_ids = import_categories(conn, &plan.categories, &mut report.categories)?;
         let tag_ids = import_tags(conn, &plan.tags, &mut report.tags)?;
         let author_ids = import_authors(conn, &plan.authors, now, &mut report.authors)?;
@@ -60,6 +89,14 @@ pub fn apply_keeping(
             (&mut touched, &mut named),
         )?;
         report.renumbered_comments = import_comments(conn, plan, &post_ids, &mut report.comments)?;
+        link_feature_images(
+            conn,
+            plan,
+            &post_ids,
+            &media_ids,
+            &mut report.posts,
+            &mut touched,
+        )?;
         let stamp = RevisionStamp {
             token_name: None,
             keep,
@@ -79,6 +116,7 @@ pub fn apply_keeping(
                 "SELECT setval(pg_get_serial_sequence('categories', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM categories;
                  SELECT setval(pg_get_serial_sequence('tags', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM tags;
                  SELECT setval(pg_get_serial_sequence('authors', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM authors;
+                 SELECT setval(pg_get_serial_sequence('media', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM media;
                  SELECT setval(pg_get_serial_sequence('posts', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM posts;
                  SELECT setval(pg_get_serial_sequence('comments', 'id'), COALESCE(MAX(id), 0) + 1, false) FROM comments;",
             )?;
@@ -494,6 +532,101 @@ impl CommentRow {
             && self.author_name == wanted.author_name
             && self.created_at == wanted.created_at
     }
+}
+
+/// Media: those already imported (by their source record) get the file's `alt`; the new ones, whose files
+/// are stored, get their rows (the file's id when free) and their source records.
+fn import_media(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    prepared: &[(i64, StoredMedia)],
+    now: NaiveDateTime,
+    report: &mut SectionReport,
+) -> Result<IdMap, DbError> {
+    let known = known_media(conn)?;
+    let mut ids = IdMap::new();
+    for media in &plan.media {
+        let Some(id) = known.get(&media.id).copied() else {
+            continue;
+        };
+        let alt: String = media::table.find(id).select(media::alt).first(conn)?;
+        if alt == media.alt {
+            report.unchanged += 1;
+        } else {
+            diesel::update(media::table.find(id))
+                .set((media::alt.eq(&media.alt), media::updated_at.eq(now)))
+                .execute(conn)?;
+            report.updated += 1;
+        }
+        ids.insert(media.id, id);
+    }
+    for (file_id, stored) in prepared {
+        let taken: bool =
+            diesel::select(diesel::dsl::exists(media::table.find(*file_id))).get_result(conn)?;
+        let row = StoredMedia {
+            id: if taken { 0 } else { *file_id },
+            ..stored.clone()
+        };
+        let inserted = super::media::insert(conn, &row)?;
+        diesel::delete(
+            import_sources::table
+                .filter(import_sources::kind.eq(MEDIA_SOURCE))
+                .filter(import_sources::source_id.eq(*file_id)),
+        )
+        .execute(conn)?;
+        diesel::insert_into(import_sources::table)
+            .values((
+                import_sources::kind.eq(MEDIA_SOURCE),
+                import_sources::source_id.eq(*file_id),
+                import_sources::row_id.eq(inserted.id),
+            ))
+            .execute(conn)?;
+        report.created += 1;
+        ids.insert(*file_id, inserted.id);
+    }
+    Ok(ids)
+}
+
+/// Gives each file post that names a feature image that image (a post that names none keeps its own); a
+/// post whose image changed counts as updated (once) and gets a revision.
+fn link_feature_images(
+    conn: &mut DbConnection,
+    plan: &ImportPlan,
+    post_ids: &IdMap,
+    media_ids: &IdMap,
+    report: &mut SectionReport,
+    touched: &mut Vec<i64>,
+) -> Result<(), DbError> {
+    for post in &plan.posts {
+        let (Some(file_image), Some(post_id)) = (post.feature_image_id, post_ids.get(&post.id))
+        else {
+            continue;
+        };
+        let Some(media_id) = media_ids.get(&file_image).copied() else {
+            continue;
+        };
+        let current: Option<i64> = post_feature_images::table
+            .find(*post_id)
+            .select(post_feature_images::media_id)
+            .first(conn)
+            .optional()?;
+        if current == Some(media_id) {
+            continue;
+        }
+        diesel::delete(post_feature_images::table.find(*post_id)).execute(conn)?;
+        diesel::insert_into(post_feature_images::table)
+            .values((
+                post_feature_images::post_id.eq(*post_id),
+                post_feature_images::media_id.eq(media_id),
+            ))
+            .execute(conn)?;
+        if !touched.contains(post_id) {
+            touched.push(*post_id);
+            report.updated += 1;
+            report.unchanged = report.unchanged.saturating_sub(1);
+        }
+    }
+    Ok(())
 }
 
 /// The `import_sources` kind of the file's comments.

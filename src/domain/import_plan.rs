@@ -26,6 +26,15 @@ pub struct ImportAuthor {
     pub avatar_url: Field<String>,
 }
 
+/// An image to import: the file's id, where its bytes are, and its alt text.
+#[derive(Debug, Clone)]
+pub struct ImportMedia {
+    pub id: i64,
+    /// Resolved against the import file's directory.
+    pub path: std::path::PathBuf,
+    pub alt: String,
+}
+
 /// A post to import, its body already rendered and its excerpt derived.
 #[derive(Debug, Clone)]
 pub struct ImportPost {
@@ -47,6 +56,8 @@ pub struct ImportPost {
     pub published_at: Option<NaiveDateTime>,
     /// The starting click count, used only when the post is new.
     pub clicks: i64,
+    /// The file's media id of its feature image; `None` leaves a stored post's as it is.
+    pub feature_image_id: Option<i64>,
 }
 
 /// A comment to import.
@@ -68,6 +79,7 @@ pub struct ImportPlan {
     pub categories: Vec<ImportTerm>,
     pub tags: Vec<ImportTerm>,
     pub authors: Vec<ImportAuthor>,
+    pub media: Vec<ImportMedia>,
     pub posts: Vec<ImportPost>,
     pub comments: Vec<ImportComment>,
 }
@@ -78,6 +90,7 @@ pub struct ImportReport {
     pub categories: SectionReport,
     pub tags: SectionReport,
     pub authors: SectionReport,
+    pub media: SectionReport,
     pub posts: SectionReport,
     pub comments: SectionReport,
     /// File comments stored under another id (theirs was taken by a comment no import made from them), as
@@ -98,6 +111,7 @@ impl std::fmt::Display for ImportReport {
             ("categories", self.categories),
             ("tags", self.tags),
             ("authors", self.authors),
+            ("media", self.media),
             ("posts", self.posts),
             ("comments", self.comments),
         ];

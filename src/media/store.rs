@@ -78,11 +78,17 @@ pub struct FileRead {
 #[derive(Debug, Clone)]
 pub struct MediaStore {
     inner: Arc<dyn ObjectStore>,
+    /// The directory of a `file://` store (a bucket has no folders to tidy).
+    root: Option<PathBuf>,
 }
 
 impl MediaStore {
     /// Opens the store; a directory is made when missing. `timeout` bounds each request to a bucket.
     pub fn open(location: &StoreLocation, timeout: Duration) -> Result<Self, StoreError> {
+        let root = match location {
+            StoreLocation::Directory(path) => Some(path.clone()),
+            StoreLocation::S3(_) => None,
+        };
         let inner: Arc<dyn ObjectStore> = match location {
             StoreLocation::Directory(path) => {
                 std::fs::create_dir_all(path).map_err(|source| StoreError::Directory {
@@ -126,7 +132,15 @@ impl MediaStore {
                 Arc::new(builder.build()?)
             }
         };
-        Ok(MediaStore { inner })
+        Ok(MediaStore { inner, root })
+    }
+
+    /// Removes a media's folder once its files are gone (a directory store leaves it behind otherwise); a
+    /// folder that still holds a file stays.
+    pub fn tidy(&self, folder: &str) {
+        if let Some(root) = &self.root {
+            let _ = std::fs::remove_dir(root.join(folder));
+        }
     }
 
     fn path(folder: &str, file: &str) -> Path {

@@ -9,7 +9,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 pub use crate::domain::import_plan::{
-    ImportAuthor, ImportComment, ImportPlan, ImportPost, ImportReport, ImportTerm, SectionReport,
+    ImportAuthor, ImportComment, ImportMedia, ImportPlan, ImportPost, ImportReport, ImportTerm,
+    SectionReport,
 };
 use crate::domain::input::Field;
 use crate::domain::markdown::{derive_excerpt, render_comment_html, render_html};
@@ -45,6 +46,8 @@ struct RawFile {
     #[serde(default)]
     authors: Vec<serde_json::Value>,
     #[serde(default)]
+    media: Vec<serde_json::Value>,
+    #[serde(default)]
     posts: Vec<serde_json::Value>,
     #[serde(default)]
     comments: Vec<serde_json::Value>,
@@ -72,6 +75,14 @@ struct RawAuthor {
 }
 
 #[derive(Deserialize)]
+struct RawMedia {
+    id: i64,
+    path: String,
+    #[serde(default)]
+    alt: Option<String>,
+}
+
+#[derive(Deserialize)]
 struct RawPost {
     id: i64,
     slug: String,
@@ -93,6 +104,8 @@ struct RawPost {
     published_at: Option<DateTime<Utc>>,
     #[serde(default)]
     clicks: i64,
+    #[serde(default)]
+    feature_image_id: Option<i64>,
 }
 
 #[derive(Deserialize)]
@@ -125,7 +138,7 @@ pub fn read_plan(path: &Path) -> Result<ImportPlan, ImportError> {
         path: shown,
         source,
     })?;
-    plan(raw)
+    plan(raw, path.parent().unwrap_or_else(|| Path::new(".")))
 }
 
 /// Validates a file already in memory (the import tests use this).
@@ -134,19 +147,21 @@ pub fn plan_from_json(json: &str) -> Result<ImportPlan, ImportError> {
         path: String::from("input"),
         source,
     })?;
-    plan(raw)
+    plan(raw, Path::new("."))
 }
 
 #[expect(
     clippy::too_many_lines,
     reason = "one section after another, each a few lines; splitting them would scatter one reading"
 )]
-fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
+fn plan(raw: RawFile, directory: &Path) -> Result<ImportPlan, ImportError> {
     let categories = terms("categories", raw.categories)?;
     let tags = terms("tags", raw.tags)?;
     let category_ids: HashSet<i64> = categories.iter().map(|c| c.id).collect();
     let tag_ids: HashSet<i64> = tags.iter().map(|t| t.id).collect();
     let authors = authors(raw.authors)?;
+    let media = media(raw.media, directory)?;
+    let media_ids: HashSet<i64> = media.iter().map(|m| m.id).collect();
     let author_names: HashMap<i64, &str> =
         authors.iter().map(|a| (a.id, a.name.as_str())).collect();
 
@@ -230,6 +245,11 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
         if post.clicks < 0 {
             return Err(invalid(String::from("`clicks` must not be negative")));
         }
+        if let Some(image) = post.feature_image_id.filter(|id| !media_ids.contains(id)) {
+            return Err(invalid(format!(
+                "`feature_image_id` {image} is not in `media`"
+            )));
+        }
         let excerpt = match post.excerpt {
             Some(excerpt) if !excerpt.trim().is_empty() => excerpt.trim().to_owned(),
             _ => derive_excerpt(&post.body_markdown),
@@ -247,6 +267,7 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
             tag_ids: post_tags,
             published_at: post.published_at.map(|at| at.naive_utc()),
             clicks: post.clicks,
+            feature_image_id: post.feature_image_id,
         });
     }
 
@@ -292,6 +313,7 @@ fn plan(raw: RawFile) -> Result<ImportPlan, ImportError> {
         categories,
         tags,
         authors,
+        media,
         posts,
         comments,
     })
@@ -367,6 +389,93 @@ fn authors(values: Vec<serde_json::Value>) -> Result<Vec<ImportAuthor>, ImportEr
         });
     }
     Ok(authors)
+}
+
+fn media(
+    values: Vec<serde_json::Value>,
+    directory: &Path,
+) -> Result<Vec<ImportMedia>, ImportError> {
+    let mut media: Vec<ImportMedia> = Vec::with_capacity(values.len());
+    for (index, value) in values.into_iter().enumerate() {
+        let raw: RawMedia = decode("media", index, value)?;
+        let record = format!("media[{index}] (id {})", raw.id);
+        let invalid = |message: String| ImportError::InvalidRecord {
+            record: record.clone(),
+            message,
+        };
+        positive(raw.id).map_err(|m| invalid(format!("`id` {m}")))?;
+        if let Some(other) = media.iter().position(|m| m.id == raw.id) {
+            return Err(invalid(format!("media[{other}] has the same id")));
+        }
+        if raw.path.trim().is_empty() {
+            return Err(invalid(String::from("`path` must name the image file")));
+        }
+        let alt = crate::domain::media::MediaChanges::from_part(raw.alt.as_deref().unwrap_or(""))
+            .map_err(|_| {
+                invalid(String::from(
+                    "`alt` must be one line of at most 1000 characters",
+                ))
+            })?
+            .alt;
+        media.push(ImportMedia {
+            id: raw.id,
+            path: directory.join(raw.path.trim()),
+            alt,
+        });
+    }
+    Ok(media)
+}
+
+/// Makes the images of `plan` the database does not hold yet (`known`: file id -> media id) into stored
+/// files, one after another; returns each with its file id. On any failure what was stored is removed and
+/// the error names the record.
+pub async fn prepare_media(
+    plan: &ImportPlan,
+    library: &crate::service::media::MediaLibrary,
+    known: &HashMap<i64, i64, impl std::hash::BuildHasher>,
+) -> Result<Vec<(i64, crate::domain::media::StoredMedia)>, ImportError> {
+    let mut prepared = Vec::new();
+    for (index, media) in plan.media.iter().enumerate() {
+        if known.contains_key(&media.id) {
+            continue;
+        }
+        let record = format!(
+            "media[{index}] (id {}, path {})",
+            media.id,
+            media.path.display()
+        );
+        let outcome = match std::fs::read(&media.path) {
+            Err(error) => Err(format!("cannot read the file: {error}")),
+            Ok(bytes) => library
+                .store_upload(bytes.into(), media.alt.clone())
+                .await
+                .map_err(|error| refusal(&error)),
+        };
+        match outcome {
+            Ok(stored) => prepared.push((media.id, stored)),
+            Err(message) => {
+                for (_, stored) in &prepared {
+                    library.discard(stored).await;
+                }
+                return Err(ImportError::InvalidRecord { record, message });
+            }
+        }
+    }
+    Ok(prepared)
+}
+
+/// What an upload's refusal says, as one line.
+fn refusal(error: &crate::error::ApiError) -> String {
+    match error {
+        crate::error::ApiError::Validation(errors) => errors
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; "),
+        crate::error::ApiError::UnsupportedMediaType(why) => why.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// An absolute http or https URL of at most `max` characters, as the API's URL fields take.

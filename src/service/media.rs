@@ -121,6 +121,19 @@ impl MediaLibrary {
     /// Makes an upload into its files, stores them all, then writes its row; a failure on the way leaves no
     /// row and removes what was stored.
     pub async fn upload(&self, file: Bytes, alt: String) -> Result<Media, ApiError> {
+        let new = self.store_upload(file, alt).await?;
+        let row = new.clone();
+        match run_query(&self.pool, move |conn| db::media::insert(conn, &row)).await {
+            Ok(media) => Ok(self.urls.media(&media)),
+            Err(error) => {
+                self.discard(&new).await;
+                Err(error.into())
+            }
+        }
+    }
+
+    /// Makes an upload into its files and stores them all; returns its row, not yet written (`id` 0).
+    pub async fn store_upload(&self, file: Bytes, alt: String) -> Result<StoredMedia, ApiError> {
         process::inspect(&file, &self.rules).map_err(refused)?;
         let place = Place(self.in_line.clone());
         if self.in_line.fetch_add(1, Ordering::SeqCst) >= self.cores * (QUEUE_PER_CORE + 1) {
@@ -140,20 +153,16 @@ impl MediaLibrary {
             .map_err(refused)?;
         drop(permit);
         drop(place);
-
         let name = uuid::Uuid::new_v4().simple().to_string();
         self.put_all(&name, &processed).await?;
-        let now = self.clocks.requests.now();
-        let new = stored(name.clone(), &processed, alt, now);
-        let inserted = run_query(&self.pool, move |conn| db::media::insert(conn, &new)).await;
-        match inserted {
-            Ok(media) => Ok(self.urls.media(&media)),
-            Err(error) => {
-                self.remove_files(&name, &processed.original.file(), &files_of(&processed))
-                    .await;
-                Err(error.into())
-            }
-        }
+        Ok(stored(name, &processed, alt, self.clocks.requests.now()))
+    }
+
+    /// Removes the files of a media whose row was never written (or is gone).
+    pub async fn discard(&self, media: &StoredMedia) {
+        let variants: Vec<String> = media.variants.iter().map(|v| v.file.clone()).collect();
+        self.remove_files(&media.name, &media.original, &variants)
+            .await;
     }
 
     async fn put_all(&self, name: &str, processed: &Processed) -> Result<(), ApiError> {
@@ -191,6 +200,7 @@ impl MediaLibrary {
             }
         }
         if left.is_empty() {
+            self.store.tidy(name);
             return;
         }
         let (store, name) = (self.store.clone(), name.to_owned());
@@ -206,6 +216,7 @@ impl MediaLibrary {
                 }
                 left = still;
                 if left.is_empty() {
+                    store.tidy(&name);
                     return;
                 }
                 wait = (wait * 2).min(std::time::Duration::from_secs(120));
@@ -270,9 +281,7 @@ impl MediaLibrary {
             db::media::delete(conn, id).map_err(ApiError::from)
         })
         .await?;
-        let variants: Vec<String> = gone.variants.iter().map(|v| v.file.clone()).collect();
-        self.remove_files(&gone.name, &gone.original, &variants)
-            .await;
+        self.discard(&gone).await;
         Ok(())
     }
 

@@ -790,3 +790,126 @@ mod feature_images {
 
     crate::on_both_backends!(posts_show_their_feature_image);
 }
+
+mod imports {
+    use super::*;
+
+    fn folders(app: &TestApp) -> usize {
+        std::fs::read_dir(app.database.media.path()).map_or(0, Iterator::count)
+    }
+
+    /// `blog-api import FILE` on the test's database and media directory: (succeeded, stdout, stderr).
+    fn import(app: &TestApp, file: &std::path::Path) -> (bool, String, String) {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_blog-api"))
+            .arg("import")
+            .arg(file)
+            .env("DATABASE_URL", app.database.url.to_string())
+            .env(
+                "MEDIA_STORE",
+                format!("file://{}", app.database.media.path().display()),
+            )
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("the binary runs");
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    }
+
+    async fn an_import_file_brings_its_images(app: TestApp) {
+        let dir = tempfile::tempdir().expect("dir");
+        std::fs::create_dir(dir.path().join("images")).expect("images/");
+        std::fs::write(dir.path().join("images/cover.jpg"), jpeg(900, 600)).expect("write");
+        std::fs::write(
+            dir.path().join("images/logo.png"),
+            transparent_png(400, 200),
+        )
+        .expect("write");
+        let blog = serde_json::json!({
+            "media": [
+                {"id": 3, "path": "images/cover.jpg", "alt": "A cover"},
+                {"id": 4, "path": "images/logo.png"}
+            ],
+            "posts": [
+                {"id": 1, "slug": "with-cover", "title": "With a cover", "author": "Ann", "body_markdown": "Hi.",
+                 "published_at": "2024-01-01T00:00:00Z", "feature_image_id": 3},
+                {"id": 2, "slug": "plain", "title": "Plain", "author": "Ann", "body_markdown": "Hi.",
+                 "published_at": "2024-01-02T00:00:00Z"}
+            ]
+        });
+        let file = dir.path().join("blog.json");
+        std::fs::write(&file, blog.to_string()).expect("write");
+        let (ok, stdout, stderr) = import(&app, &file);
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("media: 2 created, 0 updated, 0 unchanged"),
+            "{stdout}"
+        );
+        app.content.invalidate();
+        let post = app.get_json("/posts/slug/with-cover").await;
+        let image = &post["feature_image"];
+        assert_eq!(image["alt"], "A cover");
+        assert_eq!(
+            (image["width"].as_u64(), image["height"].as_u64()),
+            (Some(900), Some(600))
+        );
+        assert_eq!(image["variants"].as_array().map(Vec::len), Some(4));
+        assert_eq!(fetch(&app, &image["url"]).await.status(), StatusCode::OK);
+        assert_eq!(
+            app.get_json("/posts/slug/plain").await["feature_image"],
+            Value::Null
+        );
+        assert_eq!(folders(&app), 2);
+
+        // Again: nothing changes, nothing more is stored.
+        let (ok, stdout, stderr) = import(&app, &file);
+        assert!(ok, "{stderr}");
+        assert!(
+            stdout.contains("media: 0 created, 0 updated, 2 unchanged"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("posts: 0 created, 0 updated, 2 unchanged"),
+            "{stdout}"
+        );
+        assert_eq!(folders(&app), 2);
+
+        // A file that is no image stops the import, names the record, and leaves nothing behind.
+        std::fs::write(dir.path().join("images/notes.jpg"), "not an image").expect("write");
+        let mut broken = blog.clone();
+        broken["media"] = serde_json::json!([
+            {"id": 5, "path": "images/cover.jpg"},
+            {"id": 6, "path": "images/notes.jpg"}
+        ]);
+        broken["posts"][0]["feature_image_id"] = serde_json::json!(5);
+        broken["posts"][1]["feature_image_id"] = serde_json::json!(5);
+        std::fs::write(&file, broken.to_string()).expect("write");
+        let (ok, _, stderr) = import(&app, &file);
+        assert!(!ok);
+        assert!(stderr.contains("media[1] (id 6, path"), "{stderr}");
+        assert!(stderr.contains("not a JPEG, PNG, WebP or GIF"), "{stderr}");
+        assert_eq!(
+            folders(&app),
+            2,
+            "the image stored before the refusal is removed"
+        );
+        app.content.invalidate();
+        assert_eq!(
+            app.get_json("/posts/slug/plain").await["feature_image"],
+            Value::Null
+        );
+        let mut missing = blog;
+        missing["posts"][1]["feature_image_id"] = serde_json::json!(77);
+        std::fs::write(&file, missing.to_string()).expect("write");
+        let (ok, _, stderr) = import(&app, &file);
+        assert!(!ok);
+        assert!(
+            stderr.contains("`feature_image_id` 77 is not in `media`"),
+            "{stderr}"
+        );
+    }
+
+    crate::on_both_backends!(an_import_file_brings_its_images);
+}
