@@ -322,6 +322,37 @@ async fn transparency_and_animation_are_kept_where_they_belong(app: TestApp) {
         pixel[0] > 200 && pixel[2] < 50,
         "the first frame, red: {pixel:?}"
     );
+    // A WebP original: one WebP per width (not two), and its original served as sent.
+    let webp = encode(
+        &DynamicImage::ImageRgba8(RgbaImage::from_fn(800, 400, |x, _| {
+            Rgba([200, 40, 40, if x < 400 { 255 } else { 0 }])
+        })),
+        ImageFormat::WebP,
+    );
+    let media = uploaded(&app, &editor, "pic.webp", webp).await;
+    assert_eq!(media["content_type"], "image/webp");
+    let described: Vec<(u64, &str)> = media["variants"]
+        .as_array()
+        .expect("variants")
+        .iter()
+        .map(|v| {
+            (
+                v["width"].as_u64().unwrap_or(0),
+                v["format"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(described, [(320, "webp"), (640, "webp")]);
+    for variant in media["variants"].as_array().expect("variants") {
+        let decoded =
+            image::load_from_memory(&fetch_bytes(&app, &variant["url"]).await).expect("decodes");
+        assert_eq!(decoded.height() * 2, decoded.width());
+        assert_eq!(
+            decoded.get_pixel(decoded.width() * 3 / 4, decoded.height() / 2)[3],
+            0,
+            "transparency kept"
+        );
+    }
     // Narrower than every width: no variants at all.
     let small = uploaded(&app, &editor, "dot.png", transparent_png(100, 50)).await;
     assert_eq!(small["variants"], serde_json::json!([]));
