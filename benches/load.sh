@@ -4,7 +4,8 @@
 # ceiling server (benches/ceiling.rs: one Redis HINCRBY and a fixed ~1 KB JSON per request) measured in the
 # same run, so every figure is also a ratio to it (absolute figures swing with machine load).
 # Prints requests/s, the ratio, latency percentiles and the server's peak memory (VmHWM). Bounded: each run
-# stops by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data.
+# stops by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data,
+# and Pillow (pip install pillow) to make the upload scenario's photo.
 #   bash benches/load.sh            # both backends
 #   BASELINE=cb2a3de bash benches/load.sh
 #                                   # also the counted-view row of that commit's binary, on the same data
@@ -50,6 +51,35 @@ request = function()
 end
 LUA
 export BENCH_IDS="$work/ids.lua"
+
+# Uploads: a 2 MB photo-like JPEG (3000 x 2000, noise over gradients: it compresses like a photo), sent as
+# a browser's FormData sends it, with an editor's token (upload.lua reads both from the environment).
+python3 - "$work/photo.jpg" <<'PY'
+import random, sys
+from PIL import Image
+random.seed(7)
+w, h = 3000, 2000
+image = Image.new("RGB", (w, h))
+noise = bytes(random.getrandbits(8) for _ in range(w * h * 3))
+base = Image.frombytes("RGB", (w, h), noise)
+gradient = Image.linear_gradient("L").resize((w, h)).convert("RGB")
+Image.blend(base, gradient, 0.55).save(sys.argv[1], "JPEG", quality=85)
+PY
+cat > "$work/upload.lua" <<'LUA'
+local file = io.open(os.getenv("BENCH_PHOTO"), "rb")
+local photo = file:read("*all")
+file:close()
+local boundary = "----benchboundary7MA4YWxkTrZu0gW"
+wrk.method = "POST"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+wrk.headers["Content-Type"] = "multipart/form-data; boundary=" .. boundary
+wrk.body = "--" .. boundary .. "\r\n" ..
+  "Content-Disposition: form-data; name=\"file\"; filename=\"photo.jpg\"\r\n" ..
+  "Content-Type: image/jpeg\r\n\r\n" .. photo .. "\r\n" ..
+  "--" .. boundary .. "\r\nContent-Disposition: form-data; name=\"alt\"\r\n\r\nA photo\r\n" ..
+  "--" .. boundary .. "--\r\n"
+LUA
+export BENCH_PHOTO="$work/photo.jpg"
 
 # The ids of every published post, from the API's own list, as a Lua table.
 published_ids() {
@@ -101,10 +131,28 @@ searches_beside_reads() {
     "GET /posts/{id} p99 vs searches" "$idle" "$busy" "$(awk -v a="$busy" -v b="$idle" 'BEGIN {printf "%.2f", a / b}')"
 }
 
+# Uploads of the 2 MB JPEG (2 connections: one being made per core), then the counted-view row again
+# beside one connection uploading without a pause: what a steady upload load costs the readers.
+uploads_and_reads_beside() {
+  local out uploads_rps
+  out=$(wrk -t1 -c2 -d15s --latency -s "$work/upload.lua" "http://127.0.0.1:$port/media")
+  uploads_rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+  printf '| %-28s | %-34s | %10s | %7s | %8s | %8s |\n' "$backend" "POST /media, 2 MB JPEG" "$uploads_rps" "-" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+  wrk -t1 -c1 -d17s -s "$work/upload.lua" "http://127.0.0.1:$port/media" >/dev/null &
+  local uploading=$!
+  sleep 1
+  run "GET /posts/{id}, counted, beside uploads" "/posts/1" "-s $work/views.lua"
+  wait "$uploading"
+}
+
 bench() {
   backend=$1
   "$bin" import "$sample" >/dev/null 2>&1
-  BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 "$bin" serve >/dev/null &
+  BENCH_TOKEN=$("$bin" token create "bench-$$-$RANDOM" | tail -n 1)
+  export BENCH_TOKEN
+  BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 \
+    MEDIA_STORE="file://$work/media-$RANDOM" "$bin" serve >/dev/null &
   server=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
   published_ids
@@ -119,6 +167,7 @@ bench() {
   run "GET /posts/1, one hot post, counted" "/posts/1" "-s $work/hot.lua"
   run "GET /posts?q=redis+latency" "/posts?q=redis+latency"
   searches_beside_reads
+  uploads_and_reads_beside
   printf '| %-28s | %-34s | peak RSS %s |\n' "$backend" "server memory" "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$server/status")"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
   if [ -n "$baseline_bin" ]; then
