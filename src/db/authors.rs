@@ -300,16 +300,16 @@ pub(super) fn rename_in_posts(
 pub(super) fn set_links(
     conn: &mut DbConnection,
     post_id: i64,
-    author_ids: &[i64],
+    author_ids: impl IntoIterator<Item = i64>,
 ) -> QueryResult<()> {
     diesel::delete(post_authors::table.filter(post_authors::post_id.eq(post_id))).execute(conn)?;
     let rows: Vec<_> = author_ids
-        .iter()
+        .into_iter()
         .zip(0_i64..)
         .map(|(author, position)| {
             (
                 post_authors::post_id.eq(post_id),
-                post_authors::author_id.eq(*author),
+                post_authors::author_id.eq(author),
                 post_authors::position.eq(position),
             )
         })

@@ -506,7 +506,7 @@ fn import_posts(
     }
     for post in named.iter() {
         if let Some(authors) = bylines.get(post) {
-            super::authors::set_links(conn, *post, authors)?;
+            super::authors::set_links(conn, *post, authors.iter().copied())?;
         }
     }
     Ok(ids)

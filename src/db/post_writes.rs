@@ -286,14 +286,9 @@ pub fn create(
         }
         replace_tags(conn, id, &tag_ids.unwrap_or_default())?;
         match &authors {
-            Some(authors) => super::authors::set_links(
-                conn,
-                id,
-                &authors
-                    .iter()
-                    .map(|(author, _)| *author)
-                    .collect::<Vec<_>>(),
-            )?,
+            Some(authors) => {
+                super::authors::set_links(conn, id, authors.iter().map(|(author, _)| *author))?;
+            }
             None => {
                 super::authors::link_by_name(conn, &[id], Some(now))?;
             }
@@ -469,14 +464,9 @@ pub fn update(
             replace_tags(conn, id, &tag_ids)?;
         }
         match &authors {
-            Some(authors) => super::authors::set_links(
-                conn,
-                id,
-                &authors
-                    .iter()
-                    .map(|(author, _)| *author)
-                    .collect::<Vec<_>>(),
-            )?,
+            Some(authors) => {
+                super::authors::set_links(conn, id, authors.iter().map(|(author, _)| *author))?;
+            }
             None if changes.author.is_some() => {
                 super::authors::link_by_name(conn, &[id], Some(now))?;
             }

@@ -33,14 +33,6 @@ impl<T> Field<T> {
             Field::Value(value) => Some(value),
         }
     }
-
-    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Field<U> {
-        match self {
-            Field::Absent => Field::Absent,
-            Field::Null => Field::Null,
-            Field::Value(value) => Field::Value(f(value)),
-        }
-    }
 }
 
 /// With `#[serde(default)]`, a field left out is `Absent`.

@@ -17,7 +17,7 @@ use super::problems::{
 use super::query::QueryParams;
 use super::AppState;
 use crate::domain::etag::if_none_match_allows;
-use crate::domain::media::{ByteRange, Media, MediaChanges};
+use crate::domain::media::{is_media_file, is_media_name, ByteRange, Media, MediaChanges};
 use crate::domain::{Page, PageRequest};
 use crate::error::ApiError;
 
@@ -375,13 +375,16 @@ pub async fn media_file(
         .get(header::RANGE)
         .and_then(|value| value.to_str().ok())
         .and_then(ByteRange::parse);
-    let found = state.media.file(&name, &file, range).await?;
-    if sent_tag.is_some_and(|sent| if_none_match_allows(sent, &tag)) {
+    // A file never changes under its name: a client holding this tag has these bytes, and the store need
+    // not be asked (a name no upload could have made is still a 404).
+    let servable = is_media_name(&name) && is_media_file(&file);
+    if servable && sent_tag.is_some_and(|sent| if_none_match_allows(sent, &tag)) {
         return Ok(HttpResponse::NotModified()
             .insert_header((header::ETAG, tag))
             .insert_header((header::CACHE_CONTROL, cache))
             .finish());
     }
+    let found = state.media.file(&name, &file, range).await?;
     let mut answer = match &found.range {
         Some(range) => {
             let mut partial = HttpResponse::PartialContent();
