@@ -24,7 +24,7 @@ pub fn import_file(settings: &Settings, file: &Path) -> CliResult {
         .enable_all()
         .build()?;
     let library = (!plan.media.is_empty())
-        .then(|| -> Result<MediaLibrary, crate::media::StoreError> {
+        .then(|| -> Result<MediaLibrary, Box<dyn std::error::Error>> {
             let store =
                 crate::media::MediaStore::open(&settings.media.store, settings.media.timeout)?;
             Ok(MediaLibrary::new(
@@ -36,7 +36,7 @@ pub fn import_file(settings: &Settings, file: &Path) -> CliResult {
                     real: clock::Clock::system(),
                 },
                 crate::domain::cursor::CursorKey::new(b"import"),
-            ))
+            )?)
         })
         .transpose()?;
     let prepared = match &library {

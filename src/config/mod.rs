@@ -163,6 +163,10 @@ pub struct MediaSettings {
     pub rules: crate::media::Rules,
     /// `MEDIA_TIMEOUT_MS`: the longest one request to a bucket may take. Default 30000.
     pub timeout: Duration,
+    /// `MEDIA_WORKERS`: images made at once, each on a thread of its own. Unset: one per core.
+    pub workers: usize,
+    /// `MEDIA_WORKER_NICE`: the niceness of those threads (0 to 19, default 19: readers first).
+    pub worker_nice: i32,
 }
 
 impl MediaSettings {
@@ -179,8 +183,15 @@ impl MediaSettings {
                 widths: vec![320, 640, 1024, 1600],
             },
             timeout: Duration::from_secs(30),
+            workers: cores(),
+            worker_nice: 19,
         }
     }
+}
+
+/// The cores this process may run on (1 when that cannot be told).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Where the blog's pages are and how much feeds and sitemaps hold.

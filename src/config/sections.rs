@@ -181,6 +181,11 @@ pub(super) fn media_settings(
             widths,
         },
         timeout: millis(lookup, "MEDIA_TIMEOUT_MS", 30_000, 100..=600_000)?,
+        workers: match lookup("MEDIA_WORKERS").filter(|value| !value.is_empty()) {
+            None => super::cores(),
+            Some(_) => whole(lookup, "MEDIA_WORKERS", 0, 1..=256)?,
+        },
+        worker_nice: whole(lookup, "MEDIA_WORKER_NICE", 19, 0..=19)?,
     })
 }
 

@@ -143,6 +143,12 @@ fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
     assert_eq!(defaults.rules.max_pixels, 50_000_000);
     assert_eq!(defaults.rules.widths, [320, 640, 1024, 1600]);
     assert_eq!(defaults.public_url, None);
+    assert_eq!(
+        defaults.workers,
+        super::cores(),
+        "one image worker per core"
+    );
+    assert_eq!(defaults.worker_nice, 19);
     let s3 = settings(&[
         ("MEDIA_STORE", "s3://blog-media"),
         ("MEDIA_S3_ENDPOINT", "http://127.0.0.1:9000/"),
@@ -150,8 +156,11 @@ fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
         ("AWS_SECRET_ACCESS_KEY", "hush-hush-value"),
         ("MEDIA_WIDTHS", "1600, 320,640,320"),
         ("MEDIA_PUBLIC_URL", "https://cdn.example.com/media/"),
+        ("MEDIA_WORKERS", "3"),
+        ("MEDIA_WORKER_NICE", "0"),
     ])
     .expect("valid");
+    assert_eq!((s3.media.workers, s3.media.worker_nice), (3, 0));
     let crate::media::StoreLocation::S3(bucket) = &s3.media.store else {
         panic!("a bucket: {:?}", s3.media.store);
     };
@@ -176,6 +185,9 @@ fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
         ("MEDIA_MAX_BYTES", "10"),
         ("MEDIA_MAX_PIXELS", "0"),
         ("MEDIA_PUBLIC_URL", "cdn.example.com"),
+        ("MEDIA_WORKERS", "0"),
+        ("MEDIA_WORKER_NICE", "20"),
+        ("MEDIA_WORKER_NICE", "-5"),
     ] {
         let error = settings(&[(name, value)]).expect_err(value).to_string();
         assert!(error.starts_with(name), "{error}");

@@ -1,5 +1,5 @@
-//! The media library (README "Media"): uploads made into their files off the event loop (a few at a time,
-//! so a burst of uploads cannot starve reads), stored in full before their row is written, listed, described
+//! The media library (README "Media"): uploads made into their files off the event loop (on low-priority
+//! workers of their own, a few at a time, so a burst of uploads cannot starve reads), stored in full before their row is written, listed, described
 //! and deleted with their files; and the files themselves, read by range.
 
 use std::ops::Range;
@@ -9,7 +9,6 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
-use tokio::sync::Semaphore;
 
 use crate::config::MediaSettings;
 use crate::db::{self, run_blocking, run_query, DbPool};
@@ -20,10 +19,10 @@ use crate::domain::media::{
 };
 use crate::domain::{InvalidValue, Page, PageRequest, ResourceId};
 use crate::error::ApiError;
-use crate::media::{process, MediaStore, Processed, Refused, Rules, StoreError};
+use crate::media::{process, MediaStore, Processed, Refused, Rules, StoreError, Workers};
 
-/// Uploads waiting for a turn beyond those being made, per core, before more are refused (503).
-const QUEUE_PER_CORE: usize = 4;
+/// Uploads waiting for a turn beyond those being made, per worker, before more are refused (503).
+const QUEUE_PER_WORKER: usize = 4;
 /// Files of one upload written to the store at once.
 const PUTS_AT_ONCE: usize = 4;
 
@@ -35,10 +34,9 @@ pub struct MediaLibrary {
     max_bytes: usize,
     clocks: Clocks,
     cursors: CursorKey,
-    /// One permit per core: images are made this many at a time.
-    work: Arc<Semaphore>,
-    cores: usize,
-    /// Uploads holding or waiting for a permit.
+    /// `MEDIA_WORKERS` threads at `MEDIA_WORKER_NICE`: images are made this many at a time.
+    workers: Workers,
+    /// Uploads being made or waiting for a worker.
     in_line: Arc<AtomicUsize>,
 }
 
@@ -81,9 +79,8 @@ impl MediaLibrary {
         settings: &MediaSettings,
         clocks: Clocks,
         cursors: CursorKey,
-    ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get);
-        MediaLibrary {
+    ) -> std::io::Result<Self> {
+        Ok(MediaLibrary {
             pool,
             store,
             urls: MediaUrls::new(settings.public_url.as_deref()),
@@ -91,10 +88,9 @@ impl MediaLibrary {
             max_bytes: settings.max_bytes,
             clocks,
             cursors,
-            work: Arc::new(Semaphore::new(cores)),
-            cores,
+            workers: Workers::start(settings.workers, settings.worker_nice)?,
             in_line: Arc::new(AtomicUsize::new(0)),
-        }
+        })
     }
 
     /// `MEDIA_MAX_BYTES`: the largest file an upload may carry.
@@ -136,22 +132,18 @@ impl MediaLibrary {
     pub async fn store_upload(&self, file: Bytes, alt: String) -> Result<StoredMedia, ApiError> {
         process::inspect(&file, &self.rules).map_err(refused)?;
         let place = Place(self.in_line.clone());
-        if self.in_line.fetch_add(1, Ordering::SeqCst) >= self.cores * (QUEUE_PER_CORE + 1) {
+        let room = self.workers.count() * (QUEUE_PER_WORKER + 1);
+        if self.in_line.fetch_add(1, Ordering::SeqCst) >= room {
             drop(place);
             return Err(ApiError::Busy(2));
         }
-        let permit = self
-            .work
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|error| ApiError::Internal(Box::new(error)))?;
         let rules = self.rules.clone();
-        let processed = tokio::task::spawn_blocking(move || process::process(file, &rules))
+        let processed = self
+            .workers
+            .run(move || process::process(file, &rules))
             .await
             .map_err(|error| ApiError::Internal(Box::new(error)))?
             .map_err(refused)?;
-        drop(permit);
         drop(place);
         let name = uuid::Uuid::new_v4().simple().to_string();
         self.put_all(&name, &processed).await?;

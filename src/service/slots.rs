@@ -13,7 +13,7 @@ pub struct SearchSlots(std::sync::Arc<tokio::sync::Semaphore>);
 
 impl SearchSlots {
     pub fn for_pool(pool_size: u32) -> Self {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        let cores = crate::config::cores();
         let slots = usize::try_from(pool_size / 2)
             .unwrap_or(1)
             .min(cores / 2)

@@ -55,6 +55,8 @@ pub enum StartupError {
     Interrupted(String),
     #[error(transparent)]
     MediaStore(#[from] crate::media::StoreError),
+    #[error("the image workers cannot be started: {0}")]
+    MediaWorkers(std::io::Error),
 }
 
 /// The content cache, starting from the content version the database holds now, with what keeps it fresh:
@@ -312,13 +314,16 @@ async fn services(
     click_service.prepare().await;
     let media_store =
         crate::media::MediaStore::open(&settings.media.store, settings.media.timeout)?;
-    let media = Arc::new(crate::service::media::MediaLibrary::new(
-        pool.clone(),
-        media_store,
-        &settings.media,
-        clocks.clone(),
-        cursors.clone(),
-    ));
+    let media = Arc::new(
+        crate::service::media::MediaLibrary::new(
+            pool.clone(),
+            media_store,
+            &settings.media,
+            clocks.clone(),
+            cursors.clone(),
+        )
+        .map_err(StartupError::MediaWorkers)?,
+    );
     Ok(AppState {
         media,
         posts: Arc::new(Posts::new(
