@@ -7,7 +7,7 @@ use std::sync::Mutex;
 
 use super::{
     shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
-    PendingHour, ReaderSketches, Recorded, SHARDS,
+    PendingHour, ReaderSketches, Recorded, Seed, SeedTicket, Total, SHARDS,
 };
 
 #[derive(Debug, Clone)]
@@ -22,9 +22,65 @@ struct Batch {
 struct Shard {
     pending: Option<Batch>,
     in_flight: Option<Batch>,
+    /// Displayed totals, seeded from the database, held under `epoch`.
+    totals: HashMap<i64, i64>,
+    epoch: i64,
+    /// Moved by every drain: a seed whose ticket carries another is refused.
+    generation: u64,
 }
 
 impl Shard {
+    /// Drops the totals held under an epoch older than `epoch`.
+    fn check_epoch(&mut self, epoch: i64) {
+        if epoch > self.epoch {
+            self.totals.clear();
+            self.epoch = epoch;
+        }
+    }
+
+    /// The post's total, or what seeding it needs.
+    fn total_of(&self, post_id: i64) -> Total {
+        match self.totals.get(&post_id) {
+            Some(total) => Total::Held(*total),
+            None => Total::Missing(
+                self.pending_of(post_id),
+                SeedTicket {
+                    generation: self.generation.to_string(),
+                    pending_batch: self.pending.as_ref().map(|batch| batch.id.clone()),
+                    pending_delta: self.pending_delta(post_id),
+                },
+            ),
+        }
+    }
+
+    fn pending_delta(&self, post_id: i64) -> i64 {
+        self.pending
+            .as_ref()
+            .and_then(|batch| batch.deltas.get(&post_id).copied())
+            .unwrap_or(0)
+    }
+
+    /// Keeps a seed unless its ticket is out of date, its epoch older than the totals', or a total is held.
+    fn seed(&mut self, seed: &Seed) -> Option<i64> {
+        if seed.click_epoch < self.epoch || seed.ticket.generation != self.generation.to_string() {
+            return None;
+        }
+        let pending_batch = self.pending.as_ref().map(|batch| batch.id.as_str());
+        if seed.ticket.pending_batch.is_some()
+            && seed.ticket.pending_batch.as_deref() != pending_batch
+        {
+            return None;
+        }
+        self.check_epoch(seed.click_epoch);
+        let since_ticket = self.pending_delta(seed.post_id) - seed.ticket.pending_delta;
+        Some(
+            *self
+                .totals
+                .entry(seed.post_id)
+                .or_insert(seed.total + since_ticket),
+        )
+    }
+
     fn pending_of(&self, post_id: i64) -> PendingClicks {
         let deltas = [&self.pending, &self.in_flight]
             .into_iter()
@@ -82,9 +138,14 @@ impl MemoryClickCache {
         self.round_trips.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Adds one click to the post's shard's pending batch (born with a fresh id when there is none).
-    fn add(&self, post_id: i64, hour: i64) -> Result<Recorded, CacheError> {
+    /// Adds one click to the post's shard's pending batch (born with a fresh id when there is none), and to
+    /// its total if one is held.
+    fn add(&self, post_id: i64, hour: i64, epoch: i64) -> Result<Recorded, CacheError> {
         let mut shard = self.shard(shard_of(post_id))?;
+        shard.check_epoch(epoch);
+        if let Some(total) = shard.totals.get_mut(&post_id) {
+            *total += 1;
+        }
         let pending = shard.pending.get_or_insert_with(|| Batch {
             id: uuid::Uuid::new_v4().to_string(),
             deltas: HashMap::new(),
@@ -93,7 +154,7 @@ impl MemoryClickCache {
         *pending.deltas.entry(post_id).or_insert(0) += 1;
         *pending.hours.entry((post_id, hour)).or_insert(0) += 1;
         Ok(Recorded {
-            clicks: shard.pending_of(post_id),
+            total: shard.total_of(post_id),
             counted: true,
         })
     }
@@ -112,12 +173,13 @@ impl CacheBackend for MemoryClickCache {
         hour: i64,
         reader: Option<&str>,
         _click_id: &ClickId,
+        click_epoch: i64,
     ) -> Result<Recorded, CacheError> {
         self.count_round_trip();
         if let Some(reader) = reader {
             self.readers.add(post_id, hour.div_euclid(24), reader)?;
         }
-        self.add(post_id, hour)
+        self.add(post_id, hour, click_epoch)
     }
 
     async fn unique_readers(
@@ -135,23 +197,31 @@ impl CacheBackend for MemoryClickCache {
         self.count_round_trip();
         clicks
             .iter()
-            .map(|click| self.add(click.post_id, click.hour))
+            .map(|click| self.add(click.post_id, click.hour, 0))
             .collect()
     }
 
-    async fn pending_clicks(
+    async fn totals(
         &self,
         post_ids: &[i64],
-    ) -> Result<HashMap<i64, PendingClicks>, CacheError> {
+        click_epoch: i64,
+    ) -> Result<HashMap<i64, Total>, CacheError> {
         self.count_round_trip();
         let mut found = HashMap::new();
         for &post_id in post_ids {
-            let pending = self.shard(shard_of(post_id))?.pending_of(post_id);
-            if !pending.deltas.is_empty() {
-                found.insert(post_id, pending);
-            }
+            let mut shard = self.shard(shard_of(post_id))?;
+            shard.check_epoch(click_epoch);
+            found.insert(post_id, shard.total_of(post_id));
         }
         Ok(found)
+    }
+
+    async fn seed(&self, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError> {
+        self.count_round_trip();
+        seeds
+            .iter()
+            .map(|seed| Ok(self.shard(shard_of(seed.post_id))?.seed(seed)))
+            .collect()
     }
 
     async fn pending_hours(
@@ -189,8 +259,9 @@ impl CacheBackend for MemoryClickCache {
         for index in 0..SHARDS {
             let mut shard = self.shard(index)?;
             let resumed = shard.in_flight.is_some();
-            if !resumed {
+            if !resumed && shard.pending.is_some() {
                 shard.in_flight = shard.pending.take();
+                shard.generation += 1;
             }
             if let Some(batch) = &shard.in_flight {
                 let mut deltas: Vec<(i64, i64)> =

@@ -1,5 +1,6 @@
 //! The click cache: the seam between counting a view (cheap, in memory or Redis) and the database (the
-//! truth). Holds only deltas, each labelled with the batch it belongs to (README "Click counting").
+//! truth). Holds deltas, each labelled with the batch it belongs to, and the displayed totals seeded from the
+//! database (README "Click counting"; docs/ARCHITECTURE.md "Cached totals" proves them right).
 
 mod memory;
 mod reader_sketches;
@@ -72,11 +73,42 @@ pub struct ParkedClick {
     pub hour: i64,
 }
 
-/// What one record call did.
+/// What a script saw of a shard when it found a post's total missing: what seeding that total needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SeedTicket {
+    /// The shard's generation: moved by every drain and every set-aside (and lost with a flush), so a seed
+    /// made across one is refused.
+    pub generation: String,
+    /// The shard's pending batch, and the post's delta in it (0 without one).
+    pub pending_batch: Option<String>,
+    pub pending_delta: i64,
+}
+
+/// A post's count as the cache holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Total {
+    /// The displayed count, kept by the cache: nothing to ask the database.
+    Held(i64),
+    /// Not kept: every delta the cache holds for the post (pending, in flight, set aside) with its batch, to
+    /// add to the database's count where the ledger does not hold the batch, and the ticket to seed with.
+    Missing(PendingClicks, SeedTicket),
+}
+
+/// A total to seed: the displayed count read from the database (and the deltas) after `ticket` was issued,
+/// in a snapshot where the click epoch was `click_epoch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seed {
+    pub post_id: i64,
+    pub total: i64,
+    pub click_epoch: i64,
+    pub ticket: SeedTicket,
+}
+
+/// What one record call did.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
-    /// The post's pending clicks, this one included.
-    pub clicks: PendingClicks,
+    /// The post's count, this click included.
+    pub total: Total,
     /// Whether this call counted the click (false: its id had been counted before).
     pub counted: bool,
 }
@@ -140,13 +172,15 @@ pub trait CacheBackend: Send + Sync + 'static {
     /// and returns the post's pending clicks including this one. A `click_id` the cache has counted before is
     /// not counted again (the pending clicks are returned as they are).
     /// With `reader` (a reader's daily hash), the reader is also added to the post's unique readers of the
-    /// hour's UTC day, in the same call.
+    /// hour's UTC day, in the same call. The post's total, if the cache holds it under `click_epoch` or a
+    /// newer one, is raised with the click and returned; totals held under an older epoch are dropped first.
     async fn record_click(
         &self,
         post_id: i64,
         hour: i64,
         reader: Option<&str>,
         click_id: &ClickId,
+        click_epoch: i64,
     ) -> Result<Recorded, CacheError>;
 
     /// A post's unique readers over each group of UTC days (days since the Unix epoch): the estimated size
@@ -161,11 +195,19 @@ pub trait CacheBackend: Send + Sync + 'static {
     /// (their first call did run) are not counted again. One [`Recorded`] per click, in order.
     async fn settle(&self, clicks: &[ParkedClick]) -> Result<Vec<Recorded>, CacheError>;
 
-    /// The pending clicks of many posts, in one round trip. Posts with none are absent.
-    async fn pending_clicks(
+    /// The counts of many posts, in one round trip: each one's total where the cache holds it (totals held
+    /// under an epoch older than `click_epoch` are dropped first), else what seeding it needs. Every post
+    /// asked about is in the answer.
+    async fn totals(
         &self,
         post_ids: &[i64],
-    ) -> Result<HashMap<i64, PendingClicks>, CacheError>;
+        click_epoch: i64,
+    ) -> Result<HashMap<i64, Total>, CacheError>;
+
+    /// Seeds totals, in one round trip: each is kept unless its ticket is out of date (a drain, a set-aside
+    /// or a flush since), its epoch older than the totals already held, or another seed came first. One
+    /// answer per seed, in order: the total the cache now holds, `None` if it was refused.
+    async fn seed(&self, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError>;
 
     /// The clicks by hour, from `first_hour` on, of every pending and in-flight batch, in one round trip
     /// (one script per shard): what a ranking by recent clicks adds to the database's hours.

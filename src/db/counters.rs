@@ -262,8 +262,19 @@ pub fn placeholder(backend: super::Backend, number: u8) -> String {
     }
 }
 
-/// In **one** statement (one snapshot): the synced clicks of `post_ids` and which of `batch_ids` the ledger
-/// holds. Posts without a counter row are absent (zero). Batch ids that are not UUIDs are ignored.
+/// What [`counts_and_applied_batches`] read, in one snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Synced clicks; posts without a counter row are absent (zero).
+    pub counts: HashMap<i64, i64>,
+    /// Which of the batch ids asked about the ledger holds.
+    pub applied: HashSet<String>,
+    /// The click epoch (migration 19) at that instant.
+    pub click_epoch: i64,
+}
+
+/// In **one** statement (one snapshot): the synced clicks of `post_ids`, which of `batch_ids` the ledger
+/// holds, and the click epoch. Batch ids that are not UUIDs are ignored.
 ///
 /// Built with the query builder, so that on PostgreSQL the ids travel as two bound arrays (`= ANY($1)`) and
 /// the statement is prepared once per connection: every counted view and list page runs it, and a statement
@@ -272,17 +283,13 @@ pub fn counts_and_applied_batches(
     conn: &mut DbConnection,
     post_ids: &[i64],
     batch_ids: &[&str],
-) -> QueryResult<(HashMap<i64, i64>, HashSet<String>)> {
+) -> QueryResult<Snapshot> {
+    use super::schema::content_version;
     let batches: Vec<String> = batch_ids
         .iter()
         .filter_map(|id| uuid::Uuid::parse_str(id).ok())
         .map(|id| id.hyphenated().to_string())
         .collect();
-    let mut counts = HashMap::new();
-    let mut applied = HashSet::new();
-    if post_ids.is_empty() && batches.is_empty() {
-        return Ok((counts, applied));
-    }
     let counters = post_counters::table
         .filter(post_counters::post_id.eq_any(post_ids))
         .select((
@@ -297,27 +304,40 @@ pub fn counts_and_applied_batches(
             None::<i64>.into_sql::<Nullable<BigInt>>(),
             counter_batches::batch_id.nullable(),
         ));
+    // The epoch as the one row with neither a post nor a batch.
+    let epoch = content_version::table.select((
+        None::<i64>.into_sql::<Nullable<BigInt>>(),
+        content_version::click_epoch.nullable(),
+        None::<String>.into_sql::<Nullable<Text>>(),
+    ));
     let rows: Vec<(Option<i64>, Option<i64>, Option<String>)> =
-        on_backend!(conn, c => counters.union_all(ledger).load(c))?;
+        on_backend!(conn, c => counters.union_all(ledger).union_all(epoch).load(c))?;
+    let mut snapshot = Snapshot::default();
     for row in rows {
         match row {
             (Some(post_id), Some(clicks), _) => {
-                counts.insert(post_id, clicks);
+                snapshot.counts.insert(post_id, clicks);
             }
+            (None, Some(epoch), None) => snapshot.click_epoch = epoch,
             (_, _, Some(batch_id)) => {
-                applied.insert(batch_id);
+                snapshot.applied.insert(batch_id);
             }
             _ => {}
         }
     }
-    Ok((counts, applied))
+    Ok(snapshot)
 }
 
 /// Adds one click made in `hour` straight to the database (the fallback while the cache is down), to the
-/// post's total and its hour in one transaction, and returns the new synced count. `None` if the post does
-/// not exist.
-pub fn increment(conn: &mut DbConnection, post_id: i64, hour: i64) -> QueryResult<Option<i64>> {
-    use super::schema::{post_click_hours, posts};
+/// post's total and its hour in one transaction, and bumps the click epoch in it (the click cache's totals
+/// do not hold this click: every instance that learns the new epoch makes the cache drop them). Returns the
+/// new synced count and the new epoch; `None` if the post does not exist.
+pub fn increment(
+    conn: &mut DbConnection,
+    post_id: i64,
+    hour: i64,
+) -> QueryResult<Option<(i64, i64)>> {
+    use super::schema::{content_version, post_click_hours, posts};
     write_transaction(conn, |conn| {
         let exists: bool =
             diesel::select(diesel::dsl::exists(posts::table.find(post_id))).get_result(conn)?;
@@ -341,7 +361,15 @@ pub fn increment(conn: &mut DbConnection, post_id: i64, hour: i64) -> QueryResul
             .do_update()
             .set(post_click_hours::clicks.eq(post_click_hours::clicks + 1_i64))
             .execute(c))?;
-        Ok(Some(clicks))
+        let epoch = on_backend!(conn, c => diesel::update(content_version::table)
+            .set(content_version::click_epoch.eq(content_version::click_epoch + 1_i64))
+            .returning(content_version::click_epoch)
+            .get_result::<i64>(c))?;
+        if let DbConnection::Pg(pg) = conn {
+            // Announced at commit, like the content version's bumps: other instances learn it at once.
+            pg.batch_execute("SELECT pg_notify('blog_api_content', '')")?;
+        }
+        Ok(Some((clicks, epoch)))
     })
 }
 

@@ -3,6 +3,14 @@
 // run every query against both migration folders, so a drift between them and this file fails there.
 
 diesel::table! {
+    /// The version row (migrations 6 and 19; its `version` column is read by `db::content` in plain SQL).
+    content_version (id) {
+        id -> SmallInt,
+        click_epoch -> BigInt,
+    }
+}
+
+diesel::table! {
     api_tokens (id) {
         id -> BigInt,
         name -> Text,
@@ -281,6 +289,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     authors,
     categories,
     comments,
+    content_version,
     counter_batches,
     import_sources,
     media,

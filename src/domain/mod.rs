@@ -1,6 +1,7 @@
 //! Validated types: input is parsed into these once, at the edge, and the rest of the code trusts them.
 
 pub mod author;
+pub mod click_epoch;
 pub mod clock;
 pub mod comment_input;
 pub mod cursor;

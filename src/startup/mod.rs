@@ -71,8 +71,8 @@ async fn content_cache(
             .with_max_staleness(settings.content_cache_max_staleness, metrics.clone()),
     );
     // The version the cache starts from, read before serving, so the watcher's first look drops nothing.
-    if let Ok(version) = db::run_query(pool, db::content::version).await {
-        content.observe(version);
+    if let Ok(versions) = db::run_query(pool, db::content::versions).await {
+        content.observe_versions(versions);
     }
     // The listener or watcher has a connection of its own: it is never queued behind requests (a pool
     // full of searches would stretch the bound), and its statements are not the requests'.
@@ -425,7 +425,8 @@ impl Application {
         .start();
         let (webhooks, deliverer) = webhook_worker(&settings, &clocks, &metrics)?;
         say_when_no_token_exists(&pool).await?;
-        let counter = ClickCounter::new(pool.clone(), cache, metrics.clone());
+        let counter =
+            ClickCounter::new(pool.clone(), cache, content.click_epoch(), metrics.clone());
         let state = services(
             &settings,
             &pool,

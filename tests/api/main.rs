@@ -18,6 +18,7 @@
 
 mod architecture;
 mod authors;
+mod cached_totals;
 mod click_hours;
 mod click_load;
 mod clicks;

@@ -1,5 +1,5 @@
 //! Decoding what the scripts return about batches: a drained batch's fields, the batches set aside, and the
-//! record script's reply.
+//! record script's reply, and a post's total or what seeding it needs.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use deadpool_redis::redis::Value;
 
 use super::reply::{array, int, protocol, text};
 use super::BATCH_FIELD;
-use crate::cache::{CacheError, PendingClicks, Recorded};
+use crate::cache::{CacheError, PendingClicks, Recorded, SeedTicket, Total};
 
 /// A batch's clicks as drained: (post id, delta) pairs and (post id, hour, delta) triples, sorted.
 #[derive(Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -84,24 +84,63 @@ pub(super) fn decode_aside(fields: &[Value]) -> Option<Vec<(String, Deltas)>> {
     Some(batches)
 }
 
-/// A record script's reply.
+/// A post's entry as the prelude's `total_of` gives it: `{total}`, or what seeding it needs.
+pub(super) fn decode_total(reply: &Value) -> Result<Total, CacheError> {
+    match array(reply)? {
+        [total] => int(total)
+            .map(Total::Held)
+            .ok_or_else(|| protocol("a total", reply)),
+        [_, pending_batch, pending_delta, in_flight_batch, in_flight_delta, aside, generation] => {
+            let mut deltas = Vec::new();
+            for (batch, delta) in [
+                (pending_batch, pending_delta),
+                (in_flight_batch, in_flight_delta),
+            ] {
+                if let (Some(batch), Some(delta)) = (text(batch), int(delta)) {
+                    deltas.push((batch, delta));
+                }
+            }
+            for pair in array(aside)?.chunks(2) {
+                match pair {
+                    [batch, delta] => match (text(batch), int(delta)) {
+                        (Some(batch), Some(delta)) => deltas.push((batch, delta)),
+                        _ => return Err(protocol("a total (set-aside deltas)", reply)),
+                    },
+                    _ => return Err(protocol("a total (set-aside deltas)", reply)),
+                }
+            }
+            let generation = text(generation).ok_or_else(|| protocol("a total", reply))?;
+            let pending_batch = text(pending_batch);
+            let pending_delta = if pending_batch.is_some() {
+                int(pending_delta).unwrap_or(0)
+            } else {
+                0
+            };
+            Ok(Total::Missing(
+                PendingClicks { deltas },
+                SeedTicket {
+                    generation,
+                    pending_batch,
+                    pending_delta,
+                },
+            ))
+        }
+        _ => Err(protocol("a total", reply)),
+    }
+}
+
+/// A record script's reply: `{counted, total}`.
 pub(super) fn decode_record(reply: &Value) -> Result<Recorded, CacheError> {
-    let [batch, delta, in_flight_batch, in_flight_delta, counted] = array(reply)? else {
+    let [counted, total] = array(reply)? else {
         return Err(protocol("record", reply));
     };
-    let mut deltas = Vec::new();
-    for (batch, delta) in [(batch, delta), (in_flight_batch, in_flight_delta)] {
-        if let (Some(batch), Some(delta)) = (text(batch), int(delta)) {
-            deltas.push((batch, delta));
-        }
-    }
     let counted = match int(counted) {
         Some(1) => true,
         Some(0) => false,
         _ => return Err(protocol("record", reply)),
     };
     Ok(Recorded {
-        clicks: PendingClicks { deltas },
+        total: decode_total(total)?,
         counted,
     })
 }

@@ -15,18 +15,29 @@ use std::time::Duration;
 
 use deadpool_redis::redis::{self, Value};
 
-use self::batches::{decode_aside, decode_batch, decode_record};
+use self::batches::{decode_aside, decode_batch, decode_record, decode_total};
 pub use self::client::RedisEndpoint;
 use self::client::{Call, RedisClient};
 pub use self::rate::RedisRateStore;
 use self::reply::{array, first, int, protocol, text};
 use super::{
-    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
-    PendingHour, Recorded, SHARDS,
+    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingHour, Recorded,
+    Seed, Total, SHARDS,
 };
 
-const RECORD: &str = include_str!("lua/record.lua");
-const READ: &str = include_str!("lua/read.lua");
+// The scripts that touch a shard's totals start with the prelude (it brings the shard up to date first).
+const RECORD: &str = concat!(
+    include_str!("lua/prelude.lua"),
+    include_str!("lua/record.lua")
+);
+const READ: &str = concat!(
+    include_str!("lua/prelude.lua"),
+    include_str!("lua/read.lua")
+);
+const SEED: &str = concat!(
+    include_str!("lua/prelude.lua"),
+    include_str!("lua/seed.lua")
+);
 const DRAIN: &str = include_str!("lua/drain.lua");
 const ACK: &str = include_str!("lua/ack.lua");
 const HOURS: &str = include_str!("lua/hours.lua");
@@ -64,12 +75,13 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 /// The scripts' sources, in the order [`RedisClient`] loads them.
-const SOURCES: &[&str] = &[RECORD, READ, DRAIN, ACK, HOURS, READERS];
+const SOURCES: &[&str] = &[RECORD, READ, SEED, DRAIN, ACK, HOURS, READERS];
 
 /// The scripts' SHA1 digests, for `EVALSHA`.
 struct Scripts {
     record: String,
     read: String,
+    seed: String,
     drain: String,
     ack: String,
     hours: String,
@@ -109,6 +121,7 @@ impl RedisClickCache {
             scripts: Scripts {
                 record: sha(RECORD),
                 read: sha(READ),
+                seed: sha(SEED),
                 drain: sha(DRAIN),
                 ack: sha(ACK),
                 hours: sha(HOURS),
@@ -128,6 +141,30 @@ impl RedisClickCache {
     /// Where the record script sets aside pending batches written by another Redis process.
     fn aside_key(&self, shard: u16) -> String {
         format!("{}:clicks:{{{shard}}}:aside", self.prefix)
+    }
+
+    /// The shard's displayed totals, with the run id and click epoch they are held under.
+    fn totals_key(&self, shard: u16) -> String {
+        format!("{}:clicks:{{{shard}}}:totals", self.prefix)
+    }
+
+    /// The shard's generation: a token every drain and set-aside replaces.
+    fn generation_key(&self, shard: u16) -> String {
+        format!("{}:clicks:{{{shard}}}:generation", self.prefix)
+    }
+
+    /// The prelude's keys and arguments (docs in `lua/prelude.lua`), which every script on totals starts
+    /// with.
+    fn prelude(&self, shard: u16, click_epoch: i64) -> (Vec<String>, Vec<String>) {
+        let keys = vec![
+            self.pending_key(shard),
+            self.in_flight_key(shard),
+            self.aside_key(shard),
+            self.totals_key(shard),
+            self.generation_key(shard),
+        ];
+        let args = vec![click_epoch.to_string(), fresh_token()];
+        (keys, args)
     }
 
     /// The key that remembers a click id, in its post's shard's slot.
@@ -151,28 +188,45 @@ impl RedisClickCache {
         hour: i64,
         reader: Option<&str>,
         click_id: &ClickId,
+        click_epoch: i64,
     ) -> Call {
         let shard = shard_of(post_id);
-        let keys = [
-            self.pending_key(shard),
-            self.in_flight_key(shard),
+        let (mut keys, mut args) = self.prelude(shard, click_epoch);
+        keys.extend([
             self.click_id_key(shard, click_id),
-            self.aside_key(shard),
             self.readers_key(post_id, hour.div_euclid(24)),
-        ];
-        let args = [
+        ]);
+        args.extend([
             post_id.to_string(),
             uuid::Uuid::new_v4().to_string(),
             self.click_id_ttl.as_millis().to_string(),
             hour.to_string(),
             reader.unwrap_or_default().to_owned(),
             READERS_TTL_SECONDS.to_string(),
-        ];
+        ]);
         Call {
             shard,
             command: evalsha(&self.scripts.record, &keys, &args),
         }
     }
+}
+
+/// A random token (a generation, born with a shard or moved by a drain).
+fn fresh_token() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// Post ids (or anything keyed by one) grouped by shard, each post once, in a stable order.
+fn by_shard<T>(items: impl IntoIterator<Item = (i64, T)>) -> Vec<(u16, Vec<(i64, T)>)> {
+    let mut grouped: std::collections::BTreeMap<u16, Vec<(i64, T)>> =
+        std::collections::BTreeMap::new();
+    for (post_id, item) in items {
+        let group = grouped.entry(shard_of(post_id)).or_default();
+        if !group.iter().any(|(seen, _)| *seen == post_id) {
+            group.push((post_id, item));
+        }
+    }
+    grouped.into_iter().collect()
 }
 
 /// One `EVALSHA` of a script on `keys` with `args`.
@@ -194,8 +248,9 @@ impl CacheBackend for RedisClickCache {
         hour: i64,
         reader: Option<&str>,
         click_id: &ClickId,
+        click_epoch: i64,
     ) -> Result<Recorded, CacheError> {
-        let call = self.record_call(post_id, hour, reader, click_id);
+        let call = self.record_call(post_id, hour, reader, click_id, click_epoch);
         // Not repeated here: a time-out leaves the click's outcome open, and the caller parks it.
         let reply = self.client.run(&[call], false).await?;
         decode_record(first(&reply)?)
@@ -207,33 +262,28 @@ impl CacheBackend for RedisClickCache {
         }
         let calls: Vec<Call> = clicks
             .iter()
-            .map(|click| self.record_call(click.post_id, click.hour, None, &click.click_id))
+            // Epoch 0 drops nothing: a settled click raises a held total like any other.
+            .map(|click| self.record_call(click.post_id, click.hour, None, &click.click_id, 0))
             .collect();
         // Safe to repeat: each click keeps its id, which Redis counts once.
         let replies = self.client.run(&calls, true).await?;
         replies.iter().map(decode_record).collect()
     }
 
-    async fn pending_clicks(
+    async fn totals(
         &self,
         post_ids: &[i64],
-    ) -> Result<HashMap<i64, PendingClicks>, CacheError> {
-        let mut by_shard: HashMap<u16, Vec<i64>> = HashMap::new();
-        for &post_id in post_ids {
-            let ids = by_shard.entry(shard_of(post_id)).or_default();
-            if !ids.contains(&post_id) {
-                ids.push(post_id);
-            }
-        }
-        if by_shard.is_empty() {
+        click_epoch: i64,
+    ) -> Result<HashMap<i64, Total>, CacheError> {
+        let shards = by_shard(post_ids.iter().map(|id| (*id, ())));
+        if shards.is_empty() {
             return Ok(HashMap::new());
         }
-        let shards: Vec<(u16, Vec<i64>)> = by_shard.into_iter().collect();
         let calls: Vec<Call> = shards
             .iter()
-            .map(|(shard, ids)| {
-                let keys = [self.pending_key(*shard), self.in_flight_key(*shard)];
-                let args: Vec<String> = ids.iter().map(ToString::to_string).collect();
+            .map(|(shard, posts)| {
+                let (keys, mut args) = self.prelude(*shard, click_epoch);
+                args.extend(posts.iter().map(|(id, ())| id.to_string()));
                 Call {
                     shard: *shard,
                     command: evalsha(&self.scripts.read, &keys, &args),
@@ -242,31 +292,67 @@ impl CacheBackend for RedisClickCache {
             .collect();
         let replies = self.client.run(&calls, true).await?;
         let mut found = HashMap::new();
-        for ((_, ids), reply) in shards.iter().zip(&replies) {
-            let [pending_batch, in_flight_batch, pending, in_flight] = array(reply)? else {
+        for ((_, posts), reply) in shards.iter().zip(&replies) {
+            let entries = array(reply)?;
+            if entries.len() != posts.len() {
                 return Err(protocol("read", reply));
-            };
-            let columns = [
-                (text(pending_batch), pending),
-                (text(in_flight_batch), in_flight),
-            ];
-            for (index, post_id) in ids.iter().enumerate() {
-                let mut clicks = PendingClicks::default();
-                for (batch, deltas) in &columns {
-                    let delta = match deltas {
-                        Value::Array(values) => values.get(index).and_then(int),
-                        _ => None,
-                    };
-                    if let (Some(batch), Some(delta)) = (batch, delta) {
-                        clicks.deltas.push((batch.clone(), delta));
-                    }
-                }
-                if !clicks.deltas.is_empty() {
-                    found.insert(*post_id, clicks);
-                }
+            }
+            for ((post_id, ()), entry) in posts.iter().zip(entries) {
+                found.insert(*post_id, decode_total(entry)?);
             }
         }
         Ok(found)
+    }
+
+    async fn seed(&self, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError> {
+        let shards = by_shard(seeds.iter().map(|seed| (seed.post_id, seed)));
+        if shards.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One call per shard and per epoch (the epoch is the call's, not the seed's); in practice the seeds
+        // of one request share one snapshot, so one call per shard.
+        let mut calls = Vec::new();
+        let mut order: Vec<Vec<i64>> = Vec::new();
+        for (shard, group) in &shards {
+            let mut epochs: Vec<i64> = group.iter().map(|(_, seed)| seed.click_epoch).collect();
+            epochs.sort_unstable();
+            epochs.dedup();
+            for epoch in epochs {
+                let (keys, mut args) = self.prelude(*shard, epoch);
+                let mut posts = Vec::new();
+                for (post_id, seed) in group.iter().filter(|(_, seed)| seed.click_epoch == epoch) {
+                    args.extend([
+                        post_id.to_string(),
+                        seed.total.to_string(),
+                        seed.ticket.generation.clone(),
+                        seed.ticket.pending_batch.clone().unwrap_or_default(),
+                        seed.ticket.pending_delta.to_string(),
+                    ]);
+                    posts.push(*post_id);
+                }
+                calls.push(Call {
+                    shard: *shard,
+                    command: evalsha(&self.scripts.seed, &keys, &args),
+                });
+                order.push(posts);
+            }
+        }
+        // Safe to repeat: a seed kept once is found held the second time.
+        let replies = self.client.run(&calls, true).await?;
+        let mut held: HashMap<i64, Option<i64>> = HashMap::new();
+        for (posts, reply) in order.iter().zip(&replies) {
+            let answers = array(reply)?;
+            if answers.len() != posts.len() {
+                return Err(protocol("seed", reply));
+            }
+            for (post_id, answer) in posts.iter().zip(answers) {
+                held.insert(*post_id, int(answer));
+            }
+        }
+        Ok(seeds
+            .iter()
+            .map(|seed| held.get(&seed.post_id).copied().flatten())
+            .collect())
     }
 
     async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError> {
@@ -276,10 +362,11 @@ impl CacheBackend for RedisClickCache {
                     self.pending_key(shard),
                     self.in_flight_key(shard),
                     self.aside_key(shard),
+                    self.generation_key(shard),
                 ];
                 Call {
                     shard,
-                    command: evalsha(&self.scripts.drain, &keys, &[]),
+                    command: evalsha(&self.scripts.drain, &keys, &[fresh_token()]),
                 }
             })
             .collect();

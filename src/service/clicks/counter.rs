@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
-use super::displayed::displayed;
-use crate::cache::{CacheBackend, CacheError, ClickId, PendingClicks};
+use super::displayed::unapplied;
+use crate::cache::{CacheBackend, CacheError, ClickId, Seed, Total};
 use crate::db::{self, run_query, DbPool};
+use crate::domain::click_epoch::ClickEpoch;
 use crate::domain::clock;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
@@ -19,16 +20,24 @@ use crate::telemetry::LogEvery;
 pub struct ClickCounter {
     db: DbPool,
     cache: Arc<dyn CacheBackend>,
+    /// The click epoch this instance knows: every cache call carries it.
+    epoch: Arc<ClickEpoch>,
     metrics: Arc<Metrics>,
     parked_log: Arc<LogEvery>,
     fallback_log: Arc<LogEvery>,
 }
 
 impl ClickCounter {
-    pub fn new(db: DbPool, cache: Arc<dyn CacheBackend>, metrics: Arc<Metrics>) -> Self {
+    pub fn new(
+        db: DbPool,
+        cache: Arc<dyn CacheBackend>,
+        epoch: Arc<ClickEpoch>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
         ClickCounter {
             db,
             cache,
+            epoch,
             metrics,
             parked_log: Arc::new(LogEvery::new(std::time::Duration::from_secs(10))),
             fallback_log: Arc::new(LogEvery::new(std::time::Duration::from_secs(10))),
@@ -40,7 +49,8 @@ impl ClickCounter {
     }
 
     /// Records one click for a post known to exist and returns its count including this click: one cache
-    /// round trip, then one statement. The click carries a fresh id. When the call never reached the cache
+    /// round trip when the cache holds the post's total, else a statement and a second round trip to seed
+    /// it. The click carries a fresh id. When the call never reached the cache
     /// (no connection, the breaker open, an error reply), the click is added to the database directly
     /// (exact). When the call was sent but its outcome is unknown (a time-out, a broken connection), the
     /// click is parked with its id: the sync sends it again and the cache counts the id once.
@@ -56,20 +66,18 @@ impl ClickCounter {
         let hour = clock::hour_of(now);
         match self
             .cache
-            .record_click(post_id, hour, reader, &click_id)
+            .record_click(post_id, hour, reader, &click_id, self.epoch.get())
             .await
         {
             Ok(recorded) => {
                 metrics::add(&self.metrics.clicks_cached, 1);
-                let counts = self
-                    .fresh(vec![(post_id, recorded.clicks)], &[post_id])
-                    .await?;
+                let counts = self.resolve(vec![(post_id, recorded.total)]).await?;
                 Ok(counts.get(&post_id).copied().unwrap_or(0))
             }
             Err(CacheError::Protocol(error)) => {
                 // The script may have run: counting in the database too could count twice.
                 tracing::error!(%error, post_id, "click cache reply not understood; click not re-counted");
-                let counts = self.fresh(Vec::new(), &[post_id]).await?;
+                let counts = self.synced(vec![post_id]).await?;
                 Ok(counts.get(&post_id).copied().unwrap_or(0))
             }
             Err(CacheError::Failed(error)) => {
@@ -98,11 +106,14 @@ impl ClickCounter {
                         "click cache unavailable: click counted in the database directly"
                     );
                 }
-                run_query(&self.db, move |conn| {
+                let (clicks, epoch) = run_query(&self.db, move |conn| {
                     db::counters::increment(conn, post_id, hour)
                 })
                 .await?
-                .ok_or(ApiError::NotFound("post"))
+                .ok_or(ApiError::NotFound("post"))?;
+                // Known here at once: the cache's totals lack this click, and the next call drops them.
+                self.epoch.observe(epoch);
+                Ok(clicks)
             }
         }
     }
@@ -125,23 +136,20 @@ impl ClickCounter {
     }
 
     /// Fresh counts for posts whose synced counts the caller read at some point (`synced`, perhaps from
-    /// the content cache): one cache round trip, then one statement for counters and ledger together. While
-    /// the cache is down, the counts synced to the database now (one statement; `synced` if that fails too).
+    /// the content cache): one cache round trip for the totals it holds; for the others, one statement for
+    /// counters and ledger together and a round trip to seed them. While the cache is down, the counts
+    /// synced to the database now (one statement; `synced` if that fails too).
     pub async fn counts(&self, synced: &HashMap<i64, i64>) -> Result<HashMap<i64, i64>, ApiError> {
         if synced.is_empty() {
             return Ok(HashMap::new());
         }
         let ids: Vec<i64> = synced.keys().copied().collect();
-        match self.cache.pending_clicks(&ids).await {
-            Ok(pending) => self.fresh(pending.into_iter().collect(), &ids).await,
+        match self.cache.totals(&ids, self.epoch.get()).await {
+            Ok(totals) => self.resolve(totals.into_iter().collect()).await,
             Err(error) => {
                 self.read_without_cache(&error);
-                let now_synced = run_query(&self.db, move |conn| {
-                    db::counters::counts_and_applied_batches(conn, &ids, &[])
-                })
-                .await;
-                Ok(match now_synced {
-                    Ok((mut counts, _)) => {
+                Ok(match self.synced(ids).await {
+                    Ok(mut counts) => {
                         for (post, count) in synced {
                             counts.entry(*post).or_insert(*count);
                         }
@@ -198,23 +206,70 @@ impl ClickCounter {
         }
     }
 
-    /// Reads counters and ledger in one statement *after* the cache was read, and applies the displayed-count
-    /// rule.
-    async fn fresh(
-        &self,
-        pending: Vec<(i64, PendingClicks)>,
-        post_ids: &[i64],
-    ) -> Result<HashMap<i64, i64>, ApiError> {
-        let ids = post_ids.to_vec();
-        let batch_ids: Vec<String> = pending
+    /// The counts synced to the database now (one statement); posts without a counter count 0.
+    async fn synced(&self, ids: Vec<i64>) -> Result<HashMap<i64, i64>, ApiError> {
+        let snapshot = run_query(&self.db, move |conn| {
+            db::counters::counts_and_applied_batches(conn, &ids, &[])
+        })
+        .await?;
+        self.epoch.observe(snapshot.click_epoch);
+        Ok(snapshot.counts)
+    }
+
+    /// The counts of posts as the cache answered: totals it holds as they are; for the others, counters and
+    /// ledger in one statement read *after* the cache was (the displayed-count rule: the synced count plus
+    /// the deltas of the batches the ledger does not hold), then seeded into the cache in one round trip so
+    /// the next read needs no statement. A seed the cache refuses (a drain moved its shard meanwhile) is not
+    /// kept; the count read is still exact, and the next read seeds again.
+    async fn resolve(&self, totals: Vec<(i64, Total)>) -> Result<HashMap<i64, i64>, ApiError> {
+        let mut counts = HashMap::with_capacity(totals.len());
+        let mut missing = Vec::new();
+        for (post_id, total) in totals {
+            match total {
+                Total::Held(total) => {
+                    counts.insert(post_id, total);
+                }
+                Total::Missing(pending, ticket) => missing.push((post_id, pending, ticket)),
+            }
+        }
+        if missing.is_empty() {
+            return Ok(counts);
+        }
+        let ids: Vec<i64> = missing.iter().map(|(post_id, ..)| *post_id).collect();
+        let batch_ids: Vec<String> = missing
             .iter()
-            .flat_map(|(_, clicks)| clicks.batch_ids().map(str::to_owned))
+            .flat_map(|(_, pending, _)| pending.batch_ids().map(str::to_owned))
             .collect();
-        let (synced, applied) = run_query(&self.db, move |conn| {
+        let snapshot = run_query(&self.db, move |conn| {
             let batch_ids: Vec<&str> = batch_ids.iter().map(String::as_str).collect();
             db::counters::counts_and_applied_batches(conn, &ids, &batch_ids)
         })
         .await?;
-        Ok(displayed(post_ids, synced, pending, &applied))
+        self.epoch.observe(snapshot.click_epoch);
+        let seeds: Vec<Seed> = missing
+            .into_iter()
+            .map(|(post_id, pending, ticket)| Seed {
+                post_id,
+                total: snapshot.counts.get(&post_id).copied().unwrap_or(0)
+                    + unapplied(&pending, &snapshot.applied),
+                click_epoch: snapshot.click_epoch,
+                ticket,
+            })
+            .collect();
+        match self.cache.seed(&seeds).await {
+            Ok(held) => {
+                for (seed, held) in seeds.iter().zip(held) {
+                    counts.insert(seed.post_id, held.unwrap_or(seed.total));
+                }
+            }
+            Err(error) => {
+                // The counts read are exact without the seeds: the next read tries again.
+                tracing::debug!(%error, "totals not seeded");
+                for seed in &seeds {
+                    counts.insert(seed.post_id, seed.total);
+                }
+            }
+        }
+        Ok(counts)
     }
 }

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::db::content::Versions;
+use crate::domain::click_epoch::ClickEpoch;
 use chrono::NaiveDateTime;
 
 use crate::domain::{
@@ -140,6 +142,9 @@ pub struct ContentCache {
     /// `CONTENT_CACHE_MAX_STALENESS_MS`, and where reads that bypass the cache for it are counted: past it
     /// without a successful check, nothing is served from memory.
     staleness: Option<(Duration, Arc<Metrics>)>,
+    /// The click epoch, read in the same statement as the version (it lives in the same row) and handed to
+    /// the click counter: watched even when there is no content cache.
+    click_epoch: Arc<ClickEpoch>,
 }
 
 impl std::fmt::Debug for ContentCache {
@@ -189,6 +194,7 @@ impl ContentCache {
             checked: AtomicU64::new(0),
             born: Instant::now(),
             staleness: None,
+            click_epoch: Arc::default(),
         }
     }
 
@@ -388,6 +394,17 @@ impl ContentCache {
     pub fn version(&self) -> Option<i64> {
         self.entries.as_ref()?;
         Some(self.version.load(Ordering::SeqCst)).filter(|version| *version != i64::MIN)
+    }
+
+    /// The click epoch this cache's watcher or listener keeps up to date.
+    pub fn click_epoch(&self) -> Arc<ClickEpoch> {
+        self.click_epoch.clone()
+    }
+
+    /// What the database's version row says now (a successful check).
+    pub fn observe_versions(&self, versions: Versions) {
+        self.click_epoch.observe(versions.click_epoch);
+        self.observe(versions.content);
     }
 
     /// The content version the database says now (a successful check): a change drops everything.

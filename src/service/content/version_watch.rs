@@ -1,4 +1,4 @@
-//! How a content cache stays fresh: on PostgreSQL a listener for the content version's announcements (and
+//! How a content cache (and the click epoch, in the same row) stays fresh: on PostgreSQL a listener for the content version's announcements (and
 //! a read of the version every [`SAFETY_CHECK`]); on SQLite a watcher reading it every [`CHECK_INTERVAL`].
 //! Every successful read is a check ([`ContentCache::observe`]) that the staleness bound counts from.
 
@@ -29,9 +29,6 @@ impl ContentCache {
         statement_timeout: Duration,
         metrics: Arc<Metrics>,
     ) -> std::io::Result<()> {
-        if self.entries.is_none() {
-            return Ok(());
-        }
         let cache = Arc::downgrade(self);
         std::thread::Builder::new()
             .name(String::from("content-listener"))
@@ -42,15 +39,12 @@ impl ContentCache {
     /// Reads the content version every [`CHECK_INTERVAL`] until the process ends. A failed read changes
     /// nothing: the next successful one drops the cache if anything changed meanwhile.
     pub fn watch(self: Arc<Self>, pool: DbPool) {
-        if self.entries.is_none() {
-            return;
-        }
         tokio::spawn(async move {
             let mut interval = tokio::time::interval(CHECK_INTERVAL);
             loop {
                 interval.tick().await;
-                if let Ok(version) = run_query(&pool, db::content::version).await {
-                    self.observe(version);
+                if let Ok(versions) = run_query(&pool, db::content::versions).await {
+                    self.observe_versions(versions);
                 }
             }
         });
@@ -85,10 +79,10 @@ fn listen_until_dropped(
                 };
                 metrics::add(&metrics.content_announcements, heard);
                 if heard > 0 || checked.is_none_or(|at| at.elapsed() >= SAFETY_CHECK) {
-                    let Ok(version) = db::content::version(&mut conn) else {
+                    let Ok(versions) = db::content::versions(&mut conn) else {
                         break;
                     };
-                    cache.observe(version);
+                    cache.observe_versions(versions);
                     checked = Some(Instant::now());
                 }
                 drop(cache);

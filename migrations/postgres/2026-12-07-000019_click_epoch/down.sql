@@ -1,0 +1,3 @@
+DROP TRIGGER posts_delete_click_epoch ON posts;
+DROP FUNCTION bump_click_epoch();
+ALTER TABLE content_version DROP COLUMN click_epoch;
