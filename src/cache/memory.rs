@@ -60,9 +60,10 @@ impl Shard {
             .unwrap_or(0)
     }
 
-    /// Keeps a seed unless its ticket is out of date, its epoch older than the totals', or a total is held.
-    fn seed(&mut self, seed: &Seed) -> Option<i64> {
-        if seed.click_epoch < self.epoch || seed.ticket.generation != self.generation.to_string() {
+    /// Keeps a seed read under `epoch` unless its ticket is out of date, the epoch older than the totals',
+    /// or a total is held.
+    fn seed(&mut self, epoch: i64, seed: &Seed) -> Option<i64> {
+        if epoch < self.epoch || seed.ticket.generation != self.generation.to_string() {
             return None;
         }
         let pending_batch = self.pending.as_ref().map(|batch| batch.id.as_str());
@@ -71,7 +72,7 @@ impl Shard {
         {
             return None;
         }
-        self.check_epoch(seed.click_epoch);
+        self.check_epoch(epoch);
         let since_ticket = self.pending_delta(seed.post_id) - seed.ticket.pending_delta;
         Some(
             *self
@@ -216,11 +217,11 @@ impl CacheBackend for MemoryClickCache {
         Ok(found)
     }
 
-    async fn seed(&self, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError> {
+    async fn seed(&self, click_epoch: i64, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError> {
         self.count_round_trip();
         seeds
             .iter()
-            .map(|seed| Ok(self.shard(shard_of(seed.post_id))?.seed(seed)))
+            .map(|seed| Ok(self.shard(shard_of(seed.post_id))?.seed(click_epoch, seed)))
             .collect()
     }
 

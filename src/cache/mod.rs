@@ -94,13 +94,11 @@ pub enum Total {
     Missing(PendingClicks, SeedTicket),
 }
 
-/// A total to seed: the displayed count read from the database (and the deltas) after `ticket` was issued,
-/// in a snapshot where the click epoch was `click_epoch`.
+/// A total to seed: the displayed count read from the database (and the deltas) after `ticket` was issued.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Seed {
     pub post_id: i64,
     pub total: i64,
-    pub click_epoch: i64,
     pub ticket: SeedTicket,
 }
 
@@ -204,10 +202,11 @@ pub trait CacheBackend: Send + Sync + 'static {
         click_epoch: i64,
     ) -> Result<HashMap<i64, Total>, CacheError>;
 
-    /// Seeds totals, in one round trip: each is kept unless its ticket is out of date (a drain, a set-aside
-    /// or a flush since), its epoch older than the totals already held, or another seed came first. One
-    /// answer per seed, in order: the total the cache now holds, `None` if it was refused.
-    async fn seed(&self, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError>;
+    /// Seeds totals read in one database snapshot whose click epoch was `click_epoch`, in one round trip:
+    /// each is kept unless its ticket is out of date (a drain, a set-aside or a flush since), the totals
+    /// already held are held under a newer epoch, or another seed came first. One answer per seed, in
+    /// order: the total the cache now holds, `None` if it was refused.
+    async fn seed(&self, click_epoch: i64, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError>;
 
     /// The clicks by hour, from `first_hour` on, of every pending and in-flight batch, in one round trip
     /// (one script per shard): what a ranking by recent clicks adds to the database's hours.

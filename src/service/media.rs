@@ -1,6 +1,7 @@
 //! The media library (README "Media"): uploads made into their files off the event loop (on low-priority
-//! workers of their own, a few at a time, so a burst of uploads cannot starve reads), stored in full before their row is written, listed, described
-//! and deleted with their files; and the files themselves, read by range.
+//! workers of their own, a few at a time, so a burst of uploads cannot starve reads), stored in full before
+//! their row is written, listed, described and deleted with their files; and the files themselves, read by
+//! range.
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -128,11 +128,10 @@ async fn a_seed_across_a_drain_is_refused_and_one_across_an_acknowledge_is_exact
     let seed = Seed {
         post_id: 2,
         total,
-        click_epoch: read.click_epoch,
         ticket,
     };
     assert_eq!(
-        cache.seed(&[seed]).await.expect("seeded"),
+        cache.seed(read.click_epoch, &[seed]).await.expect("seeded"),
         [None],
         "a drain came between: refused"
     );
@@ -163,11 +162,10 @@ async fn a_seed_across_a_drain_is_refused_and_one_across_an_acknowledge_is_exact
     let seed = Seed {
         post_id: 3,
         total,
-        click_epoch: read.click_epoch,
         ticket,
     };
     assert_eq!(
-        cache.seed(&[seed]).await.expect("seeded"),
+        cache.seed(read.click_epoch, &[seed]).await.expect("seeded"),
         [Some(3)],
         "the in-flight click counted once, the two after the read added"
     );

@@ -304,23 +304,16 @@ impl CacheBackend for RedisClickCache {
         Ok(found)
     }
 
-    async fn seed(&self, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError> {
+    async fn seed(&self, click_epoch: i64, seeds: &[Seed]) -> Result<Vec<Option<i64>>, CacheError> {
         let shards = by_shard(seeds.iter().map(|seed| (seed.post_id, seed)));
         if shards.is_empty() {
             return Ok(Vec::new());
         }
-        // One call per shard and per epoch (the epoch is the call's, not the seed's); in practice the seeds
-        // of one request share one snapshot, so one call per shard.
-        let mut calls = Vec::new();
-        let mut order: Vec<Vec<i64>> = Vec::new();
-        for (shard, group) in &shards {
-            let mut epochs: Vec<i64> = group.iter().map(|(_, seed)| seed.click_epoch).collect();
-            epochs.sort_unstable();
-            epochs.dedup();
-            for epoch in epochs {
-                let (keys, mut args) = self.prelude(*shard, epoch);
-                let mut posts = Vec::new();
-                for (post_id, seed) in group.iter().filter(|(_, seed)| seed.click_epoch == epoch) {
+        let calls: Vec<Call> = shards
+            .iter()
+            .map(|(shard, group)| {
+                let (keys, mut args) = self.prelude(*shard, click_epoch);
+                for (post_id, seed) in group {
                     args.extend([
                         post_id.to_string(),
                         seed.total.to_string(),
@@ -328,24 +321,22 @@ impl CacheBackend for RedisClickCache {
                         seed.ticket.pending_batch.clone().unwrap_or_default(),
                         seed.ticket.pending_delta.to_string(),
                     ]);
-                    posts.push(*post_id);
                 }
-                calls.push(Call {
+                Call {
                     shard: *shard,
                     command: evalsha(&self.scripts.seed, &keys, &args),
-                });
-                order.push(posts);
-            }
-        }
+                }
+            })
+            .collect();
         // Safe to repeat: a seed kept once is found held the second time.
         let replies = self.client.run(&calls, true).await?;
         let mut held: HashMap<i64, Option<i64>> = HashMap::new();
-        for (posts, reply) in order.iter().zip(&replies) {
+        for ((_, group), reply) in shards.iter().zip(&replies) {
             let answers = array(reply)?;
-            if answers.len() != posts.len() {
+            if answers.len() != group.len() {
                 return Err(protocol("seed", reply));
             }
-            for (post_id, answer) in posts.iter().zip(answers) {
+            for ((post_id, _), answer) in group.iter().zip(answers) {
                 held.insert(*post_id, int(answer));
             }
         }

@@ -252,11 +252,10 @@ impl ClickCounter {
                 post_id,
                 total: snapshot.counts.get(&post_id).copied().unwrap_or(0)
                     + unapplied(&pending, &snapshot.applied),
-                click_epoch: snapshot.click_epoch,
                 ticket,
             })
             .collect();
-        match self.cache.seed(&seeds).await {
+        match self.cache.seed(snapshot.click_epoch, &seeds).await {
             Ok(held) => {
                 for (seed, held) in seeds.iter().zip(held) {
                     counts.insert(seed.post_id, held.unwrap_or(seed.total));

@@ -10,10 +10,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::content::Versions;
-use crate::domain::click_epoch::ClickEpoch;
 use chrono::NaiveDateTime;
 
+use crate::db::content::Versions;
+use crate::domain::click_epoch::ClickEpoch;
 use crate::domain::{
     PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
     TaxonomyItem,
@@ -390,7 +390,7 @@ impl ContentCache {
     }
 
     /// The content version the entries belong to: `None` before the first look, or when there is no cache
-    /// (nothing watches then).
+    /// (the version is still watched then, for the click epoch beside it, but nothing is kept under it).
     pub fn version(&self) -> Option<i64> {
         self.entries.as_ref()?;
         Some(self.version.load(Ordering::SeqCst)).filter(|version| *version != i64::MIN)

@@ -1,5 +1,6 @@
-//! How a content cache (and the click epoch, in the same row) stays fresh: on PostgreSQL a listener for the content version's announcements (and
-//! a read of the version every [`SAFETY_CHECK`]); on SQLite a watcher reading it every [`CHECK_INTERVAL`].
+//! How a content cache (and the click epoch, in the same row) stays fresh: on PostgreSQL a listener for the
+//! content version's announcements (and a read of the version every [`SAFETY_CHECK`]); on SQLite a watcher
+//! reading it every [`CHECK_INTERVAL`]. Both run even without a content cache, for the click epoch.
 //! Every successful read is a check ([`ContentCache::observe`]) that the staleness bound counts from.
 
 use std::sync::{Arc, Weak};
