@@ -52,7 +52,7 @@ async fn dirty(cache: &dyn CacheBackend, count: i64) {
     stream::iter(1..=count)
         .for_each_concurrent(64, |post| async move {
             cache
-                .record_click(post, 490_000, None, &ClickId::new(), 0)
+                .record_click(post, 490_000, None, &ClickId::new(), 0, None)
                 .await
                 .expect("click recorded");
         })

@@ -6,8 +6,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use super::{
-    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingClicks,
-    PendingHour, ReaderSketches, Recorded, Seed, SeedTicket, Total, SHARDS,
+    shard_of, CacheBackend, CacheError, ClickId, ClientLimit, DrainedBatch, ParkedClick,
+    PendingClicks, PendingHour, ReaderSketches, Recorded, Seed, SeedTicket, Total, SHARDS,
 };
 
 #[derive(Debug, Clone)]
@@ -157,6 +157,7 @@ impl MemoryClickCache {
         Ok(Recorded {
             total: shard.total_of(post_id),
             counted: true,
+            limited: None,
         })
     }
 }
@@ -175,6 +176,7 @@ impl CacheBackend for MemoryClickCache {
         reader: Option<&str>,
         _click_id: &ClickId,
         click_epoch: i64,
+        _limit: Option<&ClientLimit>,
     ) -> Result<Recorded, CacheError> {
         self.count_round_trip();
         if let Some(reader) = reader {

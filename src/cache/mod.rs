@@ -107,8 +107,22 @@ pub struct Seed {
 pub struct Recorded {
     /// The post's count, this click included.
     pub total: Total,
-    /// Whether this call counted the click (false: its id had been counted before).
+    /// Whether this call counted the click (false: its id had been counted before, or its client is over
+    /// its limit).
     pub counted: bool,
+    /// Set when the click was not counted because its client is over its limit: how long to wait.
+    pub limited: Option<std::time::Duration>,
+}
+
+/// A client's per-minute allowance for one action, which a record call takes one from before it counts the
+/// click (where the cache keeps shared limits: [`CacheBackend::limits_clients`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientLimit {
+    /// The action's name (`view`, `beacon`): each has its own allowance.
+    pub action: &'static str,
+    /// Who the client is (its limit key: an address or an IPv6 /64); the cache keeps only a salted hash.
+    pub client: String,
+    pub per_minute: u32,
 }
 
 /// Clicks of one post in one hour, in a batch not yet known to be in the database.
@@ -179,7 +193,20 @@ pub trait CacheBackend: Send + Sync + 'static {
         reader: Option<&str>,
         click_id: &ClickId,
         click_epoch: i64,
+        limit: Option<&ClientLimit>,
     ) -> Result<Recorded, CacheError>;
+
+    /// Connects and reads what later calls need (a server's run id, the salt of client keys), so that the
+    /// first requests do not wait for it. A failure is only reported: calls connect on first use.
+    async fn prepare(&self) -> Result<(), CacheError> {
+        Ok(())
+    }
+
+    /// Whether a record call takes the client's allowance itself (`limit` above) in the same call, shared
+    /// by every instance; when not, the caller limits clients before recording (and passes no limit).
+    fn limits_clients(&self) -> bool {
+        false
+    }
 
     /// A post's unique readers over each group of UTC days (days since the Unix epoch): the estimated size
     /// of the union of the readers of its days, one per group, in one round trip.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::clicks::{ClickCounter, Clicks, Client, Count, ViewSource};
+use super::clicks::{ClickCounter, Clicks, Client, Count, ViewSource, Viewed};
 use super::content::{ContentCache, ListPage};
 use super::slots::SearchSlots;
 use crate::db::rankings::{Ranking, WindowRank};
@@ -321,11 +321,26 @@ impl Posts {
         }
         let id = post.summary.id;
         post.summary.clicks = match count {
-            Count::Record(reader) => self.counter().record(id, now, reader.as_deref()).await?,
-            Count::Peek if !fields.has("clicks") => post.summary.clicks,
-            Count::Peek => self.counter().fresh_count(id, post.summary.clicks).await?,
+            Count::Record(recording) => match self.clicks.record(id, now, &recording).await? {
+                Viewed::Counted(count)
+                | Viewed::Limited {
+                    count: Some(count), ..
+                } => count,
+                // Past the client's view limit the read is served, not counted.
+                Viewed::Limited { count: None, .. } => self.peek(id, &post, fields).await?,
+            },
+            Count::Peek => self.peek(id, &post, fields).await?,
         };
         Ok(post)
+    }
+
+    /// The count a read that is not counted shows: fresh when `fields` has `clicks`.
+    async fn peek(&self, id: i64, post: &PostDetail, fields: FieldSet) -> Result<i64, ApiError> {
+        if fields.has("clicks") {
+            self.counter().fresh_count(id, post.summary.clicks).await
+        } else {
+            Ok(post.summary.clicks)
+        }
     }
 
     /// A post as readers see it: from the content cache, else the database; `NotFound` unless public.

@@ -1,8 +1,9 @@
 //! Per-client limits on anonymous writes (posting comments, the click beacon), refused with
-//! `ApiError::RateLimited`, and on counted views (past it a view is served, not counted). With Redis the
-//! write limits are shared by every instance (one script call per check); without it, while Redis does not
-//! answer, and for views, each instance limits in its own memory. Who the client is, is the HTTP layer's
-//! business (`routes::client_ip`): it hands a key here.
+//! `ApiError::RateLimited`, and on counted views (past it a view is served, not counted). With Redis every
+//! limit is shared by every instance (one script call per check, or none of its own where the click cache
+//! takes the view and beacon limits in the record call: `Clicks::decide`); without it, and while Redis does
+//! not answer, each instance limits in its own memory. Who the client is, is the HTTP layer's business
+//! (`routes::client_ip`): it hands a key here.
 
 use std::net::{IpAddr, Ipv6Addr};
 use std::num::NonZeroU32;
@@ -12,7 +13,7 @@ use std::sync::Arc;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::cache::RateStore;
+use crate::cache::{ClientLimit, RateStore};
 use crate::error::ApiError;
 use crate::telemetry::LogEvery;
 
@@ -71,13 +72,8 @@ impl Limiter {
     /// else `RateLimited` with the seconds to wait.
     pub async fn check(&self, address: IpAddr, action: Action) -> Result<(), ApiError> {
         let ip = limit_key(address);
-        // Views stay in this instance's memory: a shared check would cost every view a second Redis call.
-        if let Some(shared) = self.shared.as_ref().filter(|_| action != Action::View) {
-            let per_minute = match action {
-                Action::Comment => self.rates.comments,
-                Action::Beacon => self.rates.beacon,
-                Action::View => self.rates.views,
-            };
+        if let Some(shared) = &self.shared {
+            let per_minute = self.per_minute(action);
             match shared
                 .take(action.name(), &ip.to_string(), per_minute.get())
                 .await
@@ -95,10 +91,33 @@ impl Limiter {
                 }
             }
         }
-        self.check_here(ip, action)
+        self.check_ip(ip, action)
     }
 
-    fn check_here(&self, ip: IpAddr, action: Action) -> Result<(), ApiError> {
+    /// The limit a record call takes for `action` by the client at `address`, where the click cache keeps
+    /// shared limits (see `Clicks::decide`).
+    pub fn client_limit(&self, address: IpAddr, action: Action) -> ClientLimit {
+        ClientLimit {
+            action: action.name(),
+            client: limit_key(address).to_string(),
+            per_minute: self.per_minute(action).get(),
+        }
+    }
+
+    fn per_minute(&self, action: Action) -> NonZeroU32 {
+        match action {
+            Action::Comment => self.rates.comments,
+            Action::Beacon => self.rates.beacon,
+            Action::View => self.rates.views,
+        }
+    }
+
+    /// The check in this instance's memory alone (`address` as given; limited by [`limit_key`]).
+    pub fn check_here(&self, address: IpAddr, action: Action) -> Result<(), ApiError> {
+        self.check_ip(limit_key(address), action)
+    }
+
+    fn check_ip(&self, ip: IpAddr, action: Action) -> Result<(), ApiError> {
         let limiter = match action {
             Action::Comment => &self.comments,
             Action::Beacon => &self.beacon,
@@ -117,7 +136,7 @@ impl Limiter {
 }
 
 /// 429 with the whole seconds to wait, rounded up.
-fn too_many(wait: std::time::Duration) -> ApiError {
+pub fn too_many(wait: std::time::Duration) -> ApiError {
     ApiError::RateLimited(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
 }
 

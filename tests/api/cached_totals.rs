@@ -109,7 +109,7 @@ async fn a_seed_across_a_drain_is_refused_and_one_across_an_acknowledge_is_exact
     };
     for _ in 0..3 {
         cache
-            .record_click(2, 490_000, None, &ClickId::new(), 0)
+            .record_click(2, 490_000, None, &ClickId::new(), 0, None)
             .await
             .expect("recorded");
     }
@@ -138,7 +138,7 @@ async fn a_seed_across_a_drain_is_refused_and_one_across_an_acknowledge_is_exact
 
     // A read while a batch is in flight, a sync that applies and acknowledges it, clicks meanwhile: kept.
     cache
-        .record_click(3, 490_000, None, &ClickId::new(), 0)
+        .record_click(3, 490_000, None, &ClickId::new(), 0, None)
         .await
         .expect("recorded");
     assert_eq!(
@@ -153,7 +153,7 @@ async fn a_seed_across_a_drain_is_refused_and_one_across_an_acknowledge_is_exact
     assert_eq!((report.applied, report.acknowledged), (1, 1), "{report:?}");
     for _ in 0..2 {
         cache
-            .record_click(3, 490_000, None, &ClickId::new(), 0)
+            .record_click(3, 490_000, None, &ClickId::new(), 0, None)
             .await
             .expect("recorded");
     }

@@ -190,6 +190,8 @@ pub struct TestOptions {
     pub content_cache_max_staleness: Duration,
     /// `RATE_LIMIT_VIEWS_PER_MINUTE` (default a million: load tests view from one address).
     pub views_per_minute: u32,
+    /// `RATE_LIMIT_CLICKS_PER_MINUTE` (default 1,000).
+    pub beacon_clicks_per_minute: u32,
     /// `CONTENT_CACHE_BYTES` (default 64 MiB, as in production).
     pub content_cache_bytes: u64,
     /// Feeds and sitemaps (default: as with no variable set).
@@ -220,6 +222,7 @@ impl Default for TestOptions {
             content_cache_max_staleness: Duration::from_secs(3),
             bind: String::from("127.0.0.1:0"),
             views_per_minute: 1_000_000,
+            beacon_clicks_per_minute: 1000,
             content_cache_bytes: 64 << 20,
             site: Settings::from_lookup(|_| None)
                 .expect("the default settings")
@@ -294,7 +297,8 @@ impl TestApp {
             cors_origins: options.cors_origins.clone(),
             comments_per_minute: std::num::NonZeroU32::new(options.comments_per_minute)
                 .expect("a rate of at least one a minute"),
-            beacon_clicks_per_minute: std::num::NonZeroU32::new(1000).expect("non-zero"),
+            beacon_clicks_per_minute: std::num::NonZeroU32::new(options.beacon_clicks_per_minute)
+                .expect("a rate of at least one a minute"),
             views_per_minute: std::num::NonZeroU32::new(options.views_per_minute)
                 .expect("a rate of at least one a minute"),
             log_format: blog_api::config::LogFormat::Text,

@@ -47,6 +47,7 @@ mod rankings;
 mod readers;
 mod reading_time;
 mod redis_cluster;
+mod redis_commands;
 mod redis_faults;
 mod redis_server;
 mod related;

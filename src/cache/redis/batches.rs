@@ -131,7 +131,7 @@ pub(super) fn decode_total(reply: &Value) -> Result<Total, CacheError> {
 
 /// A record script's reply: `{counted, total}`.
 pub(super) fn decode_record(reply: &Value) -> Result<Recorded, CacheError> {
-    let [counted, total] = array(reply)? else {
+    let [counted, total, wait] = array(reply)? else {
         return Err(protocol("record", reply));
     };
     let counted = match int(counted) {
@@ -139,8 +139,14 @@ pub(super) fn decode_record(reply: &Value) -> Result<Recorded, CacheError> {
         Some(0) => false,
         _ => return Err(protocol("record", reply)),
     };
+    let limited = match int(wait) {
+        Some(0) => None,
+        Some(ms) if ms > 0 => Some(std::time::Duration::from_millis(ms.unsigned_abs())),
+        _ => return Err(protocol("record", reply)),
+    };
     Ok(Recorded {
         total: decode_total(total)?,
         counted,
+        limited,
     })
 }

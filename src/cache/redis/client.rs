@@ -67,6 +67,15 @@ impl Transport {
         }
     }
 
+    /// Makes the connection a call would use, if there is none yet.
+    async fn prepare(&self, round_trips: &AtomicU64) -> Result<(), SendError> {
+        match self {
+            Transport::Single(server) => server.prepare(round_trips).await,
+            // The cluster connection is made by the first call.
+            Transport::Cluster(_) => Ok(()),
+        }
+    }
+
     /// Drops the connection: the next call makes a new one (which finds the primary after a failover).
     fn forget_connection(&self) {
         match self {
@@ -118,6 +127,21 @@ impl RedisClient {
         self.breaker.is_closed()
     }
 
+    /// Connects now (on a single server, reading its run id), within the time-out.
+    pub(super) async fn prepare(&self) -> Result<(), CacheError> {
+        match tokio::time::timeout(self.timeout, self.transport.prepare(&self.round_trips)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(SendError::NoConnection(error))) => Err(CacheError::Unavailable(error)),
+            Ok(Err(SendError::Redis(error))) => {
+                self.transport.forget_connection();
+                Err(CacheError::Failed(error.to_string()))
+            }
+            Err(_elapsed) => Err(CacheError::Failed(String::from(
+                "no connection within the time-out",
+            ))),
+        }
+    }
+
     /// Sends `calls` (one pipeline per server they go to) and returns one reply per call, in order. A NOSCRIPT
     /// reply means nothing ran: the scripts are loaded and the calls sent once more. Calls that are safe to
     /// repeat (`idempotent`) are also sent once more on a fresh connection after a connection failure: a
@@ -148,6 +172,9 @@ impl RedisClient {
     async fn attempt(&self, calls: &[Call]) -> Result<Vec<Value>, CacheError> {
         match self.try_send(calls).await {
             Err(Attempt::NoScript) => {
+                // A server without our scripts is a new process (a restart, a promoted replica): its run id
+                // is read again with a new connection, in case the old one reaches it through a proxy.
+                self.transport.forget_connection();
                 self.load_scripts().await?;
                 match self.try_send(calls).await {
                     Ok(values) => Ok(values),

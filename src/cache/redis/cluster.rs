@@ -1,7 +1,8 @@
 //! A Redis Cluster, through the `redis` crate's cluster connection (which learns the slot map from the seed
 //! nodes, keeps a connection per node, and follows `MOVED` / `ASK`). A shard's keys share one hash tag, so
 //! each script call lives in one slot. Calls for several shards are grouped by the primary that owns their
-//! slots: one pipeline per node, sent to all nodes at once.
+//! slots: one pipeline per node, sent to all nodes at once. The connection does not say which node a call
+//! reached, so a call that names its server's run id leaves it blank and its script asks `INFO server`.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -71,7 +72,7 @@ impl Cluster {
         let mut connection = self.connection().await?;
         if let [call] = calls {
             round_trips.fetch_add(1, Ordering::Relaxed);
-            let reply: Value = call.command.query_async(&mut connection).await?;
+            let reply: Value = call.to_command(None).query_async(&mut connection).await?;
             return Ok(vec![reply]);
         }
         let owners = self.owners(&mut connection, round_trips).await?;
@@ -89,7 +90,7 @@ impl Cluster {
             let mut pipeline = redis::pipe();
             for &index in &indices {
                 if let Some(call) = calls.get(index) {
-                    pipeline.add_command(call.command.clone());
+                    pipeline.add_command(call.to_command(None));
                 }
             }
             let first_shard = indices
@@ -131,7 +132,7 @@ impl Cluster {
                             continue;
                         };
                         round_trips.fetch_add(1, Ordering::Relaxed);
-                        values.push(call.command.query_async(&mut connection).await?);
+                        values.push(call.to_command(None).query_async(&mut connection).await?);
                     }
                     values
                 }

@@ -19,14 +19,16 @@ use self::batches::{decode_aside, decode_batch, decode_record, decode_total};
 pub use self::client::RedisEndpoint;
 use self::client::{Call, RedisClient};
 pub use self::rate::RedisRateStore;
+use self::rate::{client_key, gcra, Salt, SALT};
 use self::reply::{array, first, int, protocol, text};
 use super::{
-    shard_of, CacheBackend, CacheError, ClickId, DrainedBatch, ParkedClick, PendingHour, Recorded,
-    Seed, Total, SHARDS,
+    shard_of, CacheBackend, CacheError, ClickId, ClientLimit, DrainedBatch, ParkedClick,
+    PendingHour, Recorded, Seed, Total, SHARDS,
 };
 
 // The scripts that touch a shard's totals start with the prelude (it brings the shard up to date first).
 const RECORD: &str = concat!(
+    include_str!("lua/gcra.lua"),
     include_str!("lua/prelude.lua"),
     include_str!("lua/record.lua")
 );
@@ -75,7 +77,7 @@ impl std::fmt::Debug for RedisSettings {
 }
 
 /// The scripts' sources, in the order [`RedisClient`] loads them.
-const SOURCES: &[&str] = &[RECORD, READ, SEED, DRAIN, ACK, HOURS, READERS];
+const SOURCES: &[&str] = &[RECORD, READ, SEED, DRAIN, ACK, HOURS, READERS, SALT];
 
 /// The scripts' SHA1 digests, for `EVALSHA`.
 struct Scripts {
@@ -94,6 +96,10 @@ pub struct RedisClickCache {
     prefix: String,
     click_id_ttl: Duration,
     scripts: Scripts,
+    /// Per-client limits are taken in the record call on a single server; a cluster keeps a client's
+    /// allowance in a slot of its own, which one script cannot reach with a shard's keys.
+    limits_clients: bool,
+    salt: Salt,
 }
 
 impl std::fmt::Debug for RedisClickCache {
@@ -118,6 +124,8 @@ impl RedisClickCache {
             client: RedisClient::new(&settings.endpoint, settings.timeout, SOURCES)?,
             prefix: settings.key_prefix.clone(),
             click_id_ttl: settings.click_id_ttl,
+            limits_clients: matches!(settings.endpoint, RedisEndpoint::Single(_)),
+            salt: Salt::default(),
             scripts: Scripts {
                 record: sha(RECORD),
                 read: sha(READ),
@@ -182,6 +190,7 @@ impl RedisClickCache {
         format!("{}:clicks:{{{shard}}}:readers:{post_id}:{day}", self.prefix)
     }
 
+    /// A record call; `allowance`: the client's allowance key and its rate, when the call takes one.
     fn record_call(
         &self,
         post_id: i64,
@@ -189,6 +198,7 @@ impl RedisClickCache {
         reader: Option<&str>,
         click_id: &ClickId,
         click_epoch: i64,
+        allowance: Option<(String, u32)>,
     ) -> Call {
         let shard = shard_of(post_id);
         let (mut keys, mut args) = self.prelude(shard, click_epoch);
@@ -204,10 +214,15 @@ impl RedisClickCache {
             reader.unwrap_or_default().to_owned(),
             READERS_TTL_SECONDS.to_string(),
         ]);
-        Call {
-            shard,
-            command: evalsha(&self.scripts.record, &keys, &args),
+        match allowance {
+            Some((key, per_minute)) => {
+                let (interval, tolerance) = gcra(per_minute);
+                keys.push(key);
+                args.extend([interval.to_string(), tolerance.to_string()]);
+            }
+            None => args.extend([String::new(), String::new()]),
         }
+        Call::naming_server(shard, &self.scripts.record, &keys, args)
     }
 }
 
@@ -229,13 +244,6 @@ fn by_shard<T>(items: impl IntoIterator<Item = (i64, T)>) -> Vec<(u16, Vec<(i64,
     grouped.into_iter().collect()
 }
 
-/// One `EVALSHA` of a script on `keys` with `args`.
-fn evalsha(sha: &str, keys: &[String], args: &[String]) -> redis::Cmd {
-    let mut cmd = redis::cmd("EVALSHA");
-    cmd.arg(sha).arg(keys.len()).arg(keys).arg(args);
-    cmd
-}
-
 #[async_trait::async_trait]
 impl CacheBackend for RedisClickCache {
     fn name(&self) -> &'static str {
@@ -249,8 +257,17 @@ impl CacheBackend for RedisClickCache {
         reader: Option<&str>,
         click_id: &ClickId,
         click_epoch: i64,
+        limit: Option<&ClientLimit>,
     ) -> Result<Recorded, CacheError> {
-        let call = self.record_call(post_id, hour, reader, click_id, click_epoch);
+        let allowance = match limit.filter(|_| self.limits_clients) {
+            Some(limit) => {
+                let salt = self.salt.get(&self.client, &self.prefix).await?;
+                let key = client_key(&self.prefix, limit.action, salt, &limit.client);
+                Some((key, limit.per_minute))
+            }
+            None => None,
+        };
+        let call = self.record_call(post_id, hour, reader, click_id, click_epoch, allowance);
         // Not repeated here: a time-out leaves the click's outcome open, and the caller parks it.
         let reply = self.client.run(&[call], false).await?;
         decode_record(first(&reply)?)
@@ -263,7 +280,9 @@ impl CacheBackend for RedisClickCache {
         let calls: Vec<Call> = clicks
             .iter()
             // Epoch 0 drops nothing: a settled click raises a held total like any other.
-            .map(|click| self.record_call(click.post_id, click.hour, None, &click.click_id, 0))
+            .map(|click| {
+                self.record_call(click.post_id, click.hour, None, &click.click_id, 0, None)
+            })
             .collect();
         // Safe to repeat: each click keeps its id, which Redis counts once.
         let replies = self.client.run(&calls, true).await?;
@@ -284,10 +303,7 @@ impl CacheBackend for RedisClickCache {
             .map(|(shard, posts)| {
                 let (keys, mut args) = self.prelude(*shard, click_epoch);
                 args.extend(posts.iter().map(|(id, ())| id.to_string()));
-                Call {
-                    shard: *shard,
-                    command: evalsha(&self.scripts.read, &keys, &args),
-                }
+                Call::naming_server(*shard, &self.scripts.read, &keys, args)
             })
             .collect();
         let replies = self.client.run(&calls, true).await?;
@@ -322,10 +338,7 @@ impl CacheBackend for RedisClickCache {
                         seed.ticket.pending_delta.to_string(),
                     ]);
                 }
-                Call {
-                    shard: *shard,
-                    command: evalsha(&self.scripts.seed, &keys, &args),
-                }
+                Call::naming_server(*shard, &self.scripts.seed, &keys, args)
             })
             .collect();
         // Safe to repeat: a seed kept once is found held the second time.
@@ -355,10 +368,7 @@ impl CacheBackend for RedisClickCache {
                     self.aside_key(shard),
                     self.generation_key(shard),
                 ];
-                Call {
-                    shard,
-                    command: evalsha(&self.scripts.drain, &keys, &[fresh_token()]),
-                }
+                Call::script(shard, &self.scripts.drain, &keys, &[fresh_token()])
             })
             .collect();
         let replies = self.client.run(&calls, true).await?;
@@ -413,10 +423,7 @@ impl CacheBackend for RedisClickCache {
             .into_iter()
             .map(|shard| {
                 let keys = [self.pending_key(shard), self.in_flight_key(shard)];
-                Call {
-                    shard,
-                    command: evalsha(&self.scripts.hours, &keys, &args),
-                }
+                Call::script(shard, &self.scripts.hours, &keys, &args)
             })
             .collect();
         let replies = self.client.run(&calls, true).await?;
@@ -456,10 +463,7 @@ impl CacheBackend for RedisClickCache {
             .map(|day| self.readers_key(post_id, *day))
             .collect();
         let sizes: Vec<String> = groups.iter().map(|days| days.len().to_string()).collect();
-        let call = Call {
-            shard: shard_of(post_id),
-            command: evalsha(&self.scripts.readers, &keys, &sizes),
-        };
+        let call = Call::script(shard_of(post_id), &self.scripts.readers, &keys, &sizes);
         let reply = self.client.run(&[call], true).await?;
         let reply = first(&reply)?;
         array(reply)?
@@ -482,10 +486,7 @@ impl CacheBackend for RedisClickCache {
                 let keys = [self.in_flight_key(batch.shard), self.aside_key(batch.shard)];
                 let kind = if batch.aside { "aside" } else { "in-flight" };
                 let args = [batch.batch_id.clone(), kind.to_owned()];
-                Call {
-                    shard: batch.shard,
-                    command: evalsha(&self.scripts.ack, &keys, &args),
-                }
+                Call::script(batch.shard, &self.scripts.ack, &keys, &args)
             })
             .collect();
         let replies = self.client.run(&calls, true).await?;
@@ -494,6 +495,18 @@ impl CacheBackend for RedisClickCache {
 
     fn round_trips(&self) -> u64 {
         self.client.round_trips()
+    }
+
+    fn limits_clients(&self) -> bool {
+        self.limits_clients
+    }
+
+    async fn prepare(&self) -> Result<(), CacheError> {
+        self.client.prepare().await?;
+        if self.limits_clients {
+            self.salt.get(&self.client, &self.prefix).await?;
+        }
+        Ok(())
     }
 
     fn is_available(&self) -> bool {

@@ -13,17 +13,17 @@ use super::reply::{first, int, protocol, text};
 use super::RedisSettings;
 use crate::cache::{CacheError, RateStore};
 
-const RATE: &str = include_str!("lua/rate.lua");
-const SALT: &str = include_str!("lua/salt.lua");
+const RATE: &str = concat!(include_str!("lua/gcra.lua"), include_str!("lua/rate.lua"));
+/// The script that reads (or makes) the salt of client keys.
+pub(super) const SALT: &str = include_str!("lua/salt.lua");
 const SOURCES: &[&str] = &[RATE, SALT];
 
 /// Rate limits in Redis (`REDIS_URL` or the cluster), under `REDIS_KEY_PREFIX`.
 pub struct RedisRateStore {
     client: RedisClient,
     prefix: String,
-    salt: OnceCell<String>,
+    salt: Salt,
     rate_sha: String,
-    salt_sha: String,
 }
 
 impl std::fmt::Debug for RedisRateStore {
@@ -36,28 +36,44 @@ impl std::fmt::Debug for RedisRateStore {
 
 impl RedisRateStore {
     pub fn new(settings: &RedisSettings) -> Result<Self, CacheError> {
-        let sha = |source: &str| redis::Script::new(source).get_hash().to_owned();
         Ok(RedisRateStore {
             client: RedisClient::new(&settings.endpoint, settings.timeout, SOURCES)?,
             prefix: settings.key_prefix.clone(),
-            salt: OnceCell::new(),
-            rate_sha: sha(RATE),
-            salt_sha: sha(SALT),
+            salt: Salt::default(),
+            rate_sha: redis::Script::new(RATE).get_hash().to_owned(),
         })
     }
+}
 
-    /// The salt, read (or made) once per process.
-    async fn salt(&self) -> Result<&str, CacheError> {
+/// The salt of every client key, kept in Redis (made by the first instance that asks), read once per
+/// process. A client that loads it must have [`SALT`] among its scripts.
+pub(super) struct Salt {
+    value: OnceCell<String>,
+    sha: String,
+}
+
+impl Default for Salt {
+    fn default() -> Self {
+        Salt {
+            value: OnceCell::new(),
+            sha: redis::Script::new(SALT).get_hash().to_owned(),
+        }
+    }
+}
+
+impl Salt {
+    /// The salt, read (or made) on first use.
+    pub(super) async fn get(&self, client: &RedisClient, prefix: &str) -> Result<&str, CacheError> {
         let salt = self
-            .salt
+            .value
             .get_or_try_init(|| async {
                 let mut command = redis::cmd("EVALSHA");
                 command
-                    .arg(&self.salt_sha)
+                    .arg(&self.sha)
                     .arg(1)
-                    .arg(format!("{}:rate:salt", self.prefix))
+                    .arg(format!("{prefix}:rate:salt"))
                     .arg(uuid::Uuid::new_v4().simple().to_string());
-                let reply = self.client.run(&[Call { shard: 0, command }], true).await?;
+                let reply = client.run(&[Call::command(0, command)], true).await?;
                 let salt = first(&reply)?;
                 text(salt).ok_or_else(|| protocol("salt", salt))
             })
@@ -66,8 +82,15 @@ impl RedisRateStore {
     }
 }
 
+/// The interval between two allowed calls and the burst tolerance, in ms, of a per-minute rate (the GCRA's
+/// parameters).
+pub(super) fn gcra(per_minute: u32) -> (u64, u64) {
+    let interval = (60_000 / u64::from(per_minute.max(1))).max(1);
+    (interval, 60_000_u64.saturating_sub(interval))
+}
+
 /// The key of a client's allowance: the SHA-256 of the salt and the client, so Redis never holds an address.
-fn client_key(prefix: &str, action: &str, salt: &str, client: &str) -> String {
+pub(super) fn client_key(prefix: &str, action: &str, salt: &str, client: &str) -> String {
     let digest = Sha256::new()
         .chain_update(salt.as_bytes())
         .chain_update(b"|")
@@ -91,9 +114,8 @@ impl RateStore for RedisRateStore {
         client: &str,
         per_minute: u32,
     ) -> Result<Option<Duration>, CacheError> {
-        let salt = self.salt().await?;
-        let interval = (60_000 / u64::from(per_minute.max(1))).max(1);
-        let tolerance = 60_000_u64.saturating_sub(interval);
+        let salt = self.salt.get(&self.client, &self.prefix).await?;
+        let (interval, tolerance) = gcra(per_minute);
         let mut command = redis::cmd("EVALSHA");
         command
             .arg(&self.rate_sha)
@@ -102,10 +124,7 @@ impl RateStore for RedisRateStore {
             .arg(interval)
             .arg(tolerance);
         // Not repeated: a call that may have run already took its unit.
-        let reply = self
-            .client
-            .run(&[Call { shard: 0, command }], false)
-            .await?;
+        let reply = self.client.run(&[Call::command(0, command)], false).await?;
         match first(&reply)? {
             Value::Int(0) => Ok(None),
             value => match int(value) {

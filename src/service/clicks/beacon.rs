@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use super::{Clicks, Client, Count, ViewSource};
+use super::{Clicks, Client, Count, ViewSource, Viewed};
 use crate::db::{self, run_query};
 use crate::domain::ResourceId;
 use crate::error::ApiError;
@@ -10,7 +10,8 @@ use crate::error::ApiError;
 impl Clicks {
     /// The beacon: records a click on a published post without reading it when the request counts (see
     /// [`Clicks::decide`]), else only reads its count, and returns the fresh count. `body` (reading and
-    /// dropping the request's body) runs once the client is allowed, so a refused client costs no body read.
+    /// dropping the request's body) runs once the policy and (where it is checked apart) the client's limit
+    /// allow the click, so a client refused there costs no body read.
     pub async fn beacon<E: From<ApiError>>(
         &self,
         client: &Client,
@@ -22,7 +23,7 @@ impl Clicks {
         let now = self.clock.now();
         Ok(match count {
             Count::Peek => self.counter.click_count(post_id.get(), now).await?,
-            Count::Record(reader) => {
+            Count::Record(recording) => {
                 let published = run_query(&self.pool, move |conn| {
                     db::posts::is_published(conn, post_id.get(), now)
                 })
@@ -31,9 +32,10 @@ impl Clicks {
                 if !published {
                     return Err(ApiError::NotFound("post").into());
                 }
-                self.counter
-                    .record(post_id.get(), now, reader.as_deref())
-                    .await?
+                match self.record(post_id.get(), now, &recording).await? {
+                    Viewed::Counted(count) => count,
+                    Viewed::Limited { refusal, .. } => return Err(refusal.into()),
+                }
             }
         })
     }

@@ -7,13 +7,19 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 
 use super::displayed::unapplied;
-use crate::cache::{CacheBackend, CacheError, ClickId, Seed, Total};
+use super::Viewed;
+use crate::cache::{CacheBackend, CacheError, ClickId, ClientLimit, Seed, Total};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::click_epoch::ClickEpoch;
 use crate::domain::clock;
 use crate::error::ApiError;
 use crate::metrics::{self, Metrics};
+use crate::service::rate_limits;
 use crate::telemetry::LogEvery;
+
+/// A client's limit checked in this instance's memory (when a record call that would take it in the cache
+/// does not reach it).
+pub type LocalCheck<'a> = dyn Fn() -> Result<(), ApiError> + Sync + 'a;
 
 /// Records clicks through the cache and reads counts that include every click recorded so far.
 #[derive(Clone)]
@@ -62,23 +68,76 @@ impl ClickCounter {
         now: NaiveDateTime,
         reader: Option<&str>,
     ) -> Result<i64, ApiError> {
+        match self.record_with(post_id, now, reader, None).await? {
+            Viewed::Counted(count) => Ok(count),
+            Viewed::Limited { refusal, .. } => Err(refusal),
+        }
+    }
+
+    /// [`ClickCounter::record`], with the client's `limit` taken by the same cache call; `here` checks it
+    /// in this instance's memory when the call does not reach the cache (or its outcome is unknown). Past
+    /// the limit the click is not counted.
+    pub async fn record_limited(
+        &self,
+        post_id: i64,
+        now: NaiveDateTime,
+        reader: Option<&str>,
+        limit: &ClientLimit,
+        here: &LocalCheck<'_>,
+    ) -> Result<Viewed, ApiError> {
+        self.record_with(post_id, now, reader, Some((limit, here)))
+            .await
+    }
+
+    async fn record_with(
+        &self,
+        post_id: i64,
+        now: NaiveDateTime,
+        reader: Option<&str>,
+        limit: Option<(&ClientLimit, &LocalCheck<'_>)>,
+    ) -> Result<Viewed, ApiError> {
         let click_id = ClickId::new();
         let hour = clock::hour_of(now);
-        match self
+        let result = self
             .cache
-            .record_click(post_id, hour, reader, &click_id, self.epoch.get())
-            .await
-        {
+            .record_click(
+                post_id,
+                hour,
+                reader,
+                &click_id,
+                self.epoch.get(),
+                limit.map(|(limit, _)| limit),
+            )
+            .await;
+        if let (Err(_), Some((_, here))) = (&result, limit) {
+            if let Err(refusal) = here() {
+                return Ok(Viewed::Limited {
+                    count: None,
+                    refusal,
+                });
+            }
+        }
+        match result {
             Ok(recorded) => {
-                metrics::add(&self.metrics.clicks_cached, 1);
+                let limited = recorded.limited;
+                if limited.is_none() {
+                    metrics::add(&self.metrics.clicks_cached, 1);
+                }
                 let counts = self.resolve(vec![(post_id, recorded.total)]).await?;
-                Ok(counts.get(&post_id).copied().unwrap_or(0))
+                let count = counts.get(&post_id).copied().unwrap_or(0);
+                Ok(match limited {
+                    None => Viewed::Counted(count),
+                    Some(wait) => Viewed::Limited {
+                        count: Some(count),
+                        refusal: rate_limits::too_many(wait),
+                    },
+                })
             }
             Err(CacheError::Protocol(error)) => {
                 // The script may have run: counting in the database too could count twice.
                 tracing::error!(%error, post_id, "click cache reply not understood; click not re-counted");
                 let counts = self.synced(vec![post_id]).await?;
-                Ok(counts.get(&post_id).copied().unwrap_or(0))
+                Ok(Viewed::Counted(counts.get(&post_id).copied().unwrap_or(0)))
             }
             Err(CacheError::Failed(error)) => {
                 metrics::add(&self.metrics.clicks_parked, 1);
@@ -90,11 +149,12 @@ impl ClickCounter {
                         "click cache call ambiguous: click parked, the sync sends it again"
                     );
                 }
-                run_query(&self.db, move |conn| {
+                let count = run_query(&self.db, move |conn| {
                     db::parked_clicks::park(conn, click_id.as_str(), post_id, now)
                 })
                 .await?
-                .ok_or(ApiError::NotFound("post"))
+                .ok_or(ApiError::NotFound("post"))?;
+                Ok(Viewed::Counted(count))
             }
             Err(error @ (CacheError::Unavailable(_) | CacheError::Refused(_))) => {
                 metrics::add(&self.metrics.clicks_fallback, 1);
@@ -113,7 +173,7 @@ impl ClickCounter {
                 .ok_or(ApiError::NotFound("post"))?;
                 // Known here at once: the cache's totals lack this click, and the next call drops them.
                 self.epoch.observe(epoch);
-                Ok(clicks)
+                Ok(Viewed::Counted(clicks))
             }
         }
     }

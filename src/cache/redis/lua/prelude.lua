@@ -1,6 +1,9 @@
 -- The start of every script that reads or writes a shard's totals (record, read, seed). KEYS[1]: the shard's
 -- pending hash, KEYS[2]: its in-flight hash, KEYS[3]: its set-aside hash, KEYS[4]: its totals hash, KEYS[5]:
--- its generation. ARGV[1]: the click epoch the caller knows, ARGV[2]: a fresh token, for a generation born now.
+-- its generation. ARGV[1]: the run id of the Redis process this runs on, as the caller's connection learnt it
+-- when it was made ('' if the caller cannot know: a cluster's connection hides which node it reached; then
+-- `INFO server` is asked here), ARGV[2]: the click epoch the caller knows, ARGV[3]: a fresh token, for a
+-- generation born now.
 --
 -- Brings the shard up to date with this Redis process and the database before anything is read:
 -- * a pending hash written by another process (this one restarted from an older state, or replaced a
@@ -11,7 +14,10 @@
 --   dropped (they are seeded again from the database);
 -- * a shard without a generation (a new or flushed Redis) gets one.
 -- docs/ARCHITECTURE.md "Cached totals" says why this keeps every held total equal to the displayed count.
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+local run = ARGV[1]
+if run == '' then
+  run = string.match(redis.call('INFO', 'server'), 'run_id:(%w+)')
+end
 local pending_run = redis.call('HGET', KEYS[1], '__run')
 if pending_run and pending_run ~= run then
   local old = redis.call('HGETALL', KEYS[1])
@@ -22,15 +28,15 @@ if pending_run and pending_run ~= run then
     end
   end
   redis.call('DEL', KEYS[1])
-  redis.call('SET', KEYS[5], ARGV[2])
+  redis.call('SET', KEYS[5], ARGV[3])
 end
 local totals_meta = redis.call('HMGET', KEYS[4], '__run', '__epoch')
-if totals_meta[1] and (totals_meta[1] ~= run or tonumber(totals_meta[2]) < tonumber(ARGV[1])) then
+if totals_meta[1] and (totals_meta[1] ~= run or tonumber(totals_meta[2]) < tonumber(ARGV[2])) then
   redis.call('DEL', KEYS[4])
 end
 local generation = redis.call('GET', KEYS[5])
 if not generation then
-  generation = ARGV[2]
+  generation = ARGV[3]
   redis.call('SET', KEYS[5], generation)
 end
 

@@ -1,5 +1,5 @@
--- Seeds totals of one shard. After the prelude's KEYS and ARGV (ARGV[1] is the click epoch of the database
--- snapshot the totals were read in): from ARGV[3] on, five per seed: post id, the total read, the
+-- Seeds totals of one shard. After the prelude's KEYS and ARGV (ARGV[2] is the click epoch of the database
+-- snapshot the totals were read in): from ARGV[4] on, five per seed: post id, the total read, the
 -- generation, pending batch ('' for none) and pending delta of the ticket that the read started from.
 -- A seed is kept only if, since its ticket, no drain or set-aside moved the generation and the pending
 -- batch is the one it saw (or it saw none); then it is raised by the clicks the post's pending delta took
@@ -7,8 +7,8 @@
 -- A total already held (another seed came first) is kept as it is.
 -- Returns, per seed, the total now held, or nil if the seed was refused.
 local out = {}
-local epoch = tonumber(ARGV[1])
-for i = 3, #ARGV, 5 do
+local epoch = tonumber(ARGV[2])
+for i = 4, #ARGV, 5 do
   local post, total, seen_generation = ARGV[i], tonumber(ARGV[i + 1]), ARGV[i + 2]
   local seen_batch, seen_delta = ARGV[i + 3], tonumber(ARGV[i + 4])
   local pending_batch = redis.call('HGET', KEYS[1], '__batch')
@@ -21,7 +21,7 @@ for i = 3, #ARGV, 5 do
       result = tonumber(result)
     else
       if not held_epoch then
-        redis.call('HSET', KEYS[4], '__run', run, '__epoch', ARGV[1])
+        redis.call('HSET', KEYS[4], '__run', run, '__epoch', ARGV[2])
       end
       local now_delta = 0
       if pending_batch then
