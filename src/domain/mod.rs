@@ -19,6 +19,7 @@ mod post_filter;
 pub mod post_input;
 pub mod post_rules;
 pub mod preview;
+pub mod rendered;
 pub mod revision;
 mod search;
 pub mod seo;

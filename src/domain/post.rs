@@ -97,6 +97,39 @@ pub struct PostDetail {
     pub json_ld: serde_json::Value,
 }
 
+#[cfg(test)]
+impl PostDetail {
+    /// A small post for unit tests.
+    pub fn sample(id: i64) -> PostDetail {
+        PostDetail {
+            summary: PostSummary {
+                window_clicks: None,
+                id,
+                slug: format!("post-{id}"),
+                title: String::from("T"),
+                excerpt: String::new(),
+                author: String::from("A"),
+                authors: Vec::new(),
+                category: None,
+                tags: Vec::new(),
+                published_at: None,
+                updated_at: chrono::DateTime::UNIX_EPOCH,
+                clicks: 0,
+                comment_count: 0,
+                word_count: 1,
+                reading_time_minutes: 1,
+                feature_image: None,
+            },
+            body_markdown: String::from("x"),
+            body_html: String::from("<p>x</p>"),
+            meta_title: String::from("T"),
+            meta_description: String::new(),
+            canonical_url: None,
+            json_ld: serde_json::Value::Null,
+        }
+    }
+}
+
 /// A category or tag in its own list, with the number of published posts it holds (every field present
 /// unless `fields` leaves it out).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]

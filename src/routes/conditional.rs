@@ -3,7 +3,7 @@
 //! post keeps its content version in front of it, for `If-Match`), so any change of the bytes, counts
 //! included, changes it; a request with `Authorization` gets `private, no-store` and never a 304.
 
-use actix_web::body::{self, BoxBody, MessageBody};
+use actix_web::body::{self, BoxBody, MessageBody, SizedStream};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::{Method, StatusCode};
@@ -12,6 +12,7 @@ use actix_web::{Error, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use crate::domain::etag::if_none_match_allows;
+use crate::domain::rendered::SplicedJson;
 
 /// `Cache-Control` of public reads (`CACHE_MAX_AGE`, `CACHE_STALE_WHILE_REVALIDATE`, in seconds).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -36,7 +37,11 @@ impl CachePolicy {
 /// The entity tag of a body: the content version the handler set (a post's `"p{id}-{µs}"`) followed by a
 /// digest of the bytes, or a weak tag of the digest alone.
 pub fn validator(content_version: Option<&str>, body: &[u8]) -> String {
-    let digest = Sha256::digest(body);
+    validator_of_digest(content_version, &Sha256::digest(body))
+}
+
+/// [`validator`] from a digest of the representation the handler already has.
+fn validator_of_digest(content_version: Option<&str>, digest: &[u8]) -> String {
     let short: String = digest
         .iter()
         .take(8)
@@ -49,6 +54,30 @@ pub fn validator(content_version: Option<&str>, body: &[u8]) -> String {
         Some(open) if open.starts_with('"') => format!("{open}-{short}\""),
         _ => format!("W/\"{short}\""),
     }
+}
+
+/// The validator a handler made for the representation it answers with, so that the body is not read again
+/// to make one (a response extension).
+#[derive(Debug, Clone)]
+struct Validated(String);
+
+/// A `200` of JSON in pieces with a count spliced in (a post's JSON made once per version), with its content
+/// version and a validator made from the pieces' digest, not from the bytes read again.
+pub fn spliced_json_response(
+    content_version: &str,
+    json: &SplicedJson,
+    count: i64,
+) -> HttpResponse {
+    let parts = json.with_count(count);
+    let length = parts.iter().map(bytes::Bytes::len).sum::<usize>() as u64;
+    let tag = validator_of_digest(Some(content_version), &json.digest_with(count));
+    let stream = futures_util::stream::iter(parts.map(Ok::<_, std::convert::Infallible>));
+    let mut response = HttpResponse::Ok()
+        .insert_header(header::ContentType::json())
+        .insert_header((header::ETAG, content_version))
+        .body(SizedStream::new(length, stream));
+    response.extensions_mut().insert(Validated(tag));
+    response
 }
 
 /// Middleware: validators, 304s and caching headers for JSON reads.
@@ -95,24 +124,27 @@ pub async fn conditional_get(
         return Ok(response);
     }
     let (request, response) = response.into_parts();
+    let validated = response.extensions().get::<Validated>().cloned();
     let (mut head, body) = response.into_parts();
-    let bytes = body::to_bytes(body).await.map_err(Error::from)?;
     if private {
         head.headers_mut().insert(
             header::CACHE_CONTROL,
             HeaderValue::from_static("private, no-store"),
         );
-        return Ok(ServiceResponse::new(
-            request,
-            head.set_body(BoxBody::new(bytes)),
-        ));
+        return Ok(ServiceResponse::new(request, head.set_body(body)));
     }
-    let content_version = head
-        .headers()
-        .get(header::ETAG)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_owned);
-    let tag = validator(content_version.as_deref(), &bytes);
+    let (tag, body) = if let Some(Validated(tag)) = validated {
+        (tag, body)
+    } else {
+        let bytes = body::to_bytes(body).await.map_err(Error::from)?;
+        let content_version = head
+            .headers()
+            .get(header::ETAG)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let tag = validator(content_version.as_deref(), &bytes);
+        (tag, BoxBody::new(bytes))
+    };
     let mut headers = vec![(header::VARY, HeaderValue::from_static("Authorization"))];
     if let Ok(value) = HeaderValue::from_str(&tag) {
         headers.push((header::ETAG, value));
@@ -134,10 +166,7 @@ pub async fn conditional_get(
             head.headers_mut().insert(name, value);
         }
     }
-    Ok(ServiceResponse::new(
-        request,
-        head.set_body(BoxBody::new(bytes)),
-    ))
+    Ok(ServiceResponse::new(request, head.set_body(body)))
 }
 
 /// Middleware, outside `Compress`: every answer whose body `Compress` may encode, and every 304 (whose

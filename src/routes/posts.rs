@@ -3,6 +3,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::conditional::spliced_json_response;
 use super::extract::{
     Editor, FieldsOnly, FromQuery, IdParam, IfMatch, InPath, JsonBody, NoQuery, Query, SlugParam,
 };
@@ -24,6 +25,7 @@ use crate::domain::{
 };
 use crate::error::ApiError;
 use crate::service::clicks::Client;
+use crate::service::posts::PostRead;
 
 /// `GET /posts` parameters. `status` is parsed here and allowed for editors only (by the handler).
 pub struct PostListParams {
@@ -280,8 +282,16 @@ async fn read_post(
     client: &Client,
     state: &AppState,
 ) -> Result<HttpResponse, ApiError> {
-    let post = state.posts.read(key, fields, client).await?;
-    Ok(sparse_post_response(StatusCode::OK, &post, fields))
+    let PostRead { post, clicks } = state.posts.read(key, fields, client).await?;
+    if fields.is_all() {
+        if let Some(json) = post.json() {
+            let version = post_etag(post.summary.id, post.summary.updated_at);
+            return Ok(spliced_json_response(&version, json, clicks));
+        }
+    }
+    let mut shown = PostDetail::clone(&post);
+    shown.summary.clicks = clicks;
+    Ok(sparse_post_response(StatusCode::OK, &shown, fields))
 }
 
 /// Read a post

@@ -14,6 +14,7 @@ use crate::domain::clock::{hour_of, Clocks};
 use crate::domain::cursor::CursorKey;
 use crate::domain::fields::FieldSet;
 use crate::domain::is_public_at;
+use crate::domain::rendered::RenderedPost;
 use crate::domain::seo::{PostPages, JSON_LD_NEEDS};
 use crate::domain::{
     InvalidValue, Page, PostDetail, PostKey, PostListQuery, PostSort, PostSummary, RelatedLimit,
@@ -179,18 +180,16 @@ impl Posts {
         &self,
         key: PostKey,
         now: chrono::NaiveDateTime,
-    ) -> Result<Arc<PostDetail>, ApiError> {
+    ) -> Result<Arc<RenderedPost>, ApiError> {
         let ticket = self.content.ticket();
-        let post = run_query(&self.pool, move |conn| {
+        let mut post = run_query(&self.pool, move |conn| {
             db::posts::find(conn, &key, false, now)
         })
         .await?
-        .map(Arc::new)
         .ok_or(ApiError::NotFound("post"))?;
-        let mut post = post;
-        let placed = Arc::make_mut(&mut post);
-        self.settings.pages.place_images(&mut placed.summary);
-        placed.json_ld = self.settings.pages.json_ld(placed);
+        self.settings.pages.place_images(&mut post.summary);
+        post.json_ld = self.settings.pages.json_ld(&post);
+        let post = Arc::new(RenderedPost::new(post));
         self.content.keep_post(ticket, post.clone());
         Ok(post)
     }
@@ -295,49 +294,57 @@ impl Posts {
         key: PostKey,
         fields: FieldSet,
         client: &Client,
-    ) -> Result<PostDetail, ApiError> {
+    ) -> Result<PostRead, ApiError> {
         let count = self.clicks.decide(client, ViewSource::Read).await?;
         let now = self.clocks.requests.now();
-        let wanted = needed_for(fields);
-        let mut post = match client.signals.viewer {
+        let post = match client.signals.viewer {
             // Readers are served from memory when they can; the post is kept whatever its status, and shown
             // only when published.
-            Viewer::Anonymous => {
-                let post = self.public_post(key, wanted, now).await?;
-                PostDetail::clone(&post)
-            }
-            Viewer::Editor => {
-                let mut post = run_query(&self.pool, move |conn| {
-                    db::posts::find_fields(conn, &key, false, now, &wanted)
-                })
-                .await?
-                .ok_or(ApiError::NotFound("post"))?;
-                self.settings.pages.place_images(&mut post.summary);
-                post
-            }
+            Viewer::Anonymous => self.public_post(key, fields, now).await?,
+            Viewer::Editor => Arc::new(self.read_fields(key, fields, now).await?),
         };
-        if fields.has("json_ld") && post.json_ld.is_null() {
-            post.json_ld = self.settings.pages.json_ld(&post);
-        }
         let id = post.summary.id;
-        post.summary.clicks = match count {
+        let clicks = match count {
             Count::Record(recording) => match self.clicks.record(id, now, &recording).await? {
                 Viewed::Counted(count)
                 | Viewed::Limited {
                     count: Some(count), ..
                 } => count,
                 // Past the client's view limit the read is served, not counted.
-                Viewed::Limited { count: None, .. } => self.peek(id, &post, fields).await?,
+                Viewed::Limited { count: None, .. } => self.peek(&post, fields).await?,
             },
-            Count::Peek => self.peek(id, &post, fields).await?,
+            Count::Peek => self.peek(&post, fields).await?,
         };
-        Ok(post)
+        Ok(PostRead { post, clicks })
+    }
+
+    /// Only `fields` of a post, whatever its status (with what its JSON-LD needs, and that made, when it
+    /// asks for `json_ld`); for one request, not kept.
+    async fn read_fields(
+        &self,
+        key: PostKey,
+        fields: FieldSet,
+        now: chrono::NaiveDateTime,
+    ) -> Result<RenderedPost, ApiError> {
+        let wanted = needed_for(fields);
+        let mut post = run_query(&self.pool, move |conn| {
+            db::posts::find_fields(conn, &key, false, now, &wanted)
+        })
+        .await?
+        .ok_or(ApiError::NotFound("post"))?;
+        self.settings.pages.place_images(&mut post.summary);
+        if fields.has("json_ld") {
+            post.json_ld = self.settings.pages.json_ld(&post);
+        }
+        Ok(RenderedPost::new(post))
     }
 
     /// The count a read that is not counted shows: fresh when `fields` has `clicks`.
-    async fn peek(&self, id: i64, post: &PostDetail, fields: FieldSet) -> Result<i64, ApiError> {
+    async fn peek(&self, post: &PostDetail, fields: FieldSet) -> Result<i64, ApiError> {
         if fields.has("clicks") {
-            self.counter().fresh_count(id, post.summary.clicks).await
+            self.counter()
+                .fresh_count(post.summary.id, post.summary.clicks)
+                .await
         } else {
             Ok(post.summary.clicks)
         }
@@ -349,17 +356,11 @@ impl Posts {
         key: PostKey,
         fields: FieldSet,
         now: chrono::NaiveDateTime,
-    ) -> Result<Arc<PostDetail>, ApiError> {
+    ) -> Result<Arc<RenderedPost>, ApiError> {
         let post = if let Some(post) = self.content.post(&key) {
             post
         } else if !fields.is_all() {
-            let mut post = run_query(&self.pool, move |conn| {
-                db::posts::find_fields(conn, &key, false, now, &fields)
-            })
-            .await?
-            .ok_or(ApiError::NotFound("post"))?;
-            self.settings.pages.place_images(&mut post.summary);
-            Arc::new(post)
+            Arc::new(self.read_fields(key, fields, now).await?)
         } else {
             // One request loads a missing post; those arriving meanwhile wait, then read what it kept.
             let _turn = self.content.post_turn(&key).await;
@@ -376,6 +377,13 @@ impl Posts {
             Err(ApiError::NotFound("post"))
         }
     }
+}
+
+/// A post as one read shows it: the post (shared with the content cache, or read for this request; its own
+/// count is the synced one it was read with) and the count to show.
+pub struct PostRead {
+    pub post: Arc<RenderedPost>,
+    pub clicks: i64,
 }
 
 /// `fields` with what its JSON-LD is made from, when it asks for `json_ld`.

@@ -14,6 +14,7 @@ use chrono::NaiveDateTime;
 
 use crate::db::content::Versions;
 use crate::domain::click_epoch::ClickEpoch;
+use crate::domain::rendered::RenderedPost;
 use crate::domain::{
     PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
     TaxonomyItem,
@@ -38,7 +39,7 @@ enum Key {
 
 #[derive(Debug, Clone)]
 enum Entry {
-    Post(Arc<PostDetail>),
+    Post(Arc<RenderedPost>),
     /// A page of posts: a list page or a post's related posts.
     List(Arc<ListPage>),
     /// Categories or tags: a page of a list, or one by id.
@@ -173,7 +174,8 @@ impl ContentCache {
                     };
                     let size = key_size
                         + match entry {
-                            Entry::Post(post) => post_size(post),
+                            // The post, and its JSON once a read made it (about as large again).
+                            Entry::Post(post) => 2 * post_size(post),
                             Entry::List(page) => page.items.iter().map(summary_size).sum(),
                             Entry::Terms(page) => page
                                 .items
@@ -271,14 +273,14 @@ impl ContentCache {
     }
 
     /// A post by id or slug, whatever its status (the caller decides who may see it).
-    pub fn post(&self, key: &PostKey) -> Option<Arc<PostDetail>> {
+    pub fn post(&self, key: &PostKey) -> Option<Arc<RenderedPost>> {
         match self.fresh_entries()?.get(&post_key(key))? {
             Entry::Post(post) => Some(post),
             Entry::List(_) | Entry::Terms(_) | Entry::Derived(_) => None,
         }
     }
 
-    pub fn keep_post(&self, ticket: Ticket, post: Arc<PostDetail>) {
+    pub fn keep_post(&self, ticket: Ticket, post: Arc<RenderedPost>) {
         let id = Key::PostId(post.summary.id);
         let slug = Key::PostSlug(post.summary.slug.clone());
         self.keep(ticket, &id, Entry::Post(post.clone()));

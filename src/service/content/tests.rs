@@ -2,33 +2,8 @@
 
 use super::*;
 
-fn post(id: i64) -> Arc<PostDetail> {
-    Arc::new(PostDetail {
-        summary: PostSummary {
-            window_clicks: None,
-            id,
-            slug: format!("post-{id}"),
-            title: String::from("T"),
-            excerpt: String::new(),
-            author: String::from("A"),
-            authors: Vec::new(),
-            category: None,
-            tags: Vec::new(),
-            published_at: None,
-            updated_at: chrono::DateTime::UNIX_EPOCH,
-            clicks: 0,
-            comment_count: 0,
-            word_count: 1,
-            reading_time_minutes: 1,
-            feature_image: None,
-        },
-        body_markdown: String::from("x"),
-        body_html: String::from("<p>x</p>"),
-        meta_title: String::from("T"),
-        meta_description: String::new(),
-        canonical_url: None,
-        json_ld: serde_json::Value::Null,
-    })
+fn post(id: i64) -> Arc<RenderedPost> {
+    Arc::new(RenderedPost::new(PostDetail::sample(id)))
 }
 
 fn by_id(id: i64) -> PostKey {
