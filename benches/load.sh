@@ -35,16 +35,9 @@ pg="${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 port=18900
 ceiling_port=18901
 
-# Lua scripts for wrk, as a browser (so every read counts a click): views.lua reads the published posts in
-# turn (their ids, written into ids.lua once the server answers), hot.lua reads one post over and over.
-cat > "$work/views.lua" <<'LUA'
-dofile(os.getenv("BENCH_IDS"))
-local n = 0
-request = function()
-  n = n + 1
-  return wrk.format("GET", "/posts/" .. ids[(n % #ids) + 1], {["User-Agent"] = "Mozilla/5.0 (X11; Linux) Firefox/130.0"})
-end
-LUA
+# Lua scripts for wrk, as a browser (so every read counts a click): benches/views.lua reads the published
+# posts in turn (their ids, written into ids.lua once the server answers), hot.lua reads one post over and over.
+cp benches/views.lua "$work/views.lua"
 cat > "$work/hot.lua" <<'LUA'
 request = function()
   return wrk.format("GET", "/posts/1", {["User-Agent"] = "Mozilla/5.0 (X11; Linux) Firefox/130.0"})

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::PostDetail;
+use super::{PostDetail, PostSummary};
 
 /// What a post's count is serialized as while its JSON is made: found once in the bytes, it is where the
 /// fresh count goes. No real count is ever negative.
@@ -43,6 +43,18 @@ impl RenderedPost {
             })
             .as_ref()
     }
+}
+
+/// Each post of a list as JSON around its count (`None` if one count's place could not be told apart).
+pub fn summaries_json(posts: &[PostSummary]) -> Option<Vec<SplicedJson>> {
+    posts
+        .iter()
+        .map(|post| {
+            let mut marked = post.clone();
+            marked.clicks = COUNT_MARK;
+            SplicedJson::around_mark(serde_json::to_vec(&marked).ok()?)
+        })
+        .collect()
 }
 
 impl std::ops::Deref for RenderedPost {
@@ -101,6 +113,23 @@ impl SplicedJson {
             Bytes::from(count.to_string()),
             self.after.clone(),
         ]
+    }
+
+    /// Appends the JSON with `count` in its place to `out`.
+    pub fn write_with(&self, count: i64, out: &mut bytes::BytesMut) {
+        out.extend_from_slice(&self.before);
+        out.extend_from_slice(count.to_string().as_bytes());
+        out.extend_from_slice(&self.after);
+    }
+
+    /// How many bytes the JSON takes, but for its count.
+    pub fn len_without_count(&self) -> usize {
+        self.before.len() + self.after.len()
+    }
+
+    /// The digest of both parts (see [`SplicedJson::digest_with`]).
+    pub fn digest(&self) -> &[u8; 32] {
+        &self.digest
     }
 
     /// A digest of the JSON with `count` in its place: equal for equal bytes, different (but for a SHA-256

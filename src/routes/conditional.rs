@@ -80,6 +80,15 @@ pub fn spliced_json_response(
     response
 }
 
+/// `response` with a (weak) validator made from `digest`, a digest of its representation the handler
+/// already has, so the middleware does not read the body again to make one.
+pub fn with_validator(mut response: HttpResponse, digest: &[u8]) -> HttpResponse {
+    response
+        .extensions_mut()
+        .insert(Validated(validator_of_digest(None, digest)));
+    response
+}
+
 /// Middleware: validators, 304s and caching headers for JSON reads.
 pub async fn conditional_get(
     request: ServiceRequest,

@@ -1,11 +1,16 @@
 //! The list response: the `{data, meta}` envelope plus RFC 8288 `Link` and `X-Total-Count` headers.
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::http::header::ContentType;
+use actix_web::{HttpRequest, HttpResponse, HttpResponseBuilder};
+use bytes::BytesMut;
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
+use super::conditional::with_validator;
 use super::query::QueryParams;
 use crate::domain::fields::FieldSet;
-use crate::domain::Page;
+use crate::domain::rendered::SplicedJson;
+use crate::domain::{Page, PageMeta};
 
 /// 200 with the page as its body and headers that let a client walk the list without reading `meta`.
 pub fn list_response<T: Serialize>(
@@ -13,13 +18,61 @@ pub fn list_response<T: Serialize>(
     params: &QueryParams,
     page: &Page<T>,
 ) -> HttpResponse {
+    list_headers(request, params, &page.meta).json(page)
+}
+
+/// A 200 with the list headers of a page with `meta`.
+fn list_headers(
+    request: &HttpRequest,
+    params: &QueryParams,
+    meta: &PageMeta,
+) -> HttpResponseBuilder {
     let mut response = HttpResponse::Ok();
-    response.insert_header(("X-Total-Count", page.meta.total.to_string()));
-    let link = link_header(request.path(), params, page);
+    response.insert_header(("X-Total-Count", meta.total.to_string()));
+    let link = link_header(request.path(), params, meta);
     if !link.is_empty() {
         response.insert_header(("Link", link));
     }
-    response.json(page)
+    response
+}
+
+/// [`list_response`] of items kept as JSON around their counts, with `counts` (in their order) spliced in:
+/// the `{data, meta}` envelope written around bytes made once, and a validator made from the items' digests,
+/// not from the body read again. `None` if `meta` cannot be written (then serialize the page instead).
+pub fn spliced_list_response(
+    request: &HttpRequest,
+    params: &QueryParams,
+    meta: &PageMeta,
+    items: &[SplicedJson],
+    counts: &[i64],
+) -> Option<HttpResponse> {
+    let meta_json = serde_json::to_vec(meta).ok()?;
+    let length = items
+        .iter()
+        .map(SplicedJson::len_without_count)
+        .sum::<usize>()
+        + 21 * items.len()
+        + meta_json.len()
+        + 20;
+    let mut body = BytesMut::with_capacity(length);
+    let mut digest = Sha256::new();
+    body.extend_from_slice(b"{\"data\":[");
+    for (index, (item, count)) in items.iter().zip(counts).enumerate() {
+        if index > 0 {
+            body.extend_from_slice(b",");
+        }
+        item.write_with(*count, &mut body);
+        digest.update(item.digest());
+        digest.update(count.to_be_bytes());
+    }
+    body.extend_from_slice(b"],\"meta\":");
+    body.extend_from_slice(&meta_json);
+    body.extend_from_slice(b"}");
+    digest.update(&meta_json);
+    let response = list_headers(request, params, meta)
+        .insert_header(ContentType::json())
+        .body(body.freeze());
+    Some(with_validator(response, &digest.finalize()))
 }
 
 /// [`list_response`] showing only `fields` of each item.
@@ -40,12 +93,12 @@ pub fn sparse_list_response<T: Serialize>(
     }
 }
 
-fn link_header<T>(path: &str, params: &QueryParams, page: &Page<T>) -> String {
-    let Some(current) = page.meta.page else {
-        return cursor_links(path, params, page.meta.next_cursor.as_deref());
+fn link_header(path: &str, params: &QueryParams, meta: &PageMeta) -> String {
+    let Some(current) = meta.page else {
+        return cursor_links(path, params, meta.next_cursor.as_deref());
     };
     let current = u64::from(current);
-    let last = page.meta.total_pages.max(1);
+    let last = meta.total_pages.max(1);
     let mut links = vec![(1, "first")];
     if current > 1 {
         links.push(((current - 1).min(last), "prev"));
@@ -86,13 +139,46 @@ fn cursor_links(path: &str, params: &QueryParams, next: Option<&str>) -> String 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::PageRequest;
+    use crate::domain::rendered::summaries_json;
+    use crate::domain::{PageRequest, PostDetail};
+
+    #[actix_web::test]
+    async fn a_spliced_page_is_the_page_serde_writes() {
+        let mut posts: Vec<_> = (1..=3).map(|id| PostDetail::sample(id).summary).collect();
+        let items = summaries_json(&posts).expect("one count each");
+        let counts = [5, 0, 123_456_789];
+        for (post, count) in posts.iter_mut().zip(counts) {
+            post.clicks = count;
+        }
+        let page = Page::new(posts, PageRequest::default(), 3).with_next_cursor(Some("c".into()));
+        let params = QueryParams::parse("", &["page"]).expect("valid");
+        let request = actix_web::test::TestRequest::get()
+            .uri("/posts")
+            .to_http_request();
+        let spliced = spliced_list_response(&request, &params, &page.meta, &items, &counts)
+            .expect("a response");
+        assert_eq!(
+            spliced
+                .headers()
+                .get("x-total-count")
+                .map(actix_web::http::header::HeaderValue::as_bytes),
+            Some(&b"3"[..])
+        );
+        let body = actix_web::body::to_bytes(spliced.into_body())
+            .await
+            .expect("a body");
+        assert_eq!(body, serde_json::to_vec(&page).expect("JSON"));
+    }
 
     fn links(query: &str, total: u64) -> String {
         let params = QueryParams::parse(query, &["page", "per_page", "tag"]).expect("valid");
         let request =
             PageRequest::parse(params.get("page"), params.get("per_page")).expect("valid");
-        link_header("/posts", &params, &Page::<()>::new(vec![], request, total))
+        link_header(
+            "/posts",
+            &params,
+            &Page::<()>::new(vec![], request, total).meta,
+        )
     }
 
     #[test]

@@ -7,7 +7,7 @@ use super::conditional::spliced_json_response;
 use super::extract::{
     Editor, FieldsOnly, FromQuery, IdParam, IfMatch, InPath, JsonBody, NoQuery, Query, SlugParam,
 };
-use super::list::sparse_list_response;
+use super::list::{sparse_list_response, spliced_list_response};
 use super::problems::{
     BadRequest, Conflict, InvalidFields, NotFound, PayloadTooLarge, PreconditionFailed,
     Unauthorized, Unavailable,
@@ -132,11 +132,25 @@ pub async fn list_posts(
     }
     let list = &query.value;
     let fields = list.query.fields;
-    let page = state
+    let listed = state
         .posts
         .list(list.query.clone(), list.cursor.as_deref())
         .await?;
-    Ok(sparse_list_response(&request, &query.params, &page, fields))
+    if let (true, true, Some(counts)) = (fields.is_all(), listed.kept, &listed.counts) {
+        if let Some(items) = listed.listed.items_json() {
+            if let Some(response) =
+                spliced_list_response(&request, &query.params, &listed.meta, items, counts)
+            {
+                return Ok(response);
+            }
+        }
+    }
+    Ok(sparse_list_response(
+        &request,
+        &query.params,
+        &listed.page(),
+        fields,
+    ))
 }
 
 /// `cursor` as given, refused beside `page` (a cursor says where its page starts).

@@ -17,8 +17,8 @@ use crate::domain::is_public_at;
 use crate::domain::rendered::RenderedPost;
 use crate::domain::seo::{PostPages, JSON_LD_NEEDS};
 use crate::domain::{
-    InvalidValue, Page, PostDetail, PostKey, PostListQuery, PostSort, PostSummary, RelatedLimit,
-    ResourceId, Viewer,
+    InvalidValue, Page, PageMeta, PostDetail, PostKey, PostListQuery, PostSort, PostSummary,
+    RelatedLimit, ResourceId, Viewer,
 };
 use crate::error::ApiError;
 
@@ -82,7 +82,7 @@ impl Posts {
         &self,
         mut query: PostListQuery,
         cursor: Option<&str>,
-    ) -> Result<Page<PostSummary>, ApiError> {
+    ) -> Result<ListedPosts, ApiError> {
         if let Some(cursor) = cursor {
             let after = self.cursors.open(&query.binding(), cursor)?;
             if !query.sort.orders_by(&after) {
@@ -101,19 +101,21 @@ impl Posts {
             (_, Some(window)) => Some(Ranking::Window(window.first_hour(hour_of(now)))),
             _ => None,
         };
-        // A search or a ranking holds a slot for its whole request, served from memory or not: a burst of
-        // them never holds every connection, nor every core (the rest of the API stays responsive beside
-        // them). Waiting for a slot costs nothing; they queue, and are not refused.
-        let _slot = if searching || ranking.is_some() {
-            Some(self.searches.take(self.pool.statement_timeout()).await?)
-        } else {
-            None
-        };
+        // A search or a ranking read from the database holds a slot while it does: a burst of them never
+        // holds every connection, nor every core (the rest of the API stays responsive beside them). Waiting
+        // for a slot costs nothing; they queue, and are not refused. A search page in memory costs what any
+        // list page does, and takes none.
         let listed = if let Some(ranking) = ranking {
+            let _slot = self.searches.take(self.pool.statement_timeout()).await?;
             self.ranked(&query, ranking, now).await?
         } else if let Some(listed) = self.content.list(&query, now) {
             listed
         } else {
+            let _slot = if searching {
+                Some(self.searches.take(self.pool.statement_timeout()).await?)
+            } else {
+                None
+            };
             // One request loads a missing page; those arriving meanwhile wait, then read what it kept.
             let _turn = self.content.list_turn(&query).await;
             if let Some(listed) = self.content.list(&query, now) {
@@ -130,19 +132,31 @@ impl Posts {
             .filter(|_| listed.more && ranking.is_none())
             .map(|last| self.cursors.seal(&query.binding(), &query.sort.after(last)));
         // Without `clicks` the click cache is not asked.
-        let posts = if query.fields.has("clicks") {
-            self.with_fresh_counts(listed.items.clone()).await?
+        let counts = if query.fields.has("clicks") {
+            Some(self.fresh_counts(&listed.items).await?)
         } else {
-            listed.items.clone()
+            None
         };
-        let page = if searching {
-            Page::counted_up_to(posts, page, listed.total, db::posts::SEARCH_COUNT_CAP)
+        let shape = if searching {
+            Page::counted_up_to(
+                Vec::<()>::new(),
+                page,
+                listed.total,
+                db::posts::SEARCH_COUNT_CAP,
+            )
         } else {
-            Page::new(posts, page, listed.total)
+            Page::new(Vec::new(), page, listed.total)
         };
-        Ok(page
+        let meta = shape
             .by_cursor(query.after.is_some())
-            .with_next_cursor(next_cursor))
+            .with_next_cursor(next_cursor)
+            .meta;
+        Ok(ListedPosts {
+            listed,
+            counts,
+            meta,
+            kept: ranking.is_none(),
+        })
     }
 
     /// A ranking by recent clicks: it moves with every click, so it is read fresh each time, never kept.
@@ -166,13 +180,9 @@ impl Posts {
         })
         .await?;
         self.place_images(&mut page.posts);
-        Ok(Arc::new(ListPage {
-            items: page.posts,
-            total: page.total,
-            more: page.more,
-            valid_until: None,
-            expires: None,
-        }))
+        Ok(Arc::new(ListPage::new(
+            page.posts, page.total, page.more, None, None,
+        )))
     }
 
     /// Reads a post (whatever its status) from the database and keeps it in the content cache.
@@ -210,13 +220,13 @@ impl Posts {
         })
         .await?;
         self.place_images(&mut page.posts);
-        let listed = Arc::new(ListPage {
-            items: page.posts,
-            total: page.total,
-            more: page.more,
+        let listed = Arc::new(ListPage::new(
+            page.posts,
+            page.total,
+            page.more,
             valid_until,
             expires,
-        });
+        ));
         self.content.keep_list(ticket, query, listed.clone());
         Ok(listed)
     }
@@ -244,13 +254,8 @@ impl Posts {
             .await?;
             let mut posts = posts.ok_or(ApiError::NotFound("post"))?;
             self.place_images(&mut posts);
-            let related = Arc::new(ListPage {
-                total: u64::try_from(posts.len()).unwrap_or(0),
-                items: posts,
-                more: false,
-                valid_until,
-                expires: None,
-            });
+            let total = u64::try_from(posts.len()).unwrap_or(0);
+            let related = Arc::new(ListPage::new(posts, total, false, valid_until, None));
             self.content
                 .keep_related(ticket, post_id, limit, related.clone());
             related
@@ -275,12 +280,22 @@ impl Posts {
         &self,
         mut posts: Vec<PostSummary>,
     ) -> Result<Vec<PostSummary>, ApiError> {
-        let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
-        let fresh = self.counter().counts(&synced).await?;
-        for post in &mut posts {
-            post.clicks = fresh.get(&post.id).copied().unwrap_or(post.clicks);
+        let counts = self.fresh_counts(&posts).await?;
+        for (post, count) in posts.iter_mut().zip(counts) {
+            post.clicks = count;
         }
         Ok(posts)
+    }
+
+    /// The fresh count of each of `posts`, in their order (one click cache round trip; see
+    /// [`ClickCounter::counts`]).
+    async fn fresh_counts(&self, posts: &[PostSummary]) -> Result<Vec<i64>, ApiError> {
+        let synced: HashMap<i64, i64> = posts.iter().map(|post| (post.id, post.clicks)).collect();
+        let fresh = self.counter().counts(&synced).await?;
+        Ok(posts
+            .iter()
+            .map(|post| fresh.get(&post.id).copied().unwrap_or(post.clicks))
+            .collect())
     }
 
     /// One post read by `client`: published ones for anyone, every one for editors; `NotFound` for
@@ -375,6 +390,33 @@ impl Posts {
             Ok(post)
         } else {
             Err(ApiError::NotFound("post"))
+        }
+    }
+}
+
+/// A page of posts as one read shows it: the posts as listed (shared with the content cache; their own counts
+/// are the synced ones they were read with), the count to show for each, and the page's `meta`.
+pub struct ListedPosts {
+    pub listed: Arc<ListPage>,
+    /// Fresh counts in the posts' order; `None` when `fields` leaves `clicks` out.
+    pub counts: Option<Vec<i64>>,
+    pub meta: PageMeta,
+    /// Whether the page is kept for later reads (worth making its JSON once), not read for this one alone.
+    pub kept: bool,
+}
+
+impl ListedPosts {
+    /// The page with each post's count in place (a copy of every post).
+    pub fn page(&self) -> Page<PostSummary> {
+        let mut data = self.listed.items.clone();
+        if let Some(counts) = &self.counts {
+            for (post, count) in data.iter_mut().zip(counts) {
+                post.clicks = *count;
+            }
+        }
+        Page {
+            data,
+            meta: self.meta.clone(),
         }
     }
 }

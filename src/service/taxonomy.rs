@@ -88,13 +88,7 @@ impl Terms {
             })
         })
         .await?;
-        let terms = Arc::new(ListPage {
-            items,
-            total,
-            more: false,
-            valid_until,
-            expires: None,
-        });
+        let terms = Arc::new(ListPage::new(items, total, false, valid_until, None));
         self.content.keep_terms(ticket, key, terms.clone());
         Ok(terms)
     }

@@ -7,14 +7,14 @@
 //! (README "Content cache"). A write through this instance drops the cache at once.
 
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
 use crate::db::content::Versions;
 use crate::domain::click_epoch::ClickEpoch;
-use crate::domain::rendered::RenderedPost;
+use crate::domain::rendered::{summaries_json, RenderedPost, SplicedJson};
 use crate::domain::{
     PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
     TaxonomyItem,
@@ -86,9 +86,38 @@ pub struct ListPage<T = PostSummary> {
     /// When it must be read again even without any write (a list ordered by synced click counts, whose
     /// order the next sync moves).
     pub expires: Option<Instant>,
+    /// The items as JSON around their counts, made by the first read that sends them whole (posts only).
+    pub rendered: OnceLock<Option<Vec<SplicedJson>>>,
+}
+
+impl ListPage<PostSummary> {
+    /// The posts as JSON around their counts, made on first use (`None`: serialize them instead).
+    pub fn items_json(&self) -> Option<&[SplicedJson]> {
+        self.rendered
+            .get_or_init(|| summaries_json(&self.items))
+            .as_deref()
+    }
 }
 
 impl<T> ListPage<T> {
+    /// Items as the database gave them, and until when they hold.
+    pub fn new(
+        items: Vec<T>,
+        total: u64,
+        more: bool,
+        valid_until: Option<NaiveDateTime>,
+        expires: Option<Instant>,
+    ) -> Self {
+        ListPage {
+            items,
+            total,
+            more,
+            valid_until,
+            expires,
+            rendered: OnceLock::new(),
+        }
+    }
+
     fn holds_at(&self, now: NaiveDateTime) -> bool {
         self.valid_until.is_none_or(|until| now < until)
             && self.expires.is_none_or(|at| Instant::now() < at)
@@ -176,7 +205,10 @@ impl ContentCache {
                         + match entry {
                             // The post, and its JSON once a read made it (about as large again).
                             Entry::Post(post) => 2 * post_size(post),
-                            Entry::List(page) => page.items.iter().map(summary_size).sum(),
+                            // The posts, and their JSON once a read made it.
+                            Entry::List(page) => {
+                                2 * page.items.iter().map(summary_size).sum::<usize>()
+                            }
                             Entry::Terms(page) => page
                                 .items
                                 .iter()
