@@ -58,7 +58,8 @@ perf record -q -F 999 -p "$server" -o "$work/perf.data" -- sleep 10 >/dev/null 2
 wait "$load"
 echo "requests/s: $(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt") (under perf)"
 echo "-- self time by shared object"
-perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+perf report -i "$work/perf.data" --no-children --sort dso --stdio 2>/dev/null | grep -E '^ +[0-9]' |
+  sed -E 's/[ -]+$//; s/^ +//' | head -8
 echo "-- self time by symbol (>= 1%)"
 perf report -i "$work/perf.data" --no-children --sort symbol --percent-limit 1 --stdio 2>/dev/null |
-  grep -E '^ +[0-9]' | head -30
+  grep -E '^ +[0-9]' | sed -E 's/[ -]+$//; s/^ +//' | cut -c1-140 | head -30

@@ -118,8 +118,9 @@ macro_rules! route_table {
 
 route_table! {
     "/posts" => { get: posts::list_posts, post: posts::create_post }
-    "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
+    // Tried in this order, each dynamic path by a regular expression: the most read path comes first.
     "/posts/{id}" => { get: posts::get_post, patch: posts::update_post, delete: posts::delete_post }
+    "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
     "/posts/{id}/related" => { get: related::related_posts }
     "/posts/{id}/stats" => { get: stats::post_stats }
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
