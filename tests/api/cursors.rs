@@ -198,6 +198,7 @@ async fn a_scroll_beside_a_publishing_task_sees_each_post_once(app: TestApp) {
         let before = ids(&whole);
         let victim = before[before.len() / 2];
         let done = std::sync::atomic::AtomicBool::new(false);
+        let made = std::sync::atomic::AtomicUsize::new(0);
         let publisher = async {
             let mut published = 0;
             while !done.load(std::sync::atomic::Ordering::SeqCst) {
@@ -225,6 +226,7 @@ async fn a_scroll_beside_a_publishing_task_sees_each_post_once(app: TestApp) {
                         send(&app, reqwest::Method::DELETE, &path, Some(&editor), None).await;
                     assert_eq!(deleted.status(), 204);
                 }
+                made.store(published, std::sync::atomic::Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(2)).await;
             }
             published
@@ -236,8 +238,14 @@ async fn a_scroll_beside_a_publishing_task_sees_each_post_once(app: TestApp) {
             loop {
                 let (body, _) = page(&app, &next, None).await;
                 seen.extend(ids(&body));
-                // Give the publisher time between pages.
-                tokio::time::sleep(Duration::from_millis(15)).await;
+                // Between two pages the publisher writes at least once more (however slow a write is).
+                let before_page = made.load(std::sync::atomic::Ordering::SeqCst);
+                let deadline = std::time::Instant::now() + Duration::from_secs(10);
+                while made.load(std::sync::atomic::Ordering::SeqCst) == before_page
+                    && std::time::Instant::now() < deadline
+                {
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
                 let Some(cursor) = body["meta"]["next_cursor"].as_str() else {
                     break;
                 };

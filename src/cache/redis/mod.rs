@@ -96,9 +96,10 @@ pub struct RedisClickCache {
     prefix: String,
     click_id_ttl: Duration,
     scripts: Scripts,
-    /// Per-client limits are taken in the record call on a single server; a cluster keeps a client's
-    /// allowance in a slot of its own, which one script cannot reach with a shard's keys.
-    limits_clients: bool,
+    /// One server (not a cluster): one script may reach keys of several shards, and of a client's limit.
+    /// Per-client limits are then taken in the record call, and a read of many posts is one call; a
+    /// cluster keeps each shard, and a client's allowance, in a slot of its own.
+    single_server: bool,
     salt: Salt,
 }
 
@@ -124,7 +125,7 @@ impl RedisClickCache {
             client: RedisClient::new(&settings.endpoint, settings.timeout, SOURCES)?,
             prefix: settings.key_prefix.clone(),
             click_id_ttl: settings.click_id_ttl,
-            limits_clients: matches!(settings.endpoint, RedisEndpoint::Single(_)),
+            single_server: matches!(settings.endpoint, RedisEndpoint::Single(_)),
             salt: Salt::default(),
             scripts: Scripts {
                 record: sha(RECORD),
@@ -161,16 +162,21 @@ impl RedisClickCache {
         format!("{}:clicks:{{{shard}}}:generation", self.prefix)
     }
 
-    /// The prelude's keys and arguments (docs in `lua/prelude.lua`), which every script on totals starts
-    /// with.
-    fn prelude(&self, shard: u16, click_epoch: i64) -> (Vec<String>, Vec<String>) {
-        let keys = vec![
+    /// The five keys that name a shard to the scripts on totals (docs in `lua/prelude.lua`).
+    fn shard_keys(&self, shard: u16) -> [String; 5] {
+        [
             self.pending_key(shard),
             self.in_flight_key(shard),
             self.aside_key(shard),
             self.totals_key(shard),
             self.generation_key(shard),
-        ];
+        ]
+    }
+
+    /// A shard's keys and the prelude's arguments after the run id (docs in `lua/prelude.lua`), which every
+    /// script on totals starts with.
+    fn prelude(&self, shard: u16, click_epoch: i64) -> (Vec<String>, Vec<String>) {
+        let keys = self.shard_keys(shard).to_vec();
         let args = vec![click_epoch.to_string(), fresh_token()];
         (keys, args)
     }
@@ -259,7 +265,7 @@ impl CacheBackend for RedisClickCache {
         click_epoch: i64,
         limit: Option<&ClientLimit>,
     ) -> Result<Recorded, CacheError> {
-        let allowance = match limit.filter(|_| self.limits_clients) {
+        let allowance = match limit.filter(|_| self.single_server) {
             Some(limit) => {
                 let salt = self.salt.get(&self.client, &self.prefix).await?;
                 let key = client_key(&self.prefix, limit.action, salt, &limit.client);
@@ -298,22 +304,36 @@ impl CacheBackend for RedisClickCache {
         if shards.is_empty() {
             return Ok(HashMap::new());
         }
-        let calls: Vec<Call> = shards
+        // One call for every shard on a single server; a call per shard on a cluster (a call's keys must
+        // share a slot).
+        let groups: Vec<&[(u16, Vec<(i64, ())>)]> = if self.single_server {
+            vec![shards.as_slice()]
+        } else {
+            shards.chunks(1).collect()
+        };
+        let calls: Vec<Call> = groups
             .iter()
-            .map(|(shard, posts)| {
-                let (keys, mut args) = self.prelude(*shard, click_epoch);
-                args.extend(posts.iter().map(|(id, ())| id.to_string()));
-                Call::naming_server(*shard, &self.scripts.read, &keys, args)
+            .map(|group| {
+                let mut keys = Vec::with_capacity(5 * group.len());
+                let (_, mut args) = self.prelude(0, click_epoch);
+                for (shard, posts) in *group {
+                    keys.extend(self.shard_keys(*shard));
+                    args.push(posts.len().to_string());
+                    args.extend(posts.iter().map(|(id, ())| id.to_string()));
+                }
+                let first = group.first().map_or(0, |(shard, _)| *shard);
+                Call::naming_server(first, &self.scripts.read, &keys, args)
             })
             .collect();
         let replies = self.client.run(&calls, true).await?;
         let mut found = HashMap::new();
-        for ((_, posts), reply) in shards.iter().zip(&replies) {
+        for (group, reply) in groups.iter().zip(&replies) {
             let entries = array(reply)?;
-            if entries.len() != posts.len() {
+            let posts = group.iter().flat_map(|(_, posts)| posts);
+            if entries.len() != posts.clone().count() {
                 return Err(protocol("read", reply));
             }
-            for ((post_id, ()), entry) in posts.iter().zip(entries) {
+            for ((post_id, ()), entry) in posts.zip(entries) {
                 found.insert(*post_id, decode_total(entry)?);
             }
         }
@@ -498,12 +518,12 @@ impl CacheBackend for RedisClickCache {
     }
 
     fn limits_clients(&self) -> bool {
-        self.limits_clients
+        self.single_server
     }
 
     async fn prepare(&self) -> Result<(), CacheError> {
         self.client.prepare().await?;
-        if self.limits_clients {
+        if self.single_server {
             self.salt.get(&self.client, &self.prefix).await?;
         }
         Ok(())

@@ -1,4 +1,4 @@
--- Records one click. After the prelude's KEYS and ARGV: KEYS[6]: the click's id key, KEYS[7]: the day's
+-- Records one click (after the prelude). KEYS[1..5]: the post's shard, KEYS[6]: the click's id key, KEYS[7]: the day's
 -- reader HyperLogLog (all in the shard's slot). ARGV[4]: post id, ARGV[5]: a fresh batch id, used only if
 -- the pending hash is born now, ARGV[6]: how long the click id is remembered, in ms, ARGV[7]: the hour the
 -- click was made in (hours since the Unix epoch), ARGV[8]: the reader's hash (or ''), ARGV[9]: how long the
@@ -16,6 +16,8 @@
 -- Returns {1 if this call counted the click, 0 if not (its id had been counted before, or the client is over
 -- its limit), the post's total as the prelude's total_of gives it, the ms the client must wait (0: within
 -- its limit)}.
+local shard = shard_at(1)
+local generation = prepare(shard)
 local counted = 0
 local wait = 0
 if ARGV[10] ~= '' and redis.call('EXISTS', KEYS[6]) == 0 then
@@ -35,4 +37,4 @@ if wait == 0 and redis.call('SET', KEYS[6], '1', 'NX', 'PX', ARGV[6]) then
   end
   counted = 1
 end
-return {counted, total_of(ARGV[4]), wait}
+return {counted, total_of(shard, generation, ARGV[4]), wait}

@@ -1,4 +1,4 @@
--- Seeds totals of one shard. After the prelude's KEYS and ARGV (ARGV[2] is the click epoch of the database
+-- Seeds totals of one shard (after the prelude; KEYS[1..5]: the shard; ARGV[2] is the click epoch of the database
 -- snapshot the totals were read in): from ARGV[4] on, five per seed: post id, the total read, the
 -- generation, pending batch ('' for none) and pending delta of the ticket that the read started from.
 -- A seed is kept only if, since its ticket, no drain or set-aside moved the generation and the pending
@@ -6,6 +6,7 @@
 -- since. Totals held under a newer epoch refuse it; under an older one they were dropped by the prelude.
 -- A total already held (another seed came first) is kept as it is.
 -- Returns, per seed, the total now held, or nil if the seed was refused.
+local generation = prepare(shard_at(1))
 local out = {}
 local epoch = tonumber(ARGV[2])
 for i = 4, #ARGV, 5 do
