@@ -39,7 +39,7 @@ impl RenderedPost {
             .get_or_init(|| {
                 let mut marked = self.post.clone();
                 marked.summary.clicks = COUNT_MARK;
-                SplicedJson::around_mark(serde_json::to_vec(&marked).ok()?)
+                SplicedJson::of_marked(&marked)
             })
             .as_ref()
     }
@@ -52,7 +52,7 @@ pub fn summaries_json(posts: &[PostSummary]) -> Option<Vec<SplicedJson>> {
         .map(|post| {
             let mut marked = post.clone();
             marked.clicks = COUNT_MARK;
-            SplicedJson::around_mark(serde_json::to_vec(&marked).ok()?)
+            SplicedJson::of_marked(&marked)
         })
         .collect()
 }
@@ -75,6 +75,11 @@ pub struct SplicedJson {
 }
 
 impl SplicedJson {
+    /// `marked` (whose count is [`COUNT_MARK`]) serialized and split at its count.
+    fn of_marked(marked: &impl serde::Serialize) -> Option<SplicedJson> {
+        SplicedJson::around_mark(serde_json::to_vec(marked).ok()?)
+    }
+
     /// Splits `json` at the one place the count mark stands as the `clicks` member; `None` unless there is
     /// exactly one.
     fn around_mark(json: Vec<u8>) -> Option<SplicedJson> {

@@ -70,22 +70,24 @@ pub fn spliced_json_response(
 ) -> HttpResponse {
     let parts = json.with_count(count);
     let length = parts.iter().map(bytes::Bytes::len).sum::<usize>() as u64;
-    let tag = validator_of_digest(Some(content_version), &json.digest_with(count));
     let stream = futures_util::stream::iter(parts.map(Ok::<_, std::convert::Infallible>));
-    let mut response = HttpResponse::Ok()
+    let response = HttpResponse::Ok()
         .insert_header(header::ContentType::json())
         .insert_header((header::ETAG, content_version))
         .body(SizedStream::new(length, stream));
-    response.extensions_mut().insert(Validated(tag));
-    response
+    with_validator(response, Some(content_version), &json.digest_with(count))
 }
 
-/// `response` with a (weak) validator made from `digest`, a digest of its representation the handler
-/// already has, so the middleware does not read the body again to make one.
-pub fn with_validator(mut response: HttpResponse, digest: &[u8]) -> HttpResponse {
+/// `response` with the validator [`validator`] would make, from `digest`, a digest of its representation
+/// the handler already has, so the middleware does not read the body again to make one.
+pub fn with_validator(
+    mut response: HttpResponse,
+    content_version: Option<&str>,
+    digest: &[u8],
+) -> HttpResponse {
     response
         .extensions_mut()
-        .insert(Validated(validator_of_digest(None, digest)));
+        .insert(Validated(validator_of_digest(content_version, digest)));
     response
 }
 

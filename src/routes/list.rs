@@ -72,7 +72,7 @@ pub fn spliced_list_response(
     let response = list_headers(request, params, meta)
         .insert_header(ContentType::json())
         .body(body.freeze());
-    Some(with_validator(response, &digest.finalize()))
+    Some(with_validator(response, None, &digest.finalize()))
 }
 
 /// [`list_response`] showing only `fields` of each item.

@@ -68,28 +68,16 @@ impl ClickCounter {
         now: NaiveDateTime,
         reader: Option<&str>,
     ) -> Result<i64, ApiError> {
-        match self.record_with(post_id, now, reader, None).await? {
+        match self.record_limited(post_id, now, reader, None).await? {
             Viewed::Counted(count) => Ok(count),
             Viewed::Limited { refusal, .. } => Err(refusal),
         }
     }
 
-    /// [`ClickCounter::record`], with the client's `limit` taken by the same cache call; `here` checks it
-    /// in this instance's memory when the call does not reach the cache (or its outcome is unknown). Past
-    /// the limit the click is not counted.
+    /// [`ClickCounter::record`], with the client's `limit` taken by the same cache call; its check in this
+    /// instance's memory runs when the call does not reach the cache (or its outcome is unknown). Past the
+    /// limit the click is not counted.
     pub async fn record_limited(
-        &self,
-        post_id: i64,
-        now: NaiveDateTime,
-        reader: Option<&str>,
-        limit: &ClientLimit,
-        here: &LocalCheck<'_>,
-    ) -> Result<Viewed, ApiError> {
-        self.record_with(post_id, now, reader, Some((limit, here)))
-            .await
-    }
-
-    async fn record_with(
         &self,
         post_id: i64,
         now: NaiveDateTime,

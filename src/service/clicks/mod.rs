@@ -17,7 +17,6 @@ pub use policy::{Client, ViewPolicy, ViewSignals, ViewSource};
 pub use visitor::Visitors;
 
 use super::rate_limits::{Action, Limiter};
-use crate::cache::ClientLimit;
 use crate::db::DbPool;
 use crate::domain::clock::{day_of, Clock};
 use crate::error::ApiError;
@@ -41,12 +40,11 @@ pub struct Recording {
     limit: Option<RecordLimit>,
 }
 
-/// A client's limit taken by the record call, and what to check here if the call never reaches the cache.
+/// Whose limit, for which action, the record call takes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct RecordLimit {
     address: std::net::IpAddr,
     action: Action,
-    cache: ClientLimit,
 }
 
 /// What recording a click came to.
@@ -124,11 +122,7 @@ impl Clicks {
             };
             let cache = self.counter.cache();
             if cache.limits_clients() && cache.is_available() {
-                limit = Some(RecordLimit {
-                    address,
-                    action,
-                    cache: self.limiter.client_limit(address, action),
-                });
+                limit = Some(RecordLimit { address, action });
             } else {
                 match self.limiter.check(address, action).await {
                     Ok(()) => {}
@@ -153,14 +147,16 @@ impl Clicks {
         recording: &Recording,
     ) -> Result<Viewed, ApiError> {
         let reader = recording.reader.as_deref();
-        let Some(limit) = &recording.limit else {
-            return Ok(Viewed::Counted(
-                self.counter.record(post_id, now, reader).await?,
-            ));
+        let Some(RecordLimit { address, action }) = recording.limit else {
+            return self
+                .counter
+                .record_limited(post_id, now, reader, None)
+                .await;
         };
-        let here = || self.limiter.check_here(limit.address, limit.action);
+        let limit = self.limiter.client_limit(address, action);
+        let here = || self.limiter.check_here(address, action);
         self.counter
-            .record_limited(post_id, now, reader, &limit.cache, &here)
+            .record_limited(post_id, now, reader, Some((&limit, &here)))
             .await
     }
 
