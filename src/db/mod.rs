@@ -19,6 +19,7 @@ pub mod reading;
 pub mod related;
 pub mod revisions;
 pub mod schema;
+pub mod search;
 pub mod secrets;
 pub mod stats;
 pub mod taxonomy;

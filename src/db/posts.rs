@@ -134,6 +134,7 @@ impl SummaryRow {
             word_count: self.word_count.unwrap_or(0),
             reading_time_minutes: self.reading_time_minutes.unwrap_or(0),
             window_clicks: self.window_clicks,
+            highlights: None,
             // Filled by `with_feature_images`.
             feature_image: None,
         }
@@ -226,32 +227,30 @@ macro_rules! matching {
                 ),
             );
         }
-        if let Some(search) = &filter.search {
-            query = query.filter(search_condition($backend, search));
+        if let Some(matched) = &filter.matched {
+            query = query.filter(search_condition($backend, matched));
         }
         query
     }};
 }
 pub(super) use matching;
 
-/// The most matches of a search that are counted.
-pub const SEARCH_COUNT_CAP: u64 = 1000;
-
-/// Full-text match on title and body: the stored, GIN-indexed `posts.search` on PostgreSQL, the FTS5
-/// table on SQLite.
+/// The posts a search matched (README "Search": the index finds them, in memory), as one bound JSON
+/// array: the statement is the same whatever the number of matches.
 pub(super) fn search_condition(
     backend: Backend,
-    search: &crate::domain::SearchQuery,
+    matched: &[i64],
 ) -> diesel::expression::SqlLiteral<Bool, impl diesel::query_builder::QueryFragment<DbBackend>> {
+    let ids = serde_json::to_string(matched).unwrap_or_else(|_| String::from("[]"));
     match backend {
-        Backend::Postgres => sql::<Bool>("posts.search @@ websearch_to_tsquery('english', ")
-            .bind::<Text, _>(search.as_str().to_owned())
-            .sql(")"),
-        Backend::Sqlite => {
-            sql::<Bool>("posts.id IN (SELECT rowid FROM posts_fts WHERE posts_fts MATCH ")
-                .bind::<Text, _>(search.fts5_query())
-                .sql(")")
+        Backend::Postgres => {
+            sql::<Bool>("posts.id IN (SELECT CAST(jsonb_array_elements_text(CAST(")
+                .bind::<Text, _>(ids)
+                .sql(" AS jsonb)) AS BIGINT))")
         }
+        Backend::Sqlite => sql::<Bool>("posts.id IN (SELECT value FROM json_each(")
+            .bind::<Text, _>(ids)
+            .sql("))"),
     }
 }
 
@@ -316,29 +315,16 @@ pub struct PostsPage {
 }
 
 /// One page of the posts matching the request and the number of all that match: three statements
-/// (count, page, tags), whatever the page size. A search counts at most [`SEARCH_COUNT_CAP`] + 1 matches
-/// (a common word would otherwise count every post). With a cursor the page starts after its post.
+/// (count, page, tags), whatever the page size. With a cursor the page starts after its post.
 pub fn list(
     conn: &mut DbConnection,
     request: &PostListQuery,
     now: NaiveDateTime,
 ) -> QueryResult<PostsPage> {
     let backend = conn.backend();
-    let total: i64 = if request.filter.search.is_some() {
-        let matches: Vec<i64> = matching!(
-            posts::table.select(posts::id).into_boxed(),
-            &request.filter,
-            now,
-            backend
-        )
-        .limit(i64::try_from(SEARCH_COUNT_CAP + 1).unwrap_or(i64::MAX))
-        .load(conn)?;
-        i64::try_from(matches.len()).unwrap_or(i64::MAX)
-    } else {
-        matching!(posts::table.into_boxed(), &request.filter, now, backend)
-            .count()
-            .get_result(conn)?
-    };
+    let total: i64 = matching!(posts::table.into_boxed(), &request.filter, now, backend)
+        .count()
+        .get_result(conn)?;
 
     // The title is the keyset of `sort=title`: read even when not shown.
     let fields = match request.sort {
@@ -361,8 +347,9 @@ pub fn list(
         _ => query,
     };
     let query = match request.sort {
-        // Trending is ranked by `super::rankings`; asked of this list, the newest first.
-        PostSort::Trending => query.then_order_by(posts::id.desc()),
+        // Trending is ranked by `super::rankings`, relevance by the search index; asked of this list, the
+        // newest first.
+        PostSort::Trending | PostSort::Relevance => query.then_order_by(posts::id.desc()),
         PostSort::NewestFirst => {
             query.then_order_by((posts::published_at.desc(), posts::id.desc()))
         }
@@ -480,7 +467,7 @@ pub fn find_fields(
 
 /// The summaries of the posts `ids` (those that exist), in that order, with what `fields` needs: two
 /// statements (rows; tags and authors).
-pub(super) fn summaries_of(
+pub fn summaries_of(
     conn: &mut DbConnection,
     ids: &[i64],
     fields: &FieldSet,

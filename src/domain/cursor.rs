@@ -21,6 +21,8 @@ pub enum After {
     Clicks(i64, i64),
     /// `title`: the post's title and id.
     Title(String, i64),
+    /// `relevance`: the post's rank for the search (its numbers, the id last).
+    Relevance([i64; 6]),
     /// Comments: when the comment was written, and its id.
     Created(NaiveDateTime, i64),
 }

@@ -279,7 +279,7 @@ fields!(
     /// A field of a post in a list (`fields` of `GET /posts` and `GET /posts/{id}/related`).
     PostSummaryField, POST_SUMMARY_FIELDS:
     id, slug, title, excerpt, author, authors, category, tags, published_at, updated_at, clicks, comment_count,
-    word_count, reading_time_minutes, feature_image, window_clicks,
+    word_count, reading_time_minutes, feature_image, window_clicks, highlights,
 );
 
 fields!(

@@ -69,6 +69,31 @@ pub fn derive_excerpt(markdown: &str) -> String {
     )
 }
 
+/// The text a reader sees of a body (code included; markup, link targets and images not), whitespace
+/// collapsed: what search indexes and quotes from.
+pub fn plain_text(markdown: &str) -> String {
+    let mut text = String::with_capacity(markdown.len());
+    let mut in_image = 0_u32;
+    for event in Parser::new_ext(markdown, options()) {
+        match event {
+            Event::Start(Tag::Image { .. }) => in_image += 1,
+            Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
+            Event::Text(part) | Event::Code(part) if in_image == 0 => text.push_str(&part),
+            Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link,
+            ) => {}
+            Event::SoftBreak | Event::HardBreak | Event::End(_) | Event::Rule => text.push(' '),
+            _ => {}
+        }
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 /// Words a reader reads per minute, for [`Reading::minutes`].
 pub const WORDS_PER_MINUTE: i64 = 230;
 
@@ -83,27 +108,7 @@ pub struct Reading {
 
 impl Reading {
     pub fn of(markdown: &str) -> Self {
-        let mut text = String::with_capacity(markdown.len());
-        let mut in_image = 0_u32;
-        for event in Parser::new_ext(markdown, options()) {
-            match event {
-                // An image's alt text is not read; inline markup splits no word (`*para*graph` is one);
-                // block ends and breaks do.
-                Event::Start(Tag::Image { .. }) => in_image += 1,
-                Event::End(TagEnd::Image) => in_image = in_image.saturating_sub(1),
-                Event::Text(part) | Event::Code(part) if in_image == 0 => text.push_str(&part),
-                Event::End(
-                    TagEnd::Emphasis
-                    | TagEnd::Strong
-                    | TagEnd::Strikethrough
-                    | TagEnd::Superscript
-                    | TagEnd::Subscript
-                    | TagEnd::Link,
-                ) => {}
-                Event::SoftBreak | Event::HardBreak | Event::End(_) | Event::Rule => text.push(' '),
-                _ => {}
-            }
-        }
+        let text = plain_text(markdown);
         let words = i64::try_from(text.split_whitespace().count()).unwrap_or(i64::MAX);
         Reading {
             words,

@@ -21,7 +21,7 @@ pub mod post_rules;
 pub mod preview;
 pub mod rendered;
 pub mod revision;
-mod search;
+pub mod search;
 pub mod seo;
 mod slug;
 mod sort;

@@ -76,7 +76,12 @@ impl RelatedLimit {
     }
 }
 
-fn parse_in_range(name: &str, raw: &str, min: u32, max: u32) -> Result<u32, InvalidValue> {
+pub(super) fn parse_in_range(
+    name: &str,
+    raw: &str,
+    min: u32,
+    max: u32,
+) -> Result<u32, InvalidValue> {
     let message = || {
         format!(
             "must be an integer from {min} to {max}, got `{}`",
@@ -100,19 +105,19 @@ pub struct PageMeta {
     /// The page number; null for a page reached by `cursor`.
     pub page: Option<u32>,
     pub per_page: u32,
-    /// Every item that matches; with `total_capped`, at least this many (a search counts at most 1,000).
+    /// Every item that matches.
     pub total: u64,
     pub total_pages: u64,
-    /// Present (and true) when `total` stopped counting at a cap: more may match; pages past
-    /// `total_pages` can still be asked for.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    #[schema(required = false)]
-    pub total_capped: bool,
     /// Where the next page starts: pass it as `cursor` (with the same sort and filters) to go on. Absent
     /// on the last page, and on lists without cursors (categories, tags).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false, nullable = false)]
     pub next_cursor: Option<String>,
+    /// A search's facets (with `q` only): how many matches each category and tag has, counted with the
+    /// other filters applied but not its own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub facets: Option<super::search::index::Facets>,
 }
 
 /// One page of a list, with what a client needs to walk the rest.
@@ -132,18 +137,10 @@ impl<T> Page<T> {
                 per_page: request.per_page,
                 total,
                 total_pages: total.div_ceil(per_page),
-                total_capped: false,
                 next_cursor: None,
+                facets: None,
             },
         }
-    }
-
-    /// A page whose matches were counted up to `cap` only: a `total` above it is shown as `cap`, marked
-    /// `total_capped`.
-    pub fn counted_up_to(data: Vec<T>, request: PageRequest, total: u64, cap: u64) -> Self {
-        let mut page = Page::new(data, request, total.min(cap));
-        page.meta.total_capped = total > cap;
-        page
     }
 
     /// This page as one reached by a cursor (it has no number), or not.
@@ -151,6 +148,12 @@ impl<T> Page<T> {
         if by_cursor {
             self.meta.page = None;
         }
+        self
+    }
+
+    /// This page with a search's facets.
+    pub fn with_facets(mut self, facets: Option<super::search::index::Facets>) -> Self {
+        self.meta.facets = facets;
         self
     }
 

@@ -69,6 +69,10 @@ pub struct PostSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(required = false, nullable = false)]
     pub window_clicks: Option<i64>,
+    /// With `q`: the title and a passage of the body with the matched words marked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false, nullable = false)]
+    pub highlights: Option<super::search::highlight::Highlights>,
 }
 
 /// A single post: the list fields plus its body (every field present unless `fields` leaves it out).
@@ -104,6 +108,7 @@ impl PostDetail {
         PostDetail {
             summary: PostSummary {
                 window_clicks: None,
+                highlights: None,
                 id,
                 slug: format!("post-{id}"),
                 title: String::from("T"),

@@ -43,8 +43,11 @@ pub struct PostFilter {
     pub tag: Option<Slug>,
     /// Only posts that name the author with this slug.
     pub author: Option<Slug>,
-    /// Only posts whose title or body match these words.
+    /// Only posts whose title, tags or body match these words.
     pub search: Option<SearchQuery>,
+    /// The posts the search index matched for `search` (filled in by the service before the database is
+    /// asked; not part of what a list is kept under).
+    pub matched: Option<std::sync::Arc<[i64]>>,
 }
 
 /// A validated `GET /posts` request.

@@ -52,18 +52,22 @@ pub enum PostSort {
     MostClicked,
     /// `title`: by title, A to Z, ignoring ASCII case.
     Title,
+    /// `relevance`: how well each post matches `q` (the rules of [`super::search::index::Rank`]); the
+    /// default order of a search.
+    Relevance,
     /// `trending`: by growth: 7 x the last 24 hours' clicks minus the 7 days' clicks before them (the last
     /// day against the daily mean of the week before, times 7), then the highest id.
     Trending,
 }
 
 impl PostSort {
-    pub const ALL: [(&'static str, PostSort); 5] = [
+    pub const ALL: [(&'static str, PostSort); 6] = [
         ("-published_at", PostSort::NewestFirst),
         ("published_at", PostSort::OldestFirst),
         ("-clicks", PostSort::MostClicked),
         ("title", PostSort::Title),
         ("trending", PostSort::Trending),
+        ("relevance", PostSort::Relevance),
     ];
 
     /// Where a page in this order that ends with `post` (as the database gave it: its synced click count)
@@ -73,8 +77,12 @@ impl PostSort {
             PostSort::NewestFirst | PostSort::OldestFirst => {
                 After::Published(post.published_at.map(|at| at.naive_utc()), post.id)
             }
-            // Trending lists page by number only (see the route); the position is never sealed.
-            PostSort::MostClicked | PostSort::Trending => After::Clicks(post.clicks, post.id),
+            // Trending lists page by number only (see the route); the position is never sealed. A
+            // ranking by relevance is continued from its rank, which the search index gives (see the
+            // service), not from the post.
+            PostSort::MostClicked | PostSort::Trending | PostSort::Relevance => {
+                After::Clicks(post.clicks, post.id)
+            }
             PostSort::Title => After::Title(post.title.clone(), post.id),
         }
     }
@@ -88,6 +96,7 @@ impl PostSort {
                 After::Published(..)
             ) | (PostSort::MostClicked, After::Clicks(..))
                 | (PostSort::Title, After::Title(..))
+                | (PostSort::Relevance, After::Relevance(..))
         )
     }
 

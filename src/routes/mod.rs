@@ -20,6 +20,7 @@ pub mod query;
 pub mod related;
 pub mod request_id;
 pub(crate) mod revisions;
+pub mod search;
 pub(crate) mod stats;
 pub(crate) mod taxonomy;
 pub(crate) mod webhooks;
@@ -122,6 +123,7 @@ route_table! {
     "/posts/{id}" => { get: posts::get_post, patch: posts::update_post, delete: posts::delete_post }
     "/posts/slug/{slug}" => { get: posts::get_post_by_slug }
     "/posts/{id}/related" => { get: related::related_posts }
+    "/search/suggest" => { get: search::suggest }
     "/posts/{id}/stats" => { get: stats::post_stats }
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
     "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }

@@ -18,6 +18,8 @@ use crate::domain::media::{Media, MediaChanges, MediaVariant};
 use crate::domain::post_input::{NewPost, PostChanges};
 use crate::domain::preview::{CreatedPreviewLink, PreviewLink, PreviewLinkRequest};
 use crate::domain::revision::{Revision, RevisionPost, RevisionSummary};
+use crate::domain::search::highlight::Highlights;
+use crate::domain::search::index::{FacetCount, Facets, Suggestion, SuggestionKind};
 use crate::domain::stats::{Interval, PostStats, StatsMeta, StatsPoint};
 use crate::domain::term_input::TermChanges;
 use crate::domain::webhook::SubscriptionChanges;
@@ -300,7 +302,8 @@ impl Modify for BearerAuth {
         PostSummary, PostDetail, CategoryRef, TaxonomyItem, CommentView, PageMeta, Problem,
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
         NewPost, PostChanges, TermChanges, NewComment, Moderation, routes::clicks::ClickCount,
-        routes::related::RelatedPosts, PostSummaryField, PostField, CommentField, TermField,
+        routes::related::RelatedPosts, routes::search::Suggestions, Suggestion, SuggestionKind,
+        Highlights, Facets, FacetCount, PostSummaryField, PostField, CommentField, TermField,
         PostStats, StatsPoint, StatsMeta, Interval,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
         SubscriptionChanges, routes::webhooks::WebhookList, Subscription, EventType,

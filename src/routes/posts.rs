@@ -60,17 +60,25 @@ impl FromQuery for PostListParams {
                     .map(|raw| Slug::parse("author", raw))
                     .transpose()?,
                 search: params.get("q").map(SearchQuery::parse).transpose()?,
+                matched: None,
             },
-            sort: params
-                .get("sort")
-                .map(PostSort::parse)
-                .transpose()?
-                .unwrap_or_default(),
+            sort: match params.get("sort").map(PostSort::parse).transpose()? {
+                Some(sort) => sort,
+                // A search ranks by relevance unless told otherwise.
+                None if params.get("q").is_some() => PostSort::Relevance,
+                None => PostSort::default(),
+            },
             page: PageRequest::parse(params.get("page"), params.get("per_page"))?,
             fields: FieldSet::parse(params.get("fields"), POST_SUMMARY_FIELDS)?,
             after: None,
             window: params.get("window").map(Window::parse).transpose()?,
         };
+        if query.sort == PostSort::Relevance && query.filter.search.is_none() {
+            return Err(ApiError::from(InvalidValue::new(
+                "sort",
+                "`relevance` ranks the matches of a search: use it with q",
+            )));
+        }
         if query.window.is_some() && query.sort != PostSort::MostClicked {
             return Err(ApiError::from(InvalidValue::new(
                 "window",
@@ -94,7 +102,7 @@ impl FromQuery for PostListParams {
 
 /// List published posts
 ///
-/// Published posts, newest first unless `sort` says otherwise.
+/// Published posts, newest first unless `sort` says otherwise; with `q`, the posts matching it, best first.
 #[utoipa::path(
     get,
     path = "/posts",
@@ -105,8 +113,8 @@ impl FromQuery for PostListParams {
         ("category" = Option<String>, Query, description = "Only posts in the category with this slug", example = "databases"),
         ("tag" = Option<String>, Query, description = "Only posts with the tag with this slug", example = "redis"),
         ("author" = Option<String>, Query, description = "Only posts that name the author with this slug", example = "ann"),
-        ("q" = Option<String>, Query, description = "Full-text search on title and body", example = "redis latency"),
-        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks`, `title` or `trending` (growth: 7 x the last 24 hours' clicks minus the 7 days' before; `window_clicks` shows the last 24 hours'; pages by number)", pattern = "^(-published_at|published_at|-clicks|title|trending)$"),
+        ("q" = Option<String>, Query, description = "Search title, tags and body (README \"Search\"): ranked by relevance unless `sort` is given; a word of 4 to 7 letters forgives one typo, 8 or more two; the last word also matches as a prefix; words in double quotes match exactly. Adds `highlights` to each post and `meta.facets`", example = "redis latency", min_length = 1, max_length = 200),
+        ("sort" = Option<String>, Query, description = "`-published_at` (default), `published_at`, `-clicks`, `title`, `trending` (growth: 7 x the last 24 hours' clicks minus the 7 days' before; `window_clicks` shows the last 24 hours'; pages by number) or `relevance` (with `q`, its default: all words before some, fewer typos, title above tags above body, whole words before prefixes, then more clicks)", pattern = "^(-published_at|published_at|-clicks|title|trending|relevance)$"),
         ("status" = Option<String>, Query, description = "Editors only: `published` (default), `scheduled`, `draft` or `all`", pattern = "^(published|scheduled|draft|all)$"),
         ("fields" = Option<Vec<PostSummaryField>>, Query, style = Form, explode = false, min_items = 1, description = FIELDS_DOC),
         ("cursor" = Option<String>, Query, description = CURSOR_DOC, max_length = 4096, pattern = "^[A-Za-z0-9_-]+$"),

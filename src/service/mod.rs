@@ -16,6 +16,7 @@ pub mod posts;
 pub mod previews;
 pub mod rate_limits;
 pub mod revisions;
+pub mod search;
 pub mod slots;
 pub mod stats;
 pub mod taxonomy;

@@ -6,19 +6,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::clicks::{ClickCounter, Clicks, Client, Count, ViewSource, Viewed};
-use super::content::{ContentCache, ListPage};
+use super::content::{ContentCache, ListPage, Loaded};
+use super::search::{Search, CLICK_RANK_LIFETIME};
 use super::slots::SearchSlots;
 use crate::db::rankings::{Ranking, WindowRank};
 use crate::db::{self, run_query, DbPool};
 use crate::domain::clock::{hour_of, Clocks};
-use crate::domain::cursor::CursorKey;
+use crate::domain::cursor::{After, CursorKey};
 use crate::domain::fields::FieldSet;
 use crate::domain::is_public_at;
 use crate::domain::rendered::RenderedPost;
+use crate::domain::search::highlight::Highlights;
+use crate::domain::search::index::{PostText, Rank, Suggestion};
 use crate::domain::seo::{PostPages, JSON_LD_NEEDS};
 use crate::domain::{
     InvalidValue, Page, PageMeta, PostDetail, PostKey, PostListQuery, PostSort, PostSummary,
-    RelatedLimit, ResourceId, Viewer,
+    RelatedLimit, ResourceId, SearchQuery, Viewer,
 };
 use crate::error::ApiError;
 
@@ -28,6 +31,8 @@ pub struct Posts {
     pub(super) content: Arc<ContentCache>,
     /// Searches and rankings wait here for one of a few slots.
     searches: SearchSlots,
+    /// This instance's search index.
+    search: Search,
     /// Seals and opens the cursors of post lists and revision lists.
     pub(super) cursors: CursorKey,
     pub(super) clicks: Arc<Clicks>,
@@ -57,6 +62,7 @@ impl Posts {
     ) -> Self {
         Posts {
             searches: SearchSlots::for_pool(pool.max_size()),
+            search: Search::new(pool.clone(), content.clone()),
             pool,
             content,
             cursors,
@@ -120,34 +126,33 @@ impl Posts {
             let _turn = self.content.list_turn(&query).await;
             if let Some(listed) = self.content.list(&query, now) {
                 listed
+            } else if searching {
+                self.load_search(&query, now).await?
             } else {
                 self.load_list(&query, now).await?
             }
         };
         // The cursor holds the last post's sort key as the database ordered it (its synced count, for
-        // `-clicks`), so it is made before the counts are freshened.
+        // `-clicks`; its rank, for relevance), so it is made before the counts are freshened.
         let next_cursor = listed
             .items
             .last()
             .filter(|_| listed.more && ranking.is_none())
-            .map(|last| self.cursors.seal(&query.binding(), &query.sort.after(last)));
+            .map(|last| {
+                let after = listed
+                    .after_last
+                    .clone()
+                    .unwrap_or_else(|| query.sort.after(last));
+                self.cursors.seal(&query.binding(), &after)
+            });
         // Without `clicks` the click cache is not asked.
         let counts = if query.fields.has("clicks") {
             Some(self.fresh_counts(&listed.items).await?)
         } else {
             None
         };
-        let shape = if searching {
-            Page::counted_up_to(
-                Vec::<()>::new(),
-                page,
-                listed.total,
-                db::posts::SEARCH_COUNT_CAP,
-            )
-        } else {
-            Page::new(Vec::new(), page, listed.total)
-        };
-        let meta = shape
+        let meta = Page::new(Vec::<()>::new(), page, listed.total)
+            .with_facets(listed.facets.clone())
             .by_cursor(query.after.is_some())
             .with_next_cursor(next_cursor)
             .meta;
@@ -174,15 +179,141 @@ impl Posts {
                 .pending_by_hour(first_hour.unwrap_or(i64::MIN), None)
                 .await,
         };
-        let key = query.clone();
+        let mut key = query.clone();
+        let facets = if let Some(search) = &query.filter.search {
+            let matches = self.search.matches(search, &query.filter, now).await?;
+            key.filter.matched = Some(matches.ranked.iter().map(|rank| rank.id).collect());
+            Some(matches.facets)
+        } else {
+            None
+        };
         let mut page = run_query(&self.pool, move |conn| {
             db::rankings::ranked(conn, &key, now, &rank)
         })
         .await?;
         self.place_images(&mut page.posts);
-        Ok(Arc::new(ListPage::new(
-            page.posts, page.total, page.more, None, None,
-        )))
+        let listed = ListPage::new(page.posts, page.total, page.more, None, None);
+        Ok(Arc::new(match facets {
+            Some(facets) => listed.searched(facets, None),
+            None => listed,
+        }))
+    }
+
+    /// Reads a search's page and keeps it in the content cache: the index ranks and filters the matches
+    /// (README "Search"); the database gives the page's posts (ordered by it too, for a `sort` other than
+    /// relevance) and, when `highlights` are shown, their words.
+    async fn load_search(
+        &self,
+        query: &PostListQuery,
+        now: chrono::NaiveDateTime,
+    ) -> Result<Arc<ListPage>, ApiError> {
+        let ticket = self.content.ticket();
+        let Some(search) = query.filter.search.clone() else {
+            return self.load_list(query, now).await;
+        };
+        let matches = self.search.matches(&search, &query.filter, now).await?;
+        let with_highlights = query.fields.has("highlights");
+        let page = query.page;
+        // Ranked by relevance, the page is cut here and the database reads its posts; in another order, the
+        // database orders the matches.
+        let (source, after_last) = if query.sort == PostSort::Relevance {
+            let start = match &query.after {
+                Some(After::Relevance(key)) => Rank::from_key(*key)
+                    .map_or(matches.ranked.len(), |after| {
+                        matches.ranked.partition_point(|rank| *rank >= after)
+                    }),
+                _ => usize::try_from(page.offset()).unwrap_or(usize::MAX),
+            };
+            let shown: Vec<Rank> = matches
+                .ranked
+                .iter()
+                .skip(start)
+                .take(page.per_page() as usize)
+                .copied()
+                .collect();
+            let source = Source::Ranked {
+                ids: shown.iter().map(|rank| rank.id).collect(),
+                total: u64::try_from(matches.ranked.len()).unwrap_or(u64::MAX),
+                more: matches.ranked.len() > start.saturating_add(shown.len()),
+            };
+            let after_last = shown.last().map(|rank| After::Relevance(rank.to_key()));
+            (source, after_last)
+        } else {
+            let mut key = query.clone();
+            key.filter.matched = Some(matches.ranked.iter().map(|rank| rank.id).collect());
+            (Source::Listed(Box::new(key)), None)
+        };
+        let fields = query.fields;
+        let ((page, texts), valid_until) = run_query(&self.pool, move |conn| {
+            db::posts::until_next_publication(conn, now, |conn| {
+                let page = match source {
+                    Source::Ranked { ids, total, more } => db::posts::PostsPage {
+                        posts: db::posts::summaries_of(conn, &ids, &fields)?,
+                        total,
+                        more,
+                    },
+                    Source::Listed(key) => db::posts::list(conn, &key, now)?,
+                };
+                let texts = if with_highlights {
+                    let ids: Vec<i64> = page.posts.iter().map(|post| post.id).collect();
+                    db::search::texts(conn, &ids)?
+                } else {
+                    Vec::new()
+                };
+                Ok((page, texts))
+            })
+        })
+        .await?;
+        let db::posts::PostsPage {
+            mut posts,
+            total,
+            more,
+        } = page;
+        let texts: HashMap<i64, PostText> = texts.into_iter().map(|text| (text.id, text)).collect();
+        for post in &mut posts {
+            post.highlights = texts
+                .get(&post.id)
+                .map(|text| Highlights::of(&search, &text.title, &text.body));
+        }
+        self.place_images(&mut posts);
+        // Ties are broken by click counts refreshed at most this often; an order by synced counts moves
+        // with the next sync.
+        let expires = match query.sort {
+            PostSort::MostClicked => Some(self.settings.click_order_lifetime),
+            PostSort::Relevance => Some(CLICK_RANK_LIFETIME),
+            _ => None,
+        }
+        .map(|lifetime| std::time::Instant::now() + lifetime);
+        let listed = Arc::new(
+            ListPage::new(posts, total, more, valid_until, expires)
+                .searched(matches.facets, after_last),
+        );
+        self.content.keep_list(ticket, query, listed.clone());
+        Ok(listed)
+    }
+
+    /// Suggestions for an autocomplete box (README "Search"): kept until the content changes.
+    pub async fn suggest(
+        &self,
+        query: &SearchQuery,
+        limit: usize,
+    ) -> Result<Arc<Vec<Suggestion>>, ApiError> {
+        let now = self.clocks.requests.now();
+        let name = format!("suggest\n{limit}\n{}", query.as_str());
+        self.content
+            .derived_or_load(name, now, || async {
+                let (suggestions, valid_until) = self.search.suggest(query, limit, now).await?;
+                let bytes = suggestions
+                    .iter()
+                    .map(|item| item.title.len() + item.slug.len() + 64)
+                    .sum();
+                Ok::<_, ApiError>(Loaded {
+                    value: suggestions,
+                    valid_until,
+                    bytes,
+                })
+            })
+            .await
     }
 
     /// Reads a post (whatever its status) from the database and keeps it in the content cache.
@@ -392,6 +523,17 @@ impl Posts {
             Err(ApiError::NotFound("post"))
         }
     }
+}
+
+/// Where a search's page comes from: posts the index ranked (the page already cut), or the database's
+/// order of the matches.
+enum Source {
+    Ranked {
+        ids: Vec<i64>,
+        total: u64,
+        more: bool,
+    },
+    Listed(Box<PostListQuery>),
 }
 
 /// A page of posts as one read shows it: the posts as listed (shared with the content cache; their own counts

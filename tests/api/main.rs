@@ -53,6 +53,7 @@ mod redis_server;
 mod related;
 mod resilience;
 mod revisions;
+mod search;
 mod seo;
 mod shutdown;
 mod taxonomy;

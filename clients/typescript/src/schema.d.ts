@@ -401,7 +401,7 @@ export interface paths {
         };
         /**
          * List published posts
-         * @description Published posts, newest first unless `sort` says otherwise.
+         * @description Published posts, newest first unless `sort` says otherwise; with `q`, the posts matching it, best first.
          */
         get: operations["list_posts"];
         put?: never;
@@ -696,6 +696,29 @@ export interface paths {
          *     straight to the database), 503 problem+json when the database does not answer.
          */
         get: operations["readyz"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/search/suggest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Suggest as the reader types
+         * @description Published posts, tags and categories with a word starting with each word typed (`q=red lat` suggests
+         *     "Redis latency"), best first: names beginning with what was typed, then those with the typed words
+         *     whole, then categories and tags before posts, then the most read. Never a draft or a scheduled post.
+         *     Cached until the content changes.
+         */
+        get: operations["suggest"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1163,10 +1186,40 @@ export interface components {
          * @enum {string}
          */
         EventType: "post.published" | "post.updated" | "post.unpublished" | "post.deleted" | "comment.created" | "comment.approved" | "taxonomy.changed" | "author.created" | "author.updated" | "author.deleted";
+        FacetCount: {
+            /**
+             * Format: int64
+             * @example 12
+             */
+            count: number;
+            /** @example databases */
+            slug: string;
+        };
+        /** @description How many matches each category and tag has (with the other filters applied, not its own), most first. */
+        Facets: {
+            categories: components["schemas"]["FacetCount"][];
+            tags: components["schemas"]["FacetCount"][];
+        };
         /** @description Liveness. */
         Health: {
             /** @description Always `ok`. */
             status: string;
+        };
+        /**
+         * @description `highlights` of a search result.
+         * @example {
+         *       "excerpt": "… keeps <mark>Redis</mark> answering in under a millisecond …",
+         *       "title": "Tuning <mark>Redis</mark> latency"
+         *     }
+         */
+        Highlights: {
+            /**
+             * @description A passage of the body around its best match (at most 300 characters of text), HTML-escaped, with
+             *     the matched words marked; the body's beginning when only the title or tags matched.
+             */
+            excerpt: string;
+            /** @description The title, HTML-escaped, with the matched words marked. */
+            title: string;
         };
         /**
          * @description The width of a series' buckets.
@@ -1290,6 +1343,11 @@ export interface components {
          */
         PageMeta: {
             /**
+             * @description A search's facets (with `q` only): how many matches each category and tag has, counted with the
+             *     other filters applied but not its own.
+             */
+            facets?: components["schemas"]["Facets"];
+            /**
              * @description Where the next page starts: pass it as `cursor` (with the same sort and filters) to go on. Absent
              *     on the last page, and on lists without cursors (categories, tags).
              */
@@ -1303,14 +1361,9 @@ export interface components {
             per_page: number;
             /**
              * Format: int64
-             * @description Every item that matches; with `total_capped`, at least this many (a search counts at most 1,000).
+             * @description Every item that matches.
              */
             total: number;
-            /**
-             * @description Present (and true) when `total` stopped counting at a cap: more may match; pages past
-             *     `total_pages` can still be asked for.
-             */
-            total_capped?: boolean;
             /** Format: int64 */
             total_pages: number;
         };
@@ -1434,6 +1487,8 @@ export interface components {
                 comment_count?: number;
                 excerpt?: string;
                 feature_image?: null | components["schemas"]["Media"];
+                /** @description With `q`: the title and a passage of the body with the matched words marked. */
+                highlights?: components["schemas"]["Highlights"];
                 /** Format: int64 */
                 id: number;
                 /**
@@ -1635,6 +1690,8 @@ export interface components {
             comment_count?: number;
             excerpt?: string;
             feature_image?: null | components["schemas"]["Media"];
+            /** @description With `q`: the title and a passage of the body with the matched words marked. */
+            highlights?: components["schemas"]["Highlights"];
             /** Format: int64 */
             id: number;
             /**
@@ -1667,7 +1724,7 @@ export interface components {
          * @description A field of a post in a list (`fields` of `GET /posts` and `GET /posts/{id}/related`).
          * @enum {string}
          */
-        PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "feature_image" | "window_clicks";
+        PostSummaryField: "id" | "slug" | "title" | "excerpt" | "author" | "authors" | "category" | "tags" | "published_at" | "updated_at" | "clicks" | "comment_count" | "word_count" | "reading_time_minutes" | "feature_image" | "window_clicks" | "highlights";
         /**
          * @description A preview link as editors list it: never its secret.
          * @example {
@@ -1871,6 +1928,23 @@ export interface components {
             /** Format: date-time */
             updated_at: string;
             url: string;
+        };
+        /** @description One suggestion for an autocomplete box: a published post, a tag or a category (its name as `title`). */
+        Suggestion: {
+            /** Format: int64 */
+            id: number;
+            kind: components["schemas"]["SuggestionKind"];
+            slug: string;
+            title: string;
+        };
+        /**
+         * @description What a suggestion is.
+         * @enum {string}
+         */
+        SuggestionKind: "post" | "tag" | "category";
+        /** @description Suggestions, best first. */
+        Suggestions: {
+            data: components["schemas"]["Suggestion"][];
         };
         /**
          * @description A category or tag in its own list, with the number of published posts it holds (every field present
@@ -4023,11 +4097,11 @@ export interface operations {
                  */
                 author?: string;
                 /**
-                 * @description Full-text search on title and body
+                 * @description Search title, tags and body (README "Search"): ranked by relevance unless `sort` is given; a word of 4 to 7 letters forgives one typo, 8 or more two; the last word also matches as a prefix; words in double quotes match exactly. Adds `highlights` to each post and `meta.facets`
                  * @example redis latency
                  */
                 q?: string;
-                /** @description `-published_at` (default), `published_at`, `-clicks`, `title` or `trending` (growth: 7 x the last 24 hours' clicks minus the 7 days' before; `window_clicks` shows the last 24 hours'; pages by number) */
+                /** @description `-published_at` (default), `published_at`, `-clicks`, `title`, `trending` (growth: 7 x the last 24 hours' clicks minus the 7 days' before; `window_clicks` shows the last 24 hours'; pages by number) or `relevance` (with `q`, its default: all words before some, fewer typos, title above tags above body, whole words before prefixes, then more clicks) */
                 sort?: string;
                 /** @description Editors only: `published` (default), `scheduled`, `draft` or `all` */
                 status?: string;
@@ -5804,6 +5878,83 @@ export interface operations {
                 content?: never;
             };
             /** @description The database does not answer */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    suggest: {
+        parameters: {
+            query: {
+                /**
+                 * @description What was typed so far
+                 * @example red
+                 */
+                q: string;
+                /**
+                 * @description How many suggestions, 1 to 10 (default 5)
+                 * @example 5
+                 */
+                limit?: number;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Suggestions, best first */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Suggestions"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
             503: {
                 headers: {
                     /** @description The request's id: yours when it was sane, else a new one */

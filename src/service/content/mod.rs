@@ -14,7 +14,9 @@ use chrono::NaiveDateTime;
 
 use crate::db::content::Versions;
 use crate::domain::click_epoch::ClickEpoch;
+use crate::domain::cursor::After;
 use crate::domain::rendered::{summaries_json, RenderedPost, SplicedJson};
+use crate::domain::search::index::Facets;
 use crate::domain::{
     PageRequest, PostDetail, PostKey, PostListQuery, PostSummary, ResourceId, Taxonomy,
     TaxonomyItem,
@@ -88,6 +90,10 @@ pub struct ListPage<T = PostSummary> {
     pub expires: Option<Instant>,
     /// The items as JSON around their counts, made by the first read that sends them whole (posts only).
     pub rendered: OnceLock<Option<Vec<SplicedJson>>>,
+    /// A search's facets.
+    pub facets: Option<Facets>,
+    /// Where the next page starts when the database does not know the order (a ranking by relevance).
+    pub after_last: Option<After>,
 }
 
 impl ListPage<PostSummary> {
@@ -115,7 +121,17 @@ impl<T> ListPage<T> {
             valid_until,
             expires,
             rendered: OnceLock::new(),
+            facets: None,
+            after_last: None,
         }
+    }
+
+    /// These items as a search's: with its facets, and where the next page starts if the database cannot
+    /// say.
+    pub fn searched(mut self, facets: Facets, after_last: Option<After>) -> Self {
+        self.facets = Some(facets);
+        self.after_last = after_last;
+        self
     }
 
     fn holds_at(&self, now: NaiveDateTime) -> bool {
@@ -126,7 +142,7 @@ impl<T> ListPage<T> {
 
 /// Taken before reading the database: what was read under it is kept only if nothing was dropped meanwhile
 /// (else a read that began before a write could keep the old content after the write's drop).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ticket(u64);
 
 /// The turn to load one missing entry: the first request to miss it holds the turn while it reads the
