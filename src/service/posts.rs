@@ -182,7 +182,7 @@ impl Posts {
         let mut key = query.clone();
         let facets = if let Some(search) = &query.filter.search {
             let matches = self.search.matches(search, &query.filter, now).await?;
-            key.filter.matched = Some(matches.ranked.iter().map(|rank| rank.id).collect());
+            key.filter.matched = Some(matches.ids().collect());
             Some(matches.facets)
         } else {
             None
@@ -211,57 +211,66 @@ impl Posts {
         let Some(search) = query.filter.search.clone() else {
             return self.load_list(query, now).await;
         };
-        let matches = self.search.matches(&search, &query.filter, now).await?;
         let with_highlights = query.fields.has("highlights");
         let page = query.page;
-        // Ranked by relevance, the page is cut here and the database reads its posts; in another order, the
-        // database orders the matches.
-        let (source, after_last) = if query.sort == PostSort::Relevance {
-            let start = match &query.after {
-                Some(After::Relevance(key)) => Rank::from_key(*key)
-                    .map_or(matches.ranked.len(), |after| {
-                        matches.ranked.partition_point(|rank| *rank >= after)
-                    }),
-                _ => usize::try_from(page.offset()).unwrap_or(usize::MAX),
+        // Ranked by relevance, the page is cut by the index and the database reads its posts; in another
+        // order, the database orders the matches.
+        let (matches, source, after_last) = if query.sort == PostSort::Relevance {
+            let (after, skip) = match &query.after {
+                // A cursor is sealed: numbers that make no rank were never sealed; nothing follows them.
+                Some(After::Relevance(key)) => {
+                    (Some(Rank::from_key(*key).unwrap_or(Rank::LOWEST)), 0)
+                }
+                _ => (None, usize::try_from(page.offset()).unwrap_or(usize::MAX)),
             };
-            let shown: Vec<Rank> = matches
-                .ranked
-                .iter()
-                .skip(start)
-                .take(page.per_page() as usize)
-                .copied()
-                .collect();
+            let (matches, shown, more) = self
+                .search
+                .ranked_page(
+                    &search,
+                    &query.filter,
+                    now,
+                    (after, skip, page.per_page() as usize),
+                )
+                .await?;
             let source = Source::Ranked {
                 ids: shown.iter().map(|rank| rank.id).collect(),
-                total: u64::try_from(matches.ranked.len()).unwrap_or(u64::MAX),
-                more: matches.ranked.len() > start.saturating_add(shown.len()),
+                total: u64::try_from(matches.len()).unwrap_or(u64::MAX),
+                more,
             };
             let after_last = shown.last().map(|rank| After::Relevance(rank.to_key()));
-            (source, after_last)
+            (matches, source, after_last)
         } else {
+            let matches = self.search.matches(&search, &query.filter, now).await?;
             let mut key = query.clone();
-            key.filter.matched = Some(matches.ranked.iter().map(|rank| rank.id).collect());
-            (Source::Listed(Box::new(key)), None)
+            key.filter.matched = Some(matches.ids().collect());
+            (matches, Source::Listed(Box::new(key)), None)
         };
         let fields = query.fields;
-        let ((page, texts), valid_until) = run_query(&self.pool, move |conn| {
-            db::posts::until_next_publication(conn, now, |conn| {
-                let page = match source {
-                    Source::Ranked { ids, total, more } => db::posts::PostsPage {
-                        posts: db::posts::summaries_of(conn, &ids, &fields)?,
-                        total,
-                        more,
-                    },
-                    Source::Listed(key) => db::posts::list(conn, &key, now)?,
-                };
-                let texts = if with_highlights {
-                    let ids: Vec<i64> = page.posts.iter().map(|post| post.id).collect();
-                    db::search::texts(conn, &ids)?
-                } else {
-                    Vec::new()
-                };
-                Ok((page, texts))
-            })
+        // The index knows the next scheduled publication: no statement for it.
+        let valid_until = matches.next_publication;
+        let page = run_query(&self.pool, move |conn| {
+            let mut page = match source {
+                Source::Ranked { ids, total, more } => db::posts::PostsPage {
+                    posts: db::posts::summaries_of(conn, &ids, &fields)?,
+                    total,
+                    more,
+                },
+                Source::Listed(key) => db::posts::list(conn, &key, now)?,
+            };
+            if with_highlights {
+                // Made here, on the blocking pool: the words of 100 posts are not for the event loop.
+                let ids: Vec<i64> = page.posts.iter().map(|post| post.id).collect();
+                let texts: HashMap<i64, PostText> = db::search::texts(conn, &ids)?
+                    .into_iter()
+                    .map(|text| (text.id, text))
+                    .collect();
+                for post in &mut page.posts {
+                    post.highlights = texts
+                        .get(&post.id)
+                        .map(|text| Highlights::of(&search, &text.title, &text.body));
+                }
+            }
+            Ok(page)
         })
         .await?;
         let db::posts::PostsPage {
@@ -269,12 +278,6 @@ impl Posts {
             total,
             more,
         } = page;
-        let texts: HashMap<i64, PostText> = texts.into_iter().map(|text| (text.id, text)).collect();
-        for post in &mut posts {
-            post.highlights = texts
-                .get(&post.id)
-                .map(|text| Highlights::of(&search, &text.title, &text.body));
-        }
         self.place_images(&mut posts);
         // Ties are broken by click counts refreshed at most this often; an order by synced counts moves
         // with the next sync.
@@ -290,6 +293,20 @@ impl Posts {
         );
         self.content.keep_list(ticket, query, listed.clone());
         Ok(listed)
+    }
+
+    /// Brings the search index up to what the database holds (at start-up: every post), logging what it took.
+    pub async fn build_search_index(&self) -> Result<(), ApiError> {
+        let started = std::time::Instant::now();
+        let built = self.search.current_size().await?;
+        tracing::info!(
+            posts = built.posts,
+            words = built.words,
+            bytes = built.bytes,
+            millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            "search index built"
+        );
+        Ok(())
     }
 
     /// Suggestions for an autocomplete box (README "Search"): kept until the content changes.

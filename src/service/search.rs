@@ -5,16 +5,19 @@
 //! it up to date reads every post's stamp (three statements) and the words of only the posts that changed;
 //! one request does it while the others wait.
 
-use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 
 use super::content::{ContentCache, Ticket};
 use crate::db::{self, run_query, DbPool};
-use crate::domain::search::index::{Matches, SearchIndex, Suggestion};
+use crate::domain::search::index::{Matches, Rank, SearchIndex, Suggestion};
 use crate::domain::{PostFilter, SearchQuery};
 use crate::error::ApiError;
+
+/// The most posts whose words are read and indexed in one step of an update.
+const TEXTS_PER_STEP: usize = 2_000;
 
 /// How old the click counts that break ties between equal matches may be.
 pub const CLICK_RANK_LIFETIME: Duration = Duration::from_secs(60);
@@ -62,25 +65,43 @@ impl Search {
         }
         let (stamps, catalog) = run_query(&self.pool, db::search::stamps).await?;
         let stale = read(&self.index).stale(&stamps, &catalog);
-        let texts = if stale.is_empty() {
-            Vec::new()
-        } else {
-            run_query(&self.pool, move |conn| db::search::texts(conn, &stale)).await?
-        };
+        let bulk = stale.len() > TEXTS_PER_STEP;
         let index = self.index.clone();
-        blocking(move || {
-            index
-                .write()
-                .unwrap_or_else(PoisonError::into_inner)
-                .update(stamps, catalog, texts);
+        let (mut waiting, stale) = blocking(move || {
+            let waiting = write(&index).restamp(stamps, &stale);
+            (waiting, stale)
         })
         .await?;
+        // The words a part at a time: never every post's text in memory at once.
+        for part in stale.chunks(TEXTS_PER_STEP) {
+            let ids = part.to_vec();
+            let texts = run_query(&self.pool, move |conn| db::search::texts(conn, &ids)).await?;
+            let (index, catalog) = (self.index.clone(), catalog.clone());
+            waiting = blocking(move || {
+                write(&index).add(texts, &mut waiting, &catalog);
+                waiting
+            })
+            .await?;
+        }
+        let index = self.index.clone();
+        blocking(move || write(&index).finish(catalog, bulk)).await?;
         *updated = Some(Updated {
             ticket,
             version,
             at: Instant::now(),
         });
         Ok(self.index.clone())
+    }
+
+    /// The index brought up to date, and its size.
+    pub async fn current_size(&self) -> Result<IndexSize, ApiError> {
+        let index = self.current().await?;
+        let index = read(&index);
+        Ok(IndexSize {
+            posts: index.len(),
+            words: index.words(),
+            bytes: index.bytes(),
+        })
     }
 
     /// The posts matching `query` that `filter` lets through at `now`, best first, with their facets.
@@ -93,6 +114,25 @@ impl Search {
         let index = self.current().await?;
         let (query, filter) = (query.clone(), filter.clone());
         blocking(move || read(&index).search(&query, &filter, now)).await
+    }
+
+    /// [`Search::matches`] with the page of their ranking (best first) that skips `skip` matches after
+    /// `after` (or the top), and whether more follow (see [`Matches::page`]).
+    pub async fn ranked_page(
+        &self,
+        query: &SearchQuery,
+        filter: &PostFilter,
+        now: NaiveDateTime,
+        (after, skip, take): (Option<Rank>, usize, usize),
+    ) -> Result<(Matches, Vec<Rank>, bool), ApiError> {
+        let index = self.current().await?;
+        let (query, filter) = (query.clone(), filter.clone());
+        blocking(move || {
+            let mut matches = read(&index).search(&query, &filter, now);
+            let (page, more) = matches.page(after, skip, take);
+            (matches, page, more)
+        })
+        .await
     }
 
     /// Suggestions for what was typed (see [`SearchIndex::suggest`]), and until when they hold without a
@@ -116,8 +156,20 @@ impl Search {
     }
 }
 
+/// How big an index is: posts, distinct words, about how many bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct IndexSize {
+    pub posts: usize,
+    pub words: usize,
+    pub bytes: usize,
+}
+
 fn read(index: &RwLock<SearchIndex>) -> RwLockReadGuard<'_, SearchIndex> {
     index.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write(index: &RwLock<SearchIndex>) -> RwLockWriteGuard<'_, SearchIndex> {
+    index.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `work` on the blocking pool: the index's work grows with the posts, and stays off the event loop.

@@ -437,6 +437,11 @@ impl Application {
             &clocks,
         )
         .await?;
+        // Built before serving, so the first search does not wait for it; a database that fails here leaves it
+        // to the first search.
+        if let Err(error) = state.posts.build_search_index().await {
+            tracing::warn!(%error, "the search index is built by the first search instead");
+        }
 
         let (listener, address) = bind(&settings.bind)?;
         let server = http_server(&settings, listener, &state)?;

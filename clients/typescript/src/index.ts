@@ -15,6 +15,9 @@ export type TaxonomyItem = Schemas["TaxonomyItem"];
 export type PageMeta = Schemas["PageMeta"];
 export type Problem = Schemas["Problem"];
 export type Media = Schemas["Media"];
+export type Suggestion = Schemas["Suggestion"];
+export type Highlights = Schemas["Highlights"];
+export type Facets = Schemas["Facets"];
 
 /** An error answer of the API: its problem document, typed. */
 export class ApiProblem extends Error {

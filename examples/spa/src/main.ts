@@ -8,6 +8,7 @@ import {
   createBlogClient,
   type Media,
   type PostSummary,
+  type Suggestion,
 } from "../../../clients/typescript/src/index";
 
 /** Where the API is: `VITE_BLOG_API_URL` at build time (another origin; the API answers CORS). */
@@ -50,6 +51,7 @@ const view = {
   popular: element<HTMLOListElement>("popular"),
   error: element<HTMLParagraphElement>("error"),
   search: element<HTMLInputElement>("search"),
+  suggestions: element<HTMLUListElement>("suggestions"),
   searchForm: element<HTMLFormElement>("search-form"),
   category: element<HTMLSelectElement>("category-filter"),
   tag: element<HTMLSelectElement>("tag-filter"),
@@ -153,7 +155,9 @@ function postItem(post: PostSummary): HTMLLIElement {
   item.dataset.postId = String(post.id);
   const link = document.createElement("a");
   link.href = `#/posts/${post.id}`;
-  link.textContent = post.title ?? `Post ${post.id}`;
+  // A search's highlights are HTML the API escaped, with the matched words in <mark>.
+  if (post.highlights) link.innerHTML = post.highlights.title;
+  else link.textContent = post.title ?? `Post ${post.id}`;
   const heading = document.createElement("h2");
   heading.append(link);
   if (post.feature_image) item.append(picture(post.feature_image, "(max-width: 760px) 100vw, 640px", true));
@@ -165,7 +169,9 @@ function postItem(post: PostSummary): HTMLLIElement {
   meta.prepend(...byline(post.authors, post.author));
   const count = text("span", views(post.clicks), "card-clicks");
   meta.append(count);
-  item.append(heading, meta, text("p", post.excerpt ?? ""));
+  const excerpt = text("p", post.excerpt ?? "", "excerpt");
+  if (post.highlights) excerpt.innerHTML = post.highlights.excerpt;
+  item.append(heading, meta, excerpt);
   const tags = post.tags ?? [];
   if (tags.length > 0 || post.category) {
     const labels = document.createElement("p");
@@ -185,7 +191,7 @@ async function loadMore(): Promise<void> {
   try {
     const query = {
       per_page: PAGE_SIZE,
-      fields: [...LIST_FIELDS],
+      fields: filters.q ? [...LIST_FIELDS, "highlights" as const] : [...LIST_FIELDS],
       ...(cursor ? { cursor } : {}),
       ...(filters.q ? { q: filters.q } : {}),
       ...(filters.category ? { category: filters.category } : {}),
@@ -388,8 +394,107 @@ function route(): void {
   }
 }
 
+/** The suggestions on show, and the one picked with the arrow keys (-1: none). */
+let suggested: Suggestion[] = [];
+let picked = -1;
+let suggestTimer: ReturnType<typeof setTimeout> | undefined;
+/** Bumped with every keystroke, so that an answer to an older one is dropped. */
+let typed = 0;
+
+function closeSuggestions(): void {
+  suggested = [];
+  picked = -1;
+  view.suggestions.hidden = true;
+  view.suggestions.replaceChildren();
+  view.search.setAttribute("aria-expanded", "false");
+  view.search.removeAttribute("aria-activedescendant");
+}
+
+function showSuggestions(items: Suggestion[]): void {
+  suggested = items;
+  picked = -1;
+  view.suggestions.replaceChildren(
+    ...items.map((item, index) => {
+      const option = document.createElement("li");
+      option.id = `suggestion-${index}`;
+      option.setAttribute("role", "option");
+      option.setAttribute("aria-selected", "false");
+      option.dataset.kind = item.kind;
+      option.append(text("span", item.kind, "kind"), text("span", item.title));
+      // Chosen on mousedown: a click would first blur the input and close the list.
+      option.addEventListener("mousedown", (event) => {
+        event.preventDefault();
+        choose(item);
+      });
+      return option;
+    }),
+  );
+  view.suggestions.hidden = items.length === 0;
+  view.search.setAttribute("aria-expanded", String(items.length > 0));
+}
+
+/** A post suggestion opens the post; a tag or category one filters the list by it. */
+function choose(item: Suggestion): void {
+  closeSuggestions();
+  if (item.kind === "post") {
+    window.location.hash = `#/posts/${item.id}`;
+    return;
+  }
+  view.search.value = "";
+  filters.q = "";
+  const select = item.kind === "tag" ? view.tag : view.category;
+  select.value = item.slug;
+  if (item.kind === "tag") filters.tag = item.slug;
+  else filters.category = item.slug;
+  if (window.location.hash.startsWith("#/posts/")) window.location.hash = "#/";
+  startList();
+}
+
+function pick(index: number): void {
+  const options = [...view.suggestions.children];
+  picked = (index + options.length) % options.length;
+  options.forEach((option, at) => option.setAttribute("aria-selected", String(at === picked)));
+  view.search.setAttribute("aria-activedescendant", `suggestion-${picked}`);
+}
+
+view.search.addEventListener("input", () => {
+  typed += 1;
+  const mine = typed;
+  clearTimeout(suggestTimer);
+  const q = view.search.value.trim();
+  if (!/[\p{L}\p{N}]/u.test(q)) {
+    closeSuggestions();
+    return;
+  }
+  suggestTimer = setTimeout(() => {
+    api
+      .GET("/search/suggest", { params: { query: { q, limit: 6 } } })
+      .then(body)
+      .then((answer) => {
+        if (mine === typed && document.activeElement === view.search) showSuggestions(answer.data);
+      })
+      .catch(() => closeSuggestions());
+  }, 120);
+});
+view.search.addEventListener("keydown", (event) => {
+  if (view.suggestions.hidden) return;
+  if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+    event.preventDefault();
+    pick(picked + (event.key === "ArrowDown" ? 1 : -1));
+  } else if (event.key === "Escape") {
+    closeSuggestions();
+  } else if (event.key === "Enter" && picked >= 0) {
+    event.preventDefault();
+    const item = suggested[picked];
+    if (item) choose(item);
+  }
+});
+view.search.addEventListener("blur", () => closeSuggestions());
+
 view.searchForm.addEventListener("submit", (event) => {
   event.preventDefault();
+  closeSuggestions();
+  typed += 1;
   filters.q = view.search.value.trim();
   if (window.location.hash.startsWith("#/posts/")) window.location.hash = "#/";
   startList();

@@ -227,9 +227,48 @@ try {
   await page.press("#search", "Enter");
   await listMatches(page, `q=${encodeURIComponent(word)}`, "search");
   check((await page.locator("#list-heading").innerText()).includes(word), "the heading names the search");
+  // Highlighted results: the first card's title is the API's highlights, the word marked.
+  const highlighted = (await apiGet(`/posts?per_page=1&fields=highlights&q=${encodeURIComponent(word)}`)).data[0].highlights;
+  const shownTitle = await page.locator("#posts .post-card h2 a").first().innerHTML();
+  check(shownTitle === highlighted.title, `the result's title is the API's highlights: ${shownTitle}`);
+  const marked = await page.locator("#posts .post-card h2 mark").first().innerText();
+  check(marked.toLowerCase() === word.toLowerCase(), `the matched word is marked: ${marked}`);
+  check((await page.locator("#posts .post-card .excerpt mark").count()) > 0 || !highlighted.excerpt.includes("<mark>"),
+    "the excerpt marks the matched words");
+
+  // Suggestions while typing (over the highlighted results): the API's, in its order; the arrow keys and
+  // Enter open a post.
+  await page.evaluate(() => window.scrollTo(0, 0));
   await page.fill("#search", "");
+  const prefix = word.slice(0, 4).toLowerCase();
+  const suggestions = (await apiGet(`/search/suggest?q=${encodeURIComponent(prefix)}&limit=6`)).data;
+  check(suggestions.length > 0, `the API suggests something for "${prefix}"`);
+  await page.locator("#search").pressSequentially(prefix, { delay: 40 });
+  await page.waitForFunction(
+    (titles) => {
+      const shown = [...document.querySelectorAll("#suggestions li")].map((li) => li.lastElementChild.textContent);
+      return shown.length === titles.length && titles.every((title, at) => shown[at] === title);
+    },
+    suggestions.map((item) => item.title),
+    { timeout: 15_000 },
+  ).catch(() => fail(`the suggestions for "${prefix}" are not the API's`));
+  check(await page.locator("#search").getAttribute("aria-expanded") === "true", "the combobox says it is open");
+  await page.screenshot({ path: join(screenshots, "spa-search.png") });
+  const firstPost = suggestions.findIndex((item) => item.kind === "post");
+  if (firstPost >= 0) {
+    for (let step = 0; step <= firstPost; step += 1) await page.press("#search", "ArrowDown");
+    await page.press("#search", "Enter");
+    await page.waitForFunction((id) => window.location.hash === `#/posts/${id}`, suggestions[firstPost].id, { timeout: 15_000 })
+      .catch(() => fail("choosing a post suggestion does not open it"));
+    await page.locator("#post-view:not([hidden])").waitFor();
+    await page.goBack();
+    await page.locator("#list-view:not([hidden])").waitFor();
+  }
+  await page.fill("#search", "");
+  check(await page.locator("#suggestions").isHidden(), "the suggestions close");
   await page.press("#search", "Enter");
   await listMatches(page, "", "the whole list again");
+
   await page.locator("#popular li").nth(4).waitFor({ timeout: 15_000 });
 
   // Open a post from the list: its count is the API's; again from the list: one more, no reload.
@@ -330,7 +369,7 @@ try {
 
   console.log(
     `SPA in Chromium: scrolled ${scrolled.length} posts by cursor, filtered by #${tag} and ${category}, searched ` +
-      `"${word}", opened post ${id} twice (${first} then ${second} views, as the API says), went to its author's page, commented${covered ? `, showed post ${covered.post}'s feature image by srcset` : ""}; ` +
+      `"${word}" (highlighted) and was offered suggestions, opened post ${id} twice (${first} then ${second} views, as the API says), went to its author's page, commented${covered ? `, showed post ${covered.post}'s feature image by srcset` : ""}; ` +
       `desktop and phone screenshots in ${screenshots}`,
   );
 } finally {

@@ -6,7 +6,7 @@ use std::ops::Range;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::text::{distance_within, tokens, Token};
+use super::text::{distance_within, each_token, letters};
 use super::SearchQuery;
 
 /// The longest passage, in characters (an ellipsis at either end included).
@@ -34,37 +34,44 @@ impl Highlights {
     }
 }
 
-/// Whether a word of a post is one the query matched (the index's rules: the word itself, within the
-/// query word's typos, or starting with the last word typed).
-fn is_match(query: &SearchQuery, word: &str) -> bool {
-    query.words().iter().any(|wanted| {
+/// Which query word a word of a post matches, if any (the index's rules: the word itself, within the query
+/// word's typos, or starting with the last word typed).
+fn matched_by(query: &SearchQuery, word: &str) -> Option<usize> {
+    query.words().iter().position(|wanted| {
         word == wanted.word
             || (wanted.prefix && word.starts_with(&wanted.word))
             || (wanted.typos > 0
                 && word.is_ascii()
+                && word.len().abs_diff(wanted.word.len()) <= usize::from(wanted.typos)
+                && (letters(word) ^ letters(&wanted.word)).count_ones()
+                    <= 2 * u32::from(wanted.typos)
                 && distance_within(word, &wanted.word, wanted.typos).is_some())
     })
 }
 
-/// The matched words' spans among `found`, overlapping ones (pairs of CJK characters) joined.
-fn match_spans(query: &SearchQuery, found: &[Token]) -> Vec<Range<usize>> {
-    let mut spans: Vec<Range<usize>> = Vec::new();
-    for token in found.iter().filter(|token| is_match(query, &token.word)) {
+/// The matched words of `text`: where each stands and which query word it matches, overlapping ones (pairs
+/// of CJK characters) joined.
+fn match_spans(query: &SearchQuery, text: &str) -> Vec<(Range<usize>, usize)> {
+    let mut spans: Vec<(Range<usize>, usize)> = Vec::new();
+    each_token(text, |word, span| {
+        let Some(which) = matched_by(query, word) else {
+            return;
+        };
         match spans.last_mut() {
-            Some(last) if token.span.start < last.end => last.end = last.end.max(token.span.end),
-            _ => spans.push(token.span.clone()),
+            Some((last, _)) if span.start < last.end => last.end = last.end.max(span.end),
+            _ => spans.push((span, which)),
         }
-    }
+    });
     spans
 }
 
 /// `text[within]`, escaped, with the matched words marked.
 fn marked(query: &SearchQuery, text: &str, within: &Range<usize>) -> String {
     let part = &text[within.clone()];
-    let spans = match_spans(query, &tokens(part));
+    let spans = match_spans(query, part);
     let mut out = String::with_capacity(part.len() + 13 * spans.len());
     let mut at = 0;
-    for span in spans {
+    for (span, _) in spans {
         escape_into(&part[at..span.start], &mut out);
         out.push_str("<mark>");
         escape_into(&part[span.clone()], &mut out);
@@ -91,28 +98,20 @@ fn escape_into(text: &str, out: &mut String) {
 /// The passage of `body` with the most different matched words within [`PASSAGE_MAX_CHARS`], starting a
 /// little before the first of them, cut at word boundaries, marked.
 fn passage(query: &SearchQuery, body: &str) -> String {
-    let found = tokens(body);
-    let matched: Vec<&Token> = found
-        .iter()
-        .filter(|token| is_match(query, &token.word))
-        .collect();
+    let matched = match_spans(query, body);
     // The window (in bytes, a near bound for characters) starting at each match, scored by the distinct
-    // words in it; the first best wins.
+    // query words in it; the first best wins.
     let reach = PASSAGE_MAX_CHARS * 3 / 4;
-    let mut best: Option<(usize, usize)> = None;
-    for (index, first) in matched.iter().enumerate() {
-        let mut distinct: Vec<&str> = Vec::new();
-        for token in matched
+    let mut best: Option<(usize, u32)> = None;
+    for (index, (first, _)) in matched.iter().enumerate() {
+        let distinct = matched
             .iter()
             .skip(index)
-            .take_while(|token| token.span.end - first.span.start <= reach)
-        {
-            if !distinct.contains(&token.word.as_str()) {
-                distinct.push(&token.word);
-            }
-        }
-        if best.is_none_or(|(_, score)| distinct.len() > score) {
-            best = Some((first.span.start, distinct.len()));
+            .take_while(|(span, _)| span.end - first.start <= reach)
+            .fold(0_u32, |words, (_, which)| words | 1 << which)
+            .count_ones();
+        if best.is_none_or(|(_, score)| distinct > score) {
+            best = Some((first.start, distinct));
         }
     }
     let start = best.map_or(0, |(start, _)| lead_in(body, start));

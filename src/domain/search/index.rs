@@ -9,7 +9,7 @@ use chrono::NaiveDateTime;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::text::{distance_within, tokens};
+use super::text::{distance_within, each_token, letters, tokens};
 use super::{QueryWord, SearchQuery};
 use crate::domain::{PostFilter, PostStatus};
 
@@ -17,6 +17,8 @@ use crate::domain::{PostFilter, PostStatus};
 const TITLE: u8 = 4;
 const TAGS: u8 = 2;
 const BODY: u8 = 1;
+/// Not a field: the word is the title's first (suggestions rank titles that begin with what was typed first).
+const FIRST: u8 = 8;
 
 /// The most words a prefix stands for (`q=a` does not read the whole vocabulary).
 const MAX_PREFIX_WORDS: usize = 200;
@@ -60,10 +62,23 @@ pub struct Catalog {
     pub authors: Vec<Term>,
 }
 
+/// A post a word is found in, and where: the post's slot in the upper bits, the fields ([`TITLE`], [`TAGS`],
+/// [`BODY`], and [`FIRST`]) in the lowest four (four bytes a posting: the bulk of the index).
 #[derive(Debug, Clone, Copy)]
-struct Posting {
-    slot: u32,
-    fields: u8,
+struct Posting(u32);
+
+impl Posting {
+    fn new(slot: u32, fields: u8) -> Self {
+        Posting(slot << 4 | u32::from(fields & 15))
+    }
+
+    fn slot(self) -> u32 {
+        self.0 >> 4
+    }
+
+    fn fields(self) -> u8 {
+        (self.0 & 15) as u8
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -71,14 +86,16 @@ struct Doc {
     stamp: Stamp,
     slug: String,
     title: String,
-    /// The words it is listed under, to take it out again.
-    words: Vec<u32>,
     /// A digest of its tags' names when its words were read: a renamed tag reads them again.
     tag_names: u64,
+    /// Its category's and tags' places in the catalog, for counting facets.
+    category_at: Option<u32>,
+    tags_at: Box<[u32]>,
 }
 
 /// How well a post matches a query, compared field by field (greater is better): more of the query's words
-/// first; then fewer typos; then where the words were found (title, tags, body, summed over the words);
+/// first (a match always has the first word: words are dropped from the end, as Meilisearch and Typesense
+/// do); then fewer typos; then where the words were found (title, tags, body, summed over the words);
 /// then more words matched exactly (not as a prefix); then more clicks; then the newer post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Rank {
@@ -92,6 +109,16 @@ pub struct Rank {
 }
 
 impl Rank {
+    /// Below every rank a post can have.
+    pub const LOWEST: Rank = Rank {
+        words: 0,
+        exactness: 0,
+        attribute: 0,
+        whole_words: 0,
+        clicks: i64::MIN,
+        id: i64::MIN,
+    };
+
     /// The rank as numbers, for a cursor.
     pub fn to_key(self) -> [i64; 6] {
         [
@@ -117,11 +144,59 @@ impl Rank {
     }
 }
 
-/// The posts a search matched, best first, and the facets of the matches.
+/// The posts a search matched (in no order: [`Matches::page`] ranks what a page shows), and the facets of
+/// the matches.
 #[derive(Debug, Clone, Default)]
 pub struct Matches {
     pub ranked: Vec<Rank>,
     pub facets: Facets,
+    /// The earliest publication still to come: until then, the matches hold without a write.
+    pub next_publication: Option<NaiveDateTime>,
+}
+
+impl Matches {
+    /// How many posts matched.
+    pub fn len(&self) -> usize {
+        self.ranked.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ranked.is_empty()
+    }
+
+    /// The ids of every match, in no order.
+    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
+        self.ranked.iter().map(|rank| rank.id)
+    }
+
+    /// The page of the ranking (best first) that skips `skip` matches after `after` (or from the top), and
+    /// whether more follow: only that page is put in order, not every match.
+    pub fn page(&mut self, after: Option<Rank>, skip: usize, take: usize) -> (Vec<Rank>, bool) {
+        let want = skip.saturating_add(take);
+        let (mut head, more) = if let Some(after) = after {
+            let mut pool: Vec<Rank> = self
+                .ranked
+                .iter()
+                .filter(|rank| **rank < after)
+                .copied()
+                .collect();
+            let more = pool.len() > want;
+            if more {
+                pool.select_nth_unstable_by(want, |a, b| b.cmp(a));
+                pool.truncate(want);
+            }
+            (pool, more)
+        } else {
+            // In place: the matches' order means nothing (see [`Matches`]), so no copy of them is made.
+            let more = self.ranked.len() > want;
+            if more {
+                self.ranked.select_nth_unstable_by(want, |a, b| b.cmp(a));
+            }
+            (self.ranked.iter().take(want).copied().collect(), more)
+        };
+        head.sort_unstable_by(|a, b| b.cmp(a));
+        (head.into_iter().skip(skip).collect(), more)
+    }
 }
 
 /// How many matches each category and tag has (with the other filters applied, not its own), most first.
@@ -161,19 +236,28 @@ pub struct Suggestion {
 /// them is decided per search).
 #[derive(Debug, Default)]
 pub struct SearchIndex {
-    /// Each word and its number.
-    words: BTreeMap<Box<str>, u32>,
-    /// By word number: the words themselves, and where each is found.
+    /// Each word and its number; the same sorted, for prefixes.
+    numbers: HashMap<Box<str>, u32>,
+    sorted: BTreeMap<Box<str>, u32>,
+    /// By word number: the words themselves, and where each is found (by slot, ascending).
     spelled: Vec<Box<str>>,
     postings: Vec<Vec<Posting>>,
-    /// Word numbers by length in bytes, for the typo scan.
-    by_length: Vec<Vec<u32>>,
+    /// Word numbers and their letters ([`letters`]) by length in bytes, for the typo scan.
+    by_length: Vec<Vec<(u32, u32)>>,
+    /// Posts by slot; a post taken out leaves `None` (its postings stay until [`SearchIndex::compact`]).
     docs: Vec<Option<Doc>>,
     slots: HashMap<i64, u32>,
-    free: Vec<u32>,
+    /// Slots left empty by posts taken out or read again.
+    dead: usize,
     catalog: Catalog,
     /// Each category's and tag's words, for suggestions: (kind, index in the catalog, words).
     term_words: Vec<(SuggestionKind, usize, Vec<String>)>,
+    /// The publication dates of each category's and tag's posts (sorted), for suggestions' popularity.
+    term_dates: HashMap<(SuggestionKind, i64), Vec<NaiveDateTime>>,
+    /// Every publication date, sorted.
+    publications: Vec<NaiveDateTime>,
+    /// Scratch space of [`SearchIndex::insert`]: the fields each word was found in, by word number.
+    marks: Vec<u8>,
 }
 
 impl SearchIndex {
@@ -186,13 +270,18 @@ impl SearchIndex {
         self.slots.len()
     }
 
+    /// How many distinct words it holds.
+    pub fn words(&self) -> usize {
+        self.spelled.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.slots.is_empty()
     }
 
     /// About how many bytes it takes (words, postings and posts).
     pub fn bytes(&self) -> usize {
-        let words: usize = self.spelled.iter().map(|word| 2 * word.len() + 48).sum();
+        let words: usize = self.spelled.iter().map(|word| 3 * word.len() + 120).sum();
         let postings: usize = self
             .postings
             .iter()
@@ -202,7 +291,14 @@ impl SearchIndex {
             .docs
             .iter()
             .flatten()
-            .map(|doc| doc.title.len() + doc.slug.len() + 4 * doc.words.len() + 200)
+            .map(|doc| {
+                doc.title.len()
+                    + doc.slug.len()
+                    + 8 * (doc.stamp.tags.len() + doc.stamp.authors.len())
+                    + 4 * doc.tags_at.len()
+                    + std::mem::size_of::<Doc>()
+                    + 40
+            })
             .sum();
         words + postings + docs
     }
@@ -224,9 +320,19 @@ impl SearchIndex {
     }
 
     /// Brings the index to what the database says: `stamps` are every post there is (others are taken out),
-    /// `texts` the words of those [`SearchIndex::stale`] named.
+    /// `texts` the words of those [`SearchIndex::stale`] named. In one go; [`SearchIndex::restamp`],
+    /// [`SearchIndex::add`] and [`SearchIndex::finish`] do the same in steps, the words a part at a time.
     pub fn update(&mut self, stamps: Vec<Stamp>, catalog: Catalog, texts: Vec<PostText>) {
-        let names = tag_names_by_id(&catalog);
+        let stale: Vec<i64> = texts.iter().map(|text| text.id).collect();
+        let bulk = texts.len() > 1000;
+        let mut waiting = self.restamp(stamps, &stale);
+        self.add(texts, &mut waiting, &catalog);
+        self.finish(catalog, bulk);
+    }
+
+    /// The first step of an update: takes out the posts not among `stamps`, and freshens the stamps of the
+    /// others but `stale`, whose stamps are returned to go in with their words ([`SearchIndex::add`]).
+    pub fn restamp(&mut self, stamps: Vec<Stamp>, stale: &[i64]) -> HashMap<i64, Stamp> {
         let present: HashSet<i64> = stamps.iter().map(|stamp| stamp.id).collect();
         let gone: Vec<i64> = self
             .slots
@@ -237,25 +343,105 @@ impl SearchIndex {
         for id in gone {
             self.remove(id);
         }
-        let mut texts: HashMap<i64, PostText> =
-            texts.into_iter().map(|text| (text.id, text)).collect();
+        let stale: HashSet<i64> = stale.iter().copied().collect();
+        let mut waiting = HashMap::new();
         for stamp in stamps {
-            if let Some(text) = texts.remove(&stamp.id) {
-                self.remove(stamp.id);
-                self.insert(stamp, text, &names);
+            if stale.contains(&stamp.id) {
+                waiting.insert(stamp.id, stamp);
             } else if let Some(slot) = self.slots.get(&stamp.id).copied() {
                 if let Some(Some(doc)) = self.docs.get_mut(slot as usize) {
                     doc.stamp = stamp;
                 }
             }
         }
-        self.term_words = catalog
+        waiting
+    }
+
+    /// A step of an update: the words of some of the posts [`SearchIndex::restamp`] left `waiting`, each
+    /// indexed again with its new stamp (`catalog` names their tags).
+    pub fn add(
+        &mut self,
+        texts: Vec<PostText>,
+        waiting: &mut HashMap<i64, Stamp>,
+        catalog: &Catalog,
+    ) {
+        let names = tag_names_by_id(catalog);
+        for text in texts {
+            if let Some(stamp) = waiting.remove(&text.id) {
+                self.remove(stamp.id);
+                self.insert(stamp, text, &names);
+            }
+        }
+    }
+
+    /// The last step of an update: the catalog's tables made again, the empty slots dropped when they are
+    /// many, and (after a `bulk` of words) the spare room of the postings given back.
+    pub fn finish(&mut self, catalog: Catalog, bulk: bool) {
+        if self.dead > self.docs.len() / 8 {
+            self.compact();
+        } else if bulk {
+            for list in &mut self.postings {
+                list.shrink_to_fit();
+            }
+        }
+        self.catalog = catalog;
+        self.index_catalog();
+    }
+
+    /// The catalog's derived tables: each term's words and posts' dates, each post's facet places, and
+    /// every publication date.
+    fn index_catalog(&mut self) {
+        let place = |terms: &[Term]| -> HashMap<i64, u32> {
+            terms
+                .iter()
+                .enumerate()
+                .map(|(at, term)| (term.id, u32::try_from(at).unwrap_or(u32::MAX)))
+                .collect()
+        };
+        let (categories, tags) = (place(&self.catalog.categories), place(&self.catalog.tags));
+        let mut term_dates: HashMap<(SuggestionKind, i64), Vec<NaiveDateTime>> = HashMap::new();
+        let mut publications = Vec::new();
+        for doc in self.docs.iter_mut().flatten() {
+            doc.category_at = doc
+                .stamp
+                .category
+                .and_then(|id| categories.get(&id).copied());
+            doc.tags_at = doc
+                .stamp
+                .tags
+                .iter()
+                .filter_map(|id| tags.get(id).copied())
+                .collect();
+            if let Some(at) = doc.stamp.published_at {
+                publications.push(at);
+                if let Some(id) = doc.stamp.category {
+                    term_dates
+                        .entry((SuggestionKind::Category, id))
+                        .or_default()
+                        .push(at);
+                }
+                for id in &doc.stamp.tags {
+                    term_dates
+                        .entry((SuggestionKind::Tag, *id))
+                        .or_default()
+                        .push(at);
+                }
+            }
+        }
+        for dates in term_dates.values_mut() {
+            dates.sort_unstable();
+        }
+        publications.sort_unstable();
+        self.term_dates = term_dates;
+        self.publications = publications;
+        self.term_words = self
+            .catalog
             .categories
             .iter()
             .enumerate()
             .map(|(at, term)| (SuggestionKind::Category, at, term))
             .chain(
-                catalog
+                self.catalog
                     .tags
                     .iter()
                     .enumerate()
@@ -266,7 +452,6 @@ impl SearchIndex {
                 (kind, at, words)
             })
             .collect();
-        self.catalog = catalog;
     }
 
     fn postings_of(&self, word: u32) -> &[Posting] {
@@ -275,96 +460,132 @@ impl SearchIndex {
 
     fn doc(&self, id: i64) -> Option<&Doc> {
         let slot = *self.slots.get(&id)?;
+        self.live(slot)
+    }
+
+    fn live(&self, slot: u32) -> Option<&Doc> {
         self.docs.get(slot as usize)?.as_ref()
     }
 
     fn insert(&mut self, stamp: Stamp, text: PostText, names: &HashMap<i64, &str>) {
-        let slot = self.free.pop().unwrap_or_else(|| {
-            self.docs.push(None);
-            u32::try_from(self.docs.len() - 1).unwrap_or(u32::MAX)
-        });
-        let mut fields: HashMap<u32, u8> = HashMap::new();
+        let slot = u32::try_from(self.docs.len()).unwrap_or(u32::MAX);
+        let mut touched: Vec<u32> = Vec::new();
+        let mut first_word = true;
         let tag_text: Vec<&str> = stamp
             .tags
             .iter()
             .filter_map(|id| names.get(id).copied())
             .collect();
+        let tag_text = tag_text.join(" ");
         for (source, field) in [
             (text.title.as_str(), TITLE),
-            (&tag_text.join(" "), TAGS),
+            (tag_text.as_str(), TAGS),
             (text.body.as_str(), BODY),
         ] {
-            for token in tokens(source) {
-                let word = self.word_number(&token.word);
-                *fields.entry(word).or_default() |= field;
-            }
+            each_token(source, |word, _| {
+                let number = self.word_number(word);
+                let first = field == TITLE && std::mem::take(&mut first_word);
+                if let Some(mark) = self.marks.get_mut(number as usize) {
+                    if *mark == 0 {
+                        touched.push(number);
+                    }
+                    *mark |= if first { field | FIRST } else { field };
+                }
+            });
         }
-        let mut words: Vec<(u32, u8)> = fields.into_iter().collect();
-        words.sort_unstable();
-        for (word, fields) in &words {
-            if let Some(list) = self.postings.get_mut(*word as usize) {
-                list.push(Posting {
-                    slot,
-                    fields: *fields,
-                });
+        for number in touched {
+            let Some(mark) = self.marks.get_mut(number as usize) else {
+                continue;
+            };
+            let fields = std::mem::take(mark);
+            if let Some(list) = self.postings.get_mut(number as usize) {
+                list.push(Posting::new(slot, fields));
             }
         }
         let tag_names = tag_digest(&stamp.tags, names);
         self.slots.insert(stamp.id, slot);
-        if let Some(place) = self.docs.get_mut(slot as usize) {
-            *place = Some(Doc {
-                stamp,
-                slug: text.slug,
-                title: text.title,
-                words: words.into_iter().map(|(word, _)| word).collect(),
-                tag_names,
-            });
-        }
+        self.docs.push(Some(Doc {
+            stamp,
+            slug: text.slug,
+            title: text.title,
+            tag_names,
+            category_at: None,
+            tags_at: Box::default(),
+        }));
     }
 
     fn word_number(&mut self, word: &str) -> u32 {
-        if let Some(number) = self.words.get(word) {
+        if let Some(number) = self.numbers.get(word) {
             return *number;
         }
         let number = u32::try_from(self.spelled.len()).unwrap_or(u32::MAX);
-        self.words.insert(word.into(), number);
+        self.numbers.insert(word.into(), number);
+        self.sorted.insert(word.into(), number);
         self.spelled.push(word.into());
         self.postings.push(Vec::new());
+        self.marks.push(0);
         if word.is_ascii() {
             if self.by_length.len() <= word.len() {
                 self.by_length.resize(word.len() + 1, Vec::new());
             }
             if let Some(list) = self.by_length.get_mut(word.len()) {
-                list.push(number);
+                list.push((number, letters(word)));
             }
         }
         number
     }
 
+    /// Takes a post out: its slot is left empty (searches skip it) until the next [`SearchIndex::compact`].
     fn remove(&mut self, id: i64) {
         let Some(slot) = self.slots.remove(&id) else {
             return;
         };
-        if let Some(doc) = self.docs.get_mut(slot as usize).and_then(Option::take) {
-            for word in doc.words {
-                if let Some(list) = self.postings.get_mut(word as usize) {
-                    list.retain(|posting| posting.slot != slot);
-                }
+        if let Some(place) = self.docs.get_mut(slot as usize) {
+            *place = None;
+            self.dead += 1;
+        }
+    }
+
+    /// Drops the empty slots: posts move down, postings follow them, those of posts gone go.
+    fn compact(&mut self) {
+        let mut moved: Vec<Option<u32>> = Vec::with_capacity(self.docs.len());
+        let mut kept = Vec::with_capacity(self.slots.len());
+        for doc in std::mem::take(&mut self.docs) {
+            if let Some(doc) = doc {
+                let slot = u32::try_from(kept.len()).unwrap_or(u32::MAX);
+                moved.push(Some(slot));
+                self.slots.insert(doc.stamp.id, slot);
+                kept.push(Some(doc));
+            } else {
+                moved.push(None);
             }
         }
-        self.free.push(slot);
+        for list in &mut self.postings {
+            list.retain_mut(|posting| {
+                match moved.get(posting.slot() as usize).copied().flatten() {
+                    Some(slot) => {
+                        *posting = Posting::new(slot, posting.fields());
+                        true
+                    }
+                    None => false,
+                }
+            });
+            list.shrink_to_fit();
+        }
+        self.docs = kept;
+        self.dead = 0;
     }
 
     /// The words of the index a query word matches, each with its typos and whether it is the word itself.
     fn matching_words(&self, query: &QueryWord) -> Vec<(u32, u8, bool)> {
         let mut found = Vec::new();
         let word = query.word.as_str();
-        if let Some(number) = self.words.get(word) {
+        if let Some(number) = self.numbers.get(word) {
             found.push((*number, 0, true));
         }
         if query.prefix {
             found.extend(
-                self.words
+                self.sorted
                     .range::<str, _>((std::ops::Bound::Excluded(word), std::ops::Bound::Unbounded))
                     .take_while(|(known, _)| known.starts_with(word))
                     .take(MAX_PREFIX_WORDS)
@@ -372,10 +593,16 @@ impl SearchIndex {
             );
         }
         if query.typos > 0 {
+            let wanted = letters(word);
+            let most = 2 * u32::from(query.typos);
             let lengths = word.len().saturating_sub(usize::from(query.typos))
                 ..=word.len() + usize::from(query.typos);
             for length in lengths {
-                for number in self.by_length.get(length).into_iter().flatten() {
+                for (number, held) in self.by_length.get(length).into_iter().flatten() {
+                    // Each typo changes which letters a word holds by two at most.
+                    if (held ^ wanted).count_ones() > most {
+                        continue;
+                    }
                     let Some(known) = self.spelled.get(*number as usize) else {
                         continue;
                     };
@@ -391,29 +618,20 @@ impl SearchIndex {
         found
     }
 
-    /// The posts matching `query` that `filter` lets through at `now`, best first, and the facets of the
-    /// matches (each facet with every other filter applied, not its own).
+    /// The posts matching `query` that `filter` lets through at `now` (unordered: see [`Matches::page`]),
+    /// and the facets of the matches (each facet with every other filter applied, not its own).
     pub fn search(&self, query: &SearchQuery, filter: &PostFilter, now: NaiveDateTime) -> Matches {
         let words = query.words();
         let width = words.len();
         // Per post and query word, the best match: typos (fewer better), field and wholeness packed so
-        // that greater is better; 0 for none.
-        let mut best: Vec<u16> = vec![0; self.docs.len() * width];
-        let mut touched: Vec<u32> = Vec::new();
-        let mut seen: Vec<bool> = vec![false; self.docs.len()];
+        // that greater is better (see [`quality`]); 0 for none.
+        let mut best: Vec<u8> = vec![0; self.docs.len() * width];
         for (position, word) in words.iter().enumerate() {
             for (number, typos, whole) in self.matching_words(word) {
                 for posting in self.postings_of(number) {
-                    let slot = posting.slot as usize;
-                    let quality = (u16::from(3 - typos.min(3)) << 8)
-                        | (u16::from(attribute(posting.fields)) << 1)
-                        | u16::from(whole);
-                    if let Some(cell) = best.get_mut(slot * width + position) {
-                        *cell = (*cell).max(quality);
-                    }
-                    if let Some(seen) = seen.get_mut(slot).filter(|seen| !**seen) {
-                        *seen = true;
-                        touched.push(posting.slot);
+                    let cell = posting.slot() as usize * width + position;
+                    if let Some(cell) = best.get_mut(cell) {
+                        *cell = (*cell).max(quality(typos, posting.fields(), whole));
                     }
                 }
             }
@@ -422,10 +640,14 @@ impl SearchIndex {
         let tag = wanted(filter.tag.as_ref(), &self.catalog.tags);
         let author = wanted(filter.author.as_ref(), &self.catalog.authors);
         let mut ranked = Vec::new();
-        let mut category_counts: HashMap<i64, u64> = HashMap::new();
-        let mut tag_counts: HashMap<i64, u64> = HashMap::new();
-        for slot in touched {
-            let Some(Some(doc)) = self.docs.get(slot as usize) else {
+        let mut category_counts = vec![0_u64; self.catalog.categories.len()];
+        let mut tag_counts = vec![0_u64; self.catalog.tags.len()];
+        for (slot, cells) in best.chunks_exact(width.max(1)).enumerate() {
+            // Words are dropped from the end, never from the start: a match has the first word.
+            if cells.first().is_none_or(|cell| *cell == 0) {
+                continue;
+            }
+            let Some(Some(doc)) = self.docs.get(slot) else {
                 continue;
             };
             let stamp = &doc.stamp;
@@ -437,24 +659,27 @@ impl SearchIndex {
             let in_category = category.allows(|id| stamp.category == Some(id));
             let in_tag = tag.allows(|id| stamp.tags.contains(&id));
             if in_tag {
-                if let Some(id) = stamp.category {
-                    *category_counts.entry(id).or_default() += 1;
+                if let Some(count) = doc
+                    .category_at
+                    .and_then(|at| category_counts.get_mut(at as usize))
+                {
+                    *count += 1;
                 }
             }
             if in_category {
-                for id in &stamp.tags {
-                    *tag_counts.entry(*id).or_default() += 1;
+                for at in &doc.tags_at {
+                    if let Some(count) = tag_counts.get_mut(*at as usize) {
+                        *count += 1;
+                    }
                 }
             }
             if in_category && in_tag {
-                let start = slot as usize * width;
-                let cells = best.get(start..start + width).unwrap_or_default();
                 ranked.push(rank_of(cells, stamp));
             }
         }
-        ranked.sort_unstable_by(|a, b| b.cmp(a));
         Matches {
             ranked,
+            next_publication: self.next_publication(now),
             facets: Facets {
                 categories: facet(&category_counts, &self.catalog.categories),
                 tags: facet(&tag_counts, &self.catalog.tags),
@@ -472,48 +697,110 @@ impl SearchIndex {
         now: NaiveDateTime,
     ) -> Vec<Suggestion> {
         let words = query.words();
-        let mut scored: Vec<(NameScore, Suggestion)> = Vec::new();
-        // Posts: those with every typed word in their title, through the index.
-        let mut titles: Option<HashSet<u32>> = None;
-        for word in words {
+        let mut scored = self.suggested_posts(words, limit, now);
+        scored.extend(self.suggested_terms(words, now));
+        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.title.cmp(&b.1.title)));
+        scored.truncate(limit);
+        scored
+            .into_iter()
+            .map(|(_, suggestion)| suggestion)
+            .collect()
+    }
+
+    /// The best `limit` published posts with a title word starting with each typed word.
+    fn suggested_posts(
+        &self,
+        words: &[QueryWord],
+        limit: usize,
+        now: NaiveDateTime,
+    ) -> Vec<(NameScore, Suggestion)> {
+        let all = (1_u16 << words.len()) - 1;
+        // Per slot: which typed words start a word of its title (bit per word), and which are whole words.
+        // Per slot: which typed words start a word of its title (bit per word), which are whole words, and
+        // whether the title begins with the first.
+        let mut found: Vec<(u16, u16, bool)> = vec![(0, 0, false); self.docs.len()];
+        let mut candidates: Vec<u32> = Vec::new();
+        for (position, word) in words.iter().enumerate() {
+            let earlier = (1_u16 << position) - 1;
             let prefix = QueryWord {
                 word: word.word.clone(),
                 typos: 0,
                 prefix: true,
             };
-            let mut with_word = HashSet::new();
-            for (number, _, _) in self.matching_words(&prefix) {
+            for (number, _, whole) in self.matching_words(&prefix) {
                 for posting in self.postings_of(number) {
-                    if posting.fields & TITLE != 0 {
-                        with_word.insert(posting.slot);
+                    if posting.fields() & TITLE == 0 {
+                        continue;
+                    }
+                    // Only posts with every word before this one in their title stay candidates.
+                    let Some(bits) = found
+                        .get_mut(posting.slot() as usize)
+                        .filter(|bits| bits.0 & earlier == earlier)
+                    else {
+                        continue;
+                    };
+                    if position == 0 && bits.0 == 0 {
+                        candidates.push(posting.slot());
+                    }
+                    bits.0 |= 1 << position;
+                    if whole {
+                        bits.1 |= 1 << position;
+                    }
+                    if position == 0 && posting.fields() & FIRST != 0 {
+                        bits.2 = true;
                     }
                 }
             }
-            titles = Some(match titles {
-                None => with_word,
-                Some(before) => before.intersection(&with_word).copied().collect(),
-            });
         }
-        for slot in titles.unwrap_or_default() {
-            let Some(Some(doc)) = self.docs.get(slot as usize) else {
-                continue;
-            };
-            if !status_allows(PostStatus::Published, doc.stamp.published_at, now) {
-                continue;
-            }
-            let title_words: Vec<String> = tokens(&doc.title).into_iter().map(|t| t.word).collect();
-            let score = name_score(words, &title_words, 0, doc.stamp.clicks, doc.stamp.id);
-            scored.push((
-                score,
-                Suggestion {
-                    kind: SuggestionKind::Post,
-                    id: doc.stamp.id,
-                    slug: doc.slug.clone(),
-                    title: doc.title.clone(),
-                },
-            ));
+        let mut posts: Vec<(NameScore, u32)> = candidates
+            .into_iter()
+            .filter_map(|slot| {
+                let (bits, whole, begins) = *found.get(slot as usize)?;
+                if bits != all {
+                    return None;
+                }
+                let doc = self.live(slot)?;
+                if !status_allows(PostStatus::Published, doc.stamp.published_at, now) {
+                    return None;
+                }
+                let score = (
+                    begins,
+                    whole.count_ones() as usize,
+                    0,
+                    doc.stamp.clicks,
+                    doc.stamp.id,
+                );
+                Some((score, slot))
+            })
+            .collect();
+        if posts.len() > limit {
+            posts.select_nth_unstable_by(limit, |a, b| b.0.cmp(&a.0));
+            posts.truncate(limit);
         }
-        let published = self.published_per_term(now);
+        posts
+            .into_iter()
+            .filter_map(|(score, slot)| {
+                let doc = self.live(slot)?;
+                Some((
+                    score,
+                    Suggestion {
+                        kind: SuggestionKind::Post,
+                        id: doc.stamp.id,
+                        slug: doc.slug.clone(),
+                        title: doc.title.clone(),
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The categories and tags with a word of their name starting with each typed word.
+    fn suggested_terms(
+        &self,
+        words: &[QueryWord],
+        now: NaiveDateTime,
+    ) -> Vec<(NameScore, Suggestion)> {
+        let mut scored = Vec::new();
         for (kind, at, names) in &self.term_words {
             let list = match kind {
                 SuggestionKind::Category => &self.catalog.categories,
@@ -533,7 +820,11 @@ impl SearchIndex {
             } else {
                 1
             };
-            let count = published.get(&(*kind, term.id)).copied().unwrap_or(0);
+            let published = self
+                .term_dates
+                .get(&(*kind, term.id))
+                .map_or(0, |dates| dates.partition_point(|at| *at <= now));
+            let count = i64::try_from(published).unwrap_or(i64::MAX);
             scored.push((
                 name_score(words, names, rank, count, term.id),
                 Suggestion {
@@ -544,40 +835,14 @@ impl SearchIndex {
                 },
             ));
         }
-        scored.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.title.cmp(&b.1.title)));
-        scored.truncate(limit);
         scored
-            .into_iter()
-            .map(|(_, suggestion)| suggestion)
-            .collect()
     }
 
     /// The earliest publication still to come after `now`: until then, what is public does not change
     /// by itself.
     pub fn next_publication(&self, now: NaiveDateTime) -> Option<NaiveDateTime> {
-        self.docs
-            .iter()
-            .flatten()
-            .filter_map(|doc| doc.stamp.published_at)
-            .filter(|at| *at > now)
-            .min()
-    }
-
-    /// How many published posts each category and tag has.
-    fn published_per_term(&self, now: NaiveDateTime) -> HashMap<(SuggestionKind, i64), i64> {
-        let mut counts = HashMap::new();
-        for doc in self.docs.iter().flatten() {
-            if !status_allows(PostStatus::Published, doc.stamp.published_at, now) {
-                continue;
-            }
-            if let Some(id) = doc.stamp.category {
-                *counts.entry((SuggestionKind::Category, id)).or_default() += 1;
-            }
-            for id in &doc.stamp.tags {
-                *counts.entry((SuggestionKind::Tag, *id)).or_default() += 1;
-            }
-        }
-        counts
+        let at = self.publications.partition_point(|at| *at <= now);
+        self.publications.get(at).copied()
     }
 }
 
@@ -614,15 +879,25 @@ fn attribute(fields: u8) -> u8 {
     }
 }
 
-fn rank_of(cells: &[u16], stamp: &Stamp) -> Rank {
-    let matched: Vec<u16> = cells.iter().copied().filter(|cell| *cell > 0).collect();
-    let typos: u16 = matched.iter().map(|cell| 3 - (cell >> 8)).sum();
+/// How well one word of a post matches one query word, greater better: fewer typos first (bits 3-4), then
+/// the field (bits 1-2), then whether it is the word itself rather than a longer one (bit 0); never 0.
+fn quality(typos: u8, fields: u8, whole: bool) -> u8 {
+    (3 - typos.min(2)) << 3 | attribute(fields) << 1 | u8::from(whole)
+}
+
+fn rank_of(cells: &[u8], stamp: &Stamp) -> Rank {
+    let (mut words, mut typos, mut attribute, mut whole) = (0_u8, 0_u8, 0_u16, 0_u8);
+    for cell in cells.iter().filter(|cell| **cell > 0) {
+        words += 1;
+        typos += 3 - (cell >> 3);
+        attribute += u16::from((cell >> 1) & 3);
+        whole += cell & 1;
+    }
     Rank {
-        words: u8::try_from(matched.len()).unwrap_or(u8::MAX),
-        exactness: u8::MAX - u8::try_from(typos).unwrap_or(u8::MAX),
-        attribute: matched.iter().map(|cell| (cell >> 1) & 0x7f).sum(),
-        whole_words: u8::try_from(matched.iter().filter(|cell| *cell & 1 == 1).count())
-            .unwrap_or(u8::MAX),
+        words,
+        exactness: u8::MAX - typos,
+        attribute,
+        whole_words: whole,
         clicks: stamp.clicks,
         id: stamp.id,
     }
@@ -668,14 +943,14 @@ fn status_allows(
     }
 }
 
-fn facet(counts: &HashMap<i64, u64>, terms: &[Term]) -> Vec<FacetCount> {
+fn facet(counts: &[u64], terms: &[Term]) -> Vec<FacetCount> {
     let mut found: Vec<FacetCount> = terms
         .iter()
-        .filter_map(|term| {
-            counts.get(&term.id).map(|count| FacetCount {
-                slug: term.slug.clone(),
-                count: *count,
-            })
+        .zip(counts)
+        .filter(|(_, count)| **count > 0)
+        .map(|(term, count)| FacetCount {
+            slug: term.slug.clone(),
+            count: *count,
         })
         .collect();
     found.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.slug.cmp(&b.slug)));

@@ -21,6 +21,13 @@ enum Class {
 }
 
 fn class(c: char) -> Class {
+    if c.is_ascii() {
+        return if c.is_ascii_alphanumeric() {
+            Class::Word
+        } else {
+            Class::Other
+        };
+    }
     let code = u32::from(c);
     if is_cjk(code) {
         Class::Cjk
@@ -48,66 +55,98 @@ fn is_emoji(code: u32) -> bool {
 /// The word a run of letters and digits is matched as: lower-case ASCII when it transliterates to letters
 /// and digits (accents and non-Latin alphabets folded), else its lower-case form.
 pub fn fold(run: &str) -> String {
+    let mut word = String::with_capacity(run.len());
+    fold_into(run, &mut word);
+    word
+}
+
+/// [`fold`] into `word` (cleared first).
+fn fold_into(run: &str, word: &mut String) {
+    word.clear();
+    if run.is_ascii() {
+        word.extend(run.chars().map(|c| c.to_ascii_lowercase()));
+        return;
+    }
     let ascii = deunicode::deunicode(run);
-    let folded: String = ascii
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
-    if folded.is_empty() {
-        run.to_lowercase()
-    } else {
-        folded
+    word.extend(
+        ascii
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_lowercase()),
+    );
+    if word.is_empty() {
+        word.push_str(&run.to_lowercase());
     }
 }
 
 /// The words of `text`, in order.
 pub fn tokens(text: &str) -> Vec<Token> {
     let mut found = Vec::new();
+    each_token(text, |word, span| {
+        found.push(Token {
+            word: word.to_owned(),
+            span,
+        });
+    });
+    found
+}
+
+/// Calls `found` with each word of `text` and where it stands, in order, without keeping them.
+pub fn each_token(text: &str, mut found: impl FnMut(&str, Range<usize>)) {
+    let mut word = String::new();
     let mut chars = text.char_indices().peekable();
     while let Some((start, c)) = chars.next() {
         match class(c) {
             Class::Other => {}
-            Class::Emoji => found.push(Token {
-                word: c.to_string(),
-                span: start..start + c.len_utf8(),
-            }),
-            kind @ (Class::Word | Class::Cjk) => {
-                let mut run = vec![(start, c)];
+            Class::Emoji => {
+                word.clear();
+                word.push(c);
+                found(&word, start..start + c.len_utf8());
+            }
+            Class::Word => {
+                let mut end = start + c.len_utf8();
                 while let Some(&(at, next)) = chars.peek() {
                     // Combining marks belong to the word they follow.
-                    let mark = kind == Class::Word
-                        && unicode_properties::UnicodeGeneralCategory::general_category_group(next)
-                            == unicode_properties::GeneralCategoryGroup::Mark;
-                    if class(next) != kind && !mark {
+                    let joins = class(next) == Class::Word
+                        || (!next.is_ascii()
+                            && unicode_properties::UnicodeGeneralCategory::general_category_group(
+                                next,
+                            ) == unicode_properties::GeneralCategoryGroup::Mark);
+                    if !joins {
+                        break;
+                    }
+                    end = at + next.len_utf8();
+                    chars.next();
+                }
+                fold_into(&text[start..end], &mut word);
+                found(&word, start..end);
+            }
+            Class::Cjk => {
+                let mut run = vec![(start, c)];
+                while let Some(&(at, next)) = chars.peek() {
+                    if class(next) != Class::Cjk {
                         break;
                     }
                     run.push((at, next));
                     chars.next();
                 }
-                let end = run.last().map_or(start, |(at, c)| at + c.len_utf8());
-                if kind == Class::Word {
-                    found.push(Token {
-                        word: fold(&text[start..end]),
-                        span: start..end,
-                    });
-                } else {
-                    push_pairs(&run, &mut found);
+                for token in pairs(&run) {
+                    found(&token.word, token.span);
                 }
             }
         }
     }
-    found
 }
 
 /// Overlapping pairs of a run of CJK characters (a lone character stands alone).
-fn push_pairs(run: &[(usize, char)], found: &mut Vec<Token>) {
+fn pairs(run: &[(usize, char)]) -> Vec<Token> {
+    let mut found = Vec::new();
     if let [(at, c)] = run {
         found.push(Token {
             word: c.to_string(),
             span: *at..at + c.len_utf8(),
         });
-        return;
+        return found;
     }
     for pair in run.windows(2) {
         if let [(at, first), (second_at, second)] = pair {
@@ -117,6 +156,7 @@ fn push_pairs(run: &[(usize, char)], found: &mut Vec<Token>) {
             });
         }
     }
+    found
 }
 
 /// How many typos a query word of this many characters forgives: none below 4, one up to 7, two from 8
@@ -133,42 +173,57 @@ pub fn typo_budget(word: &str) -> u8 {
     }
 }
 
+/// The letters a word holds, one bit each (`a` to `z`), for [`distance_within`]'s quick refusal.
+pub fn letters(word: &str) -> u32 {
+    word.bytes()
+        .filter(u8::is_ascii_lowercase)
+        .fold(0, |set, byte| set | 1 << (byte - b'a'))
+}
+
+/// The longest word whose typos are counted (longer ones match only themselves).
+const MAX_TYPO_WORD: usize = 32;
+
 /// The edit distance between two ASCII words (insertions, deletions, substitutions and swaps of neighbours
-/// each count one), if it is at most `max`; `None` beyond.
+/// each count one), if it is at most `max`; `None` beyond. No allocation: the three rows it needs of the
+/// optimal-string-alignment table live on the stack.
 pub fn distance_within(a: &str, b: &str, max: u8) -> Option<u8> {
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let max = usize::from(max);
-    if a.len().abs_diff(b.len()) > max {
+    if a.len().abs_diff(b.len()) > max || a.len() > MAX_TYPO_WORD || b.len() > MAX_TYPO_WORD {
         return None;
     }
-    // Three rows of the optimal-string-alignment table; a cell outside the table counts as too far.
     let far = max + 1;
-    let cell = |row: &[usize], j: usize| row.get(j).copied().unwrap_or(far);
-    let mut before: Vec<usize> = vec![far; b.len() + 1];
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current: Vec<usize> = vec![far; b.len() + 1];
+    let width = b.len() + 1;
+    let mut before = [far; MAX_TYPO_WORD + 1];
+    let mut previous = [far; MAX_TYPO_WORD + 1];
+    let mut current = [far; MAX_TYPO_WORD + 1];
+    for (j, cell) in previous.iter_mut().enumerate().take(width) {
+        *cell = j;
+    }
+    let cell = |row: &[usize; MAX_TYPO_WORD + 1], j: usize| row.get(j).copied().unwrap_or(far);
     for (i, a_char) in a.iter().enumerate() {
         let a_before = i.checked_sub(1).and_then(|k| a.get(k));
-        let mut row: Vec<usize> = Vec::with_capacity(b.len() + 1);
-        row.push(i + 1);
+        current[0] = i + 1;
+        let mut row_min = current[0];
         for (j, b_char) in b.iter().enumerate() {
             let cost = usize::from(a_char != b_char);
-            let left = row.last().copied().unwrap_or(far);
             let mut best = (cell(&previous, j + 1) + 1)
-                .min(left + 1)
+                .min(cell(&current, j) + 1)
                 .min(cell(&previous, j) + cost);
             let b_before = j.checked_sub(1).and_then(|k| b.get(k));
             if a_before == Some(b_char) && b_before == Some(a_char) {
                 best = best.min(cell(&before, j - 1) + 1);
             }
-            row.push(best);
+            if let Some(slot) = current.get_mut(j + 1) {
+                *slot = best;
+            }
+            row_min = row_min.min(best);
         }
-        if row.iter().all(|value| *value > max) {
+        if row_min > max {
             return None;
         }
-        current.clone_from(&row);
-        std::mem::swap(&mut before, &mut previous);
-        std::mem::swap(&mut previous, &mut current);
+        before = previous;
+        previous = current;
     }
     u8::try_from(cell(&previous, b.len()))
         .ok()

@@ -63,12 +63,10 @@ fn index_of(rows: &[Row]) -> SearchIndex {
 
 fn ids(index: &SearchIndex, q: &str, filter: &PostFilter) -> Vec<i64> {
     let query = SearchQuery::parse(q).expect("a query");
-    index
-        .search(&query, filter, at(20))
-        .ranked
-        .iter()
-        .map(|rank| rank.id)
-        .collect()
+    let mut matches = index.search(&query, filter, at(20));
+    let (page, more) = matches.page(None, 0, matches.len());
+    assert!(!more);
+    page.iter().map(|rank| rank.id).collect()
 }
 
 const ROWS: [Row; 7] = [
