@@ -187,8 +187,17 @@ impl Posts {
         } else {
             None
         };
+        let highlighted = query
+            .filter
+            .search
+            .clone()
+            .filter(|_| query.fields.has("highlights"));
         let mut page = run_query(&self.pool, move |conn| {
-            db::rankings::ranked(conn, &key, now, &rank)
+            let mut page = db::rankings::ranked(conn, &key, now, &rank)?;
+            if let Some(search) = &highlighted {
+                highlight(conn, search, &mut page.posts)?;
+            }
+            Ok(page)
         })
         .await?;
         self.place_images(&mut page.posts);
@@ -258,17 +267,7 @@ impl Posts {
                 Source::Listed(key) => db::posts::list(conn, &key, now)?,
             };
             if with_highlights {
-                // Made here, on the blocking pool: the words of 100 posts are not for the event loop.
-                let ids: Vec<i64> = page.posts.iter().map(|post| post.id).collect();
-                let texts: HashMap<i64, PostText> = db::search::texts(conn, &ids)?
-                    .into_iter()
-                    .map(|text| (text.id, text))
-                    .collect();
-                for post in &mut page.posts {
-                    post.highlights = texts
-                        .get(&post.id)
-                        .map(|text| Highlights::of(&search, &text.title, &text.body));
-                }
+                highlight(conn, &search, &mut page.posts)?;
             }
             Ok(page)
         })
@@ -585,6 +584,26 @@ impl ListedPosts {
 pub struct PostRead {
     pub post: Arc<RenderedPost>,
     pub clicks: i64,
+}
+
+/// Gives each of `posts` its highlights for `search`: one statement reads their words. Run on the blocking
+/// pool, with the connection: the words of 100 posts are not for the event loop.
+fn highlight(
+    conn: &mut db::DbConnection,
+    search: &SearchQuery,
+    posts: &mut [PostSummary],
+) -> diesel::QueryResult<()> {
+    let ids: Vec<i64> = posts.iter().map(|post| post.id).collect();
+    let texts: HashMap<i64, PostText> = db::search::texts(conn, &ids)?
+        .into_iter()
+        .map(|text| (text.id, text))
+        .collect();
+    for post in posts {
+        post.highlights = texts
+            .get(&post.id)
+            .map(|text| Highlights::of(search, &text.title, &text.body));
+    }
+    Ok(())
 }
 
 /// `fields` with what its JSON-LD is made from, when it asks for `json_ld`.

@@ -193,6 +193,14 @@ async fn results_carry_escaped_highlights_and_facets(app: TestApp) {
     let by_title = app.get_json("/posts?q=redis&sort=title").await;
     assert_eq!(by_title["data"][0]["title"], "<b>Redis</b> & friends");
     assert!(by_title["data"][0]["highlights"]["title"].is_string());
+    let trending = app.get_json("/posts?q=redis&sort=trending").await;
+    assert_eq!(trending["meta"]["total"], 2, "{}", trending["meta"]);
+    assert!(
+        trending["data"][0]["highlights"]["title"].is_string(),
+        "{}",
+        trending["data"][0]
+    );
+    assert_eq!(trending["meta"]["facets"]["tags"][0]["slug"], "redis");
 }
 
 async fn a_ranking_scrolls_by_cursor_showing_each_match_once(app: TestApp) {
