@@ -88,9 +88,21 @@ struct Doc {
     title: String,
     /// A digest of its tags' names when its words were read: a renamed tag reads them again.
     tag_names: u64,
-    /// Its category's and tags' places in the catalog, for counting facets.
-    category_at: Option<u32>,
-    tags_at: Box<[u32]>,
+}
+
+/// What ranking, filtering by category, tag and status, and facets read of a post: one small record per slot,
+/// side by side (a search reads it for every match; the `Doc`s hold the rest).
+#[derive(Debug, Clone, Copy)]
+struct Hot {
+    alive: bool,
+    published_at: Option<NaiveDateTime>,
+    clicks: i64,
+    id: i64,
+    /// Its category's place in the catalog (`u32::MAX`: none).
+    category_at: u32,
+    /// Its tags' places in the catalog: `tag_places[tags_from..tags_from + tags_len]`.
+    tags_from: u32,
+    tags_len: u32,
 }
 
 /// How well a post matches a query, compared field by field (greater is better): more of the query's words
@@ -258,6 +270,9 @@ pub struct SearchIndex {
     publications: Vec<NaiveDateTime>,
     /// Scratch space of [`SearchIndex::insert`]: the fields each word was found in, by word number.
     marks: Vec<u8>,
+    /// By slot, what a search reads of each post (made again by every update's last step).
+    hot: Vec<Hot>,
+    tag_places: Vec<u32>,
 }
 
 impl SearchIndex {
@@ -295,8 +310,8 @@ impl SearchIndex {
                 doc.title.len()
                     + doc.slug.len()
                     + 8 * (doc.stamp.tags.len() + doc.stamp.authors.len())
-                    + 4 * doc.tags_at.len()
                     + std::mem::size_of::<Doc>()
+                    + std::mem::size_of::<Hot>()
                     + 40
             })
             .sum();
@@ -401,17 +416,36 @@ impl SearchIndex {
         let (categories, tags) = (place(&self.catalog.categories), place(&self.catalog.tags));
         let mut term_dates: HashMap<(SuggestionKind, i64), Vec<NaiveDateTime>> = HashMap::new();
         let mut publications = Vec::new();
-        for doc in self.docs.iter_mut().flatten() {
-            doc.category_at = doc
-                .stamp
-                .category
-                .and_then(|id| categories.get(&id).copied());
-            doc.tags_at = doc
-                .stamp
-                .tags
-                .iter()
-                .filter_map(|id| tags.get(id).copied())
-                .collect();
+        let mut hot = Vec::with_capacity(self.docs.len());
+        let mut tag_places = Vec::new();
+        for doc in &self.docs {
+            let Some(doc) = doc else {
+                hot.push(Hot {
+                    alive: false,
+                    published_at: None,
+                    clicks: 0,
+                    id: 0,
+                    category_at: u32::MAX,
+                    tags_from: 0,
+                    tags_len: 0,
+                });
+                continue;
+            };
+            let tags_from = u32::try_from(tag_places.len()).unwrap_or(u32::MAX);
+            tag_places.extend(doc.stamp.tags.iter().filter_map(|id| tags.get(id).copied()));
+            hot.push(Hot {
+                alive: true,
+                published_at: doc.stamp.published_at,
+                clicks: doc.stamp.clicks,
+                id: doc.stamp.id,
+                category_at: doc
+                    .stamp
+                    .category
+                    .and_then(|id| categories.get(&id).copied())
+                    .unwrap_or(u32::MAX),
+                tags_from,
+                tags_len: u32::try_from(tag_places.len()).unwrap_or(u32::MAX) - tags_from,
+            });
             if let Some(at) = doc.stamp.published_at {
                 publications.push(at);
                 if let Some(id) = doc.stamp.category {
@@ -431,6 +465,8 @@ impl SearchIndex {
         for dates in term_dates.values_mut() {
             dates.sort_unstable();
         }
+        self.hot = hot;
+        self.tag_places = tag_places;
         publications.sort_unstable();
         self.term_dates = term_dates;
         self.publications = publications;
@@ -509,8 +545,6 @@ impl SearchIndex {
             slug: text.slug,
             title: text.title,
             tag_names,
-            category_at: None,
-            tags_at: Box::default(),
         }));
     }
 
@@ -638,43 +672,54 @@ impl SearchIndex {
         }
         let category = wanted(filter.category.as_ref(), &self.catalog.categories);
         let tag = wanted(filter.tag.as_ref(), &self.catalog.tags);
-        let author = wanted(filter.author.as_ref(), &self.catalog.authors);
+        let author = filter.author.as_ref().map(|slug| {
+            self.catalog
+                .authors
+                .iter()
+                .find(|term| term.slug == slug.as_str())
+                .map(|term| term.id)
+        });
         let mut ranked = Vec::new();
         let mut category_counts = vec![0_u64; self.catalog.categories.len()];
         let mut tag_counts = vec![0_u64; self.catalog.tags.len()];
-        for (slot, cells) in best.chunks_exact(width.max(1)).enumerate() {
+        for ((slot, cells), hot) in best.chunks_exact(width.max(1)).enumerate().zip(&self.hot) {
             // Words are dropped from the end, never from the start: a match has the first word.
-            if cells.first().is_none_or(|cell| *cell == 0) {
-                continue;
-            }
-            let Some(Some(doc)) = self.docs.get(slot) else {
-                continue;
-            };
-            let stamp = &doc.stamp;
-            if !status_allows(filter.status, stamp.published_at, now)
-                || !author.allows(|id| stamp.authors.contains(&id))
+            if cells.first().is_none_or(|cell| *cell == 0)
+                || !hot.alive
+                || !status_allows(filter.status, hot.published_at, now)
             {
                 continue;
             }
-            let in_category = category.allows(|id| stamp.category == Some(id));
-            let in_tag = tag.allows(|id| stamp.tags.contains(&id));
+            if let Some(author) = author {
+                let names = self
+                    .docs
+                    .get(slot)
+                    .and_then(Option::as_ref)
+                    .is_some_and(|doc| author.is_some_and(|id| doc.stamp.authors.contains(&id)));
+                if !names {
+                    continue;
+                }
+            }
+            let tags = self
+                .tag_places
+                .get(hot.tags_from as usize..(hot.tags_from + hot.tags_len) as usize)
+                .unwrap_or_default();
+            let in_category = category.allows(|at| at == hot.category_at);
+            let in_tag = tag.allows(|at| tags.contains(&at));
             if in_tag {
-                if let Some(count) = doc
-                    .category_at
-                    .and_then(|at| category_counts.get_mut(at as usize))
-                {
+                if let Some(count) = category_counts.get_mut(hot.category_at as usize) {
                     *count += 1;
                 }
             }
             if in_category {
-                for at in &doc.tags_at {
+                for at in tags {
                     if let Some(count) = tag_counts.get_mut(*at as usize) {
                         *count += 1;
                     }
                 }
             }
             if in_category && in_tag {
-                ranked.push(rank_of(cells, stamp));
+                ranked.push(rank_of(cells, hot.clicks, hot.id));
             }
         }
         Matches {
@@ -759,17 +804,11 @@ impl SearchIndex {
                 if bits != all {
                     return None;
                 }
-                let doc = self.live(slot)?;
-                if !status_allows(PostStatus::Published, doc.stamp.published_at, now) {
+                let hot = self.hot.get(slot as usize).filter(|hot| hot.alive)?;
+                if !status_allows(PostStatus::Published, hot.published_at, now) {
                     return None;
                 }
-                let score = (
-                    begins,
-                    whole.count_ones() as usize,
-                    0,
-                    doc.stamp.clicks,
-                    doc.stamp.id,
-                );
+                let score = (begins, whole.count_ones() as usize, 0, hot.clicks, hot.id);
                 Some((score, slot))
             })
             .collect();
@@ -885,7 +924,7 @@ fn quality(typos: u8, fields: u8, whole: bool) -> u8 {
     (3 - typos.min(2)) << 3 | attribute(fields) << 1 | u8::from(whole)
 }
 
-fn rank_of(cells: &[u8], stamp: &Stamp) -> Rank {
+fn rank_of(cells: &[u8], clicks: i64, id: i64) -> Rank {
     let (mut words, mut typos, mut attribute, mut whole) = (0_u8, 0_u8, 0_u16, 0_u8);
     for cell in cells.iter().filter(|cell| **cell > 0) {
         words += 1;
@@ -898,23 +937,24 @@ fn rank_of(cells: &[u8], stamp: &Stamp) -> Rank {
         exactness: u8::MAX - typos,
         attribute,
         whole_words: whole,
-        clicks: stamp.clicks,
-        id: stamp.id,
+        clicks,
+        id,
     }
 }
 
-/// A filter by slug: none, a term that exists (by id), or one that does not (nothing passes).
+/// A filter by slug: none, a term that exists (by its place in the catalog), or one that does not (nothing
+/// passes).
 enum Wanted {
     Any,
-    Id(i64),
+    At(u32),
     Nothing,
 }
 
 impl Wanted {
-    fn allows(&self, has: impl Fn(i64) -> bool) -> bool {
+    fn allows(&self, has: impl Fn(u32) -> bool) -> bool {
         match self {
             Wanted::Any => true,
-            Wanted::Id(id) => has(*id),
+            Wanted::At(at) => has(*at),
             Wanted::Nothing => false,
         }
     }
@@ -925,8 +965,9 @@ fn wanted(slug: Option<&crate::domain::Slug>, terms: &[Term]) -> Wanted {
         None => Wanted::Any,
         Some(slug) => terms
             .iter()
-            .find(|term| term.slug == slug.as_str())
-            .map_or(Wanted::Nothing, |term| Wanted::Id(term.id)),
+            .position(|term| term.slug == slug.as_str())
+            .and_then(|at| u32::try_from(at).ok())
+            .map_or(Wanted::Nothing, Wanted::At),
     }
 }
 
