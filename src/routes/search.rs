@@ -35,8 +35,8 @@ impl FromQuery for SuggestParams {
 
 /// Suggestions, best first.
 #[derive(Serialize, ToSchema)]
-pub struct Suggestions<T = Suggestion> {
-    pub data: Vec<T>,
+pub struct Suggestions {
+    pub data: Vec<Suggestion>,
 }
 
 /// Suggest as the reader types

@@ -17,7 +17,7 @@ use crate::domain::fields::FieldSet;
 use crate::domain::is_public_at;
 use crate::domain::rendered::RenderedPost;
 use crate::domain::search::highlight::Highlights;
-use crate::domain::search::index::{PostText, Rank, Suggestion};
+use crate::domain::search::index::{Matches, PostText, Rank, Suggestion};
 use crate::domain::seo::{PostPages, JSON_LD_NEEDS};
 use crate::domain::{
     InvalidValue, Page, PageMeta, PostDetail, PostKey, PostListQuery, PostSort, PostSummary,
@@ -179,13 +179,12 @@ impl Posts {
                 .pending_by_hour(first_hour.unwrap_or(i64::MIN), None)
                 .await,
         };
-        let mut key = query.clone();
-        let facets = if let Some(search) = &query.filter.search {
-            let matches = self.search.matches(search, &query.filter, now).await?;
-            key.filter.matched = Some(matches.ids().collect());
-            Some(matches.facets)
-        } else {
-            None
+        let (key, facets) = match &query.filter.search {
+            Some(search) => {
+                let (key, matches) = self.matched(query, search, now).await?;
+                (key, Some(matches.facets))
+            }
+            None => (query.clone(), None),
         };
         let highlighted = query
             .filter
@@ -206,6 +205,20 @@ impl Posts {
             Some(facets) => listed.searched(facets, None),
             None => listed,
         }))
+    }
+
+    /// `query` narrowed to the posts the index matched for `search` (for the database to order and page),
+    /// and the matches.
+    async fn matched(
+        &self,
+        query: &PostListQuery,
+        search: &SearchQuery,
+        now: chrono::NaiveDateTime,
+    ) -> Result<(PostListQuery, Matches), ApiError> {
+        let matches = self.search.matches(search, &query.filter, now).await?;
+        let mut key = query.clone();
+        key.filter.matched = Some(matches.ids().collect());
+        Ok((key, matches))
     }
 
     /// Reads a search's page and keeps it in the content cache: the index ranks and filters the matches
@@ -249,9 +262,7 @@ impl Posts {
             let after_last = shown.last().map(|rank| After::Relevance(rank.to_key()));
             (matches, source, after_last)
         } else {
-            let matches = self.search.matches(&search, &query.filter, now).await?;
-            let mut key = query.clone();
-            key.filter.matched = Some(matches.ids().collect());
+            let (key, matches) = self.matched(query, &search, now).await?;
             (matches, Source::Listed(Box::new(key)), None)
         };
         let fields = query.fields;

@@ -111,9 +111,7 @@ impl Search {
         filter: &PostFilter,
         now: NaiveDateTime,
     ) -> Result<Matches, ApiError> {
-        let index = self.current().await?;
-        let (query, filter) = (query.clone(), filter.clone());
-        blocking(move || read(&index).search(&query, &filter, now)).await
+        self.searched(query, filter, now, |matches| matches).await
     }
 
     /// [`Search::matches`] with the page of their ranking (best first) that skips `skip` matches after
@@ -125,14 +123,24 @@ impl Search {
         now: NaiveDateTime,
         (after, skip, take): (Option<Rank>, usize, usize),
     ) -> Result<(Matches, Vec<Rank>, bool), ApiError> {
-        let index = self.current().await?;
-        let (query, filter) = (query.clone(), filter.clone());
-        blocking(move || {
-            let mut matches = read(&index).search(&query, &filter, now);
+        self.searched(query, filter, now, move |mut matches| {
             let (page, more) = matches.page(after, skip, take);
             (matches, page, more)
         })
         .await
+    }
+
+    /// The matches of `query`, and `then` done with them, on the blocking pool.
+    async fn searched<T: Send + 'static>(
+        &self,
+        query: &SearchQuery,
+        filter: &PostFilter,
+        now: NaiveDateTime,
+        then: impl FnOnce(Matches) -> T + Send + 'static,
+    ) -> Result<T, ApiError> {
+        let index = self.current().await?;
+        let (query, filter) = (query.clone(), filter.clone());
+        blocking(move || then(read(&index).search(&query, &filter, now))).await
     }
 
     /// Suggestions for what was typed (see [`SearchIndex::suggest`]), and until when they hold without a
