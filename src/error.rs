@@ -61,9 +61,9 @@ pub enum ApiError {
     /// A range of a file that holds this many bytes names none of them.
     #[error("range not satisfiable")]
     RangeNotSatisfiable(u64),
-    /// Too much work of this kind under way; retry after this many seconds.
-    #[error("busy; retry in {0} s")]
-    Busy(u64),
+    /// Too much work of this kind under way (what, as a sentence's subject); retry after this many seconds.
+    #[error("busy ({0}); retry in {1} s")]
+    Busy(&'static str, u64),
     /// The media store could not be reached or refused a file.
     #[error("the media store is unavailable")]
     StoreUnavailable(#[source] Box<dyn StdError + Send + Sync>),
@@ -239,11 +239,9 @@ impl ApiError {
                 "range-not-satisfiable",
                 format!("the range names no byte of this file of {size} bytes"),
             ),
-            ApiError::Busy(seconds) => Problem::new(
-                status,
-                "busy",
-                format!("too many uploads are being processed; retry in {seconds} s"),
-            ),
+            ApiError::Busy(what, seconds) => {
+                Problem::new(status, "busy", format!("{what}; retry in {seconds} s"))
+            }
             ApiError::StoreUnavailable(_) => Problem::new(
                 status,
                 "unavailable",
@@ -264,7 +262,7 @@ impl ResponseError for ApiError {
             ApiError::RateLimited(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::DatabaseUnavailable(_)
-            | ApiError::Busy(_)
+            | ApiError::Busy(..)
             | ApiError::StoreUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Database(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -285,7 +283,7 @@ impl ResponseError for ApiError {
                     HeaderValue::from_static("Bearer realm=\"blog-api\", error=\"invalid_token\""),
                 );
             }
-            ApiError::RateLimited(seconds) | ApiError::Busy(seconds) => {
+            ApiError::RateLimited(seconds) | ApiError::Busy(_, seconds) => {
                 if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                     response.headers_mut().insert(header::RETRY_AFTER, value);
                 }

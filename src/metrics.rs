@@ -49,6 +49,8 @@ pub struct Metrics {
     /// The outbox as the delivery worker last saw it: pending deliveries, and the Unix time the oldest was
     /// made (0: none).
     pub webhook_backlog: AtomicU64,
+    /// Event streams open on this instance (`/posts/{id}/live`, `/events`).
+    pub sse_streams: AtomicU64,
     pub webhook_oldest_pending: AtomicU64,
 }
 
@@ -313,6 +315,12 @@ impl Metrics {
             "gauge",
             "The pool's size (DATABASE_POOL_SIZE): busy connections are db_connections - db_idle_connections.",
             u64::from(gauges.db_max_connections),
+        );
+        metric(
+            "sse_streams",
+            "gauge",
+            "Event streams open on this instance (/posts/{id}/live, /events), at most SSE_MAX_STREAMS.",
+            self.sse_streams.load(Ordering::Relaxed),
         );
         let unsynced = self
             .unsynced_since

@@ -77,6 +77,9 @@ pub struct Settings {
     pub media: MediaSettings,
     /// `POST_REVISIONS_KEEP`: the newest revisions each post keeps (1 to 1000, default 50).
     pub post_revisions_keep: i64,
+    /// `SSE_MAX_STREAMS`: event streams (`/posts/{id}/live`, `/events`) one instance keeps open at once;
+    /// past it a new one is answered 503 with `Retry-After`. Default 10000.
+    pub sse_max_streams: usize,
     /// `SHUTDOWN_TIMEOUT_MS`: how long a stop (SIGTERM, Ctrl-C) may take in all: the final click sync,
     /// requests under way, webhook attempts under way. Default 8000 (under Docker's 10 s and Kubernetes' 30 s
     /// grace periods).
@@ -358,6 +361,7 @@ impl Settings {
         let previews = preview_settings(&lookup)?;
         let media = media_settings(&lookup)?;
         let post_revisions_keep = whole(&lookup, "POST_REVISIONS_KEEP", 50, 1..=1000)?;
+        let sse_max_streams = whole(&lookup, "SSE_MAX_STREAMS", 10_000, 1..=1_000_000)?;
         let max_body_bytes = whole(&lookup, "MAX_BODY_BYTES", 1 << 20, 1024..=(64 << 20))?;
         let comments_per_minute =
             per_minute(&lookup, "RATE_LIMIT_COMMENTS_PER_MINUTE", 5, 100_000)?;
@@ -455,6 +459,7 @@ impl Settings {
             previews,
             media,
             post_revisions_keep,
+            sse_max_streams,
             shutdown_timeout,
             forwarded_header,
             content_cache_max_staleness,

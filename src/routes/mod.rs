@@ -11,6 +11,7 @@ pub mod extract;
 pub(crate) mod feeds;
 pub(crate) mod health;
 mod list;
+pub(crate) mod live;
 pub(crate) mod media;
 pub mod openapi;
 pub(crate) mod posts;
@@ -46,6 +47,9 @@ pub struct AppState {
     pub previews: Arc<service::previews::Previews>,
     pub authors: Arc<service::authors::Authors>,
     pub media: Arc<service::media::MediaLibrary>,
+    pub live: Arc<service::live::LiveCounts>,
+    /// Every event stream's place; a stop closes them all.
+    pub streams: Arc<service::live::Streams>,
     pub health: Arc<service::health::Health>,
     pub http: Arc<HttpSettings>,
 }
@@ -128,6 +132,7 @@ route_table! {
     "/posts/{id}/comments" => { get: comments::list_comments, post: comments::create_comment }
     "/comments/{id}" => { patch: comments::moderate_comment, delete: comments::delete_comment }
     "/posts/{id}/clicks" => { post: clicks::record_click }
+    "/posts/{id}/live" => { get: live::live_count }
     "/posts/{id}/preview-links" => {
         get: previews::list_preview_links,
         post: previews::create_preview_link,

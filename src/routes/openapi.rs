@@ -303,6 +303,7 @@ impl Modify for BearerAuth {
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
         NewPost, PostChanges, TermChanges, NewComment, Moderation, routes::clicks::ClickCount,
         routes::related::RelatedPosts, routes::search::Suggestions, Suggestion, SuggestionKind,
+        routes::live::LiveCount,
         Highlights, Facets, FacetCount, PostSummaryField, PostField, CommentField, TermField,
         PostStats, StatsPoint, StatsMeta, Interval,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,

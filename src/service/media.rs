@@ -136,7 +136,7 @@ impl MediaLibrary {
         let room = self.workers.count() * (QUEUE_PER_WORKER + 1);
         if self.in_line.fetch_add(1, Ordering::SeqCst) >= room {
             drop(place);
-            return Err(ApiError::Busy(2));
+            return Err(ApiError::Busy("too many uploads are being processed", 2));
         }
         let rules = self.rules.clone();
         let processed = self

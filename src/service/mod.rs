@@ -10,6 +10,7 @@ pub mod content;
 pub mod feeds;
 pub mod health;
 pub mod import;
+pub mod live;
 pub mod media;
 pub mod post_writes;
 pub mod posts;

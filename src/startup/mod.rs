@@ -35,6 +35,7 @@ use crate::service::webhooks::Webhooks;
 
 mod shutdown;
 
+use crate::service::live::{LiveCounts, Streams};
 use shutdown::{stop_signal, sync_before, LOG_RESERVE};
 
 /// Why the service could not start.
@@ -166,6 +167,10 @@ fn http_server(
     // Signals are this application's to handle (see `run_until_stopped`): the final click sync starts the
     // moment the listener stops accepting, not after the requests under way have finished.
     .disable_signals()
+    // A client that closes its side ends its connection at once, whatever the answer under way: an event
+    // stream waiting for its next event is dropped then, not at its next write (a keep-alive comment up to
+    // 15 s later). Browsers never half-close a connection to wait for an answer.
+    .h1_allow_half_closed(false)
     .shutdown_timeout(settings.shutdown_timeout.as_secs().max(1))
     .listen(listener)
     .map_err(|source| StartupError::Bind {
@@ -188,8 +193,25 @@ pub struct Application {
     sync: Addr<ClickSyncActor>,
     _webhooks: Addr<WebhookWorker>,
     deliverer: crate::jobs::webhook_delivery::Deliverer,
+    /// The event streams, closed first by a stop (a stream never ends by itself).
+    streams: Arc<Streams>,
     /// `SHUTDOWN_TIMEOUT_MS`: the whole stop's budget.
     shutdown_timeout: std::time::Duration,
+}
+
+/// Stops a running [`Application`] as SIGTERM does: its event streams end at once, then the server stops.
+#[derive(Clone)]
+pub struct StopHandle {
+    server: ServerHandle,
+    streams: Arc<Streams>,
+}
+
+impl StopHandle {
+    /// Ends every event stream, then stops the server (`graceful`: the requests under way finish).
+    pub async fn stop(&self, graceful: bool) {
+        self.streams.close_all();
+        self.server.stop(graceful).await;
+    }
 }
 
 /// Tells the operator how to make the first token, when there is none.
@@ -324,8 +346,12 @@ async fn services(
         )
         .map_err(StartupError::MediaWorkers)?,
     );
+    let streams = Arc::new(Streams::new(settings.sse_max_streams, metrics.clone()));
+    let live = LiveCounts::start(counter.clone(), clock.clone(), streams.clone());
     Ok(AppState {
         media,
+        live: Arc::new(live),
+        streams,
         posts: Arc::new(Posts::new(
             pool.clone(),
             content.clone(),
@@ -456,6 +482,7 @@ impl Application {
             sync,
             _webhooks: webhooks,
             deliverer,
+            streams: state.streams.clone(),
             shutdown_timeout: settings.shutdown_timeout,
         })
     }
@@ -492,9 +519,12 @@ impl Application {
         &self.content
     }
 
-    /// Stops the server (gracefully: in-flight requests finish), as SIGTERM does.
-    pub fn handle(&self) -> ServerHandle {
-        self.server.handle()
+    /// Stops the server (gracefully: in-flight requests finish, event streams end), as SIGTERM does.
+    pub fn handle(&self) -> StopHandle {
+        StopHandle {
+            server: self.server.handle(),
+            streams: self.streams.clone(),
+        }
     }
 
     /// Serves until the server is stopped (SIGTERM, SIGINT or SIGQUIT, or [`Self::handle`]), then stops
@@ -508,6 +538,7 @@ impl Application {
             counter,
             sync,
             deliverer,
+            streams,
             shutdown_timeout,
             ..
         } = self;
@@ -519,7 +550,9 @@ impl Application {
         };
         // The work's deadline leaves a moment to log what it could not finish.
         let deadline = tokio::time::Instant::now() + shutdown_timeout.saturating_sub(LOG_RESERVE);
-        // Stop accepting now (the command is sent by this call), graceful: requests under way go on.
+        // Event streams end now (they would hold the graceful stop to its deadline otherwise); stop
+        // accepting now (the command is sent by this call), graceful: requests under way go on.
+        streams.close_all();
         let stopping = handle.stop(true);
         // Webhook attempts under way go on too, but nothing more is claimed.
         let drainer = deliverer.clone();

@@ -5,7 +5,6 @@ use std::io::Write;
 use std::sync::{Arc, Once};
 use std::time::Duration;
 
-use actix_web::dev::ServerHandle;
 use blog_api::cache::{RedisEndpoint, RedisSettings};
 use blog_api::config::Settings;
 use blog_api::db::{self, DatabaseUrl, DbPool, QueryCounter};
@@ -203,6 +202,8 @@ pub struct TestOptions {
     pub previews: blog_api::config::PreviewSettings,
     /// Media (default: as with no variable set, the files in the test database's own directory).
     pub media: Option<blog_api::config::MediaSettings>,
+    /// `SSE_MAX_STREAMS` (default 10,000).
+    pub sse_max_streams: usize,
 }
 
 impl Default for TestOptions {
@@ -231,6 +232,7 @@ impl Default for TestOptions {
                 .expect("the default settings")
                 .previews,
             media: None,
+            sse_max_streams: 10_000,
             webhooks: blog_api::config::WebhookSettings {
                 poll_interval: Duration::from_secs(3600),
                 // Should that hourly poll fall inside a test, its receivers on loopback are reachable.
@@ -253,7 +255,7 @@ pub struct TestApp {
     pub backend: TestBackend,
     pub database: Arc<TestDatabase>,
     server: Option<(
-        ServerHandle,
+        blog_api::startup::StopHandle,
         actix_web::rt::task::JoinHandle<std::io::Result<()>>,
     )>,
 }
@@ -311,6 +313,7 @@ impl TestApp {
                 blog_api::config::MediaSettings::in_directory(database.media.path().to_path_buf())
             }),
             post_revisions_keep: 50,
+            sse_max_streams: options.sse_max_streams,
             shutdown_timeout: Duration::from_secs(8),
             forwarded_header: options.forwarded_header,
             content_cache_max_staleness: options.content_cache_max_staleness,

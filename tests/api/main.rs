@@ -34,6 +34,7 @@ mod fuzz;
 mod helpers;
 mod http;
 mod import;
+mod live;
 mod media;
 mod media_s3;
 mod openapi;

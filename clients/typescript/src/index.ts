@@ -18,6 +18,7 @@ export type Media = Schemas["Media"];
 export type Suggestion = Schemas["Suggestion"];
 export type Highlights = Schemas["Highlights"];
 export type Facets = Schemas["Facets"];
+export type LiveCount = Schemas["LiveCount"];
 
 /** An error answer of the API: its problem document, typed. */
 export class ApiProblem extends Error {
@@ -115,4 +116,49 @@ export function body<T>(result: { data?: T; response: Response }): T {
     throw new Error(`no body in the ${result.response.status} answer`);
   }
   return result.data;
+}
+
+/** What the live helpers need of `EventSource`: the browser's own, or one passed in (Node before 22). */
+export interface EventSourceLike {
+  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void;
+  close(): void;
+  onerror: ((event: Event) => void) | null;
+}
+
+/** An `EventSource` constructor (`globalThis.EventSource` by default). */
+export type EventSourceConstructor = new (url: string) => EventSourceLike;
+
+export interface LiveCountOptions {
+  /** Where the API is, like `https://api.blog.example.com`. */
+  baseUrl: string;
+  /** A published post's id. */
+  id: number;
+  /** Called with the count at once, then with each new count (at most once a second). */
+  onCount: (count: LiveCount) => void;
+  /** Called when the stream fails; `EventSource` reconnects by itself unless the answer was an error status. */
+  onError?: (event: Event) => void;
+  /** Another `EventSource` (a polyfill in Node before 22, a test's). */
+  EventSource?: EventSourceConstructor;
+}
+
+/**
+ * Follows a post's click count live (`GET /posts/{id}/live`); returns a function that stops listening.
+ *
+ * ```ts
+ * const stop = liveCount({ baseUrl, id: 1, onCount: ({ clicks }) => (counter.textContent = String(clicks)) });
+ * ```
+ */
+export function liveCount(options: LiveCountOptions): () => void {
+  const source = openEventSource(options.baseUrl, `/posts/${options.id}/live`, options.EventSource);
+  source.addEventListener("count", (event) => options.onCount(JSON.parse(event.data) as LiveCount));
+  if (options.onError) source.onerror = options.onError;
+  return () => source.close();
+}
+
+function openEventSource(baseUrl: string, path: string, given?: EventSourceConstructor): EventSourceLike {
+  const Source = given ?? (globalThis as { EventSource?: EventSourceConstructor }).EventSource;
+  if (!Source) {
+    throw new Error("no EventSource in this runtime: pass one (`EventSource` option), as Node before 22 needs");
+  }
+  return new Source(`${baseUrl.replace(/\/+$/, "")}${path}`);
 }

@@ -511,6 +511,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/posts/{id}/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow a post's click count live
+         * @description A `text/event-stream` (Server-Sent Events, for `EventSource`): a `count` event with data
+         *     `{"id", "clicks"}` at once, then one each time the post's displayed count changes, at most one a second
+         *     (changes in between coalesced); views through any instance reach it within about two seconds. A comment
+         *     line every 15 s keeps proxies from closing a quiet stream. Listening is not a view. Each instance keeps
+         *     at most `SSE_MAX_STREAMS` streams open (503 with `Retry-After` past it); a stop ends every stream.
+         */
+        get: operations["live_count"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/posts/{id}/preview-links": {
         parameters: {
             query?: never;
@@ -1226,6 +1250,21 @@ export interface components {
          * @enum {string}
          */
         Interval: "hour" | "day" | "week";
+        /** @description The data of a `count` event. */
+        LiveCount: {
+            /**
+             * Format: int64
+             * @description Its displayed click count, as `GET /posts/{id}` shows it.
+             * @example 1234
+             */
+            clicks: number;
+            /**
+             * Format: int64
+             * @description The post's id.
+             * @example 1
+             */
+            id: number;
+        };
         /**
          * @description An uploaded image as the API shows it.
          * @example {
@@ -4987,6 +5026,70 @@ export interface operations {
                 };
             };
             /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    live_count: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /**
+                 * @description Post id (a published post)
+                 * @example 1
+                 */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: `event: count` with `data: {"id": 1, "clicks": 1234}`, then one per change */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["LiveCount"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such resource, or one the caller may not see (a post that is not published) */
+            404: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable, or this instance has SSE_MAX_STREAMS streams open (`Retry-After`) */
             503: {
                 headers: {
                     /** @description The request's id: yours when it was sane, else a new one */

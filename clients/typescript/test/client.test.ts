@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { ApiProblem, body, createBlogClient } from "../src/index.js";
+import { ApiProblem, body, createBlogClient, liveCount, type LiveCount } from "../src/index.js";
+import { FetchEventSource } from "./event-source.js";
 import { cardLine } from "./usage.js";
 
 const baseUrl = process.env.BLOG_API_URL;
@@ -62,6 +63,34 @@ describe("the client against a live server", live, () => {
     const before = body(await api.POST("/posts/{id}/clicks", path));
     const after = body(await api.POST("/posts/{id}/clicks", path));
     assert.equal(after.clicks, before.clicks + 1);
+  });
+
+  it("follows a post's count live: the count at once, then each new one", async () => {
+    const [post] = body(await api.GET("/posts", { params: { query: { per_page: 1, fields: ["id"] } } })).data;
+    assert.ok(post);
+    const counts: LiveCount[] = [];
+    let heard: () => void = () => {};
+    const stop = liveCount({
+      baseUrl: baseUrl ?? "",
+      id: post.id,
+      EventSource: FetchEventSource,
+      onCount: (count) => {
+        counts.push(count);
+        heard();
+      },
+    });
+    const next = () => new Promise<void>((resolve) => (heard = resolve));
+    try {
+      await next();
+      const first = counts[0];
+      assert.ok(first);
+      assert.equal(first.id, post.id);
+      const clicked = body(await api.POST("/posts/{id}/clicks", { params: { path: { id: post.id } } }));
+      while (counts.at(-1)?.clicks !== clicked.clicks) await next();
+      assert.ok(clicked.clicks > first.clicks);
+    } finally {
+      stop();
+    }
   });
 
   it("reports every bad field of a write at once", { skip: token ? false : "BLOG_API_TOKEN is not set" }, async () => {
