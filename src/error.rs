@@ -67,6 +67,9 @@ pub enum ApiError {
     /// The media store could not be reached or refused a file.
     #[error("the media store is unavailable")]
     StoreUnavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// A sync token that cannot be continued (why): the client starts again without one.
+    #[error("sync token refused: {0}")]
+    SyncRestart(&'static str),
 }
 
 impl From<InvalidValue> for ApiError {
@@ -247,6 +250,11 @@ impl ApiError {
                 "unavailable",
                 "the media store is temporarily unavailable; retry shortly",
             ),
+            ApiError::SyncRestart(why) => Problem::new(
+                status,
+                "sync-restart",
+                format!("{why}: sync again from the start (`GET /sync` without `since`) and replace what you hold"),
+            ),
         }
     }
 }
@@ -268,6 +276,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::RangeNotSatisfiable(_) => StatusCode::RANGE_NOT_SATISFIABLE,
+            ApiError::SyncRestart(_) => StatusCode::GONE,
         }
     }
 

@@ -105,6 +105,21 @@ pub fn list(
     ))
 }
 
+/// The authors `ids` (those that exist) with their published post counts, by id.
+pub fn authors_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<Author>> {
+    let rows: Vec<AuthorRow> = authors::table
+        .filter(authors::id.eq_any(ids))
+        .select(COLUMNS)
+        .order(authors::id)
+        .load(conn)?;
+    let counts = counts(conn, ids, now)?;
+    Ok(rows.into_iter().map(|row| author(row, &counts)).collect())
+}
+
 /// The author with this slug, with its published post count.
 pub fn find(
     conn: &mut DbConnection,

@@ -22,6 +22,7 @@ pub mod schema;
 pub mod search;
 pub mod secrets;
 pub mod stats;
+pub mod sync;
 pub mod taxonomy;
 pub mod taxonomy_writes;
 pub mod tokens;

@@ -491,6 +491,49 @@ pub fn summaries_of(
         .collect())
 }
 
+/// The posts `ids` (those that exist) with every field, in that order: three statements (rows; tags and
+/// authors; bodies and SEO fields). For delta sync; the service places images and makes the JSON-LD.
+pub fn details_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<PostDetail>> {
+    let summaries = summaries_of(conn, ids, &FieldSet::all(POST_FIELDS))?;
+    if summaries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(i64, String, String, String, String, Option<String>)> = posts::table
+        .left_join(post_seo::table)
+        .filter(posts::id.eq_any(ids))
+        .select((
+            posts::id,
+            posts::body_markdown,
+            posts::body_html,
+            sql::<Text>("COALESCE(post_seo.meta_title, posts.title)"),
+            sql::<Text>("COALESCE(post_seo.meta_description, posts.excerpt)"),
+            post_seo::canonical_url.nullable(),
+        ))
+        .load(conn)?;
+    let mut rest: HashMap<i64, _> = rows
+        .into_iter()
+        .map(|(id, markdown, html, title, description, canonical)| {
+            (id, (markdown, html, title, description, canonical))
+        })
+        .collect();
+    Ok(summaries
+        .into_iter()
+        .filter_map(|summary| {
+            let (body_markdown, body_html, meta_title, meta_description, canonical_url) =
+                rest.remove(&summary.id)?;
+            Some(PostDetail {
+                summary,
+                body_markdown,
+                body_html,
+                meta_title,
+                meta_description,
+                canonical_url,
+                json_ld: serde_json::Value::Null,
+            })
+        })
+        .collect())
+}
+
 /// What `read` reads, and the earliest publication still to come after `now` (until when it holds without
 /// a write), on one connection.
 pub fn until_next_publication<T>(

@@ -106,6 +106,39 @@ pub fn tag(
     Ok(row.and_then(|row| items(vec![row]).pop()))
 }
 
+/// The categories `ids` (those that exist) with their published post counts, by id.
+pub fn categories_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<TaxonomyItem>> {
+    let rows: Vec<Row> = categories::table
+        .filter(categories::id.eq_any(ids))
+        .select((
+            categories::id,
+            categories::slug,
+            categories::name,
+            category_post_count!(now),
+        ))
+        .order(categories::id)
+        .load(conn)?;
+    Ok(items(rows))
+}
+
+/// The tags `ids` (those that exist) with their published post counts, by id.
+pub fn tags_of(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    now: NaiveDateTime,
+) -> QueryResult<Vec<TaxonomyItem>> {
+    let rows: Vec<Row> = tags::table
+        .filter(tags::id.eq_any(ids))
+        .select((tags::id, tags::slug, tags::name, tag_post_count!(now)))
+        .order(tags::id)
+        .load(conn)?;
+    Ok(items(rows))
+}
+
 fn items(rows: Vec<Row>) -> Vec<TaxonomyItem> {
     rows.into_iter()
         .map(|(id, slug, name, post_count)| TaxonomyItem {

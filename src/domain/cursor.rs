@@ -61,10 +61,33 @@ impl CursorKey {
     /// The cursor a client sends back to continue `list` (its sort and filters, as [`ListBinding`] writes
     /// them) after `after`.
     pub fn seal(&self, list: &str, after: &After) -> String {
-        let mut bytes = serde_json::to_vec(after).unwrap_or_default();
-        let tag = self.tag(list, &bytes).finalize().into_bytes();
+        self.seal_value(list, after)
+    }
+
+    /// Any value sealed for `purpose` (a list's cursor, a sync token): URL-safe base64 of its JSON and a
+    /// truncated HMAC over both.
+    pub fn seal_value(&self, purpose: &str, value: &impl Serialize) -> String {
+        let mut bytes = serde_json::to_vec(value).unwrap_or_default();
+        let tag = self.tag(purpose, &bytes).finalize().into_bytes();
         bytes.extend_from_slice(tag.get(..TAG_BYTES).unwrap_or_default());
         URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// What [`CursorKey::seal_value`] sealed for `purpose`; `None` for anything else (forged, cut, edited,
+    /// sealed for another purpose or by another deployment).
+    pub fn open_value<T: serde::de::DeserializeOwned>(
+        &self,
+        purpose: &str,
+        raw: &str,
+    ) -> Option<T> {
+        if raw.is_empty() || raw.len() > MAX_CURSOR_CHARS {
+            return None;
+        }
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        let split = bytes.len().checked_sub(TAG_BYTES)?;
+        let (payload, tag) = bytes.split_at(split);
+        self.tag(purpose, payload).verify_truncated_left(tag).ok()?;
+        serde_json::from_slice(payload).ok()
     }
 
     /// What a cursor says, if this deployment sealed it for `list`; else a 400 naming `cursor`.
@@ -77,16 +100,7 @@ impl CursorKey {
                  refused)",
             )
         };
-        if raw.is_empty() || raw.len() > MAX_CURSOR_CHARS {
-            return Err(invalid());
-        }
-        let bytes = URL_SAFE_NO_PAD.decode(raw).map_err(|_| invalid())?;
-        let split = bytes.len().checked_sub(TAG_BYTES).ok_or_else(invalid)?;
-        let (payload, tag) = bytes.split_at(split);
-        self.tag(list, payload)
-            .verify_truncated_left(tag)
-            .map_err(|_| invalid())?;
-        serde_json::from_slice(payload).map_err(|_| invalid())
+        self.open_value(list, raw).ok_or_else(invalid)
     }
 }
 

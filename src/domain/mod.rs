@@ -26,6 +26,7 @@ pub mod seo;
 mod slug;
 mod sort;
 pub mod stats;
+pub mod sync;
 pub mod term_input;
 pub mod token;
 pub mod webhook;

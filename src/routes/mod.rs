@@ -23,6 +23,7 @@ pub mod request_id;
 pub(crate) mod revisions;
 pub mod search;
 pub(crate) mod stats;
+pub(crate) mod sync;
 pub(crate) mod taxonomy;
 pub(crate) mod webhooks;
 
@@ -48,6 +49,7 @@ pub struct AppState {
     pub authors: Arc<service::authors::Authors>,
     pub media: Arc<service::media::MediaLibrary>,
     pub live: Arc<service::live::LiveCounts>,
+    pub sync: Arc<service::sync::DeltaSync>,
     /// Every event stream's place; a stop closes them all.
     pub streams: Arc<service::live::Streams>,
     pub health: Arc<service::health::Health>,
@@ -167,6 +169,7 @@ route_table! {
     "/tags/{slug}/feed.atom" => { get: feeds::tag_atom }
     "/authors/{slug}/feed.rss" => { get: feeds::author_rss }
     "/authors/{slug}/feed.atom" => { get: feeds::author_atom }
+    "/sync" => { get: sync::sync_content }
     "/sitemap.xml" => { get: feeds::sitemap }
     "/sitemap-{n}.xml" => { get: feeds::sitemap_file }
     "/webhooks" => { get: webhooks::list_webhooks, post: webhooks::create_webhook }

@@ -304,6 +304,8 @@ impl Modify for BearerAuth {
         NewPost, PostChanges, TermChanges, NewComment, Moderation, routes::clicks::ClickCount,
         routes::related::RelatedPosts, routes::search::Suggestions, Suggestion, SuggestionKind,
         routes::live::LiveCount,
+        crate::domain::sync::SyncPage, crate::domain::sync::SyncData, crate::domain::sync::SyncDeleted,
+        crate::domain::sync::SyncMeta,
         Highlights, Facets, FacetCount, PostSummaryField, PostField, CommentField, TermField,
         PostStats, StatsPoint, StatsMeta, Interval,
         routes::health::Health, routes::health::Readiness, routes::health::CacheState,
@@ -317,6 +319,7 @@ impl Modify for BearerAuth {
     tags(
         (name = "posts", description = "Posts: lists, single posts, and editors' writes"),
         (name = "clicks", description = "The click beacon"),
+        (name = "sync", description = "Delta sync for offline apps"),
         (name = "comments", description = "Readers' comments and their moderation"),
         (name = "taxonomy", description = "Categories and tags"),
         (name = "feeds", description = "RSS and Atom feeds, and the sitemap"),

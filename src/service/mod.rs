@@ -20,6 +20,7 @@ pub mod revisions;
 pub mod search;
 pub mod slots;
 pub mod stats;
+pub mod sync;
 pub mod taxonomy;
 pub mod tokens;
 pub mod webhooks;

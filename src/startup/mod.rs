@@ -304,6 +304,15 @@ fn rate_limits(settings: &Settings) -> Result<Limiter, StartupError> {
     Ok(Limiter::new(rates, shared))
 }
 
+/// Where posts' pages and media files are, for links and JSON-LD.
+fn post_pages(settings: &Settings) -> PostPages {
+    PostPages {
+        site_url: settings.site.url.clone(),
+        pattern: settings.site.post_url_pattern.clone(),
+        media: crate::domain::media::MediaUrls::new(settings.media.public_url.as_deref()),
+    }
+}
+
 /// Every service, built once: what the handlers reach through [`AppState`].
 async fn services(
     settings: &Settings,
@@ -319,11 +328,7 @@ async fn services(
     // hashed under a salt per day, also shared: `Visitors`).
     let cursors = CursorKey::new(shared_secret(pool, "cursor").await?.as_bytes());
     let limiter = Arc::new(rate_limits(settings)?);
-    let pages = PostPages {
-        site_url: settings.site.url.clone(),
-        pattern: settings.site.post_url_pattern.clone(),
-        media: crate::domain::media::MediaUrls::new(settings.media.public_url.as_deref()),
-    };
+    let pages = post_pages(settings);
     let cache = counter.cache().clone();
     let click_service = Arc::new(Clicks::new(
         counter.clone(),
@@ -351,6 +356,13 @@ async fn services(
     Ok(AppState {
         media,
         live: Arc::new(live),
+        sync: Arc::new(crate::service::sync::DeltaSync::new(
+            pool.clone(),
+            counter.clone(),
+            clock.clone(),
+            cursors.clone(),
+            pages.clone(),
+        )),
         streams,
         posts: Arc::new(Posts::new(
             pool.clone(),

@@ -57,6 +57,7 @@ mod revisions;
 mod search;
 mod seo;
 mod shutdown;
+mod sync;
 mod taxonomy;
 mod tcp_proxy;
 mod tokens;

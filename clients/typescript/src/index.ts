@@ -19,6 +19,8 @@ export type Suggestion = Schemas["Suggestion"];
 export type Highlights = Schemas["Highlights"];
 export type Facets = Schemas["Facets"];
 export type LiveCount = Schemas["LiveCount"];
+export type SyncPage = Schemas["SyncPage"];
+export type Author = Schemas["Author"];
 
 /** An error answer of the API: its problem document, typed. */
 export class ApiProblem extends Error {
@@ -161,4 +163,60 @@ function openEventSource(baseUrl: string, path: string, given?: EventSourceConst
     throw new Error("no EventSource in this runtime: pass one (`EventSource` option), as Node before 22 needs");
   }
   return new Source(`${baseUrl.replace(/\/+$/, "")}${path}`);
+}
+
+/**
+ * One delta sync (`GET /sync`): every page from `since` (from nothing when absent) until `has_more` is
+ * false, each handed to `apply` in order; resolves to the token to keep for next time. A token the API
+ * refuses (410: changed, or older than the deletions it keeps) rejects with that `ApiProblem`: start again
+ * without `since` and replace what you hold.
+ */
+export async function syncPages(
+  api: BlogClient,
+  since: string | undefined,
+  apply: (page: SyncPage) => void | Promise<void>,
+): Promise<string> {
+  let token = since;
+  for (;;) {
+    const page = body(await api.GET("/sync", { params: { query: token === undefined ? {} : { since: token } } }));
+    await apply(page);
+    token = page.meta.next_sync_token;
+    if (!page.meta.has_more) return token;
+  }
+}
+
+/** What an offline app holds, kept by `sync()`: the published posts, categories, tags and authors by id. */
+export class SyncedContent {
+  readonly posts = new Map<number, PostDetail>();
+  readonly categories = new Map<number, TaxonomyItem>();
+  readonly tags = new Map<number, TaxonomyItem>();
+  readonly authors = new Map<number, Author>();
+  /** The token of the last complete sync (store it with the content). */
+  token: string | undefined;
+
+  /** Applies one page: its deletions first, then its rows. */
+  apply(page: SyncPage): void {
+    for (const id of page.deleted.posts) this.posts.delete(id);
+    for (const id of page.deleted.categories) this.categories.delete(id);
+    for (const id of page.deleted.tags) this.tags.delete(id);
+    for (const id of page.deleted.authors) this.authors.delete(id);
+    for (const post of page.data.posts) this.posts.set(post.id, post);
+    for (const category of page.data.categories) this.categories.set(category.id, category);
+    for (const tag of page.data.tags) this.tags.set(tag.id, tag);
+    for (const author of page.data.authors) this.authors.set(author.id, author);
+  }
+
+  /** Brings the content up to date; after a 410 it starts again from nothing. */
+  async sync(api: BlogClient): Promise<void> {
+    try {
+      this.token = await syncPages(api, this.token, (page) => this.apply(page));
+    } catch (error) {
+      if (!(error instanceof ApiProblem) || error.status !== 410) throw error;
+      this.posts.clear();
+      this.categories.clear();
+      this.tags.clear();
+      this.authors.clear();
+      this.token = await syncPages(api, undefined, (page) => this.apply(page));
+    }
+  }
 }

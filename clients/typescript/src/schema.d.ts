@@ -792,6 +792,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Sync the public content
+         * @description For offline apps: the published posts, categories, tags and authors as pages. Without `since` a sync
+         *     starts from nothing and `data` holds everything; with `since` (the `meta.next_sync_token` of the last
+         *     page) only what changed since: created, edited or newly published rows in `data` (including posts
+         *     published by their schedule meanwhile), deleted or no longer public ones (a post back to draft or
+         *     scheduled again) as ids in `deleted`. Ask again at once while `meta.has_more`; then keep the last token
+         *     for next time. A client that applies `deleted` (first) and `data` (as upserts, by id) of every page holds
+         *     exactly what the API's lists show. Click counts are not changes: posts carry their count as of the page.
+         *     Tokens are opaque and sealed; a changed one, or one older than the 30 days of deletions kept, is a 410
+         *     problem: sync again from the start.
+         */
+        get: operations["sync_content"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tags": {
         parameters: {
             query?: never;
@@ -1984,6 +2012,40 @@ export interface components {
         /** @description Suggestions, best first. */
         Suggestions: {
             data: components["schemas"]["Suggestion"][];
+        };
+        /** @description Rows a page serves, each as the API shows it. */
+        SyncData: {
+            /** @description Authors, as `GET /authors/{slug}` shows them. */
+            authors: components["schemas"]["Author"][];
+            /** @description Categories, as `GET /categories/{id}` shows them. */
+            categories: components["schemas"]["TaxonomyItem"][];
+            /** @description Published posts, as `GET /posts/{id}` shows them (their `clicks` as of this page). */
+            posts: components["schemas"]["PostDetail"][];
+            /** @description Tags, as `GET /tags/{id}` shows them. */
+            tags: components["schemas"]["TaxonomyItem"][];
+        };
+        /**
+         * @description Ids of rows a client must drop: deleted, or (posts) no longer public (a draft again, scheduled again).
+         *     An id may be one the client never held.
+         */
+        SyncDeleted: {
+            authors: number[];
+            categories: number[];
+            posts: number[];
+            tags: number[];
+        };
+        /** @description Where the client goes next. */
+        SyncMeta: {
+            /** @description More pages of this sync follow (ask for them at once). */
+            has_more: boolean;
+            /** @description Send it back as `since`: for the next page while `has_more`, else the next time the client syncs. */
+            next_sync_token: string;
+        };
+        /** @description One page of `GET /sync`. */
+        SyncPage: {
+            data: components["schemas"]["SyncData"];
+            deleted: components["schemas"]["SyncDeleted"];
+            meta: components["schemas"]["SyncMeta"];
         };
         /**
          * @description A category or tag in its own list, with the number of published posts it holds (every field present
@@ -6159,6 +6221,86 @@ export interface operations {
             };
             /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
             400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sync_content: {
+        parameters: {
+            query?: {
+                /** @description The `meta.next_sync_token` of the last page; absent for a first sync */
+                since?: string;
+            };
+            header?: {
+                /** @description An `ETag` from an earlier answer: 304 with no body while the representation (counts included) is unchanged. */
+                "If-None-Match"?: string;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of changes */
+            200: {
+                headers: {
+                    /** @description `public, max-age=CACHE_MAX_AGE` (default 0: revalidate each time), or `private, no-store` when a token was sent */
+                    "Cache-Control"?: string;
+                    /** @description Validator of this representation (absent when a token was sent) */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncPage"];
+                };
+            };
+            /** @description Not Modified: the representation is the one your `If-None-Match` named */
+            304: {
+                headers: {
+                    /** @description As on the 200 */
+                    "Cache-Control"?: string;
+                    /** @description The representation's validator */
+                    ETag?: string;
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A token this API did not make (changed, cut short), or too old: sync again without `since` */
+            410: {
                 headers: {
                     /** @description The request's id: yours when it was sane, else a new one */
                     "X-Request-Id"?: string;

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { ApiProblem, body, createBlogClient, liveCount, type LiveCount } from "../src/index.js";
+import { ApiProblem, body, createBlogClient, liveCount, SyncedContent, type LiveCount } from "../src/index.js";
 import { FetchEventSource } from "./event-source.js";
 import { cardLine } from "./usage.js";
 
@@ -91,6 +91,23 @@ describe("the client against a live server", live, () => {
     } finally {
       stop();
     }
+  });
+
+  it("keeps an offline copy by delta sync, starting again after a refused token", async () => {
+    const content = new SyncedContent();
+    await content.sync(api);
+    const listed = body(await api.GET("/posts", { params: { query: { per_page: 1 } } }));
+    assert.equal(content.posts.size, listed.meta.total);
+    const categories = body(await api.GET("/categories", { params: { query: { per_page: 100 } } }));
+    assert.equal(content.categories.size, categories.meta.total);
+    assert.ok(content.token, "a token to keep");
+    const before = content.token;
+    await content.sync(api);
+    assert.equal(content.posts.size, listed.meta.total, "nothing changed");
+    assert.ok(content.token);
+    content.token = `${before}x`;
+    await content.sync(api);
+    assert.equal(content.posts.size, listed.meta.total, "started again from nothing");
   });
 
   it("reports every bad field of a write at once", { skip: token ? false : "BLOG_API_TOKEN is not set" }, async () => {

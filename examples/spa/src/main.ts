@@ -6,6 +6,7 @@ import {
   ApiProblem,
   body,
   createBlogClient,
+  liveCount,
   type Media,
   type PostSummary,
   type Suggestion,
@@ -280,8 +281,24 @@ async function loadTaxonomy(): Promise<void> {
   }
 }
 
-/** Opens a post: the read counts a view, and the count shown is the one the API answered with. */
+/** Stops following the open post's count (`liveCount`). */
+let stopLive: (() => void) | null = null;
+
+/** Shows a post's count, on its page and on its card in the list. */
+function showClicks(id: number, clicks: number | undefined): void {
+  view.clicks.textContent = views(clicks);
+  view.clicks.dataset.clicks = String(clicks ?? 0);
+  const card = view.posts.querySelector<HTMLElement>(`[data-post-id="${id}"] .card-clicks`);
+  if (card) card.textContent = views(clicks);
+}
+
+/**
+ * Opens a post: the read counts a view, and the count shown is the one the API answered with; from then on
+ * it follows the count live (`GET /posts/{id}/live`), so other readers' views show while it is open.
+ */
 async function showPost(id: number): Promise<void> {
+  stopLive?.();
+  stopLive = null;
   openPost = id;
   view.list.hidden = true;
   view.post.hidden = false;
@@ -304,8 +321,14 @@ async function showPost(id: number): Promise<void> {
       document.createTextNode(`, ${date(post.published_at)}`),
     );
     view.reading.textContent = `${post.reading_time_minutes ?? 1} min read`;
-    view.clicks.textContent = views(post.clicks);
-    view.clicks.dataset.clicks = String(post.clicks ?? 0);
+    showClicks(id, post.clicks);
+    stopLive = liveCount({
+      baseUrl: API_URL,
+      id,
+      onCount: ({ clicks }) => {
+        if (openPost === id) showClicks(id, clicks);
+      },
+    });
     if (post.feature_image) view.cover.append(picture(post.feature_image, "(max-width: 760px) 100vw, 720px", false));
     // Sanitized by the API (no scripts, no remote images).
     view.body.innerHTML = post.body_html ?? "";
@@ -331,9 +354,6 @@ async function showPost(id: number): Promise<void> {
       }),
     );
     if (comments.data.length === 0) view.comments.append(text("li", "No comments yet.", "muted"));
-    // The list shows the fresh count too, when the reader goes back to it.
-    const card = view.posts.querySelector<HTMLElement>(`[data-post-id="${id}"] .card-clicks`);
-    if (card) card.textContent = views(post.clicks);
     view.title.focus();
   } catch (error) {
     view.title.textContent = "";
@@ -342,6 +362,8 @@ async function showPost(id: number): Promise<void> {
 }
 
 function showList(author = ""): void {
+  stopLive?.();
+  stopLive = null;
   openPost = null;
   document.title = "Blog";
   view.post.hidden = true;

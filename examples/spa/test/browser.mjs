@@ -293,6 +293,17 @@ try {
   check((await apiGet(`/posts/${id}?fields=clicks`)).clicks === second, "the API agrees with the second count");
   check(await page.evaluate(() => window.__sameDocument === true), "the page was not reloaded");
 
+  // The open post follows its count live: a click made elsewhere shows within seconds, with no reload.
+  const beacon = await fetch(`${api}/posts/${id}/clicks`, {
+    method: "POST",
+    headers: { "user-agent": "Mozilla/5.0 (X11; Linux x86_64; rv:130.0) Gecko/20100101 Firefox/130.0" },
+  });
+  check(beacon.ok, `the beacon answered ${beacon.status}`);
+  const { clicks: elsewhere } = await beacon.json();
+  check(elsewhere === second + 1, `the beacon counted one more (${elsewhere} after ${second})`);
+  await page.waitForFunction((expected) => Number(document.querySelector("#post-clicks")?.dataset.clicks) === expected, elsewhere, { timeout: 10_000 })
+    .catch(() => fail("a click made elsewhere does not show on the open post"));
+
   // The byline names the post's authors, in the API's order, each linking to the author's page: their name,
   // and the API's list of their posts.
   const authors = (await apiGet(`/posts/${id}?fields=authors`)).authors;

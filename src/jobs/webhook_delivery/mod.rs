@@ -145,7 +145,7 @@ impl Deliverer {
         Ok(PassReport { announced, started })
     }
 
-    /// Deletes old finished events once an hour.
+    /// Deletes old finished events, and delta sync's old tombstones, once an hour.
     async fn prune_now_and_then(&self) -> Result<(), DbError> {
         let due = self.last_prune.lock().is_ok_and(|mut last| {
             let due = last.is_none_or(|at| at.elapsed() > Duration::from_secs(3600));
@@ -158,6 +158,8 @@ impl Deliverer {
             let before = self.clocks.real.now()
                 - chrono::Duration::from_std(LOG_RETENTION).unwrap_or_default();
             run_query(&self.pool, move |conn| db::webhooks::prune(conn, before)).await?;
+            // Delta sync's tombstones are kept as long (README "Delta sync").
+            run_query(&self.pool, move |conn| db::sync::prune(conn, before)).await?;
         }
         Ok(())
     }
