@@ -3,10 +3,12 @@
 // run every query against both migration folders, so a drift between them and this file fails there.
 
 diesel::table! {
-    /// The version row (migrations 6 and 19; its `version` column is read by `db::content` in plain SQL).
+    /// The version row (migrations 6, 19 and 22; its `version` column is read by `db::content` in plain SQL).
     content_version (id) {
         id -> SmallInt,
         click_epoch -> BigInt,
+        event_seq -> BigInt,
+        events_pruned_through -> BigInt,
     }
 }
 
@@ -233,6 +235,7 @@ diesel::table! {
         event_type -> Text,
         payload -> Text,
         created_at -> Timestamp,
+        seq -> BigInt,
     }
 }
 

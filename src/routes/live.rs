@@ -1,19 +1,22 @@
-//! Server-Sent Events: `GET /posts/{id}/live`, a post's count as it changes.
+//! Server-Sent Events: `GET /posts/{id}/live`, a post's count as it changes, and `GET /events`, the public
+//! content events.
 
 use std::convert::Infallible;
 use std::time::Duration;
 
 use actix_web::http::header;
-use actix_web::{web, Responder};
+use actix_web::{web, HttpRequest, Responder};
 use actix_web_lab::sse;
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extract::{IdParam, InPath, NoQuery};
+use super::extract::{FromQuery, IdParam, InPath, NoQuery, Query};
 use super::problems::{BadRequest, NotFound};
+use super::query::QueryParams;
 use super::AppState;
 use crate::error::ApiError;
+use crate::service::live::Outgoing;
 
 /// A comment line this often keeps proxies from closing a quiet stream (and finds a gone client).
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
@@ -75,5 +78,81 @@ pub async fn live_count(
     Ok(event_stream(counts.map(move |clicks| {
         let data = serde_json::to_string(&LiveCount { id: post, clicks }).unwrap_or_default();
         sse::Event::Data(sse::Data::new(data).event("count"))
+    })))
+}
+
+/// `GET /events` parameters.
+pub struct EventsParams {
+    last_event_id: Option<String>,
+}
+
+impl FromQuery for EventsParams {
+    const ALLOWED: &'static [&'static str] = &["last_event_id"];
+
+    fn from_query(params: &QueryParams) -> Result<Self, ApiError> {
+        Ok(EventsParams {
+            last_event_id: params.get("last_event_id").map(str::to_owned),
+        })
+    }
+}
+
+/// What a `reset` event says.
+#[derive(Serialize, ToSchema)]
+pub struct StreamReset {
+    /// Why the stream could not resume where the client left it.
+    #[schema(example = "events after this Last-Event-ID are no longer kept")]
+    pub reason: &'static str,
+}
+
+/// Follow the public content events
+///
+/// A `text/event-stream` (Server-Sent Events) of the events webhooks carry that readers may see:
+/// `post.published`, `post.updated`, `post.unpublished`, `post.deleted`, `taxonomy.changed`,
+/// `comment.approved`, `author.created`, `author.updated`, `author.deleted`. Each event's `event:` is its type,
+/// its `data:` the webhook body (`{"type", "timestamp", "data"}`), its `id:` its place in the outbox's one
+/// sequence. A client that reconnects with `Last-Event-ID` (as `EventSource` does by itself), to any
+/// instance, gets every event after that place, in order, none twice, as long as the outbox keeps them (30
+/// days); older, or an id this API did not give, a `reset` event comes first (resync with `GET /sync`),
+/// then the events from now. Without it the stream starts now. Comment lines every 15 s keep it open;
+/// `SSE_MAX_STREAMS` bounds the streams of an instance (503 with `Retry-After` past it); a stop ends them.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "posts",
+    params(
+        ("Last-Event-ID" = Option<String>, Header, description = "The `id` of the last event the client received: the stream resumes after it"),
+        ("last_event_id" = Option<String>, Query, description = "The same, for a client that cannot set the header on its first connection (the header wins)"),
+    ),
+    responses(
+        (status = 200, description = "The stream: `event: post.published`, `id: 1234`, `data: {\"type\": \"post.published\", \"timestamp\": ..., \"data\": {...}}`; or `event: reset` with `{\"reason\"}`", content_type = "text/event-stream", body = StreamReset),
+        BadRequest,
+        (status = 503, description = "The database is unavailable, or this instance has SSE_MAX_STREAMS streams open (`Retry-After`)", body = crate::error::Problem, content_type = "application/problem+json"),
+    ),
+    security((), ("bearer" = []))
+)]
+pub async fn content_events(
+    request: HttpRequest,
+    query: Query<EventsParams>,
+    state: web::Data<AppState>,
+) -> Result<impl Responder, ApiError> {
+    let header = request
+        .headers()
+        .get("last-event-id")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let last = header.or(query.value.last_event_id);
+    let events = state.events.open(last.as_deref()).await?;
+    Ok(event_stream(events.map(|outgoing| {
+        match outgoing {
+            Outgoing::Event(event) => sse::Event::Data(
+                sse::Data::new(event.payload.clone())
+                    .event(event.event_type.clone())
+                    .id(event.seq.to_string()),
+            ),
+            Outgoing::Reset { place, reason } => {
+                let data = serde_json::to_string(&StreamReset { reason }).unwrap_or_default();
+                sse::Event::Data(sse::Data::new(data).event("reset").id(place.to_string()))
+            }
+        }
     })))
 }

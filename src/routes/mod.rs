@@ -49,6 +49,7 @@ pub struct AppState {
     pub authors: Arc<service::authors::Authors>,
     pub media: Arc<service::media::MediaLibrary>,
     pub live: Arc<service::live::LiveCounts>,
+    pub events: Arc<service::live::LiveEvents>,
     pub sync: Arc<service::sync::DeltaSync>,
     /// Every event stream's place; a stop closes them all.
     pub streams: Arc<service::live::Streams>,
@@ -170,6 +171,7 @@ route_table! {
     "/authors/{slug}/feed.rss" => { get: feeds::author_rss }
     "/authors/{slug}/feed.atom" => { get: feeds::author_atom }
     "/sync" => { get: sync::sync_content }
+    "/events" => { get: live::content_events }
     "/sitemap.xml" => { get: feeds::sitemap }
     "/sitemap-{n}.xml" => { get: feeds::sitemap_file }
     "/webhooks" => { get: webhooks::list_webhooks, post: webhooks::create_webhook }

@@ -303,7 +303,7 @@ impl Modify for BearerAuth {
         Page<PostSummary>, Page<CommentView>, Page<TaxonomyItem>,
         NewPost, PostChanges, TermChanges, NewComment, Moderation, routes::clicks::ClickCount,
         routes::related::RelatedPosts, routes::search::Suggestions, Suggestion, SuggestionKind,
-        routes::live::LiveCount,
+        routes::live::LiveCount, routes::live::StreamReset,
         crate::domain::sync::SyncPage, crate::domain::sync::SyncData, crate::domain::sync::SyncDeleted,
         crate::domain::sync::SyncMeta,
         Highlights, Facets, FacetCount, PostSummaryField, PostField, CommentField, TermField,

@@ -35,7 +35,7 @@ use crate::service::webhooks::Webhooks;
 
 mod shutdown;
 
-use crate::service::live::{LiveCounts, Streams};
+use crate::service::live::{LiveCounts, LiveEvents, Streams};
 use shutdown::{stop_signal, sync_before, LOG_RESERVE};
 
 /// Why the service could not start.
@@ -106,7 +106,14 @@ fn cors(origins: &CorsOrigins) -> actix_cors::Cors {
             }),
     };
     cors.allowed_methods(["GET", "HEAD", "POST", "PATCH", "DELETE"])
-        .allowed_headers(["authorization", "content-type", "if-match", "if-none-match"])
+        // `last-event-id`: an event stream read with fetch (a browser's EventSource needs no preflight).
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "if-match",
+            "if-none-match",
+            "last-event-id",
+        ])
         .expose_headers([
             "etag",
             "link",
@@ -313,6 +320,26 @@ fn post_pages(settings: &Settings) -> PostPages {
     }
 }
 
+/// The media library on `MEDIA_STORE`, with its image workers.
+fn media_library(
+    settings: &Settings,
+    pool: &DbPool,
+    clocks: &Clocks,
+    cursors: &CursorKey,
+) -> Result<Arc<crate::service::media::MediaLibrary>, StartupError> {
+    let store = crate::media::MediaStore::open(&settings.media.store, settings.media.timeout)?;
+    Ok(Arc::new(
+        crate::service::media::MediaLibrary::new(
+            pool.clone(),
+            store,
+            &settings.media,
+            clocks.clone(),
+            cursors.clone(),
+        )
+        .map_err(StartupError::MediaWorkers)?,
+    ))
+}
+
 /// Every service, built once: what the handlers reach through [`AppState`].
 async fn services(
     settings: &Settings,
@@ -339,23 +366,14 @@ async fn services(
         clock.clone(),
     ));
     click_service.prepare().await;
-    let media_store =
-        crate::media::MediaStore::open(&settings.media.store, settings.media.timeout)?;
-    let media = Arc::new(
-        crate::service::media::MediaLibrary::new(
-            pool.clone(),
-            media_store,
-            &settings.media,
-            clocks.clone(),
-            cursors.clone(),
-        )
-        .map_err(StartupError::MediaWorkers)?,
-    );
+    let media = media_library(settings, pool, clocks, &cursors)?;
     let streams = Arc::new(Streams::new(settings.sse_max_streams, metrics.clone()));
     let live = LiveCounts::start(counter.clone(), clock.clone(), streams.clone());
+    let events = LiveEvents::start(pool.clone(), content.clone(), streams.clone());
     Ok(AppState {
         media,
         live: Arc::new(live),
+        events: Arc::new(events),
         sync: Arc::new(crate::service::sync::DeltaSync::new(
             pool.clone(),
             counter.clone(),

@@ -390,3 +390,271 @@ mod bounded {
     crate::with_each_backend!(streams_are_bounded_and_end_with_their_client_or_the_server);
     use super::streams_are_bounded_and_end_with_their_client_or_the_server;
 }
+
+/// Reads `count` events (panics on a `reset`, or when they do not come within 10 s).
+async fn events(stream: &mut EventStream, count: usize) -> Vec<SseEvent> {
+    let mut seen = Vec::new();
+    while seen.len() < count {
+        let event = stream
+            .next(Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("{count} events; got {seen:?}"));
+        assert_ne!(event.event, "reset", "{event:?}");
+        seen.push(event);
+    }
+    seen
+}
+
+fn types(events: &[SseEvent]) -> Vec<String> {
+    events.iter().map(|event| event.event.clone()).collect()
+}
+
+fn place(event: &SseEvent) -> i64 {
+    event
+        .id
+        .as_deref()
+        .and_then(|id| id.parse().ok())
+        .expect("a numeric id")
+}
+
+/// `GET /events`: the public content events, in order, with the webhook payloads; drafts and comments still
+/// awaiting moderation are not heard of.
+async fn events_stream_the_public_changes_in_order(app: TestApp) {
+    use crate::post_writes::{send, token};
+    use reqwest::Method;
+    use serde_json::json;
+    app.import(&small_blog()).await;
+    let token = token(&app);
+    let mut stream = EventStream::open(&app, "/events", None).await;
+    let write = |method: Method, path: &'static str, body: Option<Value>| {
+        let token = token.clone();
+        let app = &app;
+        async move {
+            let response = send(app, method, path, Some(&token), body).await;
+            assert!(
+                response.status().is_success(),
+                "{path}: {}",
+                response.status()
+            );
+            response.json::<Value>().await.unwrap_or(Value::Null)
+        }
+    };
+    write(
+        Method::POST,
+        "/posts",
+        Some(json!({"title": "A draft", "author": "Ann", "body_markdown": "Words."})),
+    )
+    .await;
+    let created = write(
+        Method::POST,
+        "/posts",
+        Some(
+            json!({"title": "Live news", "author": "Ann", "body_markdown": "Words.",
+            "published_at": "2020-01-01T00:00:00Z"}),
+        ),
+    )
+    .await;
+    write(
+        Method::PATCH,
+        "/posts/1",
+        Some(json!({"title": "Hello again"})),
+    )
+    .await;
+    write(Method::POST, "/tags", Some(json!({"name": "fresh"}))).await;
+    let comment = send(
+        &app,
+        Method::POST,
+        "/posts/1/comments",
+        None,
+        Some(json!({"author_name": "R", "body": "Hi"})),
+    )
+    .await;
+    assert_eq!(comment.status(), 201);
+    let comment: Value = comment.json().await.expect("a comment");
+    let id = comment["id"].as_i64().expect("an id");
+    let moderate = send(
+        &app,
+        Method::PATCH,
+        &format!("/comments/{id}"),
+        Some(&token),
+        Some(json!({"status": "approved"})),
+    )
+    .await;
+    assert_eq!(moderate.status(), 200);
+    write(
+        Method::PATCH,
+        "/posts/2",
+        Some(json!({"published_at": null})),
+    )
+    .await;
+    write(Method::DELETE, "/posts/3", None).await;
+
+    let seen = events(&mut stream, 6).await;
+    assert_eq!(
+        types(&seen),
+        [
+            "post.published",
+            "post.updated",
+            "taxonomy.changed",
+            "comment.approved",
+            "post.unpublished",
+            "post.deleted",
+        ],
+        "{seen:?}"
+    );
+    assert!(
+        stream.next(Duration::from_millis(1500)).await.is_none(),
+        "nothing more: no draft, no comment awaiting moderation"
+    );
+    assert!(
+        seen.windows(2)
+            .all(|pair| place(&pair[0]) < place(&pair[1])),
+        "ids rise: {seen:?}"
+    );
+    let published = seen[0].json();
+    assert_eq!(published["type"], "post.published");
+    assert_eq!(published["data"]["id"], created["id"]);
+    assert!(published["timestamp"].is_string());
+}
+
+/// A client reconnecting with `Last-Event-ID`, to another instance and after the first one stopped, gets
+/// every event it missed, in order, none twice; events written through one instance reach a stream on
+/// another.
+async fn last_event_id_resumes_on_another_instance_after_a_stop(mut app: TestApp) {
+    use crate::post_writes::{send, token};
+    use reqwest::Method;
+    use serde_json::json;
+    app.import(&small_blog()).await;
+    let token = token(&app);
+    let other = app.another_instance(TestOptions::default()).await;
+    let rename = |target: &TestApp, tag: i64, name: String| {
+        let token = token.clone();
+        let address = target.address.clone();
+        let client = target.client.clone();
+        async move {
+            let response = client
+                .patch(format!("{address}/tags/{tag}"))
+                .bearer_auth(&token)
+                .json(&json!({"name": name}))
+                .send()
+                .await
+                .expect("answers");
+            assert_eq!(response.status(), 200);
+        }
+    };
+    let mut stream = EventStream::open(&app, "/events", None).await;
+    rename(&app, 1, String::from("one")).await;
+    rename(&other, 2, String::from("two")).await;
+    let first = events(&mut stream, 2).await;
+    assert_eq!(first[0].json()["data"]["name"], "one");
+    assert_eq!(
+        first[1].json()["data"]["name"],
+        "two",
+        "written through the other instance"
+    );
+
+    // The first instance stops: its stream ends. Three more changes while the client is away.
+    let (stopped, ended) = tokio::join!(app.stop(), stream.ended_within(Duration::from_secs(6)));
+    let () = stopped;
+    assert!(ended);
+    for name in ["three", "four", "five"] {
+        rename(&other, 3, name.to_owned()).await;
+    }
+    let response = send(&other, Method::DELETE, "/posts/6", Some(&token), None).await;
+    assert_eq!(response.status(), 204);
+    let last = first[1].id.clone().expect("an id");
+    let mut resumed = EventStream::open(&other, "/events", Some(&last)).await;
+    let missed = events(&mut resumed, 4).await;
+    let names: Vec<Value> = missed[..3]
+        .iter()
+        .map(|event| event.json()["data"]["name"].clone())
+        .collect();
+    assert_eq!(names, ["three", "four", "five"], "{missed:?}");
+    assert_eq!(missed[3].event, "post.deleted");
+    assert!(place(&missed[0]) > place(&first[1]));
+    // Then live again, nothing repeated.
+    rename(&other, 1, String::from("six")).await;
+    let next = events(&mut resumed, 1).await;
+    assert_eq!(next[0].json()["data"]["name"], "six", "{next:?}");
+    assert!(place(&next[0]) > place(&missed[3]));
+    // The query parameter does what the header does.
+    let mut by_query =
+        EventStream::open(&other, &format!("/events?last_event_id={last}"), None).await;
+    assert_eq!(types(&events(&mut by_query, 5).await).len(), 5);
+}
+
+/// A `Last-Event-ID` that cannot be resumed (not a place this API gave, or older than what the outbox keeps)
+/// gets a `reset` first, then the events from now.
+async fn an_id_that_cannot_be_resumed_gets_a_reset(app: TestApp) {
+    use crate::post_writes::{send, token};
+    use reqwest::Method;
+    use serde_json::json;
+    app.import(&small_blog()).await;
+    let token = token(&app);
+    let mut stream = EventStream::open(&app, "/events", None).await;
+    let response = send(
+        &app,
+        Method::POST,
+        "/tags",
+        Some(&token),
+        Some(json!({"name": "a"})),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let old = events(&mut stream, 1).await[0].id.clone().expect("an id");
+    drop(stream);
+
+    for foreign in ["abc", "99999999", "-5"] {
+        let mut stream = EventStream::open(&app, "/events", Some(foreign)).await;
+        let reset = stream.next(Duration::from_secs(5)).await.expect("a reset");
+        assert_eq!(reset.event, "reset", "{foreign}");
+        assert!(reset.json()["reason"].is_string());
+        assert_eq!(
+            reset.id.as_deref(),
+            Some(old.as_str()),
+            "from the newest place"
+        );
+    }
+
+    // Events older than the outbox keeps are pruned: resuming from before them is a reset too.
+    let response = send(
+        &app,
+        Method::POST,
+        "/tags",
+        Some(&token),
+        Some(json!({"name": "b"})),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    {
+        let mut conn = app.pool.get().expect("a connection");
+        let later = chrono::Utc::now().naive_utc() + chrono::Duration::days(1);
+        assert!(blog_api::db::webhooks::prune(&mut conn, later).expect("pruned") >= 2);
+    }
+    let mut stream = EventStream::open(&app, "/events", Some(&old)).await;
+    let reset = stream.next(Duration::from_secs(5)).await.expect("a reset");
+    assert_eq!(reset.event, "reset");
+    let response = send(
+        &app,
+        Method::POST,
+        "/tags",
+        Some(&token),
+        Some(json!({"name": "c"})),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let next = events(&mut stream, 1).await;
+    assert_eq!(next[0].json()["data"]["name"], "c");
+}
+
+mod event_stream {
+    crate::on_both_backends!(
+        events_stream_the_public_changes_in_order,
+        last_event_id_resumes_on_another_instance_after_a_stop,
+        an_id_that_cannot_be_resumed_gets_a_reset,
+    );
+    use super::{
+        an_id_that_cannot_be_resumed_gets_a_reset, events_stream_the_public_changes_in_order,
+        last_event_id_resumes_on_another_instance_after_a_stop,
+    };
+}

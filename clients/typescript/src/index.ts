@@ -20,6 +20,7 @@ export type Highlights = Schemas["Highlights"];
 export type Facets = Schemas["Facets"];
 export type LiveCount = Schemas["LiveCount"];
 export type SyncPage = Schemas["SyncPage"];
+export type StreamReset = Schemas["StreamReset"];
 export type Author = Schemas["Author"];
 
 /** An error answer of the API: its problem document, typed. */
@@ -153,6 +154,59 @@ export interface LiveCountOptions {
 export function liveCount(options: LiveCountOptions): () => void {
   const source = openEventSource(options.baseUrl, `/posts/${options.id}/live`, options.EventSource);
   source.addEventListener("count", (event) => options.onCount(JSON.parse(event.data) as LiveCount));
+  if (options.onError) source.onerror = options.onError;
+  return () => source.close();
+}
+
+/** The public content events `GET /events` carries (the webhook event types readers may hear of). */
+export const CONTENT_EVENTS = [
+  "post.published",
+  "post.updated",
+  "post.unpublished",
+  "post.deleted",
+  "taxonomy.changed",
+  "comment.approved",
+  "author.created",
+  "author.updated",
+  "author.deleted",
+] as const;
+export type ContentEventType = (typeof CONTENT_EVENTS)[number];
+
+/** One content event: the webhook body, and its place in the stream (its `id`, to resume after). */
+export interface ContentEvent {
+  type: ContentEventType;
+  timestamp: string;
+  /** What changed, as the webhook of that type says it (`{id, slug, title, ...}` for a post). */
+  data: Record<string, unknown>;
+  id: string;
+}
+
+export interface ContentEventsOptions {
+  baseUrl: string;
+  /** Called with each event, in order. */
+  onEvent: (event: ContentEvent) => void;
+  /** The stream could not resume where the client left it: resync (`SyncedContent.sync`), events go on. */
+  onReset?: (reset: StreamReset) => void;
+  /** Resume after this event id (one stored from an earlier session); `EventSource` resumes by itself after that. */
+  lastEventId?: string;
+  onError?: (event: Event) => void;
+  EventSource?: EventSourceConstructor;
+}
+
+/**
+ * Follows the public content events (`GET /events`); returns a function that stops listening. `EventSource`
+ * reconnects with `Last-Event-ID` by itself, to any instance, and misses nothing the outbox keeps.
+ */
+export function contentEvents(options: ContentEventsOptions): () => void {
+  const path = options.lastEventId ? `/events?last_event_id=${encodeURIComponent(options.lastEventId)}` : "/events";
+  const source = openEventSource(options.baseUrl, path, options.EventSource);
+  for (const type of CONTENT_EVENTS) {
+    source.addEventListener(type, (event) => {
+      const body = JSON.parse(event.data) as Omit<ContentEvent, "id">;
+      options.onEvent({ ...body, id: event.lastEventId });
+    });
+  }
+  source.addEventListener("reset", (event) => options.onReset?.(JSON.parse(event.data) as StreamReset));
   if (options.onError) source.onerror = options.onError;
   return () => source.close();
 }

@@ -213,6 +213,34 @@ export interface paths {
         patch: operations["moderate_comment"];
         trace?: never;
     };
+    "/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Follow the public content events
+         * @description A `text/event-stream` (Server-Sent Events) of the events webhooks carry that readers may see:
+         *     `post.published`, `post.updated`, `post.unpublished`, `post.deleted`, `taxonomy.changed`,
+         *     `comment.approved`, `author.created`, `author.updated`, `author.deleted`. Each event's `event:` is its type,
+         *     its `data:` the webhook body (`{"type", "timestamp", "data"}`), its `id:` its place in the outbox's one
+         *     sequence. A client that reconnects with `Last-Event-ID` (as `EventSource` does by itself), to any
+         *     instance, gets every event after that place, in order, none twice, as long as the outbox keeps them (30
+         *     days); older, or an id this API did not give, a `reset` event comes first (resync with `GET /sync`),
+         *     then the events from now. Without it the stream starts now. Comment lines every 15 s keep it open;
+         *     `SSE_MAX_STREAMS` bounds the streams of an instance (503 with `Retry-After` past it); a stop ends them.
+         */
+        get: operations["content_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/feed.atom": {
         parameters: {
             query?: never;
@@ -1964,6 +1992,14 @@ export interface components {
              */
             unique_readers?: number | null;
         };
+        /** @description What a `reset` event says. */
+        StreamReset: {
+            /**
+             * @description Why the stream could not resume where the client left it.
+             * @example events after this Last-Event-ID are no longer kept
+             */
+            reason: string;
+        };
         /**
          * @description A subscription as the API shows it. `secret` appears only in the answers that make one (create and
          *     rotate): it is shown once.
@@ -3419,6 +3455,58 @@ export interface operations {
                 };
             };
             /** @description The database is unavailable */
+            503: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    content_events: {
+        parameters: {
+            query?: {
+                /** @description The same, for a client that cannot set the header on its first connection (the header wins) */
+                last_event_id?: string;
+            };
+            header?: {
+                /** @description The `id` of the last event the client received: the stream resumes after it */
+                "Last-Event-ID"?: string | null;
+                /** @description Your id for this request, kept on the response and the log line when it is 1-128 characters of letters, digits and `-_.:` (else a new one is made). */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream: `event: post.published`, `id: 1234`, `data: {"type": "post.published", "timestamp": ..., "data": {...}}`; or `event: reset` with `{"reason"}` */
+            200: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["StreamReset"];
+                };
+            };
+            /** @description A malformed id, slug or parameter, an unknown or repeated parameter, or a body that is not a JSON object sent as `application/json` */
+            400: {
+                headers: {
+                    /** @description The request's id: yours when it was sane, else a new one */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is unavailable, or this instance has SSE_MAX_STREAMS streams open (`Retry-After`) */
             503: {
                 headers: {
                     /** @description The request's id: yours when it was sane, else a new one */

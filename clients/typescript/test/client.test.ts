@@ -3,7 +3,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 
-import { ApiProblem, body, createBlogClient, liveCount, SyncedContent, type LiveCount } from "../src/index.js";
+import {
+  ApiProblem,
+  body,
+  contentEvents,
+  createBlogClient,
+  liveCount,
+  SyncedContent,
+  type ContentEvent,
+  type LiveCount,
+} from "../src/index.js";
 import { FetchEventSource } from "./event-source.js";
 import { cardLine } from "./usage.js";
 
@@ -108,6 +117,38 @@ describe("the client against a live server", live, () => {
     content.token = `${before}x`;
     await content.sync(api);
     assert.equal(content.posts.size, listed.meta.total, "started again from nothing");
+  });
+
+  it("hears a content event, and a reset for an id it cannot resume", { skip: token ? false : "BLOG_API_TOKEN is not set" }, async () => {
+    const editor = createBlogClient({ baseUrl: baseUrl ?? "", token: token ?? "" });
+    const heard: ContentEvent[] = [];
+    let resets = 0;
+    let wake: () => void = () => {};
+    const stop = contentEvents({
+      baseUrl: baseUrl ?? "",
+      lastEventId: "not-an-id",
+      EventSource: FetchEventSource,
+      onEvent: (event) => {
+        heard.push(event);
+        wake();
+      },
+      onReset: () => {
+        resets += 1;
+        wake();
+      },
+    });
+    const next = () => new Promise<void>((resolve) => (wake = resolve));
+    try {
+      while (resets === 0) await next();
+      const name = `client-test-${Date.now()}`;
+      const made = body(await editor.POST("/tags", { body: { name } }));
+      while (!heard.some((event) => event.type === "taxonomy.changed" && event.data.id === made.id)) await next();
+      const event = heard.at(-1);
+      assert.ok(event && Number(event.id) > 0, "an id to resume after");
+      await editor.DELETE("/tags/{id}", { params: { path: { id: made.id } } });
+    } finally {
+      stop();
+    }
   });
 
   it("reports every bad field of a write at once", { skip: token ? false : "BLOG_API_TOKEN is not set" }, async () => {

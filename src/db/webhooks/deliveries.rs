@@ -5,7 +5,9 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text, Timestamp};
 
-use crate::db::schema::{webhook_attempts, webhook_deliveries, webhook_events, webhooks};
+use crate::db::schema::{
+    content_version, webhook_attempts, webhook_deliveries, webhook_events, webhooks,
+};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::webhook::{
     AttemptRecord, Backlog, ClaimedDelivery, Delivery, DeliveryStatus, NextStep,
@@ -183,16 +185,32 @@ pub fn backlog(conn: &mut DbConnection) -> QueryResult<Backlog> {
 }
 
 /// Deletes events (with their deliveries and attempts) made before `before` that have nothing pending.
+/// The event stream's `events_pruned_through` moves to the last place deleted.
 pub fn prune(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    let pending = webhook_deliveries::table
-        .filter(webhook_deliveries::status.eq(PENDING))
-        .select(webhook_deliveries::event_id);
-    diesel::delete(
-        webhook_events::table
+    super::super::write_transaction(conn, |conn| {
+        let pending = || {
+            webhook_deliveries::table
+                .filter(webhook_deliveries::status.eq(PENDING))
+                .select(webhook_deliveries::event_id)
+        };
+        let last: Option<i64> = webhook_events::table
             .filter(webhook_events::created_at.lt(before))
-            .filter(webhook_events::id.ne_all(pending)),
-    )
-    .execute(conn)
+            .filter(webhook_events::id.ne_all(pending()))
+            .select(diesel::dsl::max(webhook_events::seq))
+            .first(conn)?;
+        if let Some(last) = last {
+            diesel::update(content_version::table)
+                .filter(content_version::events_pruned_through.lt(last))
+                .set(content_version::events_pruned_through.eq(last))
+                .execute(conn)?;
+        }
+        diesel::delete(
+            webhook_events::table
+                .filter(webhook_events::created_at.lt(before))
+                .filter(webhook_events::id.ne_all(pending())),
+        )
+        .execute(conn)
+    })
 }
 
 type DeliveryRow = (

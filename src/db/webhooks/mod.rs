@@ -13,7 +13,7 @@ mod deliveries;
 mod outbox;
 
 pub use deliveries::*;
-pub use outbox::emit;
+pub use outbox::{emit, public_after, stream_places, StreamedEvent};
 
 const PENDING: &str = "pending";
 

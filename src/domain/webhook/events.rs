@@ -69,6 +69,11 @@ impl EventType {
         }
     }
 
+    /// Whether readers may hear of it (`GET /events`): everything but a comment still awaiting moderation.
+    pub fn is_public(self) -> bool {
+        self != EventType::CommentCreated
+    }
+
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|event| event.as_str() == name)
     }

@@ -1,9 +1,10 @@
 //! Live streams (README "Live streams"): what a Server-Sent Events stream needs whatever it carries. Each
 //! open stream holds a place ([`StreamPlace`]) among `SSE_MAX_STREAMS`; a stop closes every stream at
 //! once ([`Streams::close_all`]), so that a graceful stop waits for no reader. What the streams carry:
-//! [`counts`] (a post's displayed count).
+//! [`counts`] (a post's displayed count) and [`events`] (the public content events of the outbox).
 
 pub mod counts;
+pub mod events;
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use crate::error::ApiError;
 use crate::metrics::Metrics;
 
 pub use counts::LiveCounts;
+pub use events::{LiveEvents, Outgoing};
 
 /// How long a client refused for want of a place is asked to wait before it tries again.
 const RETRY_AFTER_SECONDS: u64 = 5;
