@@ -101,6 +101,8 @@ published_ids() {
 }
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$server/status"; }
+# CPU seconds a process used so far (user + system).
+cpu_s() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.1f", ($14 + $15) / hz }' "/proc/$1/stat"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # wrk, as a browser, every published post in turn; prints requests/s.
@@ -127,7 +129,13 @@ bench() {
   sleep 2
   with=$(rss_kib)
   kill -USR1 "$client"
+  local client_before server_before
+  client_before=$(cpu_s "$client")
+  server_before=$(cpu_s "$server")
   beside=$(views)
+  local client_cpu server_cpu
+  client_cpu=$(awk -v a="$(cpu_s "$client")" -v b="$client_before" 'BEGIN { printf "%.1f", a - b }')
+  server_cpu=$(awk -v a="$(cpu_s "$server")" -v b="$server_before" 'BEGIN { printf "%.1f", a - b }')
   sleep 2
   kill -USR2 "$client"
   for _ in $(seq 1 20); do grep -q '^moved' "$work/client.out" && break; sleep 0.5; done
@@ -140,6 +148,8 @@ bench() {
     "$(ratio "$beside" "$ceiling_rps")" "$(ratio "$beside" "$alone")"
   printf '| %s | opened in %s | RSS idle %s KiB, with the streams %s KiB: %s KiB per stream | %s of %s streams saw a new count during the views |\n' \
     "$backend" "$open_took" "$idle" "$with" "$(ratio "$((with - idle))" "$streams")" "$moved" "$streams"
+  printf '| %s | CPU during the 15 s of views beside the streams: server %s s, the streams'"'"' client %s s (of 30 s on 2 cores) |\n' \
+    "$backend" "$server_cpu" "$client_cpu"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
 }
 
