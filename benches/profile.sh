@@ -30,7 +30,7 @@ case "$backend" in
   *) echo "usage: $0 sqlite|postgres"; exit 1 ;;
 esac
 "$BIN" import ../shared/data/blog-2000.json >/dev/null 2>&1
-BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 \
+BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000000 \
   "$BIN" serve >/dev/null &
 server=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done

@@ -114,7 +114,7 @@ views() {
 bench() {
   backend=$1
   "$bin" import "$sample" >/dev/null 2>&1
-  BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000 \
+  BIND=127.0.0.1:$port RUST_LOG=error CLICK_SYNC_INTERVAL_MS=1000 RATE_LIMIT_VIEWS_PER_MINUTE=1000000000 \
     SSE_MAX_STREAMS=$((streams + 100)) MEDIA_STORE="file://$work/media-$RANDOM" "$bin" serve >/dev/null &
   server=$!
   for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done

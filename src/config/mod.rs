@@ -354,7 +354,8 @@ impl Settings {
             Some("json") => LogFormat::Json,
             Some(other) => return Err(invalid("LOG_FORMAT", "text or json", other.to_owned())),
         };
-        let views_per_minute = per_minute(&lookup, "RATE_LIMIT_VIEWS_PER_MINUTE", 600, 1_000_000)?;
+        let views_per_minute =
+            per_minute(&lookup, "RATE_LIMIT_VIEWS_PER_MINUTE", 600, 1_000_000_000)?;
         let content_cache_bytes = whole(&lookup, "CONTENT_CACHE_BYTES", 64 << 20, 0..=(64 << 30))?;
         let site = site_settings(&lookup)?;
         let webhooks = webhook_settings(&lookup)?;

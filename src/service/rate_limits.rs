@@ -10,7 +10,7 @@ use std::num::NonZeroU32;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use governor::clock::{Clock, DefaultClock};
+use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::cache::{ClientLimit, RateStore};
@@ -129,9 +129,11 @@ impl Limiter {
             self.beacon.retain_recent();
             self.views.retain_recent();
         }
+        // The limiter's own clock: a new `DefaultClock` calibrates itself (CPUID, costly in a VM), and a
+        // client over its limit would pay that on every refused request.
         limiter
             .check_key(&ip)
-            .map_err(|not_until| too_many(not_until.wait_time_from(DefaultClock::default().now())))
+            .map_err(|not_until| too_many(not_until.wait_time_from(limiter.clock().now())))
     }
 }
 
