@@ -393,6 +393,11 @@ pub fn list(
     })
 }
 
+/// A post's `meta_title` and `meta_description` (over `posts` left-joined to `post_seo`): the editor's, else
+/// the title and the excerpt.
+const META_TITLE_SQL: &str = "COALESCE(post_seo.meta_title, posts.title)";
+const META_DESCRIPTION_SQL: &str = "COALESCE(post_seo.meta_description, posts.excerpt)";
+
 /// A post by id or slug, with its body: two statements (post, tags). `None` when it does not exist, or
 /// with `published_only` when it is a draft or scheduled.
 pub fn find(
@@ -421,16 +426,8 @@ pub fn find_fields(
             summary_columns(fields),
             column::<Text>(fields.has("body_markdown"), "posts.body_markdown", "''"),
             column::<Text>(fields.has("body_html"), "posts.body_html", "''"),
-            column::<Text>(
-                fields.has("meta_title"),
-                "COALESCE(post_seo.meta_title, posts.title)",
-                "''",
-            ),
-            column::<Text>(
-                fields.has("meta_description"),
-                "COALESCE(post_seo.meta_description, posts.excerpt)",
-                "''",
-            ),
+            column::<Text>(fields.has("meta_title"), META_TITLE_SQL, "''"),
+            column::<Text>(fields.has("meta_description"), META_DESCRIPTION_SQL, "''"),
             column::<Nullable<Text>>(
                 fields.has("canonical_url"),
                 "post_seo.canonical_url",
@@ -505,8 +502,8 @@ pub fn details_of(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<Vec<PostD
             posts::id,
             posts::body_markdown,
             posts::body_html,
-            sql::<Text>("COALESCE(post_seo.meta_title, posts.title)"),
-            sql::<Text>("COALESCE(post_seo.meta_description, posts.excerpt)"),
+            sql::<Text>(META_TITLE_SQL),
+            sql::<Text>(META_DESCRIPTION_SQL),
             post_seo::canonical_url.nullable(),
         ))
         .load(conn)?;
