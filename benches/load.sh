@@ -7,6 +7,9 @@
 # stops by itself. Needs: wrk (apt-get install wrk), PostgreSQL and Redis as in .ci/run, ../shared/data,
 # and Pillow (pip install pillow) to make the upload scenario's photo.
 #   bash benches/load.sh            # both backends
+#   SCENARIOS="uploads" BACKENDS=postgres bash benches/load.sh
+#                                   # only some groups of rows (lists, views, search, uploads; default: all)
+#                                   # on some backends (sqlite, postgres; default: both)
 #   BASELINE=cb2a3de bash benches/load.sh
 #                                   # also the counted-view row of that commit's binary, on the same data
 #                                   # (what a change to the counting path costs, measured in one run)
@@ -132,6 +135,8 @@ uploads_and_reads_beside() {
   local out
   out=$(wrk -t1 -c2 -d15s --timeout 60s --latency -s "$work/upload.lua" "http://127.0.0.1:$port/media")
   upload_row "POST /media, 2 MB JPEG" "$out"
+  # The row to compare with, taken right before (rows taken minutes apart differ by the order alone).
+  run "GET /posts/{id}, counted, just before" "/posts/1" "-s $work/views.lua"
   wrk -t1 -c1 -d17s --timeout 60s --latency -s "$work/upload.lua" "http://127.0.0.1:$port/media" \
     >"$work/uploads-beside.txt" &
   local uploading=$!
@@ -151,6 +156,11 @@ upload_row() {
     "${errors:+ $errors}"
 }
 
+# Whether the group of rows `$1` is to be run (SCENARIOS, default all).
+wanted() {
+  [ -z "${SCENARIOS:-}" ] || [[ " $SCENARIOS " == *" $1 "* ]]
+}
+
 bench() {
   backend=$1
   "$bin" import "$sample" >/dev/null 2>&1
@@ -165,14 +175,20 @@ bench() {
   ceiling_rps=""
   run "ceiling (HINCRBY + 1 KB JSON)" "/" "" "$ceiling_port"
   ceiling_rps=$rps
-  run "GET /posts (20 per page)" "/posts"
-  run "GET /posts?per_page=100" "/posts?per_page=100"
-  run "GET /posts?fields=id,title,slug,clicks&per_page=100" "/posts?fields=id,title,slug,clicks&per_page=100"
-  run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
-  run "GET /posts/1, one hot post, counted" "/posts/1" "-s $work/hot.lua"
-  run "GET /posts?q=redis+latency" "/posts?q=redis+latency"
-  searches_beside_reads
-  uploads_and_reads_beside
+  if wanted lists; then
+    run "GET /posts (20 per page)" "/posts"
+    run "GET /posts?per_page=100" "/posts?per_page=100"
+    run "GET /posts?fields=id,title,slug,clicks&per_page=100" "/posts?fields=id,title,slug,clicks&per_page=100"
+  fi
+  if wanted views; then
+    run "GET /posts/{id}, counted views" "/posts/1" "-s $work/views.lua"
+    run "GET /posts/1, one hot post, counted" "/posts/1" "-s $work/hot.lua"
+  fi
+  if wanted search; then
+    run "GET /posts?q=redis+latency" "/posts?q=redis+latency"
+    searches_beside_reads
+  fi
+  if wanted uploads; then uploads_and_reads_beside; fi
   printf '| %-28s | %-34s | peak RSS %s |\n' "$backend" "server memory" "$(awk '/VmHWM/ {print $2 " " $3}' "/proc/$server/status")"
   kill "$server"; wait "$server" 2>/dev/null || true; server=""
   if [ -n "$baseline_bin" ]; then
@@ -198,9 +214,14 @@ for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$ceiling_port/" >/dev/null &
 
 echo "| backend                      | scenario                           | requests/s | vs ceiling |      p50 |      p99 |"
 echo "|---|---|---|---|---|---|"
-DATABASE_URL="sqlite://$work/bench.db" bench "SQLite + in-process cache"
-db="blog_bench_$$"
-psql -q "$pg" -c "CREATE DATABASE $db"
-DATABASE_URL="${pg%/*}/$db" REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="bench-$$" bench "PostgreSQL + Redis"
-psql -q "$pg" -c "DROP DATABASE $db WITH (FORCE)"
+backends=" ${BACKENDS:-sqlite postgres} "
+if [[ "$backends" == *" sqlite "* ]]; then
+  DATABASE_URL="sqlite://$work/bench.db" bench "SQLite + in-process cache"
+fi
+if [[ "$backends" == *" postgres "* ]]; then
+  db="blog_bench_$$"
+  psql -q "$pg" -c "CREATE DATABASE $db"
+  DATABASE_URL="${pg%/*}/$db" REDIS_URL=redis://127.0.0.1:6379 REDIS_KEY_PREFIX="bench-$$" bench "PostgreSQL + Redis"
+  psql -q "$pg" -c "DROP DATABASE $db WITH (FORCE)"
+fi
 redis-cli --scan --pattern "bench-$$*" | xargs -r redis-cli del >/dev/null

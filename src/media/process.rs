@@ -3,12 +3,13 @@
 //! placeholder computed, and a variant made for each configured width narrower than it. CPU work only: the
 //! caller runs it on a blocking thread.
 
+use std::borrow::Cow;
 use std::io::Cursor;
 
 use bytes::Bytes;
 use fast_image_resize::{FilterType, ResizeAlg, ResizeOptions, Resizer};
 use image::metadata::Orientation;
-use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, RgbImage, RgbaImage};
 
 /// The formats accepted, read from the first bytes of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -178,10 +179,11 @@ pub fn process(bytes: Bytes, rules: &Rules) -> Result<Processed, Refused> {
     let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut image = DynamicImage::from_decoder(decoder).map_err(undecodable)?;
     image.apply_orientation(orientation);
-    let image = if image.color().has_alpha() {
-        DynamicImage::ImageRgba8(image.to_rgba8())
-    } else {
-        DynamicImage::ImageRgb8(image.to_rgb8())
+    // Eight bits a channel (converted in place of the decoded buffer, not beside a copy of it).
+    let image = match image {
+        DynamicImage::ImageRgb8(_) | DynamicImage::ImageRgba8(_) => image,
+        other if other.color().has_alpha() => DynamicImage::ImageRgba8(other.into_rgba8()),
+        other => DynamicImage::ImageRgb8(other.into_rgb8()),
     };
     let (width, height) = (image.width(), image.height());
 
@@ -205,26 +207,51 @@ pub fn process(bytes: Bytes, rules: &Rules) -> Result<Processed, Refused> {
         bytes: original_bytes,
     };
 
+    let blurhash = placeholder(&image)?;
+    let variants = variants_of(image, format, &rules.widths)?;
+    Ok(Processed {
+        original,
+        blurhash,
+        variants,
+    })
+}
+
+/// The variants of `image` at every width narrower than it, narrowest first. Made widest first, each from
+/// the one before it (Lanczos3 widens its kernel with the ratio: a cascade of down-scales loses nothing a
+/// reader sees), so the full-size image is let go as soon as the widest variant exists: an upload holds at
+/// most two decoded sizes at once.
+fn variants_of(
+    image: DynamicImage,
+    format: Format,
+    widths: &[u32],
+) -> Result<Vec<Rendition>, Refused> {
+    let (width, height) = (image.width(), image.height());
+    let mut widths: Vec<u32> = widths
+        .iter()
+        .copied()
+        .filter(|wide| *wide < width)
+        .collect();
+    widths.sort_unstable_by(|a, b| b.cmp(a));
+    widths.dedup();
     let mut variants = Vec::new();
     let mut scaler = Resizer::new();
-    for &wide in rules.widths.iter().filter(|wide| **wide < width) {
+    let mut source = image;
+    for wide in widths {
         let high = scaled_height(width, height, wide);
-        let mut resized = DynamicImage::new(wide, high, image.color());
+        let mut resized = DynamicImage::new(wide, high, source.color());
         scaler
             .resize(
-                &image,
+                &source,
                 &mut resized,
                 &ResizeOptions::new().resize_alg(ResizeAlg::Convolution(FilterType::Lanczos3)),
             )
             .map_err(encoding)?;
-        for target in [Format::Webp, format] {
-            if target == Format::Webp
-                && variants
-                    .iter()
-                    .any(|v: &Rendition| v.width == wide && v.format == target)
-            {
-                continue;
-            }
+        let targets: &[Format] = if format == Format::Webp {
+            &[Format::Webp]
+        } else {
+            &[Format::Webp, format]
+        };
+        for &target in targets {
             variants.push(Rendition {
                 width: wide,
                 height: high,
@@ -233,12 +260,11 @@ pub fn process(bytes: Bytes, rules: &Rules) -> Result<Processed, Refused> {
                 bytes: encode(&resized, target, VARIANT_QUALITY)?,
             });
         }
+        source = resized;
     }
-    Ok(Processed {
-        original,
-        blurhash: placeholder(&image)?,
-        variants,
-    })
+    // Narrowest first; at one width the WebP stays before the other format (a stable sort).
+    variants.sort_by_key(|variant| variant.width);
+    Ok(variants)
 }
 
 /// Whether a JPEG holds its end-of-image marker after its last start-of-scan (an EXIF thumbnail's own
@@ -271,9 +297,9 @@ fn encode(image: &DynamicImage, format: Format, quality: u8) -> Result<Bytes, Re
     let mut out = Vec::new();
     match format {
         Format::Jpeg => {
-            let rgb = image.to_rgb8();
+            let rgb = rgb8(image);
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                .encode_image(&rgb)
+                .encode_image(rgb.as_ref())
                 .map_err(encoding)?;
         }
         Format::Png => {
@@ -289,11 +315,11 @@ fn encode(image: &DynamicImage, format: Format, quality: u8) -> Result<Bytes, Re
         }
         Format::Webp => {
             let encoded = if image.color().has_alpha() {
-                let rgba = image.to_rgba8();
+                let rgba = rgba8(image);
                 webp::Encoder::from_rgba(rgba.as_raw(), image.width(), image.height())
                     .encode_simple(false, f32::from(quality))
             } else {
-                let rgb = image.to_rgb8();
+                let rgb = rgb8(image);
                 webp::Encoder::from_rgb(rgb.as_raw(), image.width(), image.height())
                     .encode_simple(false, f32::from(quality))
             };
@@ -303,6 +329,20 @@ fn encode(image: &DynamicImage, format: Format, quality: u8) -> Result<Bytes, Re
         }
     }
     Ok(Bytes::from(out))
+}
+
+/// The image's pixels as 8-bit RGB: borrowed when they are already, converted otherwise.
+fn rgb8(image: &DynamicImage) -> Cow<'_, RgbImage> {
+    image
+        .as_rgb8()
+        .map_or_else(|| Cow::Owned(image.to_rgb8()), Cow::Borrowed)
+}
+
+/// The image's pixels as 8-bit RGBA: borrowed when they are already, converted otherwise.
+fn rgba8(image: &DynamicImage) -> Cow<'_, RgbaImage> {
+    image
+        .as_rgba8()
+        .map_or_else(|| Cow::Owned(image.to_rgba8()), Cow::Borrowed)
 }
 
 /// The same image without the segments that carry EXIF (GPS position, camera serial), XMP or IPTC data,
