@@ -130,7 +130,7 @@ searches_beside_reads() {
 # Uploads of the 2 MB JPEG (2 connections: one being made per worker, one worker per core), then the
 # counted-view row again beside one connection uploading without a pause (a steady upload load: one always
 # being made), and what that connection managed meanwhile. Images are made at the lowest priority
-# (MEDIA_WORKER_NICE=19): readers are served first and the uploads take what is left.
+# (MEDIA_WORKER_NICE=idle, the default): readers are served first and the uploads take what is left.
 uploads_and_reads_beside() {
   local out
   out=$(wrk -t1 -c2 -d15s --timeout 60s --latency -s "$work/upload.lua" "http://127.0.0.1:$port/media")

@@ -168,8 +168,9 @@ pub struct MediaSettings {
     pub timeout: Duration,
     /// `MEDIA_WORKERS`: images made at once, each on a thread of its own. Unset: one per core.
     pub workers: usize,
-    /// `MEDIA_WORKER_NICE`: the niceness of those threads (0 to 19, default 19: readers first).
-    pub worker_nice: i32,
+    /// `MEDIA_WORKER_NICE`: how those threads are scheduled: `idle` (default: Linux's idle class, readers
+    /// first) or a niceness from 0 to 19.
+    pub worker_priority: crate::media::WorkerPriority,
 }
 
 impl MediaSettings {
@@ -187,7 +188,7 @@ impl MediaSettings {
             },
             timeout: Duration::from_secs(30),
             workers: cores(),
-            worker_nice: 19,
+            worker_priority: crate::media::WorkerPriority::Idle,
         }
     }
 }

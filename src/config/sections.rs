@@ -185,8 +185,31 @@ pub(super) fn media_settings(
             None => super::cores(),
             Some(_) => whole(lookup, "MEDIA_WORKERS", 0, 1..=256)?,
         },
-        worker_nice: whole(lookup, "MEDIA_WORKER_NICE", 19, 0..=19)?,
+        worker_priority: worker_priority(lookup)?,
     })
+}
+
+/// `MEDIA_WORKER_NICE`: `idle` (the default) or a niceness from 0 to 19.
+fn worker_priority(
+    lookup: &impl Fn(&str) -> Option<String>,
+) -> Result<crate::media::WorkerPriority, ConfigError> {
+    const NAME: &str = "MEDIA_WORKER_NICE";
+    match lookup(NAME).filter(|value| !value.is_empty()) {
+        None => Ok(crate::media::WorkerPriority::Idle),
+        Some(value) if value.eq_ignore_ascii_case("idle") => Ok(crate::media::WorkerPriority::Idle),
+        Some(value) => value
+            .parse::<i32>()
+            .ok()
+            .filter(|nice| (0..=19).contains(nice))
+            .map(crate::media::WorkerPriority::Nice)
+            .ok_or_else(|| {
+                invalid(
+                    NAME,
+                    String::from("idle, or a whole number from 0 to 19"),
+                    value,
+                )
+            }),
+    }
 }
 
 /// `MEDIA_STORE`, with `MEDIA_S3_ENDPOINT` and the `AWS_*` variables for a bucket (read, and the endpoint

@@ -148,7 +148,7 @@ fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
         super::cores(),
         "one image worker per core"
     );
-    assert_eq!(defaults.worker_nice, 19);
+    assert_eq!(defaults.worker_priority, crate::media::WorkerPriority::Idle);
     let s3 = settings(&[
         ("MEDIA_STORE", "s3://blog-media"),
         ("MEDIA_S3_ENDPOINT", "http://127.0.0.1:9000/"),
@@ -160,7 +160,18 @@ fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
         ("MEDIA_WORKER_NICE", "0"),
     ])
     .expect("valid");
-    assert_eq!((s3.media.workers, s3.media.worker_nice), (3, 0));
+    assert_eq!(
+        (s3.media.workers, s3.media.worker_priority),
+        (3, crate::media::WorkerPriority::Nice(0))
+    );
+    for (value, priority) in [
+        ("idle", crate::media::WorkerPriority::Idle),
+        ("IDLE", crate::media::WorkerPriority::Idle),
+        ("19", crate::media::WorkerPriority::Nice(19)),
+    ] {
+        let read = settings(&[("MEDIA_WORKER_NICE", value)]).expect(value);
+        assert_eq!(read.media.worker_priority, priority);
+    }
     let crate::media::StoreLocation::S3(bucket) = &s3.media.store else {
         panic!("a bucket: {:?}", s3.media.store);
     };
@@ -188,6 +199,7 @@ fn media_goes_to_a_directory_by_default_or_to_a_bucket() {
         ("MEDIA_WORKERS", "0"),
         ("MEDIA_WORKER_NICE", "20"),
         ("MEDIA_WORKER_NICE", "-5"),
+        ("MEDIA_WORKER_NICE", "lowest"),
     ] {
         let error = settings(&[(name, value)]).expect_err(value).to_string();
         assert!(error.starts_with(name), "{error}");

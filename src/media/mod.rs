@@ -8,4 +8,4 @@ pub mod workers;
 
 pub use process::{Format, Processed, Refused, Rendition, Rules};
 pub use store::{FileRead, MediaStore, S3Location, StoreError, StoreLocation};
-pub use workers::{WorkerFailed, Workers};
+pub use workers::{WorkerFailed, WorkerPriority, Workers};

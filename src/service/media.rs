@@ -35,7 +35,7 @@ pub struct MediaLibrary {
     max_bytes: usize,
     clocks: Clocks,
     cursors: CursorKey,
-    /// `MEDIA_WORKERS` threads at `MEDIA_WORKER_NICE`: images are made this many at a time.
+    /// `MEDIA_WORKERS` threads scheduled as `MEDIA_WORKER_NICE` says: images are made this many at a time.
     workers: Workers,
     /// Uploads being made or waiting for a worker.
     in_line: Arc<AtomicUsize>,
@@ -89,7 +89,7 @@ impl MediaLibrary {
             max_bytes: settings.max_bytes,
             clocks,
             cursors,
-            workers: Workers::start(settings.workers, settings.worker_nice)?,
+            workers: Workers::start(settings.workers, settings.worker_priority)?,
             in_line: Arc::new(AtomicUsize::new(0)),
         })
     }
