@@ -14,15 +14,13 @@ local function shard_at(first)
   return {KEYS[first], KEYS[first + 1], KEYS[first + 2], KEYS[first + 3], KEYS[first + 4]}
 end
 
--- Brings a shard up to date with this Redis process and the database before anything is read, and returns
--- its generation:
+-- Brings a shard up to date with this Redis process and the database before anything is read or written:
 -- * a pending hash written by another process (this one restarted from an older state, or replaced a
 --   primary) may hold a batch that was applied already: before any click joins it, it is moved whole into
 --   the set-aside hash (fields `<batch id>|<post id>`), where the sync lets the ledger decide; the
 --   generation moves, so that no seed made across it is kept;
 -- * totals written by another process, or held under an older click epoch than the caller knows, are
---   dropped (they are seeded again from the database);
--- * a shard without a generation (a new or flushed Redis) gets one.
+--   dropped (they are seeded again from the database).
 -- docs/ARCHITECTURE.md "Cached totals" says why this keeps every held total equal to the displayed count.
 local function prepare(shard)
   local pending_run = redis.call('HGET', shard[1], '__run')
@@ -41,6 +39,11 @@ local function prepare(shard)
   if totals_meta[1] and (totals_meta[1] ~= run or tonumber(totals_meta[2]) < tonumber(ARGV[2])) then
     redis.call('DEL', shard[4])
   end
+end
+
+-- A prepared shard's generation; a shard without one (a new or flushed Redis) gets one. Asked only when a
+-- seed's ticket is handed out or a seed is judged: a held total needs none.
+local function generation_of(shard)
   local generation = redis.call('GET', shard[5])
   if not generation then
     generation = ARGV[3]
@@ -49,10 +52,16 @@ local function prepare(shard)
   return generation
 end
 
+-- Whether the totals hash's metadata (its `__run` and `__epoch`, as HMGET gives them) says its totals are
+-- held under this Redis process and a click epoch no older than the caller's: then `prepare` would keep them.
+local function totals_current(held_run, held_epoch)
+  return held_run == run and held_epoch and tonumber(held_epoch) >= tonumber(ARGV[2])
+end
+
 -- A post's total in a prepared shard: {total} when it is held; else what seeding it needs: {false, pending
 -- batch, its delta, in-flight batch, its delta, the set-aside deltas as a flat list of batch id and delta,
 -- the shard's generation}.
-local function total_of(shard, generation, post)
+local function total_of(shard, post)
   local total = redis.call('HGET', shard[4], post)
   if total then
     return {tonumber(total)}
@@ -78,5 +87,5 @@ local function total_of(shard, generation, post)
       end
     end
   end
-  return {false, pending_batch, pending_delta, in_flight_batch, in_flight_delta, aside, generation}
+  return {false, pending_batch, pending_delta, in_flight_batch, in_flight_delta, aside, generation_of(shard)}
 end

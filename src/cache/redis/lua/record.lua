@@ -17,8 +17,9 @@
 -- its limit), the post's total as the prelude's total_of gives it, the ms the client must wait (0: within
 -- its limit)}.
 local shard = shard_at(1)
-local generation = prepare(shard)
+prepare(shard)
 local counted = 0
+local total = false
 local wait = 0
 if ARGV[10] ~= '' and redis.call('EXISTS', KEYS[6]) == 0 then
   wait = take(KEYS[8], tonumber(ARGV[10]), tonumber(ARGV[11]))
@@ -30,11 +31,11 @@ if wait == 0 and redis.call('SET', KEYS[6], '1', 'NX', 'PX', ARGV[6]) then
   redis.call('HINCRBY', KEYS[1], ARGV[4], 1)
   redis.call('HINCRBY', KEYS[1], ARGV[4] .. '@' .. ARGV[7], 1)
   if redis.call('HEXISTS', KEYS[4], ARGV[4]) == 1 then
-    redis.call('HINCRBY', KEYS[4], ARGV[4], 1)
+    total = {redis.call('HINCRBY', KEYS[4], ARGV[4], 1)}
   end
   if ARGV[8] ~= '' and redis.call('PFADD', KEYS[7], ARGV[8]) == 1 then
     redis.call('EXPIRE', KEYS[7], ARGV[9])
   end
   counted = 1
 end
-return {counted, total_of(shard, generation, ARGV[4]), wait}
+return {counted, total or total_of(shard, ARGV[4]), wait}

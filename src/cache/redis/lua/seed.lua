@@ -6,7 +6,9 @@
 -- since. Totals held under a newer epoch refuse it; under an older one they were dropped by the prelude.
 -- A total already held (another seed came first) is kept as it is.
 -- Returns, per seed, the total now held, or nil if the seed was refused.
-local generation = prepare(shard_at(1))
+local shard = shard_at(1)
+prepare(shard)
+local generation = generation_of(shard)
 local out = {}
 local epoch = tonumber(ARGV[2])
 for i = 4, #ARGV, 5 do
