@@ -16,7 +16,12 @@ pub(super) struct Call {
 
 impl Call {
     /// `EVALSHA` of the script `sha` on `keys` with `args`.
-    pub(super) fn script(shard: u16, sha: &str, keys: &[String], args: &[String]) -> Call {
+    pub(super) fn script<K: redis::ToRedisArgs>(
+        shard: u16,
+        sha: &str,
+        keys: &[K],
+        args: &[String],
+    ) -> Call {
         let mut command = evalsha(sha, keys);
         command.arg(args);
         Call {
@@ -29,7 +34,12 @@ impl Call {
     /// `EVALSHA` of a script whose `ARGV[1]` is the run id of the Redis process it runs on, filled in by the
     /// transport from what that connection's server said when it was made (`''` where the transport cannot
     /// know: the script then asks `INFO server` itself); `args` follow it.
-    pub(super) fn naming_server(shard: u16, sha: &str, keys: &[String], args: Vec<String>) -> Call {
+    pub(super) fn naming_server<K: redis::ToRedisArgs>(
+        shard: u16,
+        sha: &str,
+        keys: &[K],
+        args: Vec<String>,
+    ) -> Call {
         Call {
             shard,
             command: evalsha(sha, keys),
@@ -58,7 +68,7 @@ impl Call {
     }
 }
 
-fn evalsha(sha: &str, keys: &[String]) -> redis::Cmd {
+fn evalsha<K: redis::ToRedisArgs>(sha: &str, keys: &[K]) -> redis::Cmd {
     let mut command = redis::cmd("EVALSHA");
     command.arg(sha).arg(keys.len()).arg(keys);
     command

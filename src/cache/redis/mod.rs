@@ -101,6 +101,8 @@ pub struct RedisClickCache {
     /// cluster keeps each shard, and a client's allowance, in a slot of its own.
     single_server: bool,
     salt: Salt,
+    /// Every shard's five keys, made once (a list page names up to all of them in one call).
+    shard_key_table: Vec<[String; 5]>,
 }
 
 impl std::fmt::Debug for RedisClickCache {
@@ -121,7 +123,7 @@ impl RedisClickCache {
             )));
         }
         let sha = |source: &str| redis::Script::new(source).get_hash().to_owned();
-        Ok(RedisClickCache {
+        let mut cache = RedisClickCache {
             client: RedisClient::new(&settings.endpoint, settings.timeout, SOURCES)?,
             prefix: settings.key_prefix.clone(),
             click_id_ttl: settings.click_id_ttl,
@@ -136,7 +138,20 @@ impl RedisClickCache {
                 hours: sha(HOURS),
                 readers: sha(READERS),
             },
-        })
+            shard_key_table: Vec::new(),
+        };
+        cache.shard_key_table = (0..SHARDS)
+            .map(|shard| {
+                [
+                    cache.pending_key(shard),
+                    cache.in_flight_key(shard),
+                    cache.aside_key(shard),
+                    cache.totals_key(shard),
+                    cache.generation_key(shard),
+                ]
+            })
+            .collect();
+        Ok(cache)
     }
 
     fn pending_key(&self, shard: u16) -> String {
@@ -163,14 +178,12 @@ impl RedisClickCache {
     }
 
     /// The five keys that name a shard to the scripts on totals (docs in `lua/prelude.lua`).
-    fn shard_keys(&self, shard: u16) -> [String; 5] {
-        [
-            self.pending_key(shard),
-            self.in_flight_key(shard),
-            self.aside_key(shard),
-            self.totals_key(shard),
-            self.generation_key(shard),
-        ]
+    #[expect(
+        clippy::indexing_slicing,
+        reason = "a shard is below SHARDS (shard_of takes a remainder) and the table holds one entry per shard"
+    )]
+    fn shard_keys(&self, shard: u16) -> &[String; 5] {
+        &self.shard_key_table[usize::from(shard)]
     }
 
     /// A shard's keys and the prelude's arguments after the run id (docs in `lua/prelude.lua`), which every
@@ -314,10 +327,10 @@ impl CacheBackend for RedisClickCache {
         let calls: Vec<Call> = groups
             .iter()
             .map(|group| {
-                let mut keys = Vec::with_capacity(5 * group.len());
+                let mut keys: Vec<&str> = Vec::with_capacity(5 * group.len());
                 let (_, mut args) = self.prelude(0, click_epoch);
                 for (shard, posts) in *group {
-                    keys.extend(self.shard_keys(*shard));
+                    keys.extend(self.shard_keys(*shard).iter().map(String::as_str));
                     args.push(posts.len().to_string());
                     args.extend(posts.iter().map(|(id, ())| id.to_string()));
                 }
