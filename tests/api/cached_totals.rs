@@ -322,17 +322,24 @@ async fn on_own_redis(app: &TestApp, redis: &OwnRedis) -> TestApp {
     .await
 }
 
+/// On PostgreSQL + Redis: a Redis of the test's own (snapshots only), the sample's posts with no clicks, and an
+/// instance on that Redis; `None` on SQLite + the in-process cache (or without `redis-server`).
+async fn on_a_snapshot_redis(app: &TestApp) -> Option<(OwnRedis, TestApp)> {
+    let TestBackend::Postgres = app.backend else {
+        return None;
+    };
+    let redis = OwnRedis::start(Persistence::SnapshotsOnly)?;
+    app.import(&zero_clicks()).await;
+    let server = on_own_redis(app, &redis).await;
+    Some((redis, server))
+}
+
 /// `FLUSHALL` after a sync: the clicks not yet synced go with it; the totals are seeded again from the
 /// database, and from the flush on every view is counted exactly.
 async fn a_flush_after_a_sync_counts_exactly_from_the_flush_on(app: TestApp) {
-    let TestBackend::Postgres = app.backend else {
-        return; // the in-process cache cannot be flushed apart from its process
+    let Some((redis, mut server)) = on_a_snapshot_redis(&app).await else {
+        return; // the in-process cache cannot be flushed or restored apart from its process
     };
-    let Some(redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
-        return;
-    };
-    app.import(&zero_clicks()).await;
-    let mut server = on_own_redis(&app, &redis).await;
     views_answer(&server, 1..=10).await;
     assert_eq!(server.sync().await.clicks, 10);
     views_answer(&server, 11..=15).await; // held, not yet synced
@@ -357,14 +364,9 @@ async fn a_flush_after_a_sync_counts_exactly_from_the_flush_on(app: TestApp) {
 /// held by another process and are dropped, the batch it brings back is set aside (the ledger has it), and
 /// the count shown is the database's, exact, with every later view added once.
 async fn a_restart_from_an_older_snapshot_shows_exact_totals(app: TestApp) {
-    let TestBackend::Postgres = app.backend else {
-        return; // the in-process cache has no snapshot to come back from
+    let Some((mut redis, mut server)) = on_a_snapshot_redis(&app).await else {
+        return; // the in-process cache cannot be flushed or restored apart from its process
     };
-    let Some(mut redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
-        return;
-    };
-    app.import(&zero_clicks()).await;
-    let mut server = on_own_redis(&app, &redis).await;
     views_answer(&server, 1..=10).await;
     assert_eq!(redis.command(&["SAVE"]).as_deref(), Ok("OK"));
     assert_eq!(server.sync().await.clicks, 10);
@@ -400,14 +402,9 @@ async fn listed(app: &TestApp, post: i64) -> Option<i64> {
 /// brought the shard up to date yet): the totals the snapshot brings back were held by another process and
 /// must not be answered, however whole they look; the page shows the database's count.
 async fn a_list_page_after_a_restart_from_an_older_snapshot_shows_the_database_count(app: TestApp) {
-    let TestBackend::Postgres = app.backend else {
-        return; // the in-process cache has no snapshot to come back from
+    let Some((mut redis, mut server)) = on_a_snapshot_redis(&app).await else {
+        return; // the in-process cache cannot be flushed or restored apart from its process
     };
-    let Some(mut redis) = OwnRedis::start(Persistence::SnapshotsOnly) else {
-        return;
-    };
-    app.import(&zero_clicks()).await;
-    let mut server = on_own_redis(&app, &redis).await;
     views_answer(&server, 1..=10).await;
     assert_eq!(
         listed(&server, 1).await,

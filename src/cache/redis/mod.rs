@@ -395,12 +395,8 @@ impl CacheBackend for RedisClickCache {
     async fn drain(&self) -> Result<Vec<DrainedBatch>, CacheError> {
         let calls: Vec<Call> = (0..SHARDS)
             .map(|shard| {
-                let keys = [
-                    self.pending_key(shard),
-                    self.in_flight_key(shard),
-                    self.aside_key(shard),
-                    self.generation_key(shard),
-                ];
+                let [pending, in_flight, aside, _, generation] = self.shard_keys(shard);
+                let keys = [pending, in_flight, aside, generation];
                 Call::script(shard, &self.scripts.drain, &keys, &[fresh_token()])
             })
             .collect();
